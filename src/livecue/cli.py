@@ -1,0 +1,88 @@
+"""The ``livecue`` command: parses arguments and dispatches to subcommands.
+
+Each subcommand lives in ``livecue.commands.NAME`` with ``add_arguments(p)``
+and ``run(args) -> int``; they are imported only when chosen, so ``livecue
+replay`` never imports sounddevice or Textual unless it needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from . import __version__
+from .errors import LivecueError
+
+SUBCOMMANDS: dict[str, str] = {
+    "replay": "replay a recorded call through the coach (file or two mono files)",
+    "live": "coach a live call from the microphone and the other side's audio",
+    "devices": "list audio input devices",
+    "doctor": "check audio, model and speed on this machine",
+    "eval": "score the cue rules on labelled calls (precision, recall, latency)",
+    "tune": "sweep rule parameters on labelled calls",
+    "rules": "check or test the cue rule files",
+    "report": "write a report or transcript from a session log",
+    "sessions": "list past session logs",
+}
+
+
+def _module(name: str):
+    return importlib.import_module(f"livecue.commands.{name}")
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="livecue", description="Local, real-time call coach.")
+    parser.add_argument("--version", action="version", version=f"livecue {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if only is None or only == name:
+            try:
+                _module(name).add_arguments(p)
+            except ModuleNotFoundError as exc:  # a subcommand not built yet
+                if exc.name != f"livecue.commands.{name}":
+                    raise
+                p.set_defaults(_missing=name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in SUBCOMMANDS else None)
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    if getattr(args, "_missing", None):
+        print(f"livecue: '{args.command}' is not available in this build", file=sys.stderr)
+        return 2
+    try:
+        return int(_module(args.command).run(args) or 0)
+    except LivecueError as exc:
+        print(f"livecue: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("livecue: stopped", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # stdout closed by e.g. `| head`: not an error worth a traceback
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
+    except Exception as exc:  # last resort: one line, traceback on request
+        if os.environ.get("LIVECUE_DEBUG"):
+            raise
+        print(
+            f"livecue: internal error: {type(exc).__name__}: {exc} (set LIVECUE_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

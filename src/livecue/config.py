@@ -1,0 +1,194 @@
+"""Typed settings with units in their names, and loading them from TOML.
+
+Thresholds never hide as literals in the stages: they live here, documented,
+with their unit in the name (``_s``, ``_ms``, ``_db``).  A config file may
+override any of them; unknown keys and wrong types are reported with the file,
+the line and a likely intended key, all problems at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .errors import LivecueError
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem in a user-edited file, reported as ``file:line: message``."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+class ProblemsError(LivecueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = str(problems[0]) if problems else "invalid file"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(first + more, exit_code=2)
+
+
+def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def key_line(text: str, key: str, section: str | None = None) -> int:
+    """Best-effort line number of ``key = ...`` (inside ``[section]`` if given)."""
+    lines = text.splitlines()
+    in_section = section is None
+    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for number, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if section is not None and stripped.startswith("["):
+            header = stripped.strip("[]").strip()
+            in_section = header == section or header.endswith("." + section)
+            continue
+        if in_section and pattern.match(line):
+            return number
+    if section is not None:
+        for number, line in enumerate(lines, 1):
+            if line.strip().strip("[]").strip() == section:
+                return number
+    return 0
+
+
+def toml_error_line(exc: Exception) -> int:
+    match = re.search(r"line (\d+)", str(exc))
+    return int(match.group(1)) if match else 0
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LivecueError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LivecueError(f"{path}: cannot read: {exc}") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise ProblemsError([Problem(str(path), toml_error_line(exc), f"TOML syntax error: {exc}")]) from None
+
+
+# --- the settings -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VadSettings:
+    """Per-channel voice activity (Silero, streaming with state)."""
+
+    threshold: float = 0.5  # speech probability that starts speech
+    neg_threshold: float = 0.35  # probability below which a frame counts as silence
+    min_speech_ms: int = 160  # speech shorter than this is ignored (clicks, coughs)
+    min_silence_ms: int = 400  # silence that ends an utterance (triggers the final decode)
+    speech_pad_ms: int = 200  # audio kept before speech starts and after it ends
+    level_interval_ms: int = 200  # how often Level events are emitted per side
+
+
+@dataclass(frozen=True)
+class AsrSettings:
+    """The Whisper model and the streaming loop around it."""
+
+    model: str = ""  # empty: the bundled tiny.en
+    device: str = "cpu"  # cpu | cuda | auto
+    compute_type: str = ""  # empty: int8 on CPU, float16 on CUDA
+    threads: int = 0  # 0: all cores
+    beam_size: int = 1
+    min_update_s: float = 0.4  # least new audio before a channel is decoded again
+    cost_factor: float = 1.2  # update interval >= this x measured decode time
+    max_update_s: float = 2.0  # the interval never grows past this
+    trim_after_s: float = 8.0  # trim the buffer at a committed sentence end past this
+    max_buffer_s: float = 15.0  # force-commit the buffer when it reaches this
+    prompt_chars: int = 200  # committed text of the channel used as prompt
+    vocab: tuple[str, ...] = ()  # names to bias towards (--vocab)
+    no_speech_threshold: float = 0.6  # segments above this no-speech prob ...
+    logprob_threshold: float = -1.0  # ... and below this mean log-prob are dropped
+    compression_ratio_threshold: float = 2.4  # above: a repetition loop, dropped
+    min_word_probability: float = 0.0  # 0 disables
+    bleed_window_s: float = 0.6  # rep words this close to the same prospect word are bleed
+    fast_final_only: bool = True  # --fast: decode at utterance ends and caps only
+
+
+@dataclass(frozen=True)
+class Settings:
+    vad: VadSettings = field(default_factory=VadSettings)
+    asr: AsrSettings = field(default_factory=AsrSettings)
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    """Check a TOML value against a field type; return it converted or raise TypeError."""
+    origin = getattr(hint, "__origin__", None)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError("a number")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError("an integer")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise TypeError("true or false")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise TypeError("a string")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TypeError("a list of strings")
+        return tuple(value)
+    return value
+
+
+def build_dataclass(cls: type, data: dict[str, Any], file: str, text: str, section: str | None,
+                    problems: list[Problem]) -> Any:
+    """Make ``cls`` from ``data``, appending a Problem for each bad key."""
+    hints = get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in names:
+            problems.append(Problem(file, key_line(text, key, section),
+                                    f"unknown key '{key}'{did_you_mean(key, names)}"))
+            continue
+        hint = hints[key]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                problems.append(Problem(file, key_line(text, key, section), f"'{key}' must be a table"))
+                continue
+            kwargs[key] = build_dataclass(hint, value, file, text, key, problems)
+            continue
+        try:
+            kwargs[key] = _coerce(value, hint)
+        except TypeError as exc:
+            problems.append(Problem(file, key_line(text, key, section), f"'{key}' must be {exc}"))
+    return cls(**kwargs)
+
+
+def load_settings(path: Path | None) -> Settings:
+    if path is None:
+        return Settings()
+    data, text = read_toml(path)
+    problems: list[Problem] = []
+    settings = build_dataclass(Settings, data, str(path), text, None, problems)
+    if problems:
+        raise ProblemsError(problems)
+    return settings

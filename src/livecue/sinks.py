@@ -1,0 +1,79 @@
+"""Text sinks: the readable ``--plain`` transcript and the ``--json`` stream.
+
+A sink receives every event that leaves the pipeline (``handle``) and is
+closed once at the end.  Sinks must never raise on a closed stdout: a session
+keeps logging even if a pipe reader went away.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Protocol, TextIO
+
+from .events import Committed, Cue, Event, Notice, SessionEnded, SessionStarted
+
+LABELS = {"rep": "REP", "prospect": "PROSPECT", "call": "CALL"}
+
+
+class Sink(Protocol):
+    def handle(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _clock(t: float) -> str:
+    minutes, seconds = divmod(max(t, 0.0), 60)
+    return f"{int(minutes):02d}:{seconds:04.1f}"
+
+
+class _StreamSink:
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.broken = False
+
+    def _write(self, text: str) -> None:
+        if self.broken:
+            return
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            self.broken = True
+
+    def close(self) -> None:
+        pass
+
+
+class JsonSink(_StreamSink):
+    """One JSON object per line, flushed as it happens."""
+
+    def __init__(self, stream: TextIO | None = None, types: set[str] | None = None) -> None:
+        super().__init__(stream)
+        self.types = types  # None: every event type
+
+    def handle(self, event: Event) -> None:
+        if self.types is not None and event.type not in self.types:
+            return
+        self._write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+
+
+class PlainSink(_StreamSink):
+    """A readable two-sided transcript: committed lines and cue cards."""
+
+    def handle(self, event: Event) -> None:
+        if isinstance(event, SessionStarted):
+            self._write(f"# {event.source} ({', '.join(event.speakers)}; model {event.model})\n")
+        elif isinstance(event, Committed) and event.text:
+            self._write(f"[{_clock(event.start)}] {LABELS.get(event.speaker, event.speaker.upper())}: {event.text}\n")
+        elif isinstance(event, Cue):
+            bar = "=" * 8
+            lines = [f"{bar} CUE {event.cue} @ {_clock(event.t)}: {event.title} {bar}"]
+            if event.why:
+                lines.append(f"  why: {event.why}")
+            lines += [f"  - {line}" for line in event.script]
+            self._write("\n".join(lines) + "\n")
+        elif isinstance(event, Notice):
+            self._write(f"# {event.level}: {event.message}\n")
+        elif isinstance(event, SessionEnded):
+            self._write(f"# ended at {_clock(event.t)} ({event.reason})\n")
