@@ -219,6 +219,8 @@ class Signals(Event):
     backchannels: int = 0
     questions: dict = field(default_factory=dict)  # speaker -> count
     overlap_s: float = 0.0
+    monologue_warn_s: float = 45.0  # meter turns amber (from the rules)
+    monologue_alert_s: float = 90.0  # meter turns red (from the rules)
 
 
 @dataclass(frozen=True)
