@@ -31,7 +31,8 @@ from functools import lru_cache
 FILLERS = frozenset({"uh", "um", "umm", "uhm", "uhh", "er", "erm", "ah", "eh", "mmm"})
 # Intensifiers that do not change what a phrase means; dropped only for matching.
 HEDGES = frozenset({"really", "actually", "honestly", "basically", "totally", "literally",
-                    "truly", "quite", "very", "definitely", "certainly", "frankly"})
+                    "truly", "quite", "very", "definitely", "certainly", "frankly", "pretty", "fairly",
+                    "super"})
 NEGATIONS = frozenset({"not", "no", "never", "nothing", "none", "nobody", "nowhere", "without"})
 
 _IRREGULAR = {
