@@ -74,6 +74,7 @@ DECISION_MAKER = [
     "I'm not the decision maker here.",
     "Let me run it past the team.",
     "I'd want to loop in our IT director.",
+    "I'd have to run it by my boss first.",
 ]
 
 LUKEWARM = [
