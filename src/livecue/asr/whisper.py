@@ -31,11 +31,16 @@ SIZE_NAMES = (
 
 
 def project_models_dir() -> Path:
-    """``models/`` of a source checkout, or ``$LIVECUE_MODELS``."""
+    """``$LIVECUE_MODELS``, ``models/`` of a source checkout, or the user data dir."""
     env = os.environ.get("LIVECUE_MODELS")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[3] / "models"
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "pyproject.toml").exists():
+        return checkout / "models"
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("livecue")) / "models"
 
 
 def bundled_model_path() -> Path:
