@@ -18,7 +18,7 @@ from ..events import Cue, Feedback
 from .match import Tokens, count_words, normalise_words
 from .profile import Profile
 from .rules import CompiledRule, CompiledTrigger, RuleSet
-from .signals import Segment, Tracker, Update
+from .signals import Segment, Tracker, Update, is_clipped
 
 # Evidence spans closer than this are the same words heard twice (tentative, then committed).
 SPAN_TOLERANCE_S = 0.3
@@ -352,7 +352,7 @@ class Detector:
             return None
         streak = []
         for answer in reversed(self.tracker.answers):
-            if answer.question or answer.words > trig.max_words:
+            if not is_clipped(answer, trig.max_words, trig.max_answer_s):
                 break
             if answer.after_question and answer.words:
                 streak.append(answer)

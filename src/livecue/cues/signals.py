@@ -11,6 +11,7 @@ the same events give the same signals live, in replay and in tests.
 
 from __future__ import annotations
 
+import re
 from bisect import insort
 from dataclasses import dataclass
 
@@ -33,7 +34,8 @@ class SignalSettings:
     """Thresholds of the signals themselves (the rules set their own triggers)."""
 
     window_s: float = 120.0  # rolling window for talk time and talk share
-    clipped_max_words: int = 3  # meters: an answer this short counts as clipped
+    clipped_max_words: int = 3  # meters: an answer this short counts as clipped ...
+    clipped_max_s: float = 1.0  # ... or one this short in time (the recogniser may have heard extra words)
     final_wait_s: float = 1.5  # speech ended but no final words yet: close the segment after this
     floor_hold_s: float = 5.0  # a monologue meter drops to zero after this much silence
     trend_answers: int = 3  # answers per half when comparing answer length, recent vs earlier
@@ -50,14 +52,33 @@ def is_backchannel(words: list[str] | tuple[str, ...]) -> bool:
 
 
 def is_question(words: list[str] | tuple[str, ...]) -> bool:
-    """A question mark, or (for unpunctuated text) a question word up front."""
+    """A question mark, or a sentence that opens with a question word.
+
+    The recogniser drops question marks when a pause splits a question
+    ("How does..." / "your team plan visits today."), so the opening word
+    counts too; unpunctuated text needs three words to be judged.
+    """
     text = " ".join(words)
     if "?" in text:
         return True
-    if any(ch in text for ch in ".!"):
+    for m in _SENTENCE.finditer(text):
+        toks = normalise_words(m.group(1).split()).tokens
+        cut_off = m.group(2) in ("", "...", "…")  # the recogniser stopped mid-sentence
+        if toks and toks[0] in QUESTION_STARTS and len(toks) >= (2 if cut_off else 3):
+            return True
+    return False
+
+
+_SENTENCE = re.compile(r"([^.!?…]+)([.!?…]*)")
+
+
+def is_clipped(answer: "Answer", max_words: int, max_s: float) -> bool:
+    """A short answer: few words, or (misheard words aside) very little speech."""
+    if answer.question or answer.words == 0:
         return False
-    toks = normalise_words(words).tokens
-    return len(toks) >= 3 and toks[0] in QUESTION_STARTS
+    if answer.words <= max_words:
+        return True
+    return answer.words <= max_words + 2 and answer.end - answer.start <= max_s
 
 
 class Segment:
@@ -373,7 +394,7 @@ class Tracker:
         speaker, mono = self.current_monologue(now)
         streak = 0
         for a in reversed(self.answers):
-            if a.question or a.words > s.clipped_max_words:
+            if not is_clipped(a, s.clipped_max_words, s.clipped_max_s):
                 break
             if a.after_question and a.words:
                 streak += 1
