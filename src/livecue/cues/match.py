@@ -409,6 +409,22 @@ def _literals(seq: list[Slot], out: set[str]) -> set[str]:
 STOP_KEYS = frozenset(w[:4] for w in STOPWORDS)
 
 
+@lru_cache(maxsize=65536)
+def _similar(a: str, b: str) -> bool:
+    """Spelled alike enough to be a mishearing (shared letter pairs), e.g. food/good."""
+    if len(a) < 2 or len(b) < 2:
+        return False
+    pa = {a[i:i + 2] for i in range(len(a) - 1)}
+    pb = {b[i:i + 2] for i in range(len(b) - 1)}
+    return 2 * len(pa & pb) / (len(pa) + len(pb)) >= 0.5
+
+
+def _sounds_like(kind: str, value, tok: str) -> bool:
+    if kind == "set":
+        return any(_similar(v, tok) for v in value[0])
+    return _similar(value, tok)
+
+
 def _slot_ok(kind: str, value, tok: str) -> bool:
     if kind == "lit":
         return _token_equal(value, tok)
@@ -442,9 +458,10 @@ class _Fuzzy:
     """Approximate matching of one phrase: at most one edit, only in long phrases.
 
     One extra word is allowed once four words of the phrase matched; one
-    misheard or dropped word once four others matched, never the first or
-    the last word of the match and never a negation (a recogniser that drops
-    "not" must not turn "not interested" into "interested").
+    misheard word (spelled much like the phrase's word) or dropped word once
+    four others matched, never the first or the last word of the match and
+    never a negation (a recogniser that drops "not" must not turn "not
+    interested" into "interested").
     """
 
     __slots__ = ("phrase", "slots", "firsts", "keys", "rare")
@@ -477,7 +494,7 @@ class _Fuzzy:
                         continue
                     protected = (value in NEGATIONS) if kind != "set" else bool(value[0] & NEGATIONS)
                     if m >= 1 and not protected:
-                        if ti < n and toks[ti] not in NEGATIONS - {"not"}:
+                        if ti < n and toks[ti] not in NEGATIONS and _sounds_like(kind, value, toks[ti]):
                             new.add((ti + 1, 2, m, True))  # misheard word
                         new.add((ti, 2, m, True))  # dropped word
                     if m >= 1 and ti + 1 < n and toks[ti] not in NEGATIONS and _slot_ok(kind, value, toks[ti + 1]):
