@@ -29,7 +29,8 @@ def test_second_effort_then_plant_seed_not_a_second_second_effort():
     f.feed(*utterance("prospect", 4.6, 7.0, "We're all set, thanks."))
     f.feed(*utterance("rep", 7.6, 14.0, "Fair enough. With late fees capped from January, how will you keep rent on time?"))
     f.feed(*utterance("prospect", 14.6, 17.0, "Still not interested."))
-    assert [(c.cue, round(c.t, 1)) for c in f.cues()] == [("second_effort", 7.0), ("plant_seed", 17.0)]
+    # second_effort waits settle_s (0.5 s) after the turn in case the prospect goes on
+    assert [(c.cue, round(c.t, 1)) for c in f.cues()] == [("second_effort", 7.5), ("plant_seed", 17.0)]
     plant = f.cues("plant_seed")[0]
     assert "late rent, tenant churn and slow repairs" in " ".join(plant.script)
     assert "second effort" in plant.why
@@ -41,6 +42,14 @@ def test_a_second_no_without_the_reps_second_effort_is_not_plant_seed():
     f.feed(*utterance("prospect", 4.6, 6.0, "Not interested."))
     f.feed(*utterance("prospect", 7.0, 8.5, "Not interested."))  # no rep turn in between
     assert [c.cue for c in f.cues()] == ["second_effort"]
+
+
+def test_a_brush_off_followed_after_a_pause_by_exit_intent_is_plant_seed_only():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "Is now a good time?"))
+    f.feed(*utterance("prospect", 4.6, 6.0, "Not interested."))
+    f.feed(*utterance("prospect", 6.4, 8.0, "I have to go."))  # went on before second_effort settled
+    assert [c.cue for c in f.cues()] == ["plant_seed"]
 
 
 def test_exit_intent_goes_straight_to_plant_seed():
@@ -162,3 +171,16 @@ def test_missing_profile_reads_as_sentences():
     f.feed(*utterance("prospect", 3.5, 5.0, "I have to go."))
     script = " ".join(f.cues()[0].script)
     assert "{" not in script and "the three problems you solve best" in script
+
+
+def test_a_short_no_is_judged_on_the_whole_turn_not_its_first_words():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "Hi, got a minute?"))
+    f.feed(*utterance("prospect", 4.6, 6.0, "We're all set, thanks."))
+    f.feed(*utterance("rep", 7.0, 12.0, "Sure. How are you covering the new lanes out of Reno?"))
+    f.feed(SpeechStarted(12.5, "prospect"))
+    f.feed(tentative("prospect", 12.5, 13.5, "Actually, no thanks. Scenery."), lag_s=0.3)  # an early, noisy hypothesis
+    f.feed(SpeechEnded(18.0, "prospect", 12.5))
+    f.feed(committed("prospect", 12.5, 17.8,
+                     "Actually, no thanks to our carrier that lane has been a real headache every week.", final=True))
+    assert [c.cue for c in f.cues()] == ["second_effort"]

@@ -17,7 +17,7 @@ from ..cues.profile import load_profile
 from ..errors import LivecueError
 from ..tuning.labels import CUES, find_calls
 from ..tuning.sweep import (Param, best_for, best_overall, call_case, changed_calls, feedback_case, parse_set,
-                            rule_file_of, sweep, write_params, _fmt)
+                            rule_file_of, sweep, write_params, format_value)
 from .eval import load_rules_strict
 
 
@@ -101,5 +101,5 @@ def run(args: argparse.Namespace) -> int:
                 by_file.setdefault(rule_file_of(ruleset, param.rule), []).append((param, value))
         for path, values in by_file.items():
             write_params(path, values)
-            print(f"wrote {path}: " + ", ".join(f"{p.key}={_fmt(v)}" for p, v in values))
+            print(f"wrote {path}: " + ", ".join(f"{p.key}={format_value(v)}" for p, v in values))
     return 0

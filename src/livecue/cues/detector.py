@@ -325,8 +325,8 @@ class Detector:
         turn = ctx.recent(trig.speaker, trig.within_s) if other else ctx.turn()
         if not turn.words:
             return None
-        if trig.max_turn_words and turn.count > trig.max_turn_words:
-            return None
+        if trig.max_turn_words and (turn.count > trig.max_turn_words or (ctx.reason != "final" and not other)):
+            return None  # a turn's length is known only when it ends
         if ct.unless is not None and ct.unless.search(turn.toks, fuzzy=False):
             return None
         last_index = len(turn.words) - 1

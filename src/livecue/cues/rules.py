@@ -161,7 +161,7 @@ _TYPES: dict[str, type | tuple] = {
 # --- where things are in a file ----------------------------------------------------
 
 
-class _Lines:
+class TomlLines:
     """Line numbers of tables and keys in a TOML text, including [[arrays]]."""
 
     _header = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -237,7 +237,7 @@ class _FileLoader:
     def __init__(self, path: Path, text: str) -> None:
         self.file = str(path)
         self.path = path
-        self.where = _Lines(text)
+        self.where = TomlLines(text)
         self.problems: list[Problem] = []
 
     def problem(self, line: int, message: str) -> None:
@@ -701,7 +701,7 @@ def _line_of(file: str, path: tuple, key: str) -> int:
         text = Path(file).read_text(encoding="utf-8")
     except OSError:
         return 0
-    return _Lines(text).key(path, key)
+    return TomlLines(text).key(path, key)
 
 
 @dataclass

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cues.profile import Profile
-from ..cues.rules import (RULE_KEYS, TRIGGER_KEYS, CompiledRule, CompiledTrigger, LoadResult, Rule, RuleSet,
-                          Trigger, _Lines)
+from ..cues.rules import TRIGGER_KEYS, CompiledRule, CompiledTrigger, LoadResult, RuleSet, Trigger, TomlLines
 from ..cues.transcript import run_events
 from ..config import did_you_mean
 from ..errors import LivecueError
@@ -221,10 +220,10 @@ class Point:
     changes: int  # how many values differ from the rule files
 
     def label(self) -> str:
-        return ", ".join(f"{p.name}={_fmt(v)}" for p, v in self.values.items())
+        return ", ".join(f"{p.name}={format_value(v)}" for p, v in self.values.items())
 
 
-def _fmt(v: Any) -> str:
+def format_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, float):
@@ -306,7 +305,7 @@ def write_params(rule_file: Path, values: list[tuple[Param, Any]]) -> None:
     text = rule_file.read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     for param, value in values:
-        where = _Lines("".join(lines))
+        where = TomlLines("".join(lines))
         path: tuple = ("triggers", param.trigger) if param.trigger else ()
         line = where.keys.get(path + (param.key,))
         new_value = _toml_value(value)
@@ -334,7 +333,3 @@ def rule_file_of(ruleset: RuleSet, rule_id: str) -> Path:
     assert crule is not None
     return Path(crule.rule.file)
 
-
-__all__ = ["Case", "Param", "Point", "RULE_KEYS", "Rule", "apply_params", "best_for", "best_overall",
-           "call_case", "changed_calls", "current_value", "feedback_case", "parse_set", "read_session_events",
-           "sweep", "write_params"]
