@@ -97,3 +97,14 @@ def test_turns_group_a_sides_segments():
     last = tr.timeline[-1]
     assert [s.texts for s in tr.run_before(tr.run_of(last))] == [["Hi", "there."], ["Got", "a", "minute?"]]
     assert tr.answers[-1].after_question and tr.answers[-1].latency == 0.5
+
+
+def test_a_final_decode_without_new_words_closes_the_segment_soon():
+    from livecue.events import Lag
+
+    tr = Tracker()
+    feed(tr, [SpeechStarted(1.0, "rep"), committed("rep", 1.0, 2.0, "hello there"), SpeechEnded(2.4, "rep", 1.0)])
+    assert tr.feed(Lag(2.6, "rep", 0.2, 0.1), 2.6) == []  # the final decode ran: it may still bring words ...
+    assert tr.tick(2.65) == []
+    (update,) = tr.tick(2.8)  # ... it did not: closed well before final_wait_s
+    assert update.kind == "final"

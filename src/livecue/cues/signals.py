@@ -15,7 +15,7 @@ import re
 from bisect import insort
 from dataclasses import dataclass
 
-from ..events import (Committed, Event, Signals, SpeechEnded, SpeechStarted, Tentative, Word)
+from ..events import Committed, Event, Lag, Signals, SpeechEnded, SpeechStarted, Tentative, Word
 from .match import count_words, normalise_words
 
 SIDES = ("rep", "prospect")
@@ -37,6 +37,7 @@ class SignalSettings:
     clipped_max_words: int = 3  # meters: an answer this short counts as clipped ...
     clipped_max_s: float = 1.0  # ... or one this short in time (the recogniser may have heard extra words)
     final_wait_s: float = 1.5  # speech ended but no final words yet: close the segment after this
+    decoded_wait_s: float = 0.15  # the final decode ran and brought no new words: close after this
     floor_hold_s: float = 5.0  # a monologue meter drops to zero after this much silence
     trend_answers: int = 3  # answers per half when comparing answer length, recent vs earlier
 
@@ -85,7 +86,7 @@ class Segment:
     """One stretch of one side's speech and the words heard in it."""
 
     __slots__ = ("id", "speaker", "start", "end", "committed", "tentative", "speech_ended", "ended_at",
-                 "final", "in_timeline", "_bc")
+                 "decoded_at", "final", "in_timeline", "_bc")
 
     def __init__(self, seg_id: int, speaker: str, start: float) -> None:
         self.id = seg_id
@@ -96,6 +97,7 @@ class Segment:
         self.tentative: list[Word] = []
         self.speech_ended = False
         self.ended_at = 0.0
+        self.decoded_at: float | None = None  # when a decode after the speech ended reported in
         self.final = False
         self.in_timeline = False
         self._bc: bool | None = None
@@ -200,6 +202,14 @@ class Tracker:
                     seg.ended_at = now
                     break
             return []
+        if isinstance(event, Lag) or (isinstance(event, Tentative) and not event.words):
+            # a decode after the speech ended is the final one: if it brings no words, nothing will
+            for seg in self.pending[speaker]:
+                if seg.speech_ended and seg.decoded_at is None:
+                    seg.decoded_at = now
+                break
+            if isinstance(event, Lag):
+                return []
         if isinstance(event, Tentative):
             seg = self._current(speaker, event.words[0].start if event.words else event.t,
                                 create=bool(event.words))
@@ -236,7 +246,8 @@ class Tracker:
         updates: list[Update] = []
         for side in SIDES:
             for seg in list(self.pending[side]):
-                if seg.speech_ended and now - seg.ended_at >= self.s.final_wait_s:
+                decoded = seg.decoded_at is not None and now - seg.decoded_at >= self.s.decoded_wait_s
+                if seg.speech_ended and (decoded or now - seg.ended_at >= self.s.final_wait_s):
                     updates += self._finalise(seg)
         return updates
 
