@@ -29,8 +29,8 @@ def test_second_effort_then_plant_seed_not_a_second_second_effort():
     f.feed(*utterance("prospect", 4.6, 7.0, "We're all set, thanks."))
     f.feed(*utterance("rep", 7.6, 14.0, "Fair enough. With late fees capped from January, how will you keep rent on time?"))
     f.feed(*utterance("prospect", 14.6, 17.0, "Still not interested."))
-    # second_effort waits settle_s (0.5 s) after the turn in case the prospect goes on
-    assert [(c.cue, round(c.t, 1)) for c in f.cues()] == [("second_effort", 7.5), ("plant_seed", 17.0)]
+    # second_effort waits settle_s (0.3 s) after the turn in case the prospect goes on
+    assert [(c.cue, round(c.t, 1)) for c in f.cues()] == [("second_effort", 7.3), ("plant_seed", 17.0)]
     plant = f.cues("plant_seed")[0]
     assert "late rent, tenant churn and slow repairs" in " ".join(plant.script)
     assert "second effort" in plant.why
@@ -48,7 +48,7 @@ def test_a_brush_off_followed_after_a_pause_by_exit_intent_is_plant_seed_only():
     f = feeder()
     f.feed(*utterance("rep", 0.5, 4.0, "Is now a good time?"))
     f.feed(*utterance("prospect", 4.6, 6.0, "Not interested."))
-    f.feed(*utterance("prospect", 6.4, 8.0, "I have to go."))  # went on before second_effort settled
+    f.feed(*utterance("prospect", 6.2, 8.0, "I have to go."))  # went on before second_effort settled
     assert [c.cue for c in f.cues()] == ["plant_seed"]
 
 
@@ -184,3 +184,14 @@ def test_a_short_no_is_judged_on_the_whole_turn_not_its_first_words():
     f.feed(committed("prospect", 12.5, 17.8,
                      "Actually, no thanks to our carrier that lane has been a real headache every week.", final=True))
     assert [c.cue for c in f.cues()] == ["second_effort"]
+
+
+def test_curt_answers_to_yes_no_questions_are_not_a_reset():
+    f = feeder()
+    t = 0.5
+    for question, answer in [("You have twelve stores?", "Yes."), ("All on the same tills?", "Correct."),
+                             ("Is March the deadline?", "Yes."), ("Are weekends okay for installs?", "Sure.")]:
+        f.feed(*utterance("rep", t, t + 2.0, question))
+        f.feed(*utterance("prospect", t + 2.5, t + 3.0, answer))
+        t += 4.0
+    assert f.cues() == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cue_events import committed, tentative, utterance
 
-from livecue.cues.signals import Tracker, is_backchannel, is_question
+from livecue.cues.signals import Tracker, is_backchannel, is_question, question_kind
 from livecue.events import SpeechEnded, SpeechStarted
 
 
@@ -22,6 +22,17 @@ def test_backchannels_and_questions():
     assert is_question("How many technicians do you have?".split())
     assert is_question("how many technicians do you have".split())  # unpunctuated
     assert not is_question("Will do.".split())
+    assert not is_question("It's a great fit for teams like yours.".split())
+
+
+def test_open_and_closed_questions():
+    assert question_kind("Thanks for your time. How does your team plan visits today?".split()) == "open"
+    assert question_kind("Hi Megan, thanks. How does...".split()) == "open"  # cut off by a pause
+    assert question_kind("And which channel brings in the most?".split()) == "open"
+    assert question_kind("Tell me about your process?".split()) == "open"
+    assert question_kind("Is that about right?".split()) == "closed"
+    assert question_kind("Perfect. Do you run installs on weekends?".split()) == "closed"
+    assert question_kind("We cut costs by half.".split()) == ""
 
 
 def test_talk_time_share_monologue_and_overlap():

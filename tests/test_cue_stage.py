@@ -137,3 +137,17 @@ def test_broken_rules_at_start_are_left_out_with_a_notice(tmp_path, no_user_prof
     f = start(rules)
     assert "reset" not in f.stage.ruleset.ids and "plant_seed" in f.stage.ruleset.ids
     assert any(isinstance(e, Notice) and "reset.toml" in e.message for e in f.out)
+
+
+def test_cue_engine_and_its_commands_import_no_heavy_dependency():
+    import subprocess
+    import sys
+
+    modules = ["livecue.cues.stage", "livecue.cues.transcript", "livecue.tuning.evaluate", "livecue.tuning.sweep",
+               "livecue.commands.eval", "livecue.commands.tune", "livecue.commands.rules"]
+    heavy = ["textual", "sounddevice", "onnxruntime", "faster_whisper", "ctranslate2", "numpy"]
+    code = f"import sys\nfor m in {modules!r}: __import__(m)\nprint([m for m in {heavy!r} if m in sys.modules])"
+    src = Path(__file__).resolve().parents[1] / "src"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONPATH": str(src)}, check=True)
+    assert out.stdout.strip() == "[]"

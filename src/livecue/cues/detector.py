@@ -358,7 +358,7 @@ class Detector:
                 streak.append(answer)
         fresh = [a for a in streak
                  if ignore_used or not self._consumed(crule.rule.id, Evidence("answer", a.start, a.start))]
-        if len(fresh) < trig.min_streak:
+        if len(fresh) < trig.min_streak or sum(a.after_open_question for a in fresh) < trig.min_open:
             return None
         last = streak[0]
         return Hit(trig.name, "prospect", tuple(Evidence("answer", a.start, a.start) for a in fresh), last.end,

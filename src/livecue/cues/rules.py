@@ -61,6 +61,7 @@ class Trigger:
     min_streak: int = 3
     max_words: int = 3
     max_answer_s: float = 1.0  # an answer this short in time is clipped even if a few more words were heard
+    min_open: int = 0  # at least this many of them answer open questions (how, what, why...)
     # kind = "monologue_reply" / "monologue": rep talk without a substantive reply
     min_monologue_s: float = 20.0
     # kind = "talk_share": the prospect's share of the talk over a window
@@ -75,7 +76,7 @@ class Trigger:
 COMMON_TRIGGER_KEYS = ("kind", "variant", "why", "after", "not_after")
 TRIGGER_KEYS: dict[str, tuple[str, ...]] = {
     "phrases": ("phrases", "phrases_from", "unless", "max_turn_words", "fuzzy", "speaker", "within_s"),
-    "clipped_streak": ("min_streak", "max_words", "max_answer_s"),
+    "clipped_streak": ("min_streak", "max_words", "max_answer_s", "min_open"),
     "monologue_reply": ("min_monologue_s",),
     "monologue": ("min_monologue_s",),
     "talk_share": ("max_share", "window_s", "min_talk_s"),
@@ -151,7 +152,7 @@ _TYPES: dict[str, type | tuple] = {
     "after": list, "not_after": list, "rearm": str, "engaged_min_words": int, "enabled": bool,
     "description": str, "kind": str, "variant": str, "why": str, "phrases": list,
     "phrases_from": str, "unless": list, "max_turn_words": int, "fuzzy": bool,
-    "min_streak": int, "max_words": int, "max_answer_s": float, "min_monologue_s": float, "max_share": float,
+    "min_streak": int, "max_words": int, "max_answer_s": float, "min_open": int, "min_monologue_s": float, "max_share": float,
     "window_s": float, "min_talk_s": float, "speaker": str, "within_s": float, "min_latency_s": float, "min_count": int,
     "script": list, "name": str, "expect": str, "lines": list, "between": list,
     "count": int,

@@ -24,6 +24,9 @@ SIDES = ("rep", "prospect")
 BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh"})
 BACKCHANNEL_PHRASES = ("i am following", "i follow", "that makes sense", "makes sense", "i see", "got it",
                        "go on", "go ahead", "uh huh", "all right", "i hear you", "understood")
+OPEN_STARTS = frozenset("how what why which where when who whose".split())
+_OPEN_PHRASES = frozenset({"tell me", "walk me", "talk me", "describe", "explain"})
+_LEAD_INS = frozenset("and so but okay great now well then alright also sure perfect".split())
 QUESTION_STARTS = frozenset(
     "how what why when where who which whose do does did is are was were can could would will "
     "should have has shall may might any anything".split())
@@ -52,22 +55,35 @@ def is_backchannel(words: list[str] | tuple[str, ...]) -> bool:
     return all(t in BACKCHANNEL_WORDS for t in text.split())
 
 
-def is_question(words: list[str] | tuple[str, ...]) -> bool:
-    """A question mark, or a sentence that opens with a question word.
+def question_kind(words: list[str] | tuple[str, ...]) -> str:
+    """"open" (how, what, tell me...), "closed" (yes/no), or "" for no question.
 
-    The recogniser drops question marks when a pause splits a question
-    ("How does..." / "your team plan visits today."), so the opening word
-    counts too; unpunctuated text needs three words to be judged.
+    A question mark counts, and so does a sentence that opens with a question
+    word: the recogniser drops question marks when a pause splits a question
+    ("How does..." / "your team plan visits today.").  Unpunctuated text
+    needs three words to be judged.
     """
     text = " ".join(words)
-    if "?" in text:
-        return True
+    kind = ""
     for m in _SENTENCE.finditer(text):
-        toks = normalise_words(m.group(1).split()).tokens
-        cut_off = m.group(2) in ("", "...", "…")  # the recogniser stopped mid-sentence
-        if toks and toks[0] in QUESTION_STARTS and len(toks) >= (2 if cut_off else 3):
-            return True
-    return False
+        toks = list(normalise_words(m.group(1).split()).tokens)
+        while toks and toks[0] in _LEAD_INS:
+            toks.pop(0)
+        if not toks:
+            continue
+        mark = m.group(2)
+        cut_off = mark in ("", "...", "\u2026")  # the recogniser stopped mid-sentence
+        opener = toks[0] in QUESTION_STARTS and len(toks) >= (2 if cut_off else 3)
+        if "?" not in mark and not opener:
+            continue
+        if toks[0] in OPEN_STARTS or " ".join(toks[:2]) in _OPEN_PHRASES:
+            return "open"
+        kind = "closed"
+    return kind
+
+
+def is_question(words: list[str] | tuple[str, ...]) -> bool:
+    return question_kind(words) != ""
 
 
 _SENTENCE = re.compile(r"([^.!?…]+)([.!?…]*)")
@@ -143,6 +159,7 @@ class Answer:
     question: bool
     backchannel: bool
     after_question: bool  # the rep's turn before it asked something
+    after_open_question: bool  # ... something that cannot be answered with yes or no
     latency: float | None  # seconds from the rep's turn end to this answer
     text: str
 
@@ -376,10 +393,11 @@ class Tracker:
         texts = [t for s in run for t in s.texts]
         before = self.run_before(run)
         rep_texts = [t for s in before for t in s.texts]
-        after_question = bool(before) and is_question(rep_texts)
+        asked = question_kind(rep_texts) if before else ""
+        after_question = asked != ""
         latency = (run[0].start - before[-1].last_end) if before else None
         answer = Answer(run[0].id, run[0].start, run[-1].end, count_words(texts), is_question(texts),
-                        all(s.backchannel for s in run), after_question, latency, " ".join(texts))
+                        all(s.backchannel for s in run), after_question, asked == "open", latency, " ".join(texts))
         for i in range(len(self.answers) - 1, max(-1, len(self.answers) - 4), -1):
             if self.answers[i].key == answer.key:
                 self.answers[i] = answer
