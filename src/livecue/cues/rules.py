@@ -757,9 +757,14 @@ def snapshot(directory: Path) -> dict[str, float]:
 
 
 def shipped_rules_dir() -> Path:
-    """The rules that ship with livecue: packaged copy, else the source checkout's."""
+    """The rules that ship with livecue.
+
+    ``livecue/_cue_rules`` is a symlink to the checkout's ``cue_rules/`` that
+    package-data turns into real files in a wheel; resolved, it names the
+    file a developer edits.
+    """
     here = Path(__file__).resolve()
     packaged = here.parent.parent / "_cue_rules"
     if packaged.is_dir():
-        return packaged
+        return packaged.resolve()
     return here.parents[3] / "cue_rules"
