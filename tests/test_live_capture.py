@@ -134,9 +134,33 @@ def test_a_reopened_device_at_another_rate_continues_the_timeline():
     side = SideCapture("rep", 48000)
     side.push(tone_block(1.0), 0.0)
     items = drain_all(side, 1.0)
-    side.reset_rate(44100)
+    side.restarted(44100)
     side.push(np.full(44100, 0.9, np.float32), 2.0)
     audio = audio_of(items + drain_all(side, 3.0) + side.flush())
     assert side.native_rate == 44100
     assert abs(np.flatnonzero(audio > 0.85)[0] / 16000 - 2.0) < 0.005
     assert abs(len(audio) / 16000 - 3.0) < 0.005
+
+
+def test_a_streams_first_block_is_placed_exactly_by_its_stamp():
+    side = SideCapture("rep", RATE)
+    side.push(tone_block(0.5), 0.15)  # a small start offset, under the gap tolerance
+    audio = audio_of(drain_all(side, 0.7) + side.flush())
+    assert abs(np.flatnonzero(audio > 0.4)[0] / 16000 - 0.15) < 0.002
+
+
+def test_alternating_jitter_is_absorbed_but_a_steady_offset_is_corrected():
+    settings = CaptureSettings(drift_window_s=1.0, drift_tolerance_s=0.03)
+    side = SideCapture("rep", RATE, settings)
+    block = 0.01
+    for i in range(300):  # 3 s with stamps alternating +-35 ms: no correction
+        side.push(tone_block(block, 0.3), i * block + (0.035 if i % 2 else -0.035))
+    drain_all(side, 3.0)
+    assert side.filled_s < 0.04 and side.trimmed_s < 0.04
+    filled = side.filled_s
+    # the device clock now runs 80 ms late, steadily: corrected within about a second
+    for i in range(300, 500):
+        side.push(tone_block(block, 0.3), i * block + 0.08)
+    drain_all(side, 5.0)
+    assert 0.06 < side.filled_s - filled < 0.1
+    assert abs(side._native_next_t - (5.0 + 0.08)) < 0.03

@@ -28,8 +28,10 @@ from .resample import TARGET_RATE, StreamResampler
 class CaptureSettings:
     """Live capture thresholds (seconds of call time)."""
 
-    gap_tolerance_s: float = 0.2  # stamp later than the timeline by more: fill the gap with silence
-    overlap_tolerance_s: float = 0.2  # stamp earlier by more: trim the overlap (device clock ahead)
+    gap_tolerance_s: float = 0.2  # stamp later than the timeline by more: a real gap, filled at once
+    overlap_tolerance_s: float = 0.2  # stamp earlier by more: overlap trimmed at once
+    drift_window_s: float = 1.0  # smaller offsets are averaged over about this much audio (jitter) ...
+    drift_tolerance_s: float = 0.03  # ... and corrected when the average passes this (clock drift)
     stall_fill_s: float = 0.5  # no audio for this long: extend the side with silence up to now - this
     max_backlog_s: float = 20.0  # unread audio kept per side; older audio is dropped with a notice
     read_interval_s: float = 0.05  # read() waits up to this for audio to collect
@@ -54,6 +56,7 @@ class SideCapture:
         self.last_push_t: float | None = None  # call time of the newest block's end
         self._set_rate(native_rate, start_t=0.0)
         self._out_samples = 0  # 16 kHz samples emitted: the side's timeline
+        self._drift: float | None = None  # running mean of (stamp - timeline), seconds
         self.trimmed_s = 0.0  # audio trimmed because it overlapped the timeline
         self.filled_s = 0.0  # silence inserted for gaps and stalls
 
@@ -90,8 +93,9 @@ class SideCapture:
         """Call time up to which this side's audio has been emitted."""
         return self._out_samples / TARGET_RATE
 
-    def reset_rate(self, native_rate: int) -> None:
-        """A reopened device may run at another rate: continue the timeline where it is."""
+    def restarted(self, native_rate: int) -> None:
+        """A (re)opened stream: place its first block by its stamp; it may run at another rate."""
+        self._drift = None
         if native_rate != self.native_rate:
             with self._lock:
                 self._blocks.clear()
@@ -143,13 +147,33 @@ class SideCapture:
         return self._emit([], until, final=True)
 
     def _place(self, start_t: float, block: np.ndarray) -> list[np.ndarray]:
-        expected = self._native_next_t
-        offset = start_t - expected
+        """Append a block where its stamp says, absorbing stamp jitter.
+
+        A large offset is a real gap (fill) or overlap (trim) and is corrected
+        at once.  Small offsets are jitter: only their running mean counts,
+        corrected when it passes ``drift_tolerance_s`` (a stream's first block,
+        or the device clock drifting from the capture clock).
+        """
+        s = self.settings
+        offset = start_t - self._native_next_t
+        if self._drift is None:
+            self._drift = offset
+        else:
+            weight = min(1.0, len(block) / self.native_rate / s.drift_window_s)
+            self._drift += (offset - self._drift) * weight
+        if offset > s.gap_tolerance_s or offset < -s.overlap_tolerance_s:
+            correction = offset
+        elif abs(self._drift) > s.drift_tolerance_s:
+            correction = self._drift
+        else:
+            correction = 0.0
         out: list[np.ndarray] = []
-        if offset > self.settings.gap_tolerance_s:
-            out += self._silence_to(start_t)
-        elif offset < -self.settings.overlap_tolerance_s:
-            cut = min(len(block), int(round(-offset * self.native_rate)))
+        if correction:
+            self._drift = 0.0
+        if correction > 0:
+            out += self._silence_to(self._native_next_t + correction)
+        elif correction < 0:
+            cut = min(len(block), int(round(-correction * self.native_rate)))
             self.trimmed_s += cut / self.native_rate
             block = block[cut:]
         if len(block):

@@ -250,6 +250,7 @@ class _Stream:
         self.ended = False  # PortAudio stopped calling back (error, device gone)
         self.closing = False
         self.rate = 0
+        self._offset: float | None = None  # capture clock minus PortAudio stream time
 
     def open(self) -> None:
         sd, dev = self.sd, self.plan.device
@@ -265,6 +266,7 @@ class _Stream:
                     continue
                 raise _open_error(dev, exc) from None
             self.stream, self.rate, self.ended, self.closing = stream, int(round(stream.samplerate)), False, False
+            self._offset = None
             return
         raise _open_error(dev, last_exc or RuntimeError("no supported sample rate"))
 
@@ -279,21 +281,34 @@ class _Stream:
         clock = self.clock_ref[0] if self.clock_ref else None
         if clock is None:
             return
-        now = clock.now()
-        age = 0.0
-        try:
-            age = float(time_info.currentTime - time_info.inputBufferAdcTime)
-        except (AttributeError, TypeError):
-            pass
-        block_s = frames / self.rate
-        if not (block_s * 0.5 <= age < 2.0) or not getattr(time_info, "inputBufferAdcTime", 0):
-            age = block_s + (self.stream.latency if self.stream is not None else 0.0)
-        start_t = now - age
+        start_t = self._stamp(clock.now(), time_info, frames / self.rate)
         for speaker, channel in self.plan.channels.items():
             side = self.sides[speaker]
             if status.input_overflow:
                 side.note_overflow()
             side.push(indata[:, channel], start_t)
+
+    def _stamp(self, now: float, time_info, block_s: float) -> float:
+        """Call time of the block's first sample.
+
+        PortAudio says when the block was captured (``inputBufferAdcTime``) on
+        the stream's own clock.  That clock is mapped onto the capture clock by
+        the smallest offset seen (slowly relaxed to follow drift), so a
+        callback that ran late, waiting for the GIL on a busy machine, does not
+        make its audio look late.  Without usable times: now minus the block
+        and the stream's latency.
+        """
+        pa_now = float(getattr(time_info, "currentTime", 0.0) or 0.0)
+        adc = float(getattr(time_info, "inputBufferAdcTime", 0.0) or 0.0)
+        if not pa_now or not adc or not (0.0 <= pa_now - adc < 2.0):
+            latency = self.stream.latency if self.stream is not None else 0.0
+            return now - block_s - latency
+        offset = now - pa_now
+        if self._offset is None:
+            self._offset = offset
+        else:
+            self._offset = min(offset, self._offset + block_s * 1e-3)
+        return adc + self._offset
 
     def _finished(self) -> None:
         if not self.closing:
@@ -352,7 +367,7 @@ class DeviceSource:
             for stream in self._streams:  # open now: a busy or wrong device fails before the model loads
                 stream.open()
                 for side in stream.sides.values():
-                    side.reset_rate(stream.rate)
+                    side.restarted(stream.rate)
         except LivecueError:
             self.close()
             raise
@@ -421,7 +436,7 @@ class DeviceSource:
                 try:
                     stream.open()
                     for side in stream.sides.values():
-                        side.reset_rate(stream.rate)
+                        side.restarted(stream.rate)
                     stream.start()
                 except LivecueError:
                     stream.close()
