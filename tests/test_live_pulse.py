@@ -320,3 +320,14 @@ def test_ctrl_c_stops_promptly_and_the_recording_is_valid(pulse, tmp_path):
     assert rate == 16000 and audio.shape[1] == 2
     assert 2.5 <= len(audio) / rate <= 10.0
     assert np.abs(audio[:, 0]).max() > 0.05 and np.abs(audio[:, 1]).max() < 0.01  # the rep spoke, not the prospect
+
+
+def test_doctor_checks_portaudio_lists_inputs_and_measures_the_model(pulse):
+    proc = livecue(pulse, "doctor", "--threads", "1")
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, out + err
+    assert re.search(r"PortAudio\s+ok: PortAudio V19", out)
+    assert "livecue_rep" in out and "livecue_prospect" in out
+    assert re.search(r"speed\s+1 thread: 8 s of speech decoded in \d+\.\d\d s \(real-time factor 0\.\d+\)", out)
+    assert re.search(r"verdict\s+(fast|ok for live|usable|too slow)", out)
+    assert re.search(r"heard\s+'.*country", out, re.I)

@@ -142,8 +142,9 @@ def check_model(args: argparse.Namespace) -> bool:
         load_s = perf_counter() - start
         if not label:
             label = engine.label
-            _line("model", f"{label} loaded in {load_s:.1f} s "
-                           f"({settings.asr.device}/{settings.asr.compute_type or 'default'})")
+            device = settings.asr.device
+            compute = settings.asr.compute_type or ("int8" if device == "cpu" else "default")
+            _line("model", f"{label} loaded in {load_s:.1f} s ({device}/{compute})")
         decode_s, text = time_decodes(engine, audio)
         results[n] = decode_s
         _line("speed" if len(results) == 1 else "",
@@ -152,6 +153,8 @@ def check_model(args: argparse.Namespace) -> bool:
         del engine
     if not text.strip():
         _line("", "WARNING: the sample decoded to no words; the model may be broken")
+    else:
+        _line("heard", repr(text if len(text) <= 70 else text[:67] + "..."))
     fastest = min(results.values())
     chosen = min(n for n, d in results.items() if d <= fastest * 1.15)
     _line("verdict", verdict(results[chosen], settings))
