@@ -17,7 +17,7 @@ class PortAudioError(Exception):
 
 
 class FakeStream:
-    def __init__(self, sd, device, channels, samplerate, dtype, callback, finished_callback=None):
+    def __init__(self, sd, device, channels, samplerate, dtype, callback, finished_callback=None, latency=None):
         if device in sd.fail_open:
             raise PortAudioError(sd.fail_open[device])
         self.sd = sd
@@ -87,3 +87,34 @@ class FakeSoundDevice:
 def device(index, name, channels=2, rate=48000.0, default=False):
     return {"index": index, "name": name, "hostapi": 0, "max_input_channels": channels,
             "max_output_channels": 0, "default_samplerate": rate, "default": default}
+
+
+class FakeOutputStream:
+    def __init__(self, sd, device=None, channels=2, samplerate=48000, dtype="float32", callback=None, **kwargs):
+        if samplerate not in sd.output_rates:
+            raise PortAudioError("Invalid sample rate")
+        self.samplerate = samplerate
+        self.callback = callback
+        self.started = self.closed = False
+
+    def start(self):
+        self.started = True
+
+    def abort(self, ignore_errors=True):
+        pass
+
+    def close(self, ignore_errors=True):
+        self.closed = True
+
+    def pull(self, frames: int, lead_s: float = 0.0) -> np.ndarray:
+        out = np.zeros((frames, 2), np.float32)
+        self.callback(out, frames, SimpleNamespace(currentTime=1.0, outputBufferDacTime=1.0 + lead_s), None)
+        return out
+
+
+def _output_stream(self, **kwargs):
+    return FakeOutputStream(self, **kwargs)
+
+
+FakeSoundDevice.output_rates = (16000.0, 48000.0)
+FakeSoundDevice.OutputStream = _output_stream

@@ -61,3 +61,10 @@ def test_output_waits_only_for_the_filter_look_ahead():
 def test_bad_rates_are_refused():
     with pytest.raises(ValueError):
         StreamResampler(0)
+
+
+def test_upsampling_a_constant_gives_a_constant():
+    r = StreamResampler(16000, 48000)
+    y = np.concatenate([r.process(np.full(1600, 0.5, np.float32)) for _ in range(5)])
+    assert len(y) > 20000
+    assert np.max(np.abs(y[200:] - 0.5)) < 1e-5

@@ -35,6 +35,7 @@ class CaptureSettings:
     stall_fill_s: float = 0.5  # no audio for this long: extend the side with silence up to now - this
     max_backlog_s: float = 20.0  # unread audio kept per side; older audio is dropped with a notice
     read_interval_s: float = 0.05  # read() waits up to this for audio to collect
+    device_latency_s: float = 0.1  # PortAudio buffering asked for: fewer, larger callbacks than "low"
     reopen_interval_s: float = 1.0  # how often a lost device is tried again
     overflow_report_interval_s: float = 5.0  # at most one overflow status per side per this
     end_grace_s: float = 0.5  # after --duration, wait this long for audio still in flight

@@ -241,8 +241,9 @@ def _open_error(device: InputDevice, exc: Exception) -> LivecueError:
 class _Stream:
     """One open PortAudio input stream feeding one or two sides."""
 
-    def __init__(self, plan: StreamPlan, sides: dict, sd, clock_ref: list) -> None:
+    def __init__(self, plan: StreamPlan, sides: dict, sd, clock_ref: list, latency_s: float = 0.1) -> None:
         self.plan = plan
+        self.latency_s = latency_s
         self.sides = sides  # speaker -> SideCapture
         self.sd = sd
         self.clock_ref = clock_ref  # [clock] once started; the callback reads it
@@ -258,8 +259,8 @@ class _Stream:
         for rate in dict.fromkeys([dev.default_rate, 48000.0, 44100.0, 16000.0]):
             try:
                 stream = sd.InputStream(device=dev.index, channels=self.plan.open_channels,
-                                        samplerate=rate, dtype="float32", callback=self._callback,
-                                        finished_callback=self._finished)
+                                        samplerate=rate, dtype="float32", latency=self.latency_s,
+                                        callback=self._callback, finished_callback=self._finished)
             except (sd.PortAudioError, ValueError) as exc:
                 last_exc = exc
                 if "sample rate" in str(exc).lower():
@@ -358,7 +359,7 @@ class DeviceSource:
             rate = int(round(plan.device.default_rate)) or 48000
             sides = {s: SideCapture(s, rate, self.settings) for s in plan.channels}
             self.sides.update(sides)
-            self._streams.append(_Stream(plan, sides, self.sd, self._clock_ref))
+            self._streams.append(_Stream(plan, sides, self.sd, self._clock_ref, self.settings.device_latency_s))
         missing = [s for s in SPEAKERS if s not in self.sides]
         if missing:
             raise LivecueError(f"no input chosen for {', '.join(missing)}")

@@ -51,6 +51,7 @@ class StreamResampler:
         window_x = np.clip(x * cutoff / zero_crossings, -1.0, 1.0)
         window = 0.5 * (1.0 + np.cos(np.pi * window_x))  # Hann over +-zero_crossings
         bank = cutoff * np.sinc(cutoff * x) * window
+        bank /= bank.sum(axis=1, keepdims=True)  # every phase passes DC at gain 1: no ripple at the output rate
         return bank.astype(np.float32)
 
     def process(self, block: np.ndarray) -> np.ndarray:
