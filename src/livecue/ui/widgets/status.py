@@ -1,0 +1,79 @@
+"""The status line: where the call is, what is listening, and where it is logged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.content import Content
+from textual.widgets import Static
+
+from ..state import OverlayState, clock_text
+from .meters import bar
+
+
+def short_path(path: str) -> str:
+    """``~/...`` for paths under the home directory."""
+    try:
+        return "~/" + str(Path(path).expanduser().resolve().relative_to(Path.home()))
+    except (ValueError, OSError, RuntimeError):
+        return str(path)
+
+
+class StatusLine(Static):
+    def __init__(self, *, model: str = "", rules: str = "", log_path: str = "", **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.model = model
+        self.rules = rules
+        self.log_path = log_path
+
+    def _position(self, state: OverlayState) -> list:
+        st = state.status
+        if st.ended:
+            head = (f"■ ENDED ({st.ended})", "$text-muted bold")
+        elif st.stopping:
+            head = ("■ STOPPING…", "$warn bold")
+        elif st.paused:
+            head = ("⏸ PAUSED", "$warn bold")
+        elif st.mode == "live":
+            head = ("● LIVE", "$alert bold")
+        elif st.mode:
+            head = ("▶ REPLAY", "$ok bold")
+        else:
+            head = ("… starting", "$text-muted")
+        parts = [head, " ", (clock_text(state.now), "bold")]
+        if st.duration:
+            parts.append(f" / {clock_text(st.duration)}")
+        return parts
+
+    def _progress(self, state: OverlayState, width: int) -> list:
+        st = state.status
+        if not st.duration:
+            return []
+        frac = st.progress if st.progress is not None else state.now / st.duration
+        return ["  ", (bar(frac, width), "$ok"), f" {round(min(1.0, frac) * 100):3d}%"]
+
+    def refresh_status(self, state: OverlayState, compact: bool = False) -> None:
+        st = state.status
+        model = st.model or self.model or "–"
+        source = Path(st.source).name if st.source else "…"
+        if compact:
+            line = Content.assemble(*self._position(state), *self._progress(state, 8), ("  ", ""), (source, "$text-muted"))
+            if st.ended:
+                line = line + Content.assemble(("  q quits", "$text-muted"))
+            self.update(line)
+            return
+        first = Content.assemble(
+            *self._position(state),
+            *self._progress(state, 16),
+            ("  │ ", "$text-muted"), ("model ", "$text-muted"), model,
+            ("  │ ", "$text-muted"), ("input ", "$text-muted"), st.source or "…",
+        )
+        second_parts: list = [("rules ", "$text-muted"), self.rules or "shipped"]
+        if self.log_path:
+            second_parts += [("  │ ", "$text-muted"), ("log ", "$text-muted"), short_path(self.log_path)]
+        if st.warnings:
+            noun = "problem" if st.warnings == 1 else "problems"
+            second_parts += [("  │ ", "$text-muted"), (f"⚠ {st.warnings} {noun}: {st.last_warning}", "$warn")]
+        if st.ended:
+            second_parts += [("  │ ", "$text-muted"), ("q quits", "$text-muted")]
+        self.update(Content("\n").join([first, Content.assemble(*second_parts)]))
