@@ -50,6 +50,7 @@ THEMES = {
         panel="#262626",
         dark=True,
         variables={
+            "muted": "#9e9e9e",
             "rep": "#6cb6ff",
             "prospect": "#7ee0b0",
             "warn": "#ffb74d",
@@ -74,6 +75,7 @@ THEMES = {
         panel="#e2e2e2",
         dark=False,
         variables={
+            "muted": "#5c5c5c",
             "rep": "#0b4f9c",
             "prospect": "#136c43",
             "warn": "#8a4b00",

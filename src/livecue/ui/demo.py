@@ -185,7 +185,8 @@ class ScriptedPipeline:
 
     def __init__(self, sinks: list, events: Iterable[Event], *, speed: float | None = 1.0,
                  hold: bool = False, source_name: str = "demo.wav", model: str = "tiny.en",
-                 duration: float | None = DEMO_DURATION_S, mode: str = "replay", fast: bool = False) -> None:
+                 duration: float | None = DEMO_DURATION_S, mode: str = "replay", fast: bool = False,
+                 controls: bool = True) -> None:
         self.sinks = list(sinks)
         self.events = list(events)
         # pace by emission time: the running maximum of t (a commit's t lags its emission)
@@ -196,7 +197,9 @@ class ScriptedPipeline:
         self.speed = speed
         self.hold = hold
         self.fast = fast
-        self.source = FakeSource(duration)
+        # controls=False: a source like live capture's, with no pause or seek
+        self.source = FakeSource(duration) if controls else type("LiveSource", (), {"duration": None})()
+        self._controls = self.source if controls else FakeSource(None)
         self.started = SessionStarted(source=source_name, model=model, mode=mode, duration=duration)
         self.injected: list[Event] = []
         self.emitted = 0
@@ -217,11 +220,11 @@ class ScriptedPipeline:
         self._emit(self.started)
         index, position, last_wall = 0, 0.0, time.monotonic()
         while index < len(self.events) and not stop.is_set():
-            if self.source.paused.is_set():
+            if self._controls.paused.is_set():
                 stop.wait(0.02)
                 last_wall = time.monotonic()
                 continue
-            delta = self.source.take_seek()
+            delta = self._controls.take_seek()
             if delta:
                 position = max(0.0, position + delta)
                 index = next((i for i, at in enumerate(self._times) if at >= position), len(self.events))
@@ -246,6 +249,32 @@ class ScriptedPipeline:
         self._emit(SessionEnded(t=end_t, reason=reason))
         for sink in self.sinks:
             sink.close()
+
+
+# --- helpers for Pilot tests -----------------------------------------------------------
+
+
+async def settle(pilot, predicate, timeout_s: float = 10.0) -> None:
+    """Wait (in the app's loop) until ``predicate()`` holds, then for the redraw to land."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("the overlay did not reach the expected state in time")
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def screen_text(app) -> str:
+    """The screen as plain text, as a terminal would show it."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text(styles=False)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,7 +50,7 @@ class CueCard(Static):
         self.border_subtitle = Content(f"{age_text(now - cue.t)}{queued}")
         lines: list[Content] = []
         if cue.why:
-            lines += hanging(Content.styled("Why ", "$text-muted bold"), Content.styled(cue.why, "$text-muted"), width)
+            lines += hanging(Content.styled("Why ", "$muted bold"), Content.styled(cue.why, "$muted"), width)
         script = cue.script[:3] if compact else cue.script
         for line in script:
             lines += hanging(Content.styled("› ", "$card-accent bold"), Content.styled(line, "bold"), width)

@@ -46,7 +46,7 @@ def monologue_style(state: str) -> str:
 
 def lag_style(lag: float | None) -> str:
     if lag is None:
-        return "$text-muted"
+        return "$muted"
     if lag >= LAG_ALERT_S:
         return "$alert bold"
     if lag >= LAG_WARN_S:
@@ -64,12 +64,19 @@ def talk_share(state: OverlayState) -> float | None:
 class MetersPanel(Static):
     """The side panel of the main layout."""
 
+    _state: OverlayState | None = None
+
+    def on_resize(self) -> None:
+        if self._state is not None:
+            self.refresh_meters(self._state)
+
     def refresh_meters(self, state: OverlayState) -> None:
+        self._state = state
         width = max(20, (self.content_region.width or 30))
         bar_w = max(5, width - 15)
         s = state.signals
         out: list[Content] = []
-        heading = "$text-muted bold"
+        heading = "$muted bold"
 
         window = f" · last {int(s.window_s // 60)} min" if s and s.window_s >= 60 else ""
         out.append(Content.assemble(("Talk share" + window, heading)))
@@ -97,9 +104,9 @@ class MetersPanel(Static):
                 (bar(frac, max(3, bar_w - 6)), monologue_style(mono)),
             ))
             limits = f"amber {int(s.monologue_warn_s)} s · red {int(s.monologue_alert_s)} s"
-            out.append(Content.assemble((word.upper() + " " if word else "", monologue_style(mono)), (limits, "$text-muted")))
+            out.append(Content.assemble((word.upper() + " " if word else "", monologue_style(mono)), (limits, "$muted")))
         else:
-            out.append(Content.assemble(("nobody holding the floor", "$text-muted")))
+            out.append(Content.assemble(("nobody holding the floor", "$muted")))
             out.append(Content(""))
 
         out.append(Content(""))
@@ -108,23 +115,23 @@ class MetersPanel(Static):
             arrow = trend_arrow(s.prospect_answer_trend, 0.5)
             style = "$warn" if arrow == "↓" else ""
             out.append(Content.assemble(
-                ("Answers  ", "$text-muted"),
+                ("Answers  ", "$muted"),
                 f"{s.prospect_answer_words:4.1f} words ",
                 (f"{arrow}{abs(s.prospect_answer_trend):.1f}" if arrow != "→" else "→ steady", style),
             ))
         else:
-            out.append(Content.assemble(("Answers  ", "$text-muted"), ("–", "$text-muted")))
+            out.append(Content.assemble(("Answers  ", "$muted"), ("–", "$muted")))
         if state.latencies:
             delta = state.latency_trend()
             arrow = trend_arrow(delta, 0.3)
             style = "$warn" if arrow == "↑" else ""
             out.append(Content.assemble(
-                ("Latency  ", "$text-muted"),
+                ("Latency  ", "$muted"),
                 f"{state.latencies[-1]:4.1f} s     ",
                 (f"{arrow}{abs(delta):.1f}" if arrow != "→" else "→ steady", style),
             ))
         else:
-            out.append(Content.assemble(("Latency  ", "$text-muted"), ("–", "$text-muted")))
+            out.append(Content.assemble(("Latency  ", "$muted"), ("–", "$muted")))
 
         out.append(Content(""))
         out.append(Content.assemble(("Input", heading)))
@@ -133,20 +140,20 @@ class MetersPanel(Static):
             meter = state.sides.get(side)
             label = (f"{SIDE_LABEL[side]:<9}", SIDE_STYLE[side])
             if meter is None:
-                out.append(Content.assemble(label, ("–", "$text-muted")))
+                out.append(Content.assemble(label, ("–", "$muted")))
                 continue
             if meter.channel_state in ("lost",):
                 out.append(Content.assemble(label, ("LOST " + meter.channel_detail, "$alert bold")))
                 continue
             spark = sparkline(meter.levels, state.settings.level_floor_db).ljust(spark_w)
             db = f"{meter.levels[-1]:4.0f} dB" if meter.levels else "  – dB"
-            dot = ("●", SIDE_STYLE[side]) if meter.speaking else ("○", "$text-muted")
+            dot = ("●", SIDE_STYLE[side]) if meter.speaking else ("○", "$muted")
             out.append(Content.assemble(label, (spark, SIDE_STYLE[side]), f" {db} ", dot))
-        lag_parts: list = [("Lag      ", "$text-muted")]
+        lag_parts: list = [("Lag      ", "$muted")]
         for side, short in (("rep", "rep"), ("prospect", "pro")):
             lag = state.sides[side].lag_s if side in state.sides else None
             text = "–" if lag is None else f"{lag:.1f} s"
-            lag_parts += [(f"{short} ", "$text-muted"), (text, lag_style(lag)), "  "]
+            lag_parts += [(f"{short} ", "$muted"), (text, lag_style(lag)), "  "]
         out.append(Content.assemble(*lag_parts))
         self.update(Content("\n").join(out))
 
@@ -159,30 +166,30 @@ class CompactMeters(Static):
         parts: list = []
         share = talk_share(state)
         if share is None:
-            parts += [("Talk ", "$text-muted"), "–"]
+            parts += [("Talk ", "$muted"), "–"]
         else:
-            parts += [("Talk ", "$text-muted"), (f"R{round(share * 100)}%", "$rep"), " ",
+            parts += [("Talk ", "$muted"), (f"R{round(share * 100)}%", "$rep"), " ",
                       (f"P{round((1 - share) * 100)}%", "$prospect")]
-        parts.append((" │ ", "$text-muted"))
+        parts.append((" │ ", "$muted"))
         mono = state.monologue_state()
         if s and s.monologue_speaker:
             who = "R" if s.monologue_speaker == "rep" else "P"
-            parts += [("Mono ", "$text-muted"), (f"{who} {clock_text(s.monologue_s)}", monologue_style(mono))]
+            parts += [("Mono ", "$muted"), (f"{who} {clock_text(s.monologue_s)}", monologue_style(mono))]
             if mono != "ok":
                 parts.append(("!" if mono == "warn" else "!!", monologue_style(mono)))
         else:
-            parts += [("Mono ", "$text-muted"), "–"]
-        parts.append((" │ ", "$text-muted"))
+            parts += [("Mono ", "$muted"), "–"]
+        parts.append((" │ ", "$muted"))
         if s and s.prospect_answer_words:
             arrow = trend_arrow(s.prospect_answer_trend, 0.5)
-            parts += [("Ans ", "$text-muted"), (f"{s.prospect_answer_words:.0f}w{arrow}", "$warn" if arrow == "↓" else "")]
+            parts += [("Ans ", "$muted"), (f"{s.prospect_answer_words:.0f}w{arrow}", "$warn" if arrow == "↓" else "")]
         else:
-            parts += [("Ans ", "$text-muted"), "–"]
-        parts.append((" │ ", "$text-muted"))
+            parts += [("Ans ", "$muted"), "–"]
+        parts.append((" │ ", "$muted"))
         lags = [m.lag_s for m in state.sides.values() if m.lag_s is not None]
         lag = max(lags) if lags else None
-        parts += [("Lag ", "$text-muted"), ("–" if lag is None else f"{lag:.1f}s", lag_style(lag))]
-        parts.append((" │ ", "$text-muted"))
+        parts += [("Lag ", "$muted"), ("–" if lag is None else f"{lag:.1f}s", lag_style(lag))]
+        parts.append((" │ ", "$muted"))
         for side, short in (("rep", "R"), ("prospect", "P")):
             meter = state.sides.get(side)
             if meter is not None and meter.channel_state == "lost":
@@ -190,5 +197,5 @@ class CompactMeters(Static):
             elif meter is not None and meter.speaking:
                 parts += [(f"{short}●", SIDE_STYLE[side])]
             else:
-                parts += [(f"{short}○", "$text-muted")]
+                parts += [(f"{short}○", "$muted")]
         self.update(Content.assemble(*parts))

@@ -29,7 +29,7 @@ class StatusLine(Static):
     def _position(self, state: OverlayState) -> list:
         st = state.status
         if st.ended:
-            head = (f"■ ENDED ({st.ended})", "$text-muted bold")
+            head = (f"■ ENDED ({st.ended})", "$muted bold")
         elif st.stopping:
             head = ("■ STOPPING…", "$warn bold")
         elif st.paused:
@@ -39,7 +39,7 @@ class StatusLine(Static):
         elif st.mode:
             head = ("▶ REPLAY", "$ok bold")
         else:
-            head = ("… starting", "$text-muted")
+            head = ("… starting", "$muted")
         parts = [head, " ", (clock_text(state.now), "bold")]
         if st.duration:
             parts.append(f" / {clock_text(st.duration)}")
@@ -57,23 +57,23 @@ class StatusLine(Static):
         model = st.model or self.model or "–"
         source = Path(st.source).name if st.source else "…"
         if compact:
-            line = Content.assemble(*self._position(state), *self._progress(state, 8), ("  ", ""), (source, "$text-muted"))
+            line = Content.assemble(*self._position(state), *self._progress(state, 8), ("  ", ""), (source, "$muted"))
             if st.ended:
-                line = line + Content.assemble(("  q quits", "$text-muted"))
+                line = line + Content.assemble(("  q quits", "$muted"))
             self.update(line)
             return
         first = Content.assemble(
             *self._position(state),
             *self._progress(state, 16),
-            ("  │ ", "$text-muted"), ("model ", "$text-muted"), model,
-            ("  │ ", "$text-muted"), ("input ", "$text-muted"), st.source or "…",
+            ("  │ ", "$muted"), ("model ", "$muted"), model,
+            ("  │ ", "$muted"), ("input ", "$muted"), st.source or "…",
         )
-        second_parts: list = [("rules ", "$text-muted"), self.rules or "shipped"]
+        second_parts: list = [("rules ", "$muted"), self.rules or "shipped"]
         if self.log_path:
-            second_parts += [("  │ ", "$text-muted"), ("log ", "$text-muted"), short_path(self.log_path)]
+            second_parts += [("  │ ", "$muted"), ("log ", "$muted"), short_path(self.log_path)]
         if st.warnings:
             noun = "problem" if st.warnings == 1 else "problems"
-            second_parts += [("  │ ", "$text-muted"), (f"⚠ {st.warnings} {noun}: {st.last_warning}", "$warn")]
+            second_parts += [("  │ ", "$muted"), (f"⚠ {st.warnings} {noun}: {st.last_warning}", "$warn")]
         if st.ended:
-            second_parts += [("  │ ", "$text-muted"), ("q quits", "$text-muted")]
+            second_parts += [("  │ ", "$muted"), ("q quits", "$muted")]
         self.update(Content("\n").join([first, Content.assemble(*second_parts)]))
