@@ -10,7 +10,7 @@ import time
 import pytest
 
 from livecue.errors import LivecueError
-from livecue.events import Committed, Cue, Feedback, Level, Progress, Signals, Tentative, Word
+from livecue.events import ChannelStatus, Committed, Cue, Feedback, Level, Notice, Progress, Signals, Tentative, Word
 from livecue.ui.app import THEMES, OverlayApp, UiSink, run_overlay
 from livecue.ui.demo import DEMO_CUES, ScriptedPipeline, demo_events, screen_text, settle
 from livecue.ui.state import OverlaySettings
@@ -390,3 +390,88 @@ def test_run_overlay_without_a_terminal_prints_the_plain_transcript(capsys):
     assert "REP: Hi Tom, it's" in out
     assert "CUE second_effort" in out
     assert not any(isinstance(s, UiSink) for s in sinks)
+
+
+@sync
+async def test_transcript_follows_until_the_user_scrolls_back():
+    app, _, sink, _ = make_app([])
+    async with app.run_test(size=(100, 30)) as pilot:
+        def say(i):
+            side = "rep" if i % 2 == 0 else "prospect"
+            return Committed(t=i + 0.8, speaker=side, text=f"line number {i}", words=(Word(f"line{i}", i + 0.0, i + 0.8),), final=True)
+
+        for i in range(60):
+            sink.handle(say(i))
+        await settle(pilot, lambda: app.state.events_seen >= 60)
+        view = app.query_one(TranscriptView)
+        assert view.follow and view.scroll_y == view.max_scroll_y > 0
+        assert "line number 59" in screen_text(app)
+
+        await pilot.press("pageup")
+        await pilot.pause()
+        held = view.scroll_y
+        assert not view.follow and held < view.max_scroll_y
+        for i in range(60, 64):
+            sink.handle(say(i))
+        await settle(pilot, lambda: app.state.events_seen >= 64)
+        assert view.scroll_y == held  # reading back is not interrupted
+        assert "line number 63" not in screen_text(app)
+        assert view.border_subtitle == "↓ 4 new lines · End to follow"
+
+        await pilot.press("end")
+        await pilot.pause()
+        assert view.follow
+        sink.handle(say(64))
+        await settle(pilot, lambda: app.state.events_seen >= 65)
+        assert "line number 64" in screen_text(app)
+
+
+@sync
+async def test_a_new_card_flashes_and_rings_the_bell_when_asked():
+    stop, sink = threading.Event(), UiSink()
+    pipeline = ScriptedPipeline([sink], [], speed=None, hold=True)
+    app = OverlayApp(pipeline, sink, stop, bell=True, theme="livecue-dark",
+                     settings=OverlaySettings(card_flash_s=0.3))
+    rings = []
+    app.bell = lambda: rings.append(app.state.now)
+    async with app.run_test(size=(100, 30)) as pilot:
+        sink.handle(SECOND_EFFORT)
+        await settle(pilot, lambda: app.state.deck.current is not None)
+        card = app.query_one(CueCard)
+        assert card.has_class("-fresh") and rings == [13.1]
+        await settle(pilot, lambda: not card.has_class("-fresh"), timeout_s=3)
+        # a lower-priority card waits in the queue: no bell, no flash
+        sink.handle(Cue(t=14.0, cue="reset", title="Reset", why="w", priority=0))
+        await settle(pilot, lambda: app.state.now >= 14.0)
+        assert rings == [13.1] and not card.has_class("-fresh")
+        assert "1 more queued" in screen_text(app)
+
+
+@sync
+async def test_status_line_shows_model_input_rules_log_and_problems():
+    stop, sink = threading.Event(), UiSink()
+    pipeline = ScriptedPipeline([sink], [], speed=None, hold=True, source_name="calls/d04.wav", model="tiny.en")
+    app = OverlayApp(pipeline, sink, stop, rules="cue_rules (5 files)", log_path="/var/tmp/session-1.jsonl",
+                     theme="livecue-dark")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda: app.state.status.source != "")
+        first, second = screen_text(app).splitlines()[:2]
+        assert "model tiny.en" in first and "input calls/d04.wav" in first
+        assert "rules cue_rules (5 files)" in second and "log /var/tmp/session-1.jsonl" in second
+        sink.handle(Notice(t=1.0, level="warning", message="reset.toml:4: unknown key 'treshold'"))
+        await settle(pilot, lambda: app.state.status.warnings == 1)
+        text = screen_text(app)
+        assert "⚠ 1 problem: reset.toml:4: unknown key 'treshold'" in text.splitlines()[1]
+        assert "── reset.toml:4: unknown key" in text  # and in the transcript, where it happened
+
+
+@sync
+async def test_a_lost_channel_shows_in_the_meters():
+    app, _, sink, _ = make_app([])
+    async with app.run_test(size=(100, 30)) as pilot:
+        sink.handle(ChannelStatus(t=3.0, speaker="prospect", state="lost", detail="device gone"))
+        await settle(pilot, lambda: app.state.now >= 3.0)
+        assert "Prospect LOST device gone" in str(app.query_one(MetersPanel).render())
+        await pilot.press("c")
+        await pilot.pause()
+        assert "P✕" in str(app.query_one(CompactMeters).render())

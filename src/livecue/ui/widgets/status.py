@@ -69,11 +69,11 @@ class StatusLine(Static):
             ("  │ ", "$muted"), ("input ", "$muted"), st.source or "…",
         )
         second_parts: list = [("rules ", "$muted"), self.rules or "shipped"]
-        if self.log_path:
-            second_parts += [("  │ ", "$muted"), ("log ", "$muted"), short_path(self.log_path)]
-        if st.warnings:
+        if st.warnings:  # before the log path: a problem matters more than where the log is
             noun = "problem" if st.warnings == 1 else "problems"
             second_parts += [("  │ ", "$muted"), (f"⚠ {st.warnings} {noun}: {st.last_warning}", "$warn")]
+        if self.log_path:
+            second_parts += [("  │ ", "$muted"), ("log ", "$muted"), short_path(self.log_path)]
         if st.ended:
             second_parts += [("  │ ", "$muted"), ("q quits", "$muted")]
         self.update(Content("\n").join([first, Content.assemble(*second_parts)]))

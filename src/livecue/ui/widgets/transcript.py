@@ -101,7 +101,7 @@ class TranscriptView(ScrollView, can_focus=False):
         self.virtual_size = Size(width, len(lines))
         if self.follow:
             self.unseen = 0
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            self.scroll_end(animate=False, immediate=True, force=True, x_axis=False)
         else:
             self.unseen += max(0, len(lines) - before)
         self.border_subtitle = f"↓ {self.unseen} new lines · End to follow" if not self.follow and self.unseen else ""
