@@ -262,6 +262,7 @@ async def test_replay_keys_pause_resume_and_seek():
         await pilot.pause()
         assert pipeline.source.calls == [("pause",), ("resume",), ("seek", 10.0), ("seek", -10.0)]
         assert "▶ REPLAY" in screen_text(app).splitlines()[0]
+        await settle(pilot, lambda: "seek to" in screen_text(app))  # where the source landed
 
 
 @sync
@@ -461,7 +462,7 @@ async def test_status_line_shows_model_input_rules_log_and_problems():
         sink.handle(Notice(t=1.0, level="warning", message="reset.toml:4: unknown key 'treshold'"))
         await settle(pilot, lambda: app.state.status.warnings == 1)
         text = screen_text(app)
-        assert "⚠ 1 problem: reset.toml:4: unknown key 'treshold'" in text.splitlines()[1]
+        assert "⚠ 1 warning: reset.toml:4: unknown key 'treshold'" in text.splitlines()[1]
         assert "── reset.toml:4: unknown key" in text  # and in the transcript, where it happened
 
 

@@ -382,24 +382,30 @@ class OverlayApp(App):
         if card is not None:
             self._feedback(card, mark)
 
+    def _control(self, action: str, value: float = 0.0) -> None:
+        """Replay controls go through the pipeline's thread-safe queue when it has one."""
+        control = getattr(self.pipeline, "control", None)
+        if control is not None:
+            control(action, value)
+        elif action == "seek":
+            self.source.seek(value)
+        else:
+            getattr(self.source, action)()
+
     def action_toggle_pause(self) -> None:
         source = self.source
         if not (hasattr(source, "pause") and hasattr(source, "resume")) or self.state.status.ended:
             return
-        if self.state.status.paused:
-            source.resume()
-        else:
-            source.pause()
+        self._control("resume" if self.state.status.paused else "pause")
         self.state.status.paused = not self.state.status.paused
         self._redraw({"status"})
 
     def action_seek(self, direction: int) -> None:
-        source = self.source
-        if not hasattr(source, "seek") or self.state.status.ended:
+        if not hasattr(self.source, "seek") or self.state.status.ended:
             return
         delta = float(direction) * self.settings.seek_step_s
-        source.seek(delta)
-        self.state.note_seek(delta)
+        self._control("seek", delta)
+        self.state.note_seek()
         self._redraw({"transcript"})
 
     def action_scroll(self, how: str) -> None:
@@ -443,9 +449,8 @@ class OverlayApp(App):
             return
         self._quitting = True
         self.stop.set()
-        source = self.source
-        if self.state.status.paused and hasattr(source, "resume"):
-            source.resume()
+        if self.state.status.paused:
+            self._control("resume")
         self.state.status.stopping = True
         self._redraw({"status"})
         self.set_timer(self.settings.stop_timeout_s, self.exit)

@@ -20,6 +20,7 @@ from ..events import (
     Event,
     Lag,
     Level,
+    Notice,
     Progress,
     SessionEnded,
     SessionStarted,
@@ -216,6 +217,13 @@ class ScriptedPipeline:
             self.injected.append(event)
         self._emit(event)
 
+    def control(self, action: str, value: float = 0.0) -> None:
+        """Replay controls, as the real pipeline takes them (thread-safe)."""
+        if action == "seek":
+            self._controls.seek(value)
+        elif action in ("pause", "resume"):
+            getattr(self._controls, action)()
+
     def run(self, stop: threading.Event) -> None:
         self._emit(self.started)
         index, position, last_wall = 0, 0.0, time.monotonic()
@@ -227,6 +235,7 @@ class ScriptedPipeline:
             delta = self._controls.take_seek()
             if delta:
                 position = max(0.0, position + delta)
+                self._emit(Notice(t=position, level="info", message=f"seek to {position:.1f} s"))
                 index = next((i for i, at in enumerate(self._times) if at >= position), len(self.events))
                 continue
             if self.speed:
@@ -242,8 +251,11 @@ class ScriptedPipeline:
                 index += 1
             if self.speed:
                 stop.wait(0.02)
-        if self.hold:
-            stop.wait()
+        while self.hold and not stop.wait(0.02):
+            delta = self._controls.take_seek()  # a held session still answers seeks
+            if delta:
+                position = max(0.0, position + delta)
+                self._emit(Notice(t=position, level="info", message=f"seek to {position:.1f} s"))
         reason = "stopped" if stop.is_set() else "end of input"
         end_t = self.events[index - 1].t if index else 0.0
         self._emit(SessionEnded(t=end_t, reason=reason))

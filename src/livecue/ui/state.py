@@ -275,7 +275,7 @@ class Status:
     paused: bool = False
     stopping: bool = False
     ended: str = ""  # the SessionEnded reason once the session is over
-    warnings: int = 0  # notices of level warning or error
+    warnings: int = 0  # notices of level warning or error (input or rule-file problems)
     last_warning: str = ""
 
 
@@ -295,12 +295,13 @@ class OverlayState:
         self.cards_shown = 0  # cards that reached the screen (for the bell and flash)
         self._clock_reset = False
 
-    def note_seek(self, delta_s: float) -> None:
-        """A seek breaks the stream: close open turns, and take the next clock reading as is."""
+    def note_seek(self) -> None:
+        """A seek breaks the stream: close open turns, and take the next clock reading as is.
+
+        (The source reports where it landed with a Notice of its own.)
+        """
         self._clock_reset = True
         self.transcript.break_turns()
-        sign = "+" if delta_s > 0 else "−"
-        self.transcript.notice(self.now, "info", f"seek {sign}{abs(delta_s):.0f} s")
 
     def _side(self, speaker: str) -> SideMeter:
         return self.sides.setdefault(speaker, SideMeter())

@@ -70,7 +70,7 @@ class StatusLine(Static):
         )
         second_parts: list = [("rules ", "$muted"), self.rules or "shipped"]
         if st.warnings:  # before the log path: a problem matters more than where the log is
-            noun = "problem" if st.warnings == 1 else "problems"
+            noun = "warning" if st.warnings == 1 else "warnings"
             second_parts += [("  │ ", "$muted"), (f"⚠ {st.warnings} {noun}: {st.last_warning}", "$warn")]
         if self.log_path:
             second_parts += [("  │ ", "$muted"), ("log ", "$muted"), short_path(self.log_path)]
