@@ -457,7 +457,7 @@ async def test_status_line_shows_model_input_rules_log_and_problems():
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, lambda: app.state.status.source != "")
         first, second = screen_text(app).splitlines()[:2]
-        assert "model tiny.en" in first and "input calls/d04.wav" in first
+        assert "model tiny.en" in first and "input d04.wav" in first  # the file's name, not its folder
         assert "rules cue_rules (5 files)" in second and "log /var/tmp/session-1.jsonl" in second
         sink.handle(Notice(t=1.0, level="warning", message="reset.toml:4: unknown key 'treshold'"))
         await settle(pilot, lambda: app.state.status.warnings == 1)

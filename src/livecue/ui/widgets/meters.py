@@ -13,8 +13,8 @@ from textual.widgets import Static
 from ..state import OverlayState, clock_text
 
 SPARKS = "▁▂▃▄▅▆▇█"
-SIDE_STYLE = {"rep": "$rep", "prospect": "$prospect"}
-SIDE_LABEL = {"rep": "Rep", "prospect": "Prospect"}
+SIDE_STYLE = {"rep": "$rep", "prospect": "$prospect", "call": ""}
+SIDE_LABEL = {"rep": "Rep", "prospect": "Prospect", "call": "Call"}  # call: a mono recording
 LAG_WARN_S = 2.0  # transcription this far behind the audio is worth noticing
 LAG_ALERT_S = 5.0  # ... and this far, a problem (the machine cannot keep up)
 
@@ -136,7 +136,7 @@ class MetersPanel(Static):
         out.append(Content(""))
         out.append(Content.assemble(("Input", heading)))
         spark_w = state.settings.level_history
-        for side in ("rep", "prospect"):
+        for side in ("rep", "prospect", "call") if "call" in state.sides else ("rep", "prospect"):
             meter = state.sides.get(side)
             label = (f"{SIDE_LABEL[side]:<9}", SIDE_STYLE[side])
             if meter is None:
@@ -146,7 +146,7 @@ class MetersPanel(Static):
                 out.append(Content.assemble(label, ("LOST " + meter.channel_detail, "$alert bold")))
                 continue
             spark = sparkline(meter.levels, state.settings.level_floor_db).ljust(spark_w)
-            db = f"{meter.levels[-1]:4.0f} dB" if meter.levels else "  – dB"
+            db = f"{max(meter.levels[-1], -99.0):4.0f} dB" if meter.levels else "  – dB"
             dot = ("●", SIDE_STYLE[side]) if meter.speaking else ("○", "$muted")
             out.append(Content.assemble(label, (spark, SIDE_STYLE[side]), f" {db} ", dot))
         lag_parts: list = [("Lag      ", "$muted")]

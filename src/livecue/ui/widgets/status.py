@@ -11,6 +11,16 @@ from ..state import OverlayState, clock_text
 from .meters import bar
 
 
+def input_text(source: str) -> str:
+    """A file's name (its folder rarely matters at a glance); device descriptions as they are."""
+    if not source:
+        return "…"
+    parts = [p.strip() for p in source.split("+")]
+    if all(Path(p).suffix and ("/" in p or "\\" in p) for p in parts):
+        return " + ".join(Path(p).name for p in parts)
+    return source
+
+
 def short_path(path: str) -> str:
     """``~/...`` for paths under the home directory."""
     try:
@@ -55,7 +65,7 @@ class StatusLine(Static):
     def refresh_status(self, state: OverlayState, compact: bool = False) -> None:
         st = state.status
         model = st.model or self.model or "–"
-        source = Path(st.source).name if st.source else "…"
+        source = input_text(st.source)
         if compact:
             line = Content.assemble(*self._position(state), *self._progress(state, 8), ("  ", ""), (source, "$muted"))
             if st.ended:
@@ -66,7 +76,7 @@ class StatusLine(Static):
             *self._position(state),
             *self._progress(state, 16),
             ("  │ ", "$muted"), ("model ", "$muted"), model,
-            ("  │ ", "$muted"), ("input ", "$muted"), st.source or "…",
+            ("  │ ", "$muted"), ("input ", "$muted"), source,
         )
         second_parts: list = [("rules ", "$muted"), self.rules or "shipped"]
         if st.warnings:  # before the log path: a problem matters more than where the log is

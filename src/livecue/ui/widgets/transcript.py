@@ -16,7 +16,7 @@ from textual.strip import Strip
 
 from ..state import Transcript, Utterance, clock_text
 
-LABELS = {"rep": "REP", "prospect": "PROSPECT", "call": ""}
+LABELS = {"rep": "REP", "prospect": "PROSPECT", "call": "CALL"}  # call: a mono recording
 LABEL_W = 10
 TIME_W = 6
 
