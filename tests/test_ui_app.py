@@ -476,3 +476,27 @@ async def test_a_lost_channel_shows_in_the_meters():
         await pilot.press("c")
         await pilot.pause()
         assert "P✕" in str(app.query_one(CompactMeters).render())
+
+
+@sync
+async def test_compact_card_says_when_lines_do_not_fit():
+    long_card = Cue(t=13.0, cue="second_effort", title="Second effort", priority=70,
+                    why='First brush-off: "not really interested" and more words to make this wrap twice over',
+                    script=("Agree with them first; no rebuttal, no \"but\".",
+                            "Ask one question they won't expect about what's pressing for them now: a shift "
+                            "in their market, their company's news, or something they just told you.",
+                            "Connect their answer to the one result your customers value most.",
+                            "Ask for something small and concrete: thirty minutes on a named day and time."))
+    app, _, sink, _ = make_app([], compact=True)
+    async with app.run_test(size=(60, 14)) as pilot:
+        sink.handle(long_card)
+        await settle(pilot, lambda: app.state.deck.current is not None)
+        text = screen_text(app)
+        assert "Why First brush-off" in text and "…" in text.splitlines()[2]  # why kept to one line
+        assert "› Agree with them first" in text
+        assert "… 2 more lines (c: full layout)" in text
+        assert "Connect their answer" not in text
+        await pilot.press("c")
+        await pilot.pause()
+        card = str(app.query_one(CueCard).render())
+        assert "Connect their answer" in card and "thirty minutes" in card and "more lines" not in card

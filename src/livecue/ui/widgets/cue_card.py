@@ -14,6 +14,9 @@ from textual.widgets import Static
 from ..state import CardDeck
 
 
+COMPACT_ROWS = 7  # card text rows in the compact layout (its CSS max-height less the border)
+
+
 def age_text(seconds: float) -> str:
     seconds = max(0, int(seconds))
     if seconds < 60:
@@ -44,16 +47,29 @@ class CueCard(Static):
             self.update("")
             return
         cue = card.cue
-        width = self.content_region.width
+        # from the parent: a card that was hidden has no size of its own yet
+        parent = self.parent.size.width if self.parent is not None else 0
+        width = self.content_region.width or max(0, parent - self.styles.gutter.width)
         self.border_title = Content.assemble(("▶ ", "$card-accent"), (cue.title or cue.cue, "bold"))
         queued = f" · {len(deck.queue)} more queued" if deck.queue else ""
         self.border_subtitle = Content(f"{age_text(now - cue.t)}{queued}")
         lines: list[Content] = []
         if cue.why:
-            lines += hanging(Content.styled("Why ", "$muted bold"), Content.styled(cue.why, "$muted"), width)
-        script = cue.script[:3] if compact else cue.script
-        for line in script:
-            lines += hanging(Content.styled("› ", "$card-accent bold"), Content.styled(line, "bold"), width)
+            why = hanging(Content.styled("Why ", "$muted bold"), Content.styled(cue.why, "$muted"), width)
+            if compact and len(why) > 1 and width > 8:  # one line of why; the lines to say matter more
+                why = [why[0].truncate(width - 1) + Content("…")]
+            lines += why
+        script = [hanging(Content.styled("› ", "$card-accent bold"), Content.styled(line, "bold"), width)
+                  for line in cue.script]
+        room = COMPACT_ROWS - len(lines) - (1 if card.mark else 0) if compact else None
+        for index, block in enumerate(script):
+            if room is not None and len(block) > room - (1 if index < len(script) - 1 else 0):
+                rest = len(script) - index
+                lines.append(Content.styled(f"… {rest} more line{'s' if rest > 1 else ''} (c: full layout)", "$muted"))
+                break
+            lines += block
+            if room is not None:
+                room -= len(block)
         if not cue.script and not cue.why:
             lines.append(Content(cue.cue))
         if card.mark == "helpful":
