@@ -484,7 +484,8 @@ def run_overlay(args: Any, pipeline_factory: Callable[[list], Any], sinks: list,
     pipeline's own problems (a bad file, a missing model) are reported as
     one-line errors before any screen is drawn.
     """
-    if not (sys.stdout.isatty() and sys.stdin.isatty()):
+    # Textual draws on stderr and reads stdin; a redirected stdout asks for text
+    if not (sys.stdout.isatty() and sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
         from ..sinks import PlainSink
 
         print("livecue: not a terminal; printing the plain transcript (choose with --plain or --json)",
