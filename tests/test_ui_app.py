@@ -500,3 +500,18 @@ async def test_compact_card_says_when_lines_do_not_fit():
         await pilot.pause()
         card = str(app.query_one(CueCard).render())
         assert "Connect their answer" in card and "thirty minutes" in card and "more lines" not in card
+
+
+@sync
+async def test_after_the_session_ends_marks_are_not_offered():
+    app, pipeline, _, _ = make_app(events_until(14.0), hold=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda: app.pipeline_done.is_set() and app.state.status.ended != "")
+        assert "ENDED (end of input)" in screen_text(app).splitlines()[0]
+        await pilot.press("h", "s")
+        await pilot.pause()
+        assert pipeline.injected == []  # nothing would reach the closed session log
+        assert app.query_one(CueCard).display
+        await pilot.press("d")  # dismissing still clears the screen
+        await pilot.pause()
+        assert not app.query_one(CueCard).display and pipeline.injected == []

@@ -347,8 +347,11 @@ class OverlayApp(App):
         return getattr(self.pipeline, "source", None)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("dismiss_card", "snooze_card", "mark"):
+        if action == "dismiss_card":
             return True if self.state.deck.current is not None else None
+        if action in ("snooze_card", "mark"):
+            # after the session has closed, a mark could no longer reach the log
+            return True if self.state.deck.current is not None and not self.pipeline_done.is_set() else None
         # replay controls belong to the main layout (a live call has none); the
         # compact footer keeps room for the card keys and quit
         if action == "toggle_pause":
@@ -360,7 +363,7 @@ class OverlayApp(App):
     def _feedback(self, card, mark: str, snooze_s: float = 0.0) -> None:
         event = Feedback(t=self.state.now, cue=card.cue.cue, mark=mark, cue_t=card.cue.t, snooze_s=snooze_s)
         inject = getattr(self.pipeline, "inject", None)
-        if inject is not None:
+        if inject is not None and not self.pipeline_done.is_set():
             inject(event)
         self._redraw({"card"})
         self.refresh_bindings()
