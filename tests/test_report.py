@@ -195,3 +195,61 @@ def test_report_command_on_a_non_log_is_one_line_and_nonzero(tmp_path):
 def test_report_command_unwritable_output_is_one_line(tmp_path):
     result = run_cli("report", str(FIXTURE), "--html", str(tmp_path / "no" / "such" / "dir" / "r.html"))
     assert result.returncode != 0 and result.stderr.count("\n") == 1 and "cannot write" in result.stderr
+
+
+def write_log(path: Path, events) -> Path:
+    from datetime import datetime, timezone
+
+    from livecue.session.log import SessionLog, SessionSettings
+
+    log = SessionLog(SessionSettings(source="x.wav"), datetime(2025, 1, 1, tzinfo=timezone.utc), path=path,
+                     announce=lambda s: None)
+    for e in events:
+        log.handle(e)
+    log.close()
+    return path
+
+
+def test_a_session_with_no_speech_still_reports(tmp_path):
+    from livecue.events import SessionEnded, SessionStarted
+
+    path = write_log(tmp_path / "quiet.jsonl", [SessionStarted(source="x.wav"), SessionEnded(12.0)])
+    summary = summarise(read_session(path))
+    md, page = to_markdown(summary), to_html(summary)
+    assert "No cues fired." in md and "00:12 call" in md
+    assert "<svg" in page and "Nothing was transcribed." in page
+
+
+def test_a_log_killed_before_start_reports_what_it_can(tmp_path):
+    path = write_log(tmp_path / "early.jsonl", [])
+    data = read_session(path)
+    assert data.settings.source == "x.wav" and data.events == ()
+    assert any("no end record" in n for n in data.notices)
+    assert "x.wav" in to_markdown(summarise(data))
+
+
+def test_a_log_cut_inside_its_first_record_is_a_one_line_error(tmp_path):
+    from livecue.errors import LivecueError
+
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(FIXTURE.read_bytes()[:40])
+    with pytest.raises(LivecueError, match="cut off before anything was recorded"):
+        read_session(path)
+
+
+def test_lost_audio_during_the_session_is_noted_in_the_report(tmp_path):
+    from livecue.events import ChannelStatus, SessionEnded, SessionStarted
+
+    path = write_log(tmp_path / "lost.jsonl", [
+        SessionStarted(source="x.wav", mode="live"),
+        ChannelStatus(61.0, speaker="prospect", state="lost", detail="device unplugged"),
+        ChannelStatus(75.0, speaker="prospect", state="reopened"),
+        ChannelStatus(80.0, speaker="rep", state="overflow"),
+        ChannelStatus(81.0, speaker="rep", state="overflow"),
+        ChannelStatus(90.0, speaker="rep", state="ok"),
+        SessionEnded(120.0),
+    ])
+    notes = summarise(read_session(path)).notices
+    assert "at 01:01: Prospect audio lost: device unplugged" in notes
+    assert "at 01:20: Rep audio overflow (2 times)" in notes
+    assert not any("audio ok" in n for n in notes)

@@ -14,7 +14,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..session.exports import clock
+    from ..session.summary import clock
     from ..session.log import default_sessions_dir, list_sessions
 
     directory = args.dir or default_sessions_dir()

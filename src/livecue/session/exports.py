@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 from ..events import Word, words_text
-from .summary import NAMES, CallSummary, Utterance
+from .summary import NAMES, CallSummary, Utterance, clock
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,6 @@ class Subtitle:
     start: float
     end: float
     text: str
-
-
-def clock(t: float) -> str:
-    """``mm:ss`` (``h:mm:ss`` past an hour) for reading, not for parsing."""
-    total = int(max(t, 0.0))
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
 
 
 def _stamp(t: float, sep: str) -> str:

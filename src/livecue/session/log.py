@@ -415,6 +415,8 @@ def read_session(path: Path | str) -> SessionData:
         except (UnicodeDecodeError, ValueError):
             obj = None
         if not seen_record:
+            if obj is None and last and not ends_cleanly and line.startswith(b'{"type": "settings"'):
+                raise LivecueError(f"{path}: the session log was cut off before anything was recorded")
             if not _looks_like_record(obj):
                 raise LivecueError(f"{path}: not a livecue session log (line {number} is not a livecue record)")
             seen_record = True

@@ -14,8 +14,7 @@ from datetime import datetime
 from html import escape
 
 from .. import __version__
-from .exports import clock
-from .summary import NAMES, SIDES, CallSummary, CueEntry, Utterance, median
+from .summary import NAMES, SIDES, CallSummary, CueEntry, Utterance, clock, median
 from .timeline import COLOURS, LIGHT, mark_colour, timeline_svg
 
 

@@ -16,7 +16,9 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..events import Committed, Cue, SpeechEnded, SpeechStarted, Signals, Word, words_text
+from ..events import (
+    ChannelStatus, Committed, Cue, Notice, Signals, SpeechEnded, SpeechStarted, Word, words_text,
+)
 from .log import SessionData
 
 SIDES = ("rep", "prospect")
@@ -138,6 +140,14 @@ class CallSummary:
         return counts
 
 
+def clock(t: float) -> str:
+    """``mm:ss`` (``h:mm:ss`` past an hour) for reading, not for parsing."""
+    total = int(max(t, 0.0))
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
+
+
 def median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
@@ -242,22 +252,31 @@ def _question_count(text: str) -> int:
     return len(re.findall(r"\?+", text))
 
 
-def _ends_with_question(turn: Span, utterances: list[Utterance], tail_s: float) -> bool:
-    words = [w for u in utterances if u.speaker == turn.speaker
-             for w in u.words if turn.start - tail_s <= w.start and w.end <= turn.end + tail_s]
-    if not words:
-        lines = [u for u in utterances if u.speaker == turn.speaker and abs(u.end - turn.end) <= tail_s]
-        return bool(lines) and lines[-1].text.rstrip().endswith("?")
-    tail = [w for w in words if w.end >= words[-1].end - tail_s]
-    return "?" in words_text(tail) or words_text(words).rstrip().endswith("?")
+def _ends_with_question(turn: Span, words: list[Word], starts: list[float], tail_s: float) -> bool:
+    """Whether the turn's last words (``words`` of its side, in start order) hold a question mark."""
+    lo = bisect.bisect_left(starts, turn.start - tail_s)
+    hi = bisect.bisect_right(starts, turn.end + tail_s)
+    inside = [w for w in words[lo:hi] if w.end <= turn.end + tail_s]
+    if not inside:
+        return False
+    tail = [w for w in inside if w.end >= inside[-1].end - tail_s]
+    return "?" in words_text(tail)
 
 
 def replies_from(turns: list[Span], utterances: list[Utterance], settings: ReportSettings) -> list[Reply]:
+    rep_words = sorted((w for u in utterances if u.speaker == "rep" for w in _words_of(u)), key=lambda w: w.start)
+    starts = [w.start for w in rep_words]
     out = []
     for a, b in zip(turns, turns[1:]):
         if a.speaker == "rep" and b.speaker == "prospect":
-            out.append(Reply(a.end, b.start - a.end, _ends_with_question(a, utterances, settings.question_tail_s)))
+            asked = _ends_with_question(a, rep_words, starts, settings.question_tail_s)
+            out.append(Reply(a.end, b.start - a.end, asked))
     return out
+
+
+def _words_of(u: Utterance) -> tuple[Word, ...]:
+    """The line's words; a line logged without word times counts as one word at its end."""
+    return u.words or (Word(u.text, u.end, u.end),)
 
 
 def share_curve(spans: list[Span], duration: float, settings: ReportSettings) -> list[SharePoint]:
@@ -300,6 +319,21 @@ def cue_entries(data: SessionData, utterances: list[Utterance]) -> list[CueEntry
     return out
 
 
+def session_notes(data: SessionData) -> list[str]:
+    """Warnings the session itself logged (lost audio, dropped buffers): they qualify the figures."""
+    seen: dict[str, tuple[float, int]] = {}
+    for e in data.events:
+        if isinstance(e, Notice) and e.level in ("warning", "error"):
+            text = e.message
+        elif isinstance(e, ChannelStatus) and e.state != "ok":
+            text = f"{NAMES.get(e.speaker, e.speaker)} audio {e.state}" + (f": {e.detail}" if e.detail else "")
+        else:
+            continue
+        first, count = seen.get(text, (e.t, 0))
+        seen[text] = (first, count + 1)
+    return [f"at {clock(t)}: {text}" + (f" ({n} times)" if n > 1 else "") for text, (t, n) in seen.items()]
+
+
 def summarise(data: SessionData, settings: ReportSettings = ReportSettings()) -> CallSummary:
     utterances = utterances_from(data.committed, settings.utterance_gap_s)
     spans = speech_spans(data, utterances, settings)
@@ -338,6 +372,6 @@ def summarise(data: SessionData, settings: ReportSettings = ReportSettings()) ->
         share_window_s=settings.share_window_s,
         monologue_warn_s=signals[-1].monologue_warn_s if signals else settings.monologue_warn_s,
         rep_share_high=settings.rep_share_high,
-        notices=data.notices,
+        notices=data.notices + tuple(session_notes(data)),
         truncated=data.truncated,
     )

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from .exports import clock
-from .summary import NAMES, CallSummary
+from .summary import NAMES, CallSummary, clock
 
 WIDTH = 1000
 LEFT = 84  # room for the lane labels
