@@ -48,18 +48,18 @@ def _f(x: float) -> str:
     return f"{x:.1f}"
 
 
-def timeline_svg(summary: CallSummary) -> str:
-    duration = max(summary.duration, 1.0)
+class _Scale:
+    """Call seconds to x pixels."""
 
-    def x(t: float) -> float:
-        return LEFT + min(max(t, 0.0), duration) / duration * PLOT
+    def __init__(self, duration: float) -> None:
+        self.duration = max(duration, 1.0)
 
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
-        f'role="img" aria-labelledby="tl-title" class="timeline" font-family="system-ui, sans-serif" font-size="12">',
-        '<title id="tl-title">Call timeline: who spoke when, where cues fired, and the rep\'s share of talk</title>',
-    ]
-    # lanes
+    def __call__(self, t: float) -> float:
+        return LEFT + min(max(t, 0.0), self.duration) / self.duration * PLOT
+
+
+def _lanes(summary: CallSummary, x: _Scale) -> list[str]:
+    out = []
     for side in ("rep", "prospect"):
         y = LANE_Y[side]
         out.append(f'<text x="{LEFT - 10}" y="{y + LANE_H / 2 + 4}" text-anchor="end" font-weight="600" '
@@ -78,37 +78,16 @@ def timeline_svg(summary: CallSummary) -> str:
                            f'height="{LANE_H}" rx="3" fill="none" stroke="#d97706" stroke-width="2">'
                            f'<title>{NAMES[side]} monologue {clock(turn.start)}–{clock(turn.end)} '
                            f'({turn.duration:.0f} s)</title></rect>')
-    # time axis
-    out.append(f'<line x1="{LEFT}" y1="{AXIS_Y}" x2="{LEFT + PLOT}" y2="{AXIS_Y}" stroke="#9ca3af"/>')
-    step = _tick_step(duration)
-    t = 0.0
-    while t <= duration + 1e-6:
-        out.append(f'<line x1="{_f(x(t))}" y1="{AXIS_Y}" x2="{_f(x(t))}" y2="{AXIS_Y + 4}" stroke="#9ca3af"/>')
-        out.append(f'<text x="{_f(x(t))}" y="{AXIS_Y + 16}" text-anchor="middle" fill="#6b7280">{clock(t)}</text>')
-        t += step
-    # cue markers (behind nothing: drawn after lanes so they stay visible)
-    last_x = {row: -1e9 for row in BADGE_ROWS}
-    for entry in summary.cues:
-        cx = x(entry.cue.t)
-        row = next((r for r in BADGE_ROWS if cx - last_x[r] >= 20), BADGE_ROWS[0])
-        last_x[row] = cx
-        colour = mark_colour(entry.marks)
-        marks = f" — rep: {', '.join(entry.marks)}" if entry.marks else ""
-        label = escape(f"{entry.number}. {clock(entry.cue.t)} {entry.cue.title or entry.cue.cue}{marks}")
-        out.append(f'<a href="#cue-{entry.number}"><title>{label}</title>')
-        out.append(f'<line x1="{_f(cx)}" y1="{row + 9}" x2="{_f(cx)}" y2="{SHARE_TOP + SHARE_H}" '
-                   f'stroke="{colour}" stroke-width="1.5" stroke-dasharray="4 3"/>')
-        out.append(f'<circle cx="{_f(cx)}" cy="{row}" r="9" fill="{colour}"/>')
-        out.append(f'<text x="{_f(cx)}" y="{row + 4}" text-anchor="middle" fill="#fff" font-size="11" '
-                   f'font-weight="700">{entry.number}</text></a>')
-    # talk share over time
+    return out
+
+
+def _share(summary: CallSummary, x: _Scale) -> list[str]:
     top, h = SHARE_TOP, SHARE_H
-    window = f"{summary.share_window_s:.0f} s"
-    out.append(f'<text x="{LEFT}" y="{top - 10}" fill="#374151" font-weight="600">Share of talk '
-               f'<tspan font-weight="400" fill="#6b7280">(last {window}; '
-               f'<tspan fill="{COLOURS["rep"]}">rep</tspan> below, '
-               f'<tspan fill="{COLOURS["prospect"]}">prospect</tspan> above)</tspan></text>')
-    out.append(f'<rect x="{LEFT}" y="{top}" width="{PLOT}" height="{h}" fill="#f9fafb" stroke="#e5e7eb"/>')
+    out = [f'<text x="{LEFT}" y="{top - 10}" fill="#374151" font-weight="600">Share of talk '
+           f'<tspan font-weight="400" fill="#6b7280">(last {summary.share_window_s:.0f} s; '
+           f'<tspan fill="{COLOURS["rep"]}">rep</tspan> below, '
+           f'<tspan fill="{COLOURS["prospect"]}">prospect</tspan> above)</tspan></text>',
+           f'<rect x="{LEFT}" y="{top}" width="{PLOT}" height="{h}" fill="#f9fafb" stroke="#e5e7eb"/>']
     runs: list[list] = [[]]
     for p in summary.share_curve:
         if p.rep_share is None:
@@ -133,5 +112,48 @@ def timeline_svg(summary: CallSummary) -> str:
     for frac, label in ((1.0, "100%"), (0.5, "50%"), (0.0, "0%")):
         out.append(f'<text x="{LEFT - 8}" y="{_f(top + h - frac * h + 4)}" text-anchor="end" '
                    f'fill="#6b7280">{label}</text>')
-    out.append("</svg>")
-    return "\n".join(out)
+    return out
+
+
+def _cue_markers(summary: CallSummary, x: _Scale) -> list[str]:
+    """A dashed line through lanes and chart, and a numbered badge linking to the cue's card."""
+    out = []
+    last_x = {row: -1e9 for row in BADGE_ROWS}
+    for entry in summary.cues:
+        cx = x(entry.cue.t)
+        row = next((r for r in BADGE_ROWS if cx - last_x[r] >= 20), BADGE_ROWS[0])
+        last_x[row] = cx
+        colour = mark_colour(entry.marks)
+        marks = f" — rep: {', '.join(entry.marks)}" if entry.marks else ""
+        label = escape(f"{entry.number}. {clock(entry.cue.t)} {entry.cue.title or entry.cue.cue}{marks}")
+        out.append(f'<a href="#cue-{entry.number}"><title>{label}</title>'
+                   f'<line x1="{_f(cx)}" y1="{row + 9}" x2="{_f(cx)}" y2="{SHARE_TOP + SHARE_H}" '
+                   f'stroke="{colour}" stroke-width="1.5" stroke-dasharray="4 3"/>'
+                   f'<circle cx="{_f(cx)}" cy="{row}" r="9" fill="{colour}"/>'
+                   f'<text x="{_f(cx)}" y="{row + 4}" text-anchor="middle" fill="#fff" font-size="11" '
+                   f'font-weight="700">{entry.number}</text></a>')
+    return out
+
+
+def _axis(x: _Scale) -> list[str]:
+    out = [f'<line x1="{LEFT}" y1="{AXIS_Y}" x2="{LEFT + PLOT}" y2="{AXIS_Y}" stroke="#9ca3af"/>']
+    step = _tick_step(x.duration)
+    t = 0.0
+    while t <= x.duration + 1e-6:
+        out.append(f'<line x1="{_f(x(t))}" y1="{AXIS_Y}" x2="{_f(x(t))}" y2="{AXIS_Y + 4}" stroke="#9ca3af"/>')
+        out.append(f'<text x="{_f(x(t))}" y="{AXIS_Y + 16}" text-anchor="middle" fill="#6b7280" '
+                   f'stroke="#fff" stroke-width="4" paint-order="stroke">{clock(t)}</text>')
+        t += step
+    return out
+
+
+def timeline_svg(summary: CallSummary) -> str:
+    x = _Scale(summary.duration)
+    head = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+        f'role="img" aria-labelledby="tl-title" class="timeline" font-family="system-ui, sans-serif" font-size="12">',
+        '<title id="tl-title">Call timeline: who spoke when, where cues fired, and the rep\'s share of talk</title>',
+    ]
+    # later layers paint over earlier ones: time labels stay readable over the cue lines
+    body = _lanes(summary, x) + _share(summary, x) + _cue_markers(summary, x) + _axis(x)
+    return "\n".join(head + body + ["</svg>"])
