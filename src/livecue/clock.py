@@ -33,19 +33,42 @@ class WallClock:
         self.speed = speed
         self._monotonic = monotonic
         self._t0: float | None = None
+        self._paused_at: float | None = None
 
     def start(self) -> None:
         self._t0 = self._monotonic()
+        self._paused_at = None
 
     def now(self) -> float:
         if self._t0 is None:
             return 0.0
-        return (self._monotonic() - self._t0) * self.speed
+        ref = self._paused_at if self._paused_at is not None else self._monotonic()
+        return (ref - self._t0) * self.speed
+
+    def pause(self) -> None:
+        if self._t0 is not None and self._paused_at is None:
+            self._paused_at = self._monotonic()
+
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            self._t0 += self._monotonic() - self._paused_at
+            self._paused_at = None
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def set_time(self, t: float) -> None:
+        """Jump the call clock to ``t`` (replay seek)."""
+        ref = self._paused_at if self.paused else self._monotonic()
+        self._t0 = ref - t / self.speed
 
     def sleep_until(self, t: float, stop: threading.Event | None = None) -> bool:
         while True:
             remaining = (t - self.now()) / self.speed
-            if remaining <= 0:
+            if self.paused:
+                remaining = 0.1
+            elif remaining <= 0:
                 return True
             if stop is not None:
                 if stop.wait(min(remaining, 0.1)):
@@ -70,6 +93,9 @@ class AudioClock:
     def advance_to(self, t: float) -> None:
         if t > self._t:
             self._t = t
+
+    def set_time(self, t: float) -> None:
+        self._t = t
 
     def now(self) -> float:
         return self._t

@@ -123,7 +123,10 @@ class AsrSettings:
     compression_ratio_threshold: float = 2.4  # above: a repetition loop, dropped
     min_word_probability: float = 0.0  # 0 disables
     bleed_window_s: float = 0.6  # rep words this close to the same prospect word are bleed
-    fast_final_only: bool = True  # --fast: decode at utterance ends and caps only
+    fast_final_only: bool = True
+    short_context: bool = True  # encode only the buffer (plus context_pad_s), not a 30 s window
+    context_pad_s: float = 8.0  # silence after the buffer (window rounded up to 2 s): less makes tiny.en loop at the end
+    max_tokens_per_s: float = 8.0  # generation cap: a loop cannot run past this  # --fast: decode at utterance ends and caps only
 
 
 @dataclass(frozen=True)

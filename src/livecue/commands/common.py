@@ -120,3 +120,20 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
         pipeline.finish("stopped")
         return 130
     return 0
+
+
+def pipeline_factory_for(args: argparse.Namespace, source, clock, *, mode: str = "replay", fast: bool = False,
+                         settings: Settings | None = None, engine=None):
+    """A ``sinks -> Pipeline`` factory for ``run_session``; loads the model once."""
+    from ..asr.whisper import load_engine
+    from ..pipeline import Pipeline, build_transcriber
+
+    settings = settings or settings_from_args(args)
+    engine = engine or load_engine(settings.asr)
+
+    def factory(sinks: list[Sink]):
+        transcriber = build_transcriber(engine, source.speakers, settings, clock, fast)
+        return Pipeline(source, transcriber, build_stages(args, clock), sinks, clock,
+                        model_label=engine.label, mode=mode)
+
+    return factory

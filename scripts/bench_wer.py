@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Word error rate of livecue's streaming output against ../shared/speech.
+
+For each recording: the streaming transcriber run on audio time with the
+live scheduling (decodes every update interval, LocalAgreement commits; not
+the --fast final-only shortcut), next to the same model transcribing the
+whole file offline with faster-whisper's own transcribe (beam 5, 30 s
+windows).  Pooled WER = all errors / all reference words.
+
+    python scripts/bench_wer.py [--speech DIR] [--set asr.prompt_chars=200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from livecue.asr.whisper import load_engine  # noqa: E402
+from livecue.audio.files import decode_file, load_call  # noqa: E402
+from livecue.config import Settings  # noqa: E402
+from livecue.events import Committed  # noqa: E402
+from livecue.pipeline import replay_file_events  # noqa: E402
+from livecue.wer import wer  # noqa: E402
+
+
+def reference(path: Path) -> dict[str, str]:
+    """Reference text per side ('call' for mono; LEFT/RIGHT for stereo)."""
+    lines = [l for l in path.read_text().splitlines() if l.strip() and not l.startswith("#")]
+    if any(l.startswith(("LEFT:", "RIGHT:")) for l in lines):
+        sides = {"rep": "", "prospect": ""}
+        for l in lines:
+            key, _, text = l.partition(":")
+            sides["rep" if key == "LEFT" else "prospect"] += " " + text
+        return sides
+    text = " ".join(l.split(":", 1)[1] if re.match(r"^[A-Z][a-z]+: ", l) else l for l in lines)
+    return {"call": text}
+
+
+import re  # noqa: E402
+
+
+def apply_sets(settings: Settings, sets: list[str]) -> Settings:
+    for item in sets:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        sub = getattr(settings, section)
+        old = getattr(sub, name)
+        cast = type(old)
+        new = (value.lower() in ("1", "true", "yes")) if cast is bool else cast(value)
+        settings = replace(settings, **{section: replace(sub, **{name: new})})
+    return settings
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--speech", type=Path, default=ROOT.parent / "shared" / "speech")
+    ap.add_argument("--set", action="append", default=[], help="setting override, e.g. asr.prompt_chars=200")
+    ap.add_argument("--no-offline", action="store_true")
+    args = ap.parse_args()
+    settings = apply_sets(Settings(), args.set)
+    settings = replace(settings, asr=replace(settings.asr, fast_final_only=False))
+    engine = load_engine(settings.asr)
+    print(f"machine: {platform.machine()}, python {platform.python_version()}, model {engine.label}, "
+          f"overrides {args.set or 'none'}")
+    totals = {"stream": [0, 0], "offline": [0, 0]}
+    for audio in sorted(args.speech.iterdir()):
+        if audio.suffix not in (".wav", ".flac") or not audio.with_suffix(".txt").exists():
+            continue
+        refs = reference(audio.with_suffix(".txt"))
+        t0 = time.perf_counter()
+        events = replay_file_events(audio, settings=settings, engine=engine, fast=True)
+        took = time.perf_counter() - t0
+        hyp = {side: " ".join(e.text for e in events if isinstance(e, Committed) and e.speaker == side)
+               for side in refs}
+        row = [audio.name]
+        for side, ref in refs.items():
+            e, n = wer(ref, hyp.get(side, ""))
+            totals["stream"][0] += e
+            totals["stream"][1] += n
+            row.append(f"{side} stream {e}/{n} = {e / max(n, 1):.1%}")
+            if not args.no_offline:
+                call = load_call(audio)
+                segs, _ = engine.model.transcribe(call.sides[side], language="en", beam_size=5)
+                off = " ".join(s.text for s in segs)
+                e2, _ = wer(ref, off)
+                totals["offline"][0] += e2
+                totals["offline"][1] += n
+                row.append(f"offline {e2}/{n} = {e2 / max(n, 1):.1%}")
+        print(" | ".join(row) + f" | {took:.1f} s")
+        for side in refs:
+            print(f"    {side}: {hyp.get(side, '')}")
+    s_e, s_n = totals["stream"]
+    print(f"POOLED streaming WER {s_e}/{s_n} = {s_e / s_n:.2%}")
+    if not args.no_offline:
+        o_e, o_n = totals["offline"]
+        print(f"POOLED offline WER {o_e}/{o_n} = {o_e / o_n:.2%}; ratio {(s_e / s_n) / max(o_e / o_n, 1e-9):.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""LocalAgreement-2: commit the words two consecutive hypotheses agree on.
+
+After whisper_streaming's HypothesisBuffer (Macháček et al., 2023), written
+afresh: a word is committed once the same word at the same place appears in
+two decodes in a row; committed words are never revised; what is left is the
+tentative tail.  Words from a new hypothesis that start before the committed
+end, or repeat the committed tail at the boundary, are dropped so a trimmed
+buffer never duplicates words.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..events import Word
+
+_PUNCT = re.compile(r"[^\w']+")
+
+
+def norm(word: str) -> str:
+    return _PUNCT.sub("", word.lower())
+
+
+class HypothesisBuffer:
+    def __init__(self, committed_end: float = 0.0, max_ngram: int = 5) -> None:
+        self.committed_end = committed_end
+        self.max_ngram = max_ngram
+        self.committed_tail: list[Word] = []  # recent committed words, for boundary dedupe
+        self.prev: list[Word] = []  # last hypothesis beyond the committed words
+        self.new: list[Word] = []
+
+    def insert(self, words: list[Word] | tuple[Word, ...]) -> None:
+        """A new hypothesis with absolute times."""
+        fresh = [w for w in words if w.start > self.committed_end - 0.1 and norm(w.word)]
+        if fresh and self.committed_tail and abs(fresh[0].start - self.committed_end) < 1.0:
+            tail = [norm(w.word) for w in self.committed_tail]
+            for n in range(min(self.max_ngram, len(tail), len(fresh)), 0, -1):
+                if tail[-n:] == [norm(w.word) for w in fresh[:n]]:
+                    fresh = fresh[n:]
+                    break
+        self.new = fresh
+
+    def flush(self) -> list[Word]:
+        """Commit the longest common prefix of the previous and the new hypothesis."""
+        commit: list[Word] = []
+        while self.new and self.prev and norm(self.new[0].word) == norm(self.prev[0].word):
+            commit.append(self.new.pop(0))
+            self.prev.pop(0)
+        self.prev = self.new
+        self.new = []
+        self._mark(commit)
+        return commit
+
+    def commit_all(self) -> list[Word]:
+        """Final decode: everything in the newest hypothesis is committed."""
+        words = self.new or self.prev
+        self.new, self.prev = [], []
+        self._mark(words)
+        return words
+
+    def commit_until(self, t: float) -> list[Word]:
+        """Force-commit tentative words ending by ``t`` (the buffer hit its cap)."""
+        source = self.new or self.prev
+        words = [w for w in source if w.end <= t]
+        rest = [w for w in source if w.end > t]
+        self.new, self.prev = [], rest
+        self._mark(words)
+        return words
+
+    def _mark(self, words: list[Word]) -> None:
+        if words:
+            self.committed_end = max(self.committed_end, words[-1].end)
+            self.committed_tail = (self.committed_tail + list(words))[-self.max_ngram:]
+
+    @property
+    def tentative(self) -> list[Word]:
+        return list(self.prev)

@@ -1,0 +1,321 @@
+"""Streaming transcription of every side of the call with one shared model.
+
+Per side: a speech gate (VAD) cuts the audio into utterances; each utterance
+is decoded repeatedly while it grows (LocalAgreement-2 commits what two
+decodes agree on) and once more when the speaker pauses (the final decode
+commits the rest).  One decode runs at a time: the scheduler picks the side
+whose uncommitted speech is oldest, so two cores are shared without threads.
+
+Guards: silence never reaches the model (VAD gate) and no-speech / log-prob /
+compression thresholds drop hallucinated segments; repetition loops are cut
+and not committed; the buffer is trimmed at committed sentence ends and
+force-committed at a cap so latency cannot drift; rep words that repeat the
+prospect's words at the same moment (far-side bleed into the microphone) are
+dropped.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import numpy as np
+
+from ..config import AsrSettings, VadSettings
+from ..events import AudioChunk, Committed, Event, Lag, SpeechEnded, Tentative, Word, words_text
+from ..vad.gate import SpeechGate, VoiceModel
+from .agreement import HypothesisBuffer, norm
+
+RATE = 16000
+SENTENCE_END = (".", "?", "!")
+
+
+class Engine(Protocol):
+    """What the transcriber needs from the model adapter (faked in tests)."""
+
+    def transcribe(self, audio: np.ndarray, prompt: str = ""): ...
+
+
+@dataclass
+class Utterance:
+    """One stretch of a side's speech, decoded as it grows."""
+
+    t0: float
+    chunks: list[np.ndarray] = field(default_factory=list)
+    samples: int = 0
+    closed: bool = False
+    speech_end: float | None = None
+    decoded_samples: int = 0
+    hyp: HypothesisBuffer = field(default_factory=HypothesisBuffer)
+    committed: list[Word] = field(default_factory=list)
+    loops: int = 0
+
+    @property
+    def end(self) -> float:
+        return self.t0 + self.samples / RATE
+
+    @property
+    def duration(self) -> float:
+        return self.samples / RATE
+
+    def audio(self) -> np.ndarray:
+        if len(self.chunks) > 1:
+            self.chunks = [np.concatenate(self.chunks)]
+        return self.chunks[0] if self.chunks else np.zeros(0, dtype=np.float32)
+
+    def append(self, samples: np.ndarray) -> None:
+        self.chunks.append(samples)
+        self.samples += len(samples)
+
+    def trim_to(self, t: float) -> None:
+        cut = int(round((t - self.t0) * RATE))
+        if cut <= 0:
+            return
+        audio = self.audio()[cut:]
+        self.chunks = [audio]
+        self.samples = len(audio)
+        self.decoded_samples = max(0, self.decoded_samples - cut)
+        self.t0 = t
+
+    @property
+    def oldest_uncommitted(self) -> float:
+        return max(self.t0, self.hyp.committed_end)
+
+
+# back-to-back repeats that make a loop, by n-gram length: people do say
+# "no, no, no" but hardly ever a 3-word phrase twice in a row
+LOOP_REPEATS = {1: 4, 2: 3}
+LOOP_MAX_N = 8
+
+
+def find_loop(words: list[Word]) -> int | None:
+    """Index where a repetition loop starts (an n-gram repeated back to back), or None."""
+    tokens = [norm(w.word) for w in words]
+    for start in range(len(tokens)):
+        for n in range(1, LOOP_MAX_N + 1):
+            gram = tokens[start:start + n]
+            if len(gram) < n:
+                break
+            repeats = 1
+            pos = start + n
+            while tokens[pos:pos + n] == gram:
+                repeats += 1
+                pos += n
+            if repeats >= LOOP_REPEATS.get(n, 2):
+                return start + n  # keep the first occurrence
+    return None
+
+
+class ChannelStream:
+    def __init__(self, speaker: str, gate: SpeechGate, settings: AsrSettings) -> None:
+        self.speaker = speaker
+        self.gate = gate
+        self.s = settings
+        self.utterances: deque[Utterance] = deque()
+        self.committed_words: deque[Word] = deque(maxlen=80)  # recent committed words (prompt)
+        self.last_tentative: tuple[Word, ...] = ()
+
+    def feed(self, chunk: AudioChunk) -> list[Event]:
+        out = self.gate.feed(chunk)
+        self._take(out.audio)
+        for event in out.events:
+            if isinstance(event, SpeechEnded):
+                self.close(event.t)
+        return out.events
+
+    def flush(self) -> list[Event]:
+        out = self.gate.flush()
+        for event in out.events:
+            if isinstance(event, SpeechEnded):
+                self.close(event.t)
+        return out.events
+
+    def _take(self, audio: list[AudioChunk]) -> None:
+        for piece in audio:
+            current = self.utterances[-1] if self.utterances and not self.utterances[-1].closed else None
+            if current is not None and abs(piece.t - current.end) > 0.05:
+                current.closed = True
+                current = None
+            if current is None:
+                current = Utterance(piece.t)
+                self.utterances.append(current)
+            current.append(np.asarray(piece.samples, dtype=np.float32))
+
+    def close(self, speech_end: float) -> None:
+        if self.utterances and not self.utterances[-1].closed:
+            self.utterances[-1].closed = True
+            self.utterances[-1].speech_end = speech_end
+
+    def prompt(self, before: float) -> str:
+        """Committed text that is no longer in the buffer: Whisper skips what the prompt already says."""
+        text = " ".join(w.word for w in self.committed_words if w.end <= before + 0.01)[-self.s.prompt_chars:]
+        if not self.s.prompt_chars:
+            text = ""
+        if self.s.vocab:
+            names = ", ".join(self.s.vocab)
+            return f"Glossary: {names}. {text}".strip()
+        return text
+
+    def reset(self) -> None:
+        self.utterances.clear()
+        self.last_tentative = ()
+        self.gate.reset()
+
+
+class StreamingTranscriber:
+    """Feeds every side's audio and runs one scheduled decode per ``step``."""
+
+    def __init__(self, engine: Engine, speakers: tuple[str, ...], asr: AsrSettings, vad: VadSettings,
+                 clock, vad_factory: Callable[[], VoiceModel], fast: bool = False) -> None:
+        self.engine = engine
+        self.s = asr
+        self.clock = clock
+        self.fast = fast and asr.fast_final_only
+        self.channels = {sp: ChannelStream(sp, SpeechGate(sp, vad, vad_factory()), asr) for sp in speakers}
+        self.decode_s_ema = 0.3  # seeded with tiny.en on 2 cores; measured from then on
+        self.decodes = 0
+        self._prospect_words: deque[Word] = deque(maxlen=200)
+
+    # --- input ------------------------------------------------------------
+
+    def feed(self, chunk: AudioChunk) -> list[Event]:
+        channel = self.channels.get(chunk.speaker)
+        if channel is None:
+            return []
+        return channel.feed(chunk)
+
+    def reset(self) -> list[Event]:
+        """Forget every buffer (replay seek); returns nothing to commit."""
+        events: list[Event] = []
+        for ch in self.channels.values():
+            if ch.last_tentative:
+                events.append(Tentative(self.clock.now(), ch.speaker, "", ()))
+            ch.reset()
+        return events
+
+    # --- scheduling ------------------------------------------------------------
+
+    @property
+    def update_interval_s(self) -> float:
+        return min(self.s.max_update_s, max(self.s.min_update_s, self.s.cost_factor * self.decode_s_ema))
+
+    def _due(self, utt: Utterance) -> bool:
+        if utt.closed:
+            return True
+        if self.fast:
+            return utt.duration >= self.s.max_buffer_s
+        new = (utt.samples - utt.decoded_samples) / RATE
+        return new >= self.update_interval_s
+
+    def next_job(self) -> tuple[ChannelStream, Utterance] | None:
+        best = None
+        for ch in self.channels.values():
+            if not ch.utterances:
+                continue
+            utt = ch.utterances[0]
+            if not self._due(utt):
+                continue
+            key = (utt.oldest_uncommitted, 0 if ch.speaker == "prospect" else 1)
+            if best is None or key < best[0]:
+                best = (key, ch, utt)
+        return None if best is None else (best[1], best[2])
+
+    def pending(self) -> bool:
+        return self.next_job() is not None
+
+    def step(self) -> list[Event]:
+        job = self.next_job()
+        if job is None:
+            return []
+        return self._decode(*job)
+
+    def finish(self) -> list[Event]:
+        """End of input: close every utterance and decode what remains."""
+        events: list[Event] = []
+        for ch in self.channels.values():
+            events += ch.flush()
+            if ch.utterances:
+                ch.utterances[-1].closed = True
+        while True:
+            step = self.step()
+            if not step and not self.pending():
+                break
+            events += step
+        return events
+
+    # --- decoding -------------------------------------------------------------
+
+    def _decode(self, ch: ChannelStream, utt: Utterance) -> list[Event]:
+        events: list[Event] = []
+        final = utt.closed
+        if True:
+            audio = utt.audio()
+            started = self.clock.wall()
+            hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "")
+            took = self.clock.wall() - started
+            self.decodes += 1
+            if took > 0:
+                self.decode_s_ema = 0.7 * self.decode_s_ema + 0.3 * took
+            utt.decoded_samples = utt.samples
+            words = [Word(w.word.strip(), utt.t0 + w.start, utt.t0 + w.end, w.probability)
+                     for w in hyp.words if w.word.strip()]
+            cut = find_loop(words)
+            if cut is not None or hyp.loop:
+                utt.loops += 1  # decode the next time without the prompt, which often seeds loops
+                words = words[:cut] if cut is not None else []
+            utt.hyp.insert(words)
+            if final:
+                words = utt.hyp.commit_all()
+            else:
+                words = utt.hyp.flush()
+                if utt.duration >= self.s.max_buffer_s:
+                    words += utt.hyp.commit_until(utt.end - 1.0)
+            events.append(Lag(self.clock.now(), ch.speaker, max(0.0, self.clock.now() - utt.end), took))
+        words = self._drop_bleed(ch.speaker, words)
+        if words:
+            utt.committed.extend(words)
+            ch.committed_words.extend(words)
+            events.append(Committed(words[-1].end, ch.speaker, words_text(words), tuple(words), final))
+            if ch.speaker == "prospect":
+                self._prospect_words.extend(words)
+        tentative = () if final else tuple(self._drop_bleed(ch.speaker, utt.hyp.tentative, remember=False))
+        if tentative != ch.last_tentative:
+            t = tentative[-1].end if tentative else (words[-1].end if words else utt.end)
+            events.append(Tentative(t, ch.speaker, words_text(tentative), tentative))
+            ch.last_tentative = tentative
+        if ch.speaker == "prospect" and tentative:
+            self._prospect_words.extend(w for w in tentative if w not in self._prospect_words)
+        if final:
+            ch.utterances.popleft()
+        else:
+            self._trim(utt)
+        return events
+
+    def _trim(self, utt: Utterance) -> None:
+        if utt.duration < self.s.trim_after_s or not utt.committed:
+            return
+        cut = None
+        for w in reversed(utt.committed):
+            if w.end <= utt.t0:
+                break
+            if w.word.endswith(SENTENCE_END):
+                cut = w.end
+                break
+        if cut is None and utt.duration >= self.s.max_buffer_s:
+            cut = utt.committed[-1].end
+        if cut is not None and cut > utt.t0:
+            utt.trim_to(cut)
+
+    def _drop_bleed(self, speaker: str, words: list[Word], remember: bool = True) -> list[Word]:
+        """Rep words that duplicate prospect words at the same moment are far-side bleed."""
+        if speaker != "rep" or "prospect" not in self.channels or not self._prospect_words:
+            return list(words)
+        window = self.s.bleed_window_s
+        kept = []
+        for w in words:
+            key = norm(w.word)
+            if any(norm(p.word) == key and abs(p.start - w.start) <= window for p in self._prospect_words):
+                continue
+            kept.append(w)
+        return kept

@@ -1,0 +1,37 @@
+"""``livecue replay``: a recorded call through the coach, paced like a live call."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..clock import AudioClock, WallClock
+from ..errors import LivecueError
+from . import common
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", nargs="?", type=Path, help="recording (stereo: channel 0 rep, 1 prospect; mono: one side)")
+    p.add_argument("--rep", type=Path, help="the rep's side as its own file (with --prospect)")
+    p.add_argument("--prospect", type=Path, help="the prospect's side as its own file (with --rep)")
+    p.add_argument("--rep-channel", type=int, default=None, help="channel of the rep in FILE (default 0)")
+    p.add_argument("--prospect-channel", type=int, default=None, help="channel of the prospect in FILE (default 1)")
+    pace = p.add_mutually_exclusive_group()
+    pace.add_argument("--speed", type=float, default=1.0, help="pace relative to real time (default 1.0)")
+    pace.add_argument("--fast", action="store_true", help="as fast as the machine can, on audio time")
+    common.add_session_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..audio.files import FileSource, load_call
+
+    if args.file is None and not (args.rep or args.prospect):
+        raise LivecueError("replay needs a recording: livecue replay FILE (or --rep FILE --prospect FILE)")
+    if not args.fast and not (0.05 <= args.speed <= 100):
+        raise LivecueError("--speed must be between 0.05 and 100")
+    call = load_call(args.file, rep=args.rep, prospect=args.prospect,
+                     rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
+    clock = AudioClock() if args.fast else WallClock(args.speed)
+    source = FileSource(call, fast=args.fast)
+    factory = common.pipeline_factory_for(args, source, clock, mode="replay", fast=args.fast)
+    return common.run_session(args, factory)

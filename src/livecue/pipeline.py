@@ -1,0 +1,207 @@
+"""Wires a session: source -> transcriber -> stages -> sinks.
+
+This is the one place that knows about threads: ``run`` is a single loop
+(read audio, feed the gates, run at most one scheduled decode, pass every
+event through the stages to the sinks); ``inject`` lets another thread (the
+overlay) add events such as the rep's feedback, which the loop delivers in
+order.  A failing stage or sink is reported and switched off; it never takes
+the session, or what the log already holds, down with it.
+"""
+
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from pathlib import Path
+from typing import Iterable
+
+from .clock import AudioClock
+from .config import Settings
+from .events import AudioChunk, Event, Notice, SessionEnded, SessionStarted
+
+
+class ListSink:
+    """Collects events in memory (eval, tests)."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def handle(self, event: Event) -> None:
+        self.events.append(event)
+
+    def close(self) -> None:
+        pass
+
+
+class Pipeline:
+    def __init__(self, source, transcriber, stages: Iterable, sinks: Iterable, clock, *,
+                 model_label: str = "", mode: str = "replay", finish_on_stop: bool = False) -> None:
+        self.source = source
+        self.transcriber = transcriber
+        self.stages = list(stages)
+        self.sinks = list(sinks)
+        self.clock = clock
+        self.model_label = model_label
+        self.mode = mode
+        self.finish_on_stop = finish_on_stop
+        self._inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        self._controls: queue.SimpleQueue = queue.SimpleQueue()
+        self._finished = False
+        self._lock = threading.Lock()
+
+    # --- called from other threads --------------------------------------------
+
+    def inject(self, event: Event) -> None:
+        """Thread-safe: deliver ``event`` to the stages and sinks from the loop."""
+        self._inbox.put(event)
+
+    def control(self, action: str, value: float = 0.0) -> None:
+        """Thread-safe replay controls: pause, resume, seek (seconds)."""
+        self._controls.put((action, value))
+
+    # --- the loop -----------------------------------------------------------------
+
+    def dispatch(self, events: Iterable[Event]) -> None:
+        for event in events:
+            batch = [event]
+            for stage in list(self.stages):
+                derived: list[Event] = []
+                for e in batch:
+                    try:
+                        derived.extend(stage.feed(e))
+                    except Exception as exc:  # noqa: BLE001 - a stage must not end the session
+                        self.stages.remove(stage)
+                        derived.append(Notice(e.t, "error", f"{type(stage).__name__} stopped: {exc}"))
+                        break
+                batch.extend(derived)
+            for e in batch:
+                self._deliver(e)
+
+    def _deliver(self, event: Event) -> None:
+        for sink in list(self.sinks):
+            try:
+                sink.handle(event)
+            except Exception as exc:  # noqa: BLE001
+                self.sinks.remove(sink)
+                print(f"livecue: output {type(sink).__name__} stopped: {exc}", file=sys.stderr)
+
+    def _drain_inbox(self) -> None:
+        while True:
+            try:
+                event = self._inbox.get_nowait()
+            except queue.Empty:
+                return
+            self.dispatch([event])
+
+    def _apply_controls(self) -> None:
+        while True:
+            try:
+                action, value = self._controls.get_nowait()
+            except queue.Empty:
+                return
+            if action == "pause" and hasattr(self.source, "pause"):
+                self.source.pause()
+            elif action == "resume" and hasattr(self.source, "resume"):
+                self.source.resume()
+            elif action == "seek" and hasattr(self.source, "seek"):
+                self.dispatch(self.transcriber.reset())
+                self.source.seek(value)
+
+    def run(self, stop: threading.Event | None = None) -> None:
+        stop = stop or threading.Event()
+        self.clock.start()
+        self.source.start(self.clock)
+        self.dispatch([SessionStarted(0.0, self.source.description, self.model_label,
+                                      tuple(self.source.speakers), self.mode, self.source.duration)])
+        reason = "end of input"
+        try:
+            while True:
+                if stop.is_set():
+                    reason = "stopped"
+                    break
+                self._drain_inbox()
+                self._apply_controls()
+                busy = self.transcriber.pending()
+                for item in self.source.read(0.0 if busy else 0.05):
+                    if isinstance(item, AudioChunk):
+                        self.dispatch(self.transcriber.feed(item))
+                    else:
+                        self.dispatch([item])
+                if self.transcriber.pending():
+                    self.dispatch(self.transcriber.step())
+                elif self.source.exhausted:
+                    reason = getattr(self.source, "end_reason", "end of input")
+                    break
+        finally:
+            self.finish(reason)
+
+    def finish(self, reason: str = "end of input") -> None:
+        """Close the session once: final decodes (unless stopped), stages, sinks."""
+        with self._lock:
+            if self._finished:
+                return
+            self._finished = True
+        try:
+            if reason != "stopped" or self.finish_on_stop:
+                self.dispatch(self.transcriber.finish())
+            self._drain_inbox()
+            t = self.clock.now()
+            for stage in list(self.stages):
+                closer = getattr(stage, "close", None)
+                if closer is not None:
+                    try:
+                        self.dispatch_after(stage, closer(t))
+                    except Exception as exc:  # noqa: BLE001
+                        self._deliver(Notice(t, "error", f"{type(stage).__name__} stopped: {exc}"))
+            self._deliver(SessionEnded(t, reason))
+        finally:
+            try:
+                self.source.close()
+            finally:
+                for sink in self.sinks:
+                    try:
+                        sink.close()
+                    except Exception:  # noqa: BLE001
+                        pass
+
+    def dispatch_after(self, stage, events: Iterable[Event]) -> None:
+        """Events a stage made on close go through the stages after it only."""
+        later = self.stages[self.stages.index(stage) + 1:] if stage in self.stages else []
+        for event in events:
+            batch = [event]
+            for s in later:
+                batch.extend(x for e in list(batch) for x in s.feed(e))
+            for e in batch:
+                self._deliver(e)
+
+
+def build_transcriber(engine, speakers, settings: Settings, clock, fast: bool):
+    from .asr.streaming import StreamingTranscriber
+    from .vad.silero import SileroStream
+
+    return StreamingTranscriber(engine, tuple(speakers), settings.asr, settings.vad, clock, SileroStream, fast=fast)
+
+
+def replay_file_events(path: Path, *, rep_channel: int | None = None, prospect_channel: int | None = None,
+                       settings: Settings | None = None, stages: Iterable = (), fast: bool = True,
+                       engine=None, speed: float = 1.0) -> list[Event]:
+    """Replay a recording and return every event (eval, benchmarks, tests).
+
+    ``stages`` is a list of stages or a callable ``clock -> stages``.
+    """
+    from .asr.whisper import load_engine
+    from .audio.files import FileSource, load_call
+    from .clock import WallClock
+
+    settings = settings or Settings()
+    engine = engine or load_engine(settings.asr)
+    call = load_call(Path(path), rep_channel=rep_channel, prospect_channel=prospect_channel)
+    clock = AudioClock() if fast else WallClock(speed)
+    source = FileSource(call, fast=fast)
+    sink = ListSink()
+    transcriber = build_transcriber(engine, call.speakers, settings, clock, fast)
+    if callable(stages):  # a factory that needs the session's clock
+        stages = stages(clock)
+    Pipeline(source, transcriber, stages, [sink], clock, model_label=engine.label).run()
+    return sink.events

@@ -1,0 +1,76 @@
+"""The only module that imports onnxruntime: Silero VAD run as a stream.
+
+faster-whisper ships the Silero model (v6) as an ONNX file but only runs it
+over whole files.  Here the LSTM state (``h``, ``c``) and the 64-sample
+context are kept between calls, so each 32 ms frame costs one small
+inference and the model is loaded once per channel.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..errors import LivecueError
+
+FRAME = 512  # samples per frame at 16 kHz (32 ms)
+CONTEXT = 64
+
+
+def silero_model_path() -> str:
+    try:
+        from faster_whisper.utils import get_assets_path
+    except ImportError:
+        raise LivecueError("faster-whisper is not installed: pip install faster-whisper", 3) from None
+    return os.path.join(get_assets_path(), "silero_vad_v6.onnx")
+
+
+_SESSION = None
+
+
+def _session():
+    """One InferenceSession shared by every stream (the state lives in the stream)."""
+    global _SESSION
+    if _SESSION is None:
+        try:
+            import onnxruntime
+        except ImportError:
+            raise LivecueError("onnxruntime is not installed: pip install onnxruntime", 3) from None
+        opts = onnxruntime.SessionOptions()
+        opts.inter_op_num_threads = 1
+        opts.intra_op_num_threads = 1
+        opts.log_severity_level = 4
+        _SESSION = onnxruntime.InferenceSession(
+            silero_model_path(), providers=["CPUExecutionProvider"], sess_options=opts)
+    return _SESSION
+
+
+class SileroStream:
+    """Speech probability per 512-sample frame, with state across calls."""
+
+    frame_samples = FRAME
+
+    def __init__(self) -> None:
+        self.session = _session()
+        self.reset()
+
+    def reset(self) -> None:
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(CONTEXT, dtype=np.float32)
+        self._pending = np.zeros(0, dtype=np.float32)
+
+    def feed(self, samples: np.ndarray) -> list[float]:
+        """Probabilities for every complete frame now available."""
+        data = np.concatenate([self._pending, np.asarray(samples, dtype=np.float32)])
+        n = len(data) // FRAME
+        self._pending = data[n * FRAME:]
+        probs: list[float] = []
+        for i in range(n):
+            frame = data[i * FRAME:(i + 1) * FRAME]
+            x = np.concatenate([self._context, frame])[None, :]
+            out, self._h, self._c = self.session.run(None, {"input": x, "h": self._h, "c": self._c})
+            self._context = frame[-CONTEXT:]
+            probs.append(float(np.asarray(out).reshape(-1)[0]))
+        return probs
