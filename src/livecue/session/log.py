@@ -248,7 +248,10 @@ class SessionLog:
 
 
 def _source_from_args(args: Any) -> str:
-    for name in ("source", "path", "file", "files", "audio", "inputs"):
+    sides = [str(getattr(args, side)) for side in ("rep", "prospect") if getattr(args, side, None)]
+    if sides and not getattr(args, "file", None):
+        return " + ".join(sides)
+    for name in ("file", "source", "files", "device"):
         value = getattr(args, name, None)
         if value:
             if isinstance(value, (list, tuple)):
