@@ -75,7 +75,7 @@ def highlights(summary: CallSummary) -> list[str]:
             out.append(f"The rep did most of the talking: {_pct(rep.share)} of talk time "
                        f"(called out above {_pct(summary.rep_share_high)}).")
         else:
-            out.append(f"Talk was shared: rep {_pct(rep.share)}, prospect {_pct(prospect.share)}.")
+            out.append(f"Talk split: rep {_pct(rep.share)}, prospect {_pct(prospect.share)}.")
     for side in SIDES:
         turn = summary.sides[side].longest_turn
         if turn is not None and turn.duration >= summary.monologue_warn_s:
