@@ -253,3 +253,25 @@ def test_lost_audio_during_the_session_is_noted_in_the_report(tmp_path):
     assert "at 01:01: Prospect audio lost: device unplugged" in notes
     assert "at 01:20: Rep audio overflow (2 times)" in notes
     assert not any("audio ok" in n for n in notes)
+
+
+def test_what_the_rep_said_after_a_cue_runs_until_the_prospect_speaks(tmp_path):
+    from livecue.events import Committed, Cue, SessionEnded, SessionStarted, Word
+
+    def line(t0, t1, speaker, text):
+        return Committed(t1, speaker=speaker, text=text, final=True, words=(Word(" " + text, t0, t1),))
+
+    path = write_log(tmp_path / "reply.jsonl", [
+        SessionStarted(source="x.wav"),
+        line(1.0, 4.0, "prospect", "not interested"),
+        Cue(4.6, cue="second_effort", title="Second effort", speaker="prospect", anchor=4.0),
+        line(5.0, 7.0, "rep", "I hear you."),
+        line(9.0, 11.0, "rep", "Quick question?"),
+        line(12.0, 13.0, "prospect", "go on"),
+        line(14.0, 15.0, "rep", "later line"),
+        SessionEnded(16.0),
+    ])
+    (entry,) = summarise(read_session(path)).cues
+    assert entry.trigger.text == "not interested"
+    assert entry.rep_next.text == "I hear you. Quick question?"
+    assert (entry.rep_next.start, entry.rep_next.end) == (5.0, 11.0)

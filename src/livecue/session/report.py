@@ -129,8 +129,7 @@ def _cue_fired(entry: CueEntry) -> str:
     if cue.anchor is None:
         return ""
     lag = cue.t - cue.anchor
-    who = NAMES.get(cue.speaker, cue.speaker).lower()
-    return f"{lag:.1f} s after the {who} finished" if lag >= 0 else f"{-lag:.1f} s before the {who} finished"
+    return f"fired {lag:.1f} s after the words that triggered it" if lag >= 0 else ""
 
 
 # --- Markdown ------------------------------------------------------------------------

@@ -93,7 +93,7 @@ class CueEntry:
     cue: Cue
     marks: tuple[str, ...]
     trigger: Utterance | None  # the line of ``cue.speaker`` the cue responded to
-    rep_next: Utterance | None  # the rep's first line after the cue
+    rep_next: Utterance | None  # what the rep said after the cue, until the prospect spoke
 
 
 @dataclass(frozen=True)
@@ -308,13 +308,30 @@ def _nearest_before(utterances: list[Utterance], speaker: str, t: float) -> Utte
     return best
 
 
+def _rep_reply(utterances: list[Utterance], t: float) -> Utterance | None:
+    """The rep's lines after ``t`` up to the prospect's next line, as one."""
+    lines: list[Utterance] = []
+    for u in utterances:
+        if u.start < t:
+            continue
+        if u.speaker != "rep":
+            if lines:
+                break
+            continue
+        lines.append(u)
+    if not lines:
+        return None
+    return Utterance("rep", lines[0].start, lines[-1].end, " ".join(u.text for u in lines),
+                     tuple(w for u in lines for w in u.words))
+
+
 def cue_entries(data: SessionData, utterances: list[Utterance]) -> list[CueEntry]:
     out = []
     for number, outcome in enumerate(data.cue_outcomes(), 1):
         cue = outcome.cue
         at = cue.anchor if cue.anchor is not None else cue.t
         trigger = _nearest_before(utterances, cue.speaker, at + 0.25) if cue.speaker in SIDES else None
-        rep_next = next((u for u in utterances if u.speaker == "rep" and u.start >= cue.t), None)
+        rep_next = _rep_reply(utterances, cue.t)
         out.append(CueEntry(number, cue, outcome.mark_names, trigger, rep_next))
     return out
 
