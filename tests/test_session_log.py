@@ -255,3 +255,22 @@ def test_list_sessions_skips_files_that_are_not_logs(tmp_path):
     assert full.cues == 2 and full.complete and full.duration == pytest.approx(33.442)
     assert full.source == "d04_not_interested_twice.wav" and full.date == "2025-03-04 10:30"
     assert not rows[0].complete
+
+
+def test_a_full_disk_stops_logging_once_without_stopping_the_session(tmp_path, monkeypatch):
+    import errno
+
+    log = make_log(tmp_path)
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", full)
+    log.handle(Cue(3.0, cue="reset"))
+    log.handle(Cue(4.0, cue="reset"))
+    monkeypatch.undo()
+    log.close()
+    failures = [line for line in log.announced if "write failed" in line]
+    assert len(failures) == 1 and "No space left" in failures[0]
+    assert not any("livecue report" in line for line in log.announced)
+    assert [r["type"] for r in records(log.path)] == ["settings"]

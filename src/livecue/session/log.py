@@ -165,6 +165,8 @@ class SessionLog:
 
     ``path`` is a file (an existing session log there is replaced) or ``None``
     for a time-stamped file in ``directory`` (default: the user data directory).
+    ``announce`` prints the closing lines (path, report command); the overlay
+    may swap it to print them after it leaves the screen.
     """
 
     def __init__(
@@ -185,7 +187,7 @@ class SessionLog:
             self.path, self._fd = path, _open_log_file(path)
         self.path = self.path.absolute()
         self.log_settings = log_settings
-        self._announce = announce
+        self.announce = announce
         self._closed = False
         self._failed = False
         self._last_signals_t: float | None = None
@@ -205,7 +207,7 @@ class SessionLog:
         except OSError as exc:
             # A full disk must not stop the coaching; say so once and stop logging.
             self._failed = True
-            self._announce(f"livecue: session log {self.path}: write failed ({exc.strerror or exc}); logging stopped")
+            self.announce(f"livecue: session log {self.path}: write failed ({exc.strerror or exc}); logging stopped")
 
     def handle(self, event: Event) -> None:
         if isinstance(event, DROPPED_TYPES):
@@ -242,9 +244,9 @@ class SessionLog:
             pass
         os.close(self._fd)
         if not self._failed:
-            self._announce(f"livecue: session log: {self.path}")
+            self.announce(f"livecue: session log: {self.path}")
             html = self.path.with_suffix(".html")
-            self._announce(f"livecue: report: livecue report {shlex.quote(str(self.path))} --html {shlex.quote(str(html))}")
+            self.announce(f"livecue: report: livecue report {shlex.quote(str(self.path))} --html {shlex.quote(str(html))}")
 
 
 def _source_from_args(args: Any) -> str:
