@@ -131,7 +131,7 @@ def test_default_directory_names_by_time_and_source_without_clobbering(tmp_path)
 
 def session_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser()
-    p.add_argument("source")
+    p.add_argument("file")  # as replay names it
     add_session_arguments(p)
     return p
 
@@ -274,3 +274,13 @@ def test_a_full_disk_stops_logging_once_without_stopping_the_session(tmp_path, m
     assert len(failures) == 1 and "No space left" in failures[0]
     assert not any("livecue report" in line for line in log.announced)
     assert [r["type"] for r in records(log.path)] == ["settings"]
+
+
+def test_live_sessions_are_named_by_mode_and_record_their_devices(tmp_path):
+    args = argparse.Namespace(command="live", rep_device="USB mic", prospect_device="BlackHole 2ch", device="cpu",
+                              log=str(tmp_path), no_log=False)
+    log = open_session_log(args, START, ["live"])
+    log.close()
+    assert log.path.name == "2025-03-04_10-30-00_live.jsonl"
+    first = records(log.path)[0]
+    assert first["source"] == "rep USB mic + prospect BlackHole 2ch" and first["mode"] == "live"

@@ -81,10 +81,10 @@ def default_sessions_dir() -> Path:
     return Path(platformdirs.user_data_dir("livecue")) / "sessions"
 
 
-def log_file_name(started: datetime, source: str) -> str:
+def log_file_name(started: datetime, source: str, fallback: str = "session") -> str:
     """``2025-03-01_14-05-22_callname.jsonl``: sorts by time, says what was coached."""
-    stem = Path(source).stem if source and not source.startswith(("mic", "device")) else source
-    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", stem or "session").strip("-._")[:40] or "session"
+    stem = Path(source.split(" + ")[0].removeprefix("rep ")).stem if source else ""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", stem or fallback).strip("-._")[:40] or fallback
     return f"{started.strftime('%Y-%m-%d_%H-%M-%S')}_{slug}.jsonl"
 
 
@@ -182,7 +182,8 @@ class SessionLog:
             directory, path = path, None
         if path is None:
             directory = directory if directory is not None else default_sessions_dir()
-            self.path, self._fd = _open_in_dir(directory, log_file_name(started, settings.source))
+            self.path, self._fd = _open_in_dir(directory, log_file_name(
+                started, settings.source if settings.mode != "live" else "", settings.mode or "session"))
         else:
             self.path, self._fd = path, _open_log_file(path)
         self.path = self.path.absolute()
@@ -250,16 +251,15 @@ class SessionLog:
 
 
 def _source_from_args(args: Any) -> str:
-    sides = [str(getattr(args, side)) for side in ("rep", "prospect") if getattr(args, side, None)]
-    if sides and not getattr(args, "file", None):
-        return " + ".join(sides)
-    for name in ("file", "source", "files", "device"):
-        value = getattr(args, name, None)
-        if value:
-            if isinstance(value, (list, tuple)):
-                return " + ".join(str(v) for v in value)
-            return str(value)
-    return ""
+    """What is being coached, as the command line named it (the started record has the rest)."""
+    if getattr(args, "file", None):
+        return str(args.file)
+    for rep, prospect in (("rep", "prospect"), ("rep_device", "prospect_device")):
+        sides = [f"{side.split('_')[0]} {getattr(args, side)}" for side in (rep, prospect) if getattr(args, side, None)]
+        if sides:
+            return " + ".join(sides)
+    device = getattr(args, "input_device", None)
+    return f"device {device}" if device else ""
 
 
 def open_session_log(args: Any, started: datetime, argv: Iterable[str], mode: str = "") -> SessionLog | None:
