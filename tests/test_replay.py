@@ -105,3 +105,26 @@ def test_streaming_engine_matches_reference_words(engine):
     got = normalise(" ".join(w.word for w in hyp.words))
     assert got[:4] == ["honestly", "we're", "pretty", "happy"]
     assert all(0 <= w.start <= w.end <= len(x) / 16000 + 0.01 for w in hyp.words)
+
+
+def test_ctrl_c_stops_cleanly_and_closes_the_session():
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "livecue", "replay", str(SAMPLE_CALL), "--json", "--no-cues"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    first = proc.stdout.readline()
+    assert json.loads(first)["type"] == "started"
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert "Traceback" not in err
+    last = json.loads(out.splitlines()[-1])
+    assert last["type"] == "ended" and last["reason"] == "stopped"

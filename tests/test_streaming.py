@@ -130,3 +130,27 @@ def test_scheduler_takes_the_oldest_uncommitted_speech_first():
         tr.feed(c_pro)
     ch, utt = tr.next_job()
     assert ch.speaker == "prospect"  # its speech began first
+
+
+class PromptRecorder(ScriptedEngine):
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.prompts = []
+
+    def transcribe(self, audio, prompt=""):
+        self.prompts.append(prompt)
+        return super().transcribe(audio, prompt)
+
+
+def test_prompt_holds_earlier_committed_text_and_the_vocabulary_only():
+    words = WORDS + [("Northwind", 5.0, 5.5), ("is", 5.6, 5.8), ("fine", 5.9, 6.3)]
+    engine = PromptRecorder(words, unstable_tail=False)
+    asr = AsrSettings(min_update_s=0.5, vocab=("Acme", "Northwind"), prompt_chars=40)
+    run(engine, {"prospect": call_audio(8.0, [(0.9, 3.8), (4.9, 6.4)])}, asr)
+    assert all(p.startswith("Glossary: Acme, Northwind.") for p in engine.prompts)
+    first_utt = [p for p, (t0, _) in zip(engine.prompts, engine.calls) if t0 < 4.0]
+    second_utt = [p for p, (t0, _) in zip(engine.prompts, engine.calls) if t0 > 4.0]
+    # words still in the buffer are never in the prompt (Whisper would skip them)
+    assert all("already" not in p for p in first_utt)
+    assert second_utt and all("someone for that" in p for p in second_utt)
+    assert all(len(p) <= len("Glossary: Acme, Northwind. ") + 40 for p in engine.prompts)

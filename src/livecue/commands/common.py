@@ -114,10 +114,8 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
             return run_overlay(args, pipeline_factory, sinks, stop)
     pipeline = pipeline_factory(sinks)
     try:
-        pipeline.run(stop)
+        pipeline.run(stop)  # closes the session itself, on Ctrl-C too
     except KeyboardInterrupt:
-        stop.set()
-        pipeline.finish("stopped")
         return 130
     return 0
 
