@@ -123,6 +123,8 @@ class ManualClock:
     def set(self, t: float) -> None:
         self._t = t
 
+    set_time = set
+
     def now(self) -> float:
         return self._t
 

@@ -133,6 +133,9 @@ class Pipeline:
                 elif self.source.exhausted:
                     reason = getattr(self.source, "end_reason", "end of input")
                     break
+        except KeyboardInterrupt:
+            reason = "stopped"
+            raise
         finally:
             self.finish(reason)
 

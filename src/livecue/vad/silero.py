@@ -66,11 +66,13 @@ class SileroStream:
         data = np.concatenate([self._pending, np.asarray(samples, dtype=np.float32)])
         n = len(data) // FRAME
         self._pending = data[n * FRAME:]
-        probs: list[float] = []
-        for i in range(n):
-            frame = data[i * FRAME:(i + 1) * FRAME]
-            x = np.concatenate([self._context, frame])[None, :]
-            out, self._h, self._c = self.session.run(None, {"input": x, "h": self._h, "c": self._c})
-            self._context = frame[-CONTEXT:]
-            probs.append(float(np.asarray(out).reshape(-1)[0]))
-        return probs
+        if n == 0:
+            return []
+        frames = data[: n * FRAME].reshape(n, FRAME)
+        # each row is a frame with the previous frame's last 64 samples in front;
+        # the model runs the rows in order, carrying its LSTM state through them
+        contexts = np.concatenate([self._context[None, :], frames[:-1, -CONTEXT:]], axis=0)
+        batch = np.concatenate([contexts, frames], axis=1)
+        out, self._h, self._c = self.session.run(None, {"input": batch, "h": self._h, "c": self._c})
+        self._context = frames[-1, -CONTEXT:].copy()
+        return [float(p) for p in np.asarray(out).reshape(n, -1)[:, 0]]

@@ -1,0 +1,91 @@
+"""Bad input: one line on stderr, a non-zero exit, never a traceback or a hang."""
+
+import os
+import stat
+
+import numpy as np
+import pytest
+
+from conftest import SAMPLE_CALL, run_cli, write_wav
+
+
+def assert_one_line_error(result, fragment):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [l for l in result.stderr.splitlines() if l.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("livecue: ")
+    assert fragment in lines[0]
+
+
+def test_missing_file(tmp_path):
+    assert_one_line_error(run_cli("replay", str(tmp_path / "nope.wav"), "--plain"), "no such file")
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "e.wav").write_bytes(b"")
+    assert_one_line_error(run_cli("replay", str(tmp_path / "e.wav"), "--plain"), "empty file")
+
+
+def test_corrupt_file(tmp_path):
+    (tmp_path / "c.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + os.urandom(3000))
+    assert_one_line_error(run_cli("replay", str(tmp_path / "c.wav"), "--plain"), "c.wav")
+
+
+def test_unsupported_file(tmp_path):
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4\n" + b"x" * 2000)
+    assert_one_line_error(run_cli("replay", str(tmp_path / "notes.pdf"), "--plain"), "notes.pdf")
+
+
+def test_channel_the_file_does_not_have(tmp_path):
+    path = write_wav(tmp_path / "s.wav", np.zeros((2, 16000)))
+    assert_one_line_error(run_cli("replay", str(path), "--rep-channel", "4", "--plain"), "out of range")
+
+
+def test_unknown_model_name():
+    assert_one_line_error(run_cli("replay", str(SAMPLE_CALL), "--model", "no-such-model", "--plain"),
+                          "unknown model")
+
+
+def test_size_name_offline_says_how_to_place_a_model(tmp_path):
+    # an empty cache and no hub access: the download cannot happen
+    env = {"HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf"), "LIVECUE_MODELS": str(tmp_path / "models")}
+    result = run_cli("replay", str(SAMPLE_CALL), "--model", "base.en", "--plain", env=env, timeout=120)
+    assert_one_line_error(result, "models/")
+
+
+def test_model_directory_without_a_model(tmp_path):
+    (tmp_path / "m").mkdir()
+    assert_one_line_error(run_cli("replay", str(SAMPLE_CALL), "--model", str(tmp_path / "m"), "--plain"),
+                          "no CTranslate2 model")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_model_directory(tmp_path):
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "model.bin").write_bytes(b"x")
+    d.chmod(0)
+    try:
+        assert_one_line_error(run_cli("replay", str(SAMPLE_CALL), "--model", str(d), "--plain"), "not readable")
+    finally:
+        d.chmod(stat.S_IRWXU)
+
+
+def test_corrupt_model_file(tmp_path):
+    d = tmp_path / "m"
+    d.mkdir()
+    for name in ("model.bin", "config.json", "vocabulary.txt", "tokenizer.json"):
+        (d / name).write_bytes(b"not a model")
+    assert_one_line_error(run_cli("replay", str(SAMPLE_CALL), "--model", str(d), "--plain"), "cannot load model")
+
+
+def test_no_file_given():
+    assert_one_line_error(run_cli("replay", "--plain"), "needs a recording")
+
+
+def test_bad_config_names_file_line_and_likely_key(tmp_path):
+    cfg = tmp_path / "livecue.toml"
+    cfg.write_text("[vad]\nthreshold = 0.5\nmin_silence_s = 3\n")
+    result = run_cli("replay", str(SAMPLE_CALL), "--config", str(cfg), "--plain")
+    assert_one_line_error(result, f"{cfg}:3: unknown key 'min_silence_s' (did you mean 'min_silence_ms'?)")

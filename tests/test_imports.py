@@ -1,0 +1,35 @@
+"""The core imports no heavy dependency: replay and eval run without PortAudio or Textual."""
+
+import subprocess
+import sys
+
+from conftest import ROOT, SAMPLE_CALL, run_cli
+
+CORE = ["livecue.events", "livecue.clock", "livecue.config", "livecue.pipeline", "livecue.sinks",
+        "livecue.audio.files", "livecue.vad.gate", "livecue.asr.agreement", "livecue.asr.streaming",
+        "livecue.commands.replay", "livecue.commands.common", "livecue.cli"]
+HEAVY = ["textual", "sounddevice", "onnxruntime", "faster_whisper", "ctranslate2"]
+
+
+def test_core_modules_import_no_heavy_dependency():
+    code = ("import sys\n"
+            f"for m in {CORE!r}: __import__(m)\n"
+            f"print([m for m in {HEAVY!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"PYTHONPATH": str(ROOT / "src")}, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_replay_works_where_sounddevice_and_textual_cannot_be_imported(tmp_path):
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('sounddevice', 'textual'):\n"
+        "            raise ImportError('blocked for the test: ' + name)\n"
+        "sys.meta_path.insert(0, Block())\n")
+    result = run_cli("replay", str(SAMPLE_CALL), "--fast", "--plain", "--no-cues",
+                     env={"PYTHONPATH": f"{tmp_path}:{ROOT / 'src'}"})
+    assert result.returncode == 0, result.stderr
+    assert "PROSPECT:" in result.stdout

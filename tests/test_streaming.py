@@ -1,0 +1,156 @@
+"""The streaming transcriber with scripted hypotheses, a fake VAD and a manual clock."""
+
+import numpy as np
+
+from livecue.asr.streaming import StreamingTranscriber, find_loop
+from livecue.clock import ManualClock
+from livecue.config import AsrSettings, VadSettings
+from livecue.events import Committed, SpeechEnded, SpeechStarted, Tentative, Word
+
+from fakes import EnergyVoice, ScriptedEngine, call_audio, chunks
+
+WORDS = [("we", 1.0, 1.3), ("already", 1.4, 1.9), ("have", 2.0, 2.3), ("someone", 2.4, 2.9),
+         ("for", 3.0, 3.2), ("that", 3.3, 3.7)]
+
+
+def run(engine, audio_by_side, asr=None, fast=False):
+    clock = ManualClock()
+    tr = StreamingTranscriber(engine, tuple(audio_by_side), asr or AsrSettings(min_update_s=0.5), VadSettings(),
+                              clock, EnergyVoice, fast=fast)
+    events = []
+    streams = {side: list(chunks(side, audio)) for side, audio in audio_by_side.items()}
+    for i in range(max(len(s) for s in streams.values())):
+        for side, s in streams.items():
+            if i < len(s):
+                clock.set(s[i].t + s[i].duration)
+                events += tr.feed(s[i])
+        while tr.pending():
+            events += tr.step()
+    events += tr.finish()
+    return events, tr
+
+
+def committed_words(events, speaker):
+    return [w.word for e in events if isinstance(e, Committed) and e.speaker == speaker for w in e.words]
+
+
+def test_words_commit_in_order_once_and_tail_is_tentative_first():
+    engine = ScriptedEngine(WORDS)
+    events, _ = run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])})
+    assert committed_words(events, "prospect") == [w for w, _, _ in WORDS]
+    assert any(isinstance(e, Tentative) and e.words for e in events)
+    # several decodes while speaking, not just one at the end
+    assert len(engine.calls) >= 4
+    starts = [e for e in events if isinstance(e, SpeechStarted)]
+    ends = [e for e in events if isinstance(e, SpeechEnded)]
+    assert len(starts) == 1 and len(ends) == 1
+    assert abs(starts[0].t - 0.9) < 0.1 and abs(ends[0].t - 3.8) < 0.1
+    # garbled tails were never committed
+    assert not any("garbled" in w for w in committed_words(events, "prospect"))
+
+
+def test_utterance_end_commits_the_rest_with_a_final_decode():
+    engine = ScriptedEngine(WORDS)
+    events, _ = run(engine, {"rep": call_audio(6.0, [(0.9, 3.8)])})
+    finals = [e for e in events if isinstance(e, Committed) and e.final]
+    assert finals and finals[-1].words[-1].word == "that"
+    # the tentative tail is cleared once everything is committed
+    last_tentative = [e for e in events if isinstance(e, Tentative)][-1]
+    assert last_tentative.words == ()
+
+
+def test_silent_side_costs_no_decode():
+    engine = ScriptedEngine(WORDS)
+    events, _ = run(engine, {"rep": call_audio(6.0, []), "prospect": call_audio(6.0, [(0.9, 3.8)])})
+    assert committed_words(events, "rep") == []
+    assert all(t0 >= 0.5 for t0, _ in engine.calls)  # only the prospect's speech was decoded
+
+
+def test_long_monologue_buffer_stays_bounded():
+    words = []
+    t = 0.5
+    i = 0
+    while t < 40:
+        text = f"w{i}." if i % 6 == 5 else f"w{i}"
+        words.append((text, t, t + 0.3))
+        t += 0.4
+        i += 1
+    engine = ScriptedEngine(words)
+    asr = AsrSettings(min_update_s=0.5, trim_after_s=5.0, max_buffer_s=8.0)
+    events, _ = run(engine, {"rep": call_audio(42.0, [(0.4, 40.2)])}, asr)
+    longest = max(t1 - t0 for t0, t1 in engine.calls)
+    assert longest <= 8.0 + 0.6  # never grows past the cap
+    got = committed_words(events, "rep")
+    assert got == [w for w, _, _ in words]  # nothing lost or doubled across trims
+
+
+def test_fast_mode_decodes_only_at_utterance_ends():
+    engine = ScriptedEngine(WORDS, unstable_tail=False)
+    events, _ = run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])}, fast=True)
+    assert len(engine.calls) == 1
+    assert committed_words(events, "prospect") == [w for w, _, _ in WORDS]
+
+
+def test_repetition_loop_is_cut_not_committed():
+    engine = ScriptedEngine(WORDS, unstable_tail=False, extra=["thank", "you", "thank", "you", "thank", "you"])
+    events, _ = run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])})
+    got = committed_words(events, "prospect")
+    assert got.count("thank") <= 1
+    assert got[:6] == [w for w, _, _ in WORDS]
+
+
+def test_find_loop_spots_phrases_said_again_and_again():
+    def ws(text):
+        return [Word(w, i, i + 0.5) for i, w in enumerate(text.split())]
+
+    assert find_loop(ws("not really interested and we are not really interested and we are")) == 6
+    assert find_loop(ws("no no no no")) == 1
+    assert find_loop(ws("no no thanks")) is None
+    assert find_loop(ws("we already have someone for that")) is None
+
+
+def test_far_side_bleed_is_dropped_from_the_rep_channel():
+    prospect = call_audio(6.0, [(0.9, 3.8)])
+    rep = call_audio(6.0, [(0.9, 3.8)])  # the prospect leaking into the rep's microphone, same moment
+    engine = ScriptedEngine(WORDS, unstable_tail=False)
+    events, _ = run(engine, {"prospect": prospect, "rep": rep})
+    assert committed_words(events, "prospect") == [w for w, _, _ in WORDS]
+    assert committed_words(events, "rep") == []
+
+
+def test_scheduler_takes_the_oldest_uncommitted_speech_first():
+    engine = ScriptedEngine(WORDS + [("sure", 1.2, 1.6)], unstable_tail=False)
+    clock = ManualClock()
+    tr = StreamingTranscriber(engine, ("rep", "prospect"), AsrSettings(min_update_s=0.5), VadSettings(), clock,
+                              EnergyVoice)
+    rep = call_audio(3.0, [(1.1, 3.0)])
+    prospect = call_audio(3.0, [(0.9, 3.0)])
+    for c_rep, c_pro in zip(chunks("rep", rep), chunks("prospect", prospect)):
+        tr.feed(c_rep)
+        tr.feed(c_pro)
+    ch, utt = tr.next_job()
+    assert ch.speaker == "prospect"  # its speech began first
+
+
+class PromptRecorder(ScriptedEngine):
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.prompts = []
+
+    def transcribe(self, audio, prompt=""):
+        self.prompts.append(prompt)
+        return super().transcribe(audio, prompt)
+
+
+def test_prompt_holds_earlier_committed_text_and_the_vocabulary_only():
+    words = WORDS + [("Northwind", 5.0, 5.5), ("is", 5.6, 5.8), ("fine", 5.9, 6.3)]
+    engine = PromptRecorder(words, unstable_tail=False)
+    asr = AsrSettings(min_update_s=0.5, vocab=("Acme", "Northwind"), prompt_chars=40)
+    run(engine, {"prospect": call_audio(8.0, [(0.9, 3.8), (4.9, 6.4)])}, asr)
+    assert all(p.startswith("Glossary: Acme, Northwind.") for p in engine.prompts)
+    first_utt = [p for p, (t0, _) in zip(engine.prompts, engine.calls) if t0 < 4.0]
+    second_utt = [p for p, (t0, _) in zip(engine.prompts, engine.calls) if t0 > 4.0]
+    # words still in the buffer are never in the prompt (Whisper would skip them)
+    assert all("already" not in p for p in first_utt)
+    assert second_utt and all("someone for that" in p for p in second_utt)
+    assert all(len(p) <= len("Glossary: Acme, Northwind. ") + 40 for p in engine.prompts)
