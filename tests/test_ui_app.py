@@ -432,7 +432,7 @@ async def test_a_new_card_flashes_and_rings_the_bell_when_asked():
     stop, sink = threading.Event(), UiSink()
     pipeline = ScriptedPipeline([sink], [], speed=None, hold=True)
     app = OverlayApp(pipeline, sink, stop, bell=True, theme="livecue-dark",
-                     settings=OverlaySettings(card_flash_s=0.3))
+                     settings=OverlaySettings(card_flash_s=2.0))
     rings = []
     app.bell = lambda: rings.append(app.state.now)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -440,7 +440,7 @@ async def test_a_new_card_flashes_and_rings_the_bell_when_asked():
         await settle(pilot, lambda: app.state.deck.current is not None)
         card = app.query_one(CueCard)
         assert card.has_class("-fresh") and rings == [13.1]
-        await settle(pilot, lambda: not card.has_class("-fresh"), timeout_s=3)
+        await settle(pilot, lambda: not card.has_class("-fresh"), timeout_s=10)
         # a lower-priority card waits in the queue: no bell, no flash
         sink.handle(Cue(t=14.0, cue="reset", title="Reset", why="w", priority=0))
         await settle(pilot, lambda: app.state.now >= 14.0)
