@@ -515,3 +515,17 @@ async def test_after_the_session_ends_marks_are_not_offered():
         await pilot.press("d")  # dismissing still clears the screen
         await pilot.pause()
         assert not app.query_one(CueCard).display and pipeline.injected == []
+
+
+def test_rules_on_the_status_line(tmp_path):
+    from livecue.ui.app import _rules_text
+
+    class Args:
+        no_cues = False
+        rules = tmp_path
+
+    (tmp_path / "reset.toml").write_text("")
+    (tmp_path / "plant_seed.toml").write_text("")
+    assert _rules_text(Args()) == f"{tmp_path} (2 files)"
+    Args.no_cues = True
+    assert _rules_text(Args()) == "off (--no-cues)"

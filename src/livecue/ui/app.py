@@ -468,16 +468,22 @@ def _log_path(sinks: list) -> str:
 
 
 def _rules_text(args: Any) -> str:
+    """``rules`` on the status line: which rule files are loaded (problems arrive as notices)."""
     if getattr(args, "no_cues", False):
         return "off (--no-cues)"
     rules = getattr(args, "rules", None)
+    label = str(rules) if rules else "shipped"
     if not rules:
-        return "shipped"
+        try:
+            from ..cues.rules import shipped_rules_dir
+        except ImportError:
+            return label
+        rules = shipped_rules_dir()
     path = Path(rules)
-    if path.is_dir():
-        count = len(list(path.glob("*.toml")))
-        return f"{path} ({count} file{'s' if count != 1 else ''})"
-    return str(path)
+    if not path.is_dir():
+        return label
+    count = len(list(path.glob("*.toml")))
+    return f"{label} ({count} file{'s' if count != 1 else ''})"
 
 
 def run_overlay(args: Any, pipeline_factory: Callable[[list], Any], sinks: list, stop: threading.Event) -> int:
