@@ -73,10 +73,11 @@ def tmux(*args: str, check: bool = True) -> str:
     return done.stdout
 
 
-def play_in_tmux(command: str, timeout_s: float, tmp_path: Path) -> tuple[list[str], str]:
+def play_in_tmux(command: str, timeout_s: float, tmp_path: Path, react=None) -> tuple[list[str], str]:
     """Run ``command`` in a fresh 100x30 tmux session until the overlay says ENDED, then quit.
 
-    Returns every screen captured while it played and the screen after quitting.
+    ``react(screen)`` may return keys to type in answer to a screen.  Returns
+    every screen captured while it played and the screen after quitting.
     """
     session = f"livecue-e2e-{uuid.uuid4().hex[:8]}"
     home = tmp_path / "home"
@@ -98,6 +99,9 @@ def play_in_tmux(command: str, timeout_s: float, tmp_path: Path) -> tuple[list[s
             lines = screen.splitlines()
             if lines and "ENDED" in lines[0]:
                 break
+            keys = react(screen) if react else None
+            if keys:
+                tmux("send-keys", "-t", session, keys)
             if time.monotonic() > deadline:
                 pytest.fail("the replay did not end in time; last screen:\n" + screen)
             time.sleep(0.5)
@@ -166,5 +170,26 @@ def test_replay_shows_both_sides_and_the_expected_cards_in_order(tmp_path):
     if missing:
         pytest.skip(f"no card title for {', '.join(missing)} in the shipped cue rules")
     wav = CALLS / f"{CALL}.wav"
-    screens, after = play_in_tmux(f"{sys.executable} -m livecue replay {wav}", labels["duration"] + 120, tmp_path)
+    first_title = titles[expected[0]]
+    marked = []
+
+    def mark_first_card_helpful(screen: str) -> str | None:
+        if not marked and first_title in screen:
+            marked.append(True)
+            return "h"
+        return None
+
+    screens, after = play_in_tmux(f"{sys.executable} -m livecue replay {wav}", labels["duration"] + 120, tmp_path,
+                                  react=mark_first_card_helpful)
     check_call_on_screen(screens, after, titles, SIDE_WORDS)
+    assert any("✓ marked helpful" in screen for screen in screens)
+
+    # the mark went through the pipeline into the session log, joined to its card
+    logs = sorted((tmp_path / "home").rglob("*.jsonl"))
+    if not logs:
+        pytest.skip("no session log was written (the session log is not wired in yet)")
+    events = [json.loads(line) for line in logs[-1].read_text().splitlines() if line.strip()]
+    cues = {e["cue"]: e["t"] for e in events if e.get("type") == "cue"}
+    feedback = [e for e in events if e.get("type") == "feedback"]
+    assert [(f["cue"], f["mark"]) for f in feedback] == [(expected[0], "helpful")], feedback
+    assert abs(feedback[0]["cue_t"] - cues[expected[0]]) < 1e-3
