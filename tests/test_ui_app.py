@@ -10,7 +10,7 @@ import time
 import pytest
 
 from livecue.errors import LivecueError
-from livecue.events import ChannelStatus, Committed, Cue, Feedback, Level, Notice, Progress, Signals, Tentative, Word
+from livecue.events import ChannelStatus, Committed, Cue, Feedback, Lag, Level, Notice, Progress, Signals, Tentative, Word
 from livecue.ui.app import THEMES, OverlayApp, UiSink, run_overlay
 from livecue.ui.demo import DEMO_CUES, ScriptedPipeline, demo_events, screen_text, settle
 from livecue.ui.state import OverlaySettings
@@ -287,6 +287,7 @@ async def test_help_lists_the_keys():
         await pilot.pause()
         text = screen_text(app)
         assert "snooze this play" in text and "quit: stops capture" in text
+        assert "Meters" in text
         await pilot.press("escape")
         await pilot.pause()
         assert "snooze this play" not in screen_text(app)
@@ -529,3 +530,23 @@ def test_rules_on_the_status_line(tmp_path):
     assert _rules_text(Args()) == f"{tmp_path} (2 files)"
     Args.no_cues = True
     assert _rules_text(Args()) == "off (--no-cues)"
+
+
+@sync
+async def test_lag_turns_amber_and_red_at_the_settings_thresholds():
+    app, _, sink, _ = make_app([])
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(MetersPanel)
+
+        def lag_style(text):
+            content = panel.render()
+            start = content.plain.index(text)
+            return [span.style for span in content.spans if span.start == start]
+
+        sink.handle(Lag(t=1.0, speaker="rep", lag_s=0.8))
+        sink.handle(Lag(t=1.0, speaker="prospect", lag_s=2.5))
+        await settle(pilot, lambda: app.state.sides["prospect"].lag_s == 2.5)
+        assert lag_style("0.8 s") == [] and lag_style("2.5 s") == ["$warn"]  # plain below amber
+        sink.handle(Lag(t=2.0, speaker="rep", lag_s=6.0))
+        await settle(pilot, lambda: app.state.sides["rep"].lag_s == 6.0)
+        assert lag_style("6.0 s") == ["$alert bold"]

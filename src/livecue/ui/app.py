@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.theme import BUILTIN_THEMES, Theme
@@ -145,8 +145,9 @@ class PipelineDone(Message):
 
 
 HELP_TEXT = """\
-[b]livecue keys[/b]
+[b]livecue keys[/b]  (↑ ↓ scroll this help; escape, ? or q closes it)
 
+[b]q[/b]  quit: stops capture and closes the session log
 [b]d[/b]  dismiss the card (recorded as [i]dismissed[/i])
 [b]s[/b]  snooze this play for {snooze} min (recorded as [i]snoozed[/i])
 [b]h[/b]  the card helped (recorded as [i]helpful[/i]; the card stays)
@@ -157,11 +158,8 @@ HELP_TEXT = """\
 [b]c[/b]  compact layout on / off
 [b]t[/b]  light / dark colours
 [b]?[/b]  this help
-[b]q[/b]  quit: stops capture and closes the session log
 
-[b]Meters[/b]  talk share over the signals window; the monologue timer turns amber and red at the rules' thresholds; engagement is the prospect's words per answer and response latency with their trend (↑ ↓ →); input shows each side's level and ● while it speaks; lag is how far the text is behind the audio.
-
-[dim]escape, ? or q closes this help[/dim]"""
+[b]Meters[/b]  talk share over the signals window; the monologue timer turns amber and red at the rules' thresholds; engagement is the prospect's words per answer and response latency with their trend (↑ ↓ →); input shows each side's level and ● while it speaks; lag is how far the text is behind the audio."""
 
 
 class HelpScreen(ModalScreen):
@@ -174,10 +172,12 @@ class HelpScreen(ModalScreen):
         self.settings = settings
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            HELP_TEXT.format(snooze=round(self.settings.snooze_s / 60), seek=round(self.settings.seek_step_s)),
-            id="help",
-        )
+        with VerticalScroll(id="help"):  # scrolls in a small terminal
+            yield Static(HELP_TEXT.format(snooze=round(self.settings.snooze_s / 60),
+                                          seek=round(self.settings.seek_step_s)))
+
+    def on_mount(self) -> None:
+        self.query_one("#help").focus()
 
 
 class OverlayApp(App):

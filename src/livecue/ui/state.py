@@ -46,6 +46,8 @@ class OverlaySettings:
     level_floor_db: float = -60.0  # level meter's empty end
     level_history: int = 10  # level samples kept per side for the sparkline
     latency_history: int = 6  # prospect response latencies kept for the trend
+    lag_warn_s: float = 2.0  # transcription this far behind the audio shows amber
+    lag_alert_s: float = 5.0  # ... and this far red: the machine is not keeping up
 
 
 def clock_text(t: float) -> str:

@@ -15,8 +15,6 @@ from ..state import OverlayState, clock_text
 SPARKS = "▁▂▃▄▅▆▇█"
 SIDE_STYLE = {"rep": "$rep", "prospect": "$prospect", "call": ""}
 SIDE_LABEL = {"rep": "Rep", "prospect": "Prospect", "call": "Call"}  # call: a mono recording
-LAG_WARN_S = 2.0  # transcription this far behind the audio is worth noticing
-LAG_ALERT_S = 5.0  # ... and this far, a problem (the machine cannot keep up)
 
 
 def bar(fraction: float, width: int) -> str:
@@ -44,12 +42,12 @@ def monologue_style(state: str) -> str:
     return {"warn": "$warn bold", "alert": "$alert bold"}.get(state, "$ok")
 
 
-def lag_style(lag: float | None) -> str:
+def lag_style(lag: float | None, state: OverlayState) -> str:
     if lag is None:
         return "$muted"
-    if lag >= LAG_ALERT_S:
+    if lag >= state.settings.lag_alert_s:
         return "$alert bold"
-    if lag >= LAG_WARN_S:
+    if lag >= state.settings.lag_warn_s:
         return "$warn"
     return ""
 
@@ -153,7 +151,7 @@ class MetersPanel(Static):
         for side, short in (("rep", "rep"), ("prospect", "pro")):
             lag = state.sides[side].lag_s if side in state.sides else None
             text = "–" if lag is None else f"{lag:.1f} s"
-            lag_parts += [(f"{short} ", "$muted"), (text, lag_style(lag)), "  "]
+            lag_parts += [(f"{short} ", "$muted"), (text, lag_style(lag, state)), "  "]
         out.append(Content.assemble(*lag_parts))
         self.update(Content("\n").join(out))
 
@@ -188,7 +186,7 @@ class CompactMeters(Static):
         parts.append((" │ ", "$muted"))
         lags = [m.lag_s for m in state.sides.values() if m.lag_s is not None]
         lag = max(lags) if lags else None
-        parts += [("Lag ", "$muted"), ("–" if lag is None else f"{lag:.1f}s", lag_style(lag))]
+        parts += [("Lag ", "$muted"), ("–" if lag is None else f"{lag:.1f}s", lag_style(lag, state))]
         parts.append((" │ ", "$muted"))
         for side, short in (("rep", "R"), ("prospect", "P")):
             meter = state.sides.get(side)
