@@ -379,7 +379,7 @@ class DeviceSource:
         for stream in self._streams:
             chans = ", ".join(f"{s} ch{c}" for s, c in stream.plan.channels.items())
             parts.append(f"{stream.plan.device.name} ({chans}, {stream.rate} Hz)")
-        return "live: " + "; ".join(parts)
+        return "; ".join(parts)
 
     def start(self, clock) -> None:
         """Start capturing; call time 0 is ``clock``'s start."""
