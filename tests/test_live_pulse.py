@@ -382,3 +382,31 @@ def test_play_sends_rep_left_and_prospect_right_to_the_output_in_step_with_the_c
     # machine makes the player skip ahead to stay in step, so a little may be missing)
     assert 1.6 < len(played) / rate < 2.1
     assert abs(dominant(played[:, 0]) - 440) < 5 and abs(dominant(played[:, 1]) - 1000) < 5
+
+
+def test_replay_play_is_heard_on_the_output_while_the_coach_runs(pulse, tmp_path):
+    pulse.pactl("set-default-sink", "call_sink")
+    out = tmp_path / "heard.wav"
+    recorder = subprocess.Popen(["parecord", "-d", "call_sink.monitor", "--channels=2", "--rate=16000",
+                                 "--format=s16le", "--file-format=wav", str(out)], env=pulse.env)
+    try:
+        while "protocol-native" not in pulse.pactl("list", "short", "source-outputs"):
+            time.sleep(0.05)
+        proc = livecue(pulse, "replay", str(SAMPLE), "--play", "--plain", "--no-cues")
+        stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+        time.sleep(0.3)
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(10)
+    assert "country" in stdout.lower()
+    heard, rate = read_wav(out)
+    loud = np.flatnonzero(np.abs(heard[:, 0]) > 0.05)
+    assert len(loud) and (loud[-1] - loud[0]) / rate > 8.0  # most of the 11 s sample was played
+
+
+def test_replay_play_refuses_fast_in_one_line(pulse):
+    proc = livecue(pulse, "replay", str(SAMPLE), "--play", "--fast", "--json")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and out == ""
+    assert err == "livecue: --play plays the call at real time: drop --fast / --speed\n"
