@@ -41,7 +41,7 @@ INPUTS = {
 
 def missing_requirements() -> str | None:
     """Why the server cannot run here, or None."""
-    for tool in ("pulseaudio", "pactl", "paplay"):
+    for tool in ("pulseaudio", "pactl", "paplay", "parecord"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed (apt-get install pulseaudio pulseaudio-utils)"
     if not glob.glob("/usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so") and not glob.glob(
