@@ -238,3 +238,21 @@ def test_devices_json_lists_inputs(monkeypatch, capsys):
     assert command.run(type("A", (), {"json": False})()) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[1].startswith("*") and "Mic" in table[1] and "Loop" in table[2] and "Speakers" not in "".join(table)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--duration", "0"], "livecue: --duration must be a positive number of seconds\n"),
+    (["--record", "call.mp3"], "livecue: --record writes a WAV file: name it .wav (got call.mp3)\n"),
+])
+def test_bad_live_options_are_one_line_errors_before_any_device_opens(no_portaudio, argv, message):
+    proc = subprocess.run([sys.executable, "-m", "livecue", "live", "--rep-device", "0", "--prospect-device", "1",
+                           *argv], env=no_portaudio, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and proc.stderr == message
+
+
+def test_a_recording_that_cannot_be_written_fails_before_capture_starts(tmp_path):
+    sd = FakeSoundDevice([device(0, "Mic", 1), device(1, "Loop", 2)])
+    plans = plan_capture(list_input_devices(sd), rep_device="0", prospect_device="1")
+    with pytest.raises(LivecueError, match=r"cannot write the recording .*missing/call.wav: No such file"):
+        DeviceSource(plans, sd=sd, record_path=tmp_path / "missing" / "call.wav")
+    assert sd.streams == []
