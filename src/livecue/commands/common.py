@@ -10,6 +10,7 @@ touching each other):
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -106,10 +107,10 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
     if not (getattr(args, "json", False) or getattr(args, "plain", False)):
         try:
             from ..ui.app import run_overlay
-        except ModuleNotFoundError as exc:
-            if not (exc.name and exc.name.startswith("livecue.ui")):
-                raise
-            sinks.append(PlainSink())  # overlay not merged yet
+        except ImportError as exc:  # Textual missing or broken: the transcript still matters
+            print(f"livecue: the overlay is unavailable ({exc}); printing the plain transcript "
+                  f"(pip install textual)", file=sys.stderr)
+            sinks.append(PlainSink())
         else:
             return run_overlay(args, pipeline_factory, sinks, stop)
     pipeline = pipeline_factory(sinks)
