@@ -164,3 +164,13 @@ def test_alternating_jitter_is_absorbed_but_a_steady_offset_is_corrected():
     drain_all(side, 5.0)
     assert 0.06 < side.filled_s - filled < 0.1
     assert abs(side._native_next_t - (5.0 + 0.08)) < 0.03
+
+
+def test_a_first_stamp_that_was_off_is_settled_within_a_second():
+    """Start-up: the first block's stamp is 40 ms late, the rest are right (seen with PulseAudio)."""
+    side = SideCapture("rep", RATE)  # default settings
+    side.push(tone_block(0.025, 0.3), 0.04 + 0.0)
+    for i in range(1, 60):  # 1.5 s of 25 ms blocks with +-12 ms alternating jitter
+        side.push(tone_block(0.025, 0.3), i * 0.025 + (0.012 if i % 2 else -0.012))
+    drain_all(side, 1.6)
+    assert abs(side._native_next_t - 1.5) < 0.012

@@ -30,8 +30,8 @@ class CaptureSettings:
 
     gap_tolerance_s: float = 0.2  # stamp later than the timeline by more: a real gap, filled at once
     overlap_tolerance_s: float = 0.2  # stamp earlier by more: overlap trimmed at once
-    drift_window_s: float = 1.0  # smaller offsets are averaged over about this much audio (jitter) ...
-    drift_tolerance_s: float = 0.03  # ... and corrected when the average passes this (clock drift)
+    drift_window_s: float = 0.5  # smaller offsets are averaged over about this much audio (jitter) ...
+    drift_tolerance_s: float = 0.01  # ... and corrected when the average passes this (start-up, drift)
     stall_fill_s: float = 0.5  # no audio for this long: extend the side with silence up to now - this
     max_backlog_s: float = 20.0  # unread audio kept per side; older audio is dropped with a notice
     read_interval_s: float = 0.05  # read() waits up to this for audio to collect
