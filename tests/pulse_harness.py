@@ -136,6 +136,14 @@ class PulseServer:
         self.players.append(player)
         return player
 
+    def keep_running(self, sink: str) -> subprocess.Popen:
+        """Play silence into ``sink`` so it (and its monitor) runs from now on, not from the next sound."""
+        player = subprocess.Popen(["pacat", "--playback", "-d", sink, "--raw", "--format=s16le", "--rate=48000",
+                                   "--channels=2", "/dev/zero"], env=self.env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.players.append(player)
+        return player
+
     def quiet(self) -> None:
         """Stop every player still running."""
         for player in self.players:
