@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -88,6 +89,8 @@ def play_in_tmux(command: str, timeout_s: float, tmp_path: Path, react=None) -> 
         f"{command}; echo LIVECUE-EXIT=$?; sleep 600"
     )
     tmux("new-session", "-d", "-s", session, "-x", str(WIDTH), "-y", str(HEIGHT), shell)
+    # a tmux server started elsewhere may hold another default size: insist on ours
+    tmux("resize-window", "-t", session, "-x", str(WIDTH), "-y", str(HEIGHT), check=False)
     screens: list[str] = []
     try:
         deadline = time.monotonic() + timeout_s
@@ -137,10 +140,11 @@ def check_call_on_screen(screens: list[str], after_quit: str, titles: dict[str, 
     assert order == expected, f"cards in order {order}, labelled order {expected}"
 
     # the meters moved while the call played
-    shares = {line[66:].strip() for screen in screens for line in screen.splitlines()
-              if line[66:].lstrip("▏ ").startswith("Rep ") and "%" in line}
-    assert len(shares) > 2, f"talk share never changed: {shares}"
+    shares = {m.group(1) for screen in screens for m in SHARE_LINE.finditer(screen)}
+    assert len(shares) > 2, f"talk share never changed: {shares}\n" + screens[len(screens) // 2]
 
+
+SHARE_LINE = re.compile(r"▏ Rep +([█░]+ +\d+%)")
 
 # words each side says that the model should get right, from the reference transcript
 SIDE_WORDS = {
