@@ -284,7 +284,7 @@ class StreamingTranscriber:
             events.append(Committed(words[-1].end, ch.speaker, words_text(words), tuple(words), final))
             if ch.speaker == "prospect":
                 self._prospect_words.extend(words)
-        tentative = () if final else tuple(self._drop_bleed(ch.speaker, utt.hyp.tentative, remember=False))
+        tentative = () if final else tuple(self._drop_bleed(ch.speaker, utt.hyp.tentative))
         if tentative != ch.last_tentative:
             t = tentative[-1].end if tentative else (words[-1].end if words else utt.end)
             events.append(Tentative(t, ch.speaker, words_text(tentative), tentative))
@@ -312,7 +312,7 @@ class StreamingTranscriber:
         if cut is not None and cut > utt.t0:
             utt.trim_to(cut)
 
-    def _drop_bleed(self, speaker: str, words: list[Word], remember: bool = True) -> list[Word]:
+    def _drop_bleed(self, speaker: str, words: list[Word]) -> list[Word]:
         """Rep words that duplicate prospect words at the same moment are far-side bleed."""
         if speaker != "rep" or "prospect" not in self.channels or not self._prospect_words:
             return list(words)

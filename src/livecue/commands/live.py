@@ -50,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
                          prospect_device=args.prospect_device, device=args.input_device,
                          rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
     clock = WallClock()
-    source = DeviceSource(plans, duration_s=args.duration, record_path=args.record, sd=sd)
+    source = DeviceSource(plans, duration_s=args.duration, record_path=args.record, settings=settings.capture,
+                          sd=sd)
     try:
         factory = common.pipeline_factory_for(args, source, clock, mode="live", fast=False, settings=settings)
     except BaseException:

@@ -23,7 +23,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.theme import BUILTIN_THEMES, Theme
+from textual.theme import Theme
 from textual.widgets import Footer, Static
 
 from ..events import Event, Feedback
