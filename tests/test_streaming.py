@@ -154,3 +154,27 @@ def test_prompt_holds_earlier_committed_text_and_the_vocabulary_only():
     assert all("already" not in p for p in first_utt)
     assert second_utt and all("someone for that" in p for p in second_utt)
     assert all(len(p) <= len("Glossary: Acme, Northwind. ") + 40 for p in engine.prompts)
+
+
+def test_a_word_is_not_committed_again_by_the_next_utterance():
+    """Whisper sometimes restates the previous utterance's last words at the start of the next."""
+    engine = ScriptedEngine([("absolutely.", 1.0, 1.6), ("absolutely.", 2.25, 2.3), ("great", 2.4, 2.8)],
+                            unstable_tail=False)
+    events, _ = run(engine, {"prospect": call_audio(4.0, [(0.9, 1.7), (2.2, 2.9)])},
+                    AsrSettings(min_update_s=0.5), fast=True)
+    assert committed_words(events, "prospect") == ["absolutely.", "great"]
+
+
+def test_one_block_that_ends_an_utterance_and_starts_the_next_keeps_them_apart():
+    engine = ScriptedEngine(WORDS + [("yes", 4.5, 4.9)], unstable_tail=False)
+    clock = ManualClock()
+    tr = StreamingTranscriber(engine, ("prospect",), AsrSettings(), VadSettings(), clock, EnergyVoice, fast=True)
+    audio = call_audio(6.0, [(0.9, 3.8), (4.4, 5.0)])
+    events = []
+    for c in chunks("prospect", audio, block_s=2.0):  # big blocks, as --fast reads
+        events += tr.feed(c)
+        while tr.pending():
+            events += tr.step()
+    events += tr.finish()
+    assert committed_words(events, "prospect") == [w for w, _, _ in WORDS] + ["yes"]
+    assert len(engine.calls) == 2

@@ -130,9 +130,27 @@ class AsrSettings:
 
 
 @dataclass(frozen=True)
+class CaptureSettings:
+    """Live capture thresholds (seconds of call time)."""
+
+    gap_tolerance_s: float = 0.2  # stamp later than the timeline by more: a real gap, filled at once
+    overlap_tolerance_s: float = 0.2  # stamp earlier by more: overlap trimmed at once
+    drift_window_s: float = 0.5  # smaller offsets are averaged over about this much audio (jitter) ...
+    drift_tolerance_s: float = 0.01  # ... and corrected when the average passes this (start-up, drift)
+    stall_fill_s: float = 0.5  # no audio for this long: extend the side with silence up to now - this
+    max_backlog_s: float = 20.0  # unread audio kept per side; older audio is dropped with a notice
+    read_interval_s: float = 0.05  # read() waits up to this for audio to collect
+    device_latency_s: float = 0.1  # PortAudio buffering asked for: fewer, larger callbacks than "low"
+    reopen_interval_s: float = 1.0  # how often a lost device is tried again
+    overflow_report_interval_s: float = 5.0  # at most one overflow status per side per this
+    end_grace_s: float = 0.5  # after --duration, wait this long for audio still in flight
+
+
+@dataclass(frozen=True)
 class Settings:
     vad: VadSettings = field(default_factory=VadSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
+    capture: CaptureSettings = field(default_factory=CaptureSettings)
 
 
 def _coerce(value: Any, hint: Any) -> Any:

@@ -32,7 +32,7 @@ class HypothesisBuffer:
     def insert(self, words: list[Word] | tuple[Word, ...]) -> None:
         """A new hypothesis with absolute times."""
         fresh = [w for w in words if w.start > self.committed_end - 0.1 and norm(w.word)]
-        if fresh and self.committed_tail and abs(fresh[0].start - self.committed_end) < 1.0:
+        if fresh and self.committed_tail and abs(fresh[0].start - self.committed_tail[-1].end) < 1.0:
             tail = [norm(w.word) for w in self.committed_tail]
             for n in range(min(self.max_ngram, len(tail), len(fresh)), 0, -1):
                 if tail[-n:] == [norm(w.word) for w in fresh[:n]]:

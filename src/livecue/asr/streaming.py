@@ -117,12 +117,15 @@ class ChannelStream:
         self.last_tentative: tuple[Word, ...] = ()
 
     def feed(self, chunk: AudioChunk) -> list[Event]:
-        out = self.gate.feed(chunk)
-        self._take(out.audio)
-        for event in out.events:
-            if isinstance(event, SpeechEnded):
-                self.close(event.t)
-        return out.events
+        events: list[Event] = []
+        for item in self.gate.feed(chunk).items:
+            if isinstance(item, AudioChunk):
+                self._take(item)
+                continue
+            if isinstance(item, SpeechEnded):
+                self.close(item.t)
+            events.append(item)
+        return events
 
     def flush(self) -> list[Event]:
         out = self.gate.flush()
@@ -131,16 +134,15 @@ class ChannelStream:
                 self.close(event.t)
         return out.events
 
-    def _take(self, audio: list[AudioChunk]) -> None:
-        for piece in audio:
-            current = self.utterances[-1] if self.utterances and not self.utterances[-1].closed else None
-            if current is not None and abs(piece.t - current.end) > 0.05:
-                current.closed = True
-                current = None
-            if current is None:
-                current = Utterance(piece.t)
-                self.utterances.append(current)
-            current.append(np.asarray(piece.samples, dtype=np.float32))
+    def _take(self, piece: AudioChunk) -> None:
+        current = self.utterances[-1] if self.utterances and not self.utterances[-1].closed else None
+        if current is not None and abs(piece.t - current.end) > 0.05:
+            current.closed = True
+            current = None
+        if current is None:
+            current = Utterance(piece.t)
+            self.utterances.append(current)
+        current.append(np.asarray(piece.samples, dtype=np.float32))
 
     def close(self, speech_end: float) -> None:
         if self.utterances and not self.utterances[-1].closed:
@@ -249,29 +251,32 @@ class StreamingTranscriber:
     def _decode(self, ch: ChannelStream, utt: Utterance) -> list[Event]:
         events: list[Event] = []
         final = utt.closed
-        if True:
-            audio = utt.audio()
-            started = self.clock.wall()
-            hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "")
-            took = self.clock.wall() - started
-            self.decodes += 1
-            if took > 0:
-                self.decode_s_ema = 0.7 * self.decode_s_ema + 0.3 * took
-            utt.decoded_samples = utt.samples
-            words = [Word(w.word.strip(), utt.t0 + w.start, utt.t0 + w.end, w.probability)
-                     for w in hyp.words if w.word.strip()]
-            cut = find_loop(words)
-            if cut is not None or hyp.loop:
-                utt.loops += 1  # decode the next time without the prompt, which often seeds loops
-                words = words[:cut] if cut is not None else []
-            utt.hyp.insert(words)
-            if final:
-                words = utt.hyp.commit_all()
-            else:
-                words = utt.hyp.flush()
-                if utt.duration >= self.s.max_buffer_s:
-                    words += utt.hyp.commit_until(utt.end - 1.0)
-            events.append(Lag(self.clock.now(), ch.speaker, max(0.0, self.clock.now() - utt.end), took))
+        if utt.decoded_samples == 0 and ch.committed_words:
+            # carry the side's committed tail over, so a word said once is not
+            # committed again by the next utterance's first decode
+            utt.hyp.committed_tail = list(ch.committed_words)[-utt.hyp.max_ngram:]
+        audio = utt.audio()
+        started = self.clock.wall()
+        hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "")
+        took = self.clock.wall() - started
+        self.decodes += 1
+        if took > 0:
+            self.decode_s_ema = 0.7 * self.decode_s_ema + 0.3 * took
+        utt.decoded_samples = utt.samples
+        words = [Word(w.word.strip(), utt.t0 + w.start, utt.t0 + w.end, w.probability)
+                 for w in hyp.words if w.word.strip()]
+        cut = find_loop(words)
+        if cut is not None or hyp.loop:
+            utt.loops += 1  # decode the next time without the prompt, which often seeds loops
+            words = words[:cut] if cut is not None else []
+        utt.hyp.insert(words)
+        if final:
+            words = utt.hyp.commit_all()
+        else:
+            words = utt.hyp.flush()
+            if utt.duration >= self.s.max_buffer_s:
+                words += utt.hyp.commit_until(utt.end - 1.0)
+        events.append(Lag(self.clock.now(), ch.speaker, max(0.0, self.clock.now() - utt.end), took))
         words = self._drop_bleed(ch.speaker, words)
         if words:
             utt.committed.extend(words)
@@ -279,7 +284,7 @@ class StreamingTranscriber:
             events.append(Committed(words[-1].end, ch.speaker, words_text(words), tuple(words), final))
             if ch.speaker == "prospect":
                 self._prospect_words.extend(words)
-        tentative = () if final else tuple(self._drop_bleed(ch.speaker, utt.hyp.tentative, remember=False))
+        tentative = () if final else tuple(self._drop_bleed(ch.speaker, utt.hyp.tentative))
         if tentative != ch.last_tentative:
             t = tentative[-1].end if tentative else (words[-1].end if words else utt.end)
             events.append(Tentative(t, ch.speaker, words_text(tentative), tentative))
@@ -307,7 +312,7 @@ class StreamingTranscriber:
         if cut is not None and cut > utt.t0:
             utt.trim_to(cut)
 
-    def _drop_bleed(self, speaker: str, words: list[Word], remember: bool = True) -> list[Word]:
+    def _drop_bleed(self, speaker: str, words: list[Word]) -> list[Word]:
         """Rep words that duplicate prospect words at the same moment are far-side bleed."""
         if speaker != "rep" or "prospect" not in self.channels or not self._prospect_words:
             return list(words)

@@ -10,6 +10,7 @@ touching each other):
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -43,6 +44,10 @@ def add_session_arguments(p: argparse.ArgumentParser) -> None:
     cues.add_argument("--profile", type=Path, default=None, help="rep profile TOML (hot buttons, benefit)")
     cues.add_argument("--no-cues", action="store_true", help="transcribe only")
     p.add_argument("--vocab", default=None, help='comma-separated names to bias towards, e.g. "Acme, Northwind"')
+    log = p.add_mutually_exclusive_group()
+    log.add_argument("--log", metavar="FILE", default=None,
+                     help="session log file or directory (default: a new file in livecue's user data directory)")
+    log.add_argument("--no-log", action="store_true", help="write no session log")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -82,6 +87,13 @@ def build_sinks(args: argparse.Namespace) -> list[Sink]:
         sinks.append(JsonSink())
     elif getattr(args, "plain", False):
         sinks.append(PlainSink())
+    if not getattr(args, "no_log", False):
+        import sys
+        from datetime import datetime
+
+        from ..session.log import open_session_log
+
+        sinks.append(open_session_log(args, datetime.now().astimezone(), sys.argv[1:]))
     return sinks
 
 
@@ -95,10 +107,10 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
     if not (getattr(args, "json", False) or getattr(args, "plain", False)):
         try:
             from ..ui.app import run_overlay
-        except ModuleNotFoundError as exc:
-            if not (exc.name and exc.name.startswith("livecue.ui")):
-                raise
-            sinks.append(PlainSink())  # overlay not merged yet
+        except ImportError as exc:  # Textual missing or broken: the transcript still matters
+            print(f"livecue: the overlay is unavailable ({exc}); printing the plain transcript "
+                  f"(pip install textual)", file=sys.stderr)
+            sinks.append(PlainSink())
         else:
             return run_overlay(args, pipeline_factory, sinks, stop)
     pipeline = pipeline_factory(sinks)

@@ -19,6 +19,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     pace = p.add_mutually_exclusive_group()
     pace.add_argument("--speed", type=float, default=1.0, help="pace relative to real time (default 1.0)")
     pace.add_argument("--fast", action="store_true", help="as fast as the machine can, on audio time")
+    p.add_argument("--play", action="store_true",
+                   help="play the call through the default output while it is coached (real time only)")
     common.add_session_arguments(p)
 
 
@@ -29,9 +31,21 @@ def run(args: argparse.Namespace) -> int:
         raise LivecueError("replay needs a recording: livecue replay FILE (or --rep FILE --prospect FILE)")
     if not args.fast and not (0.05 <= args.speed <= 100):
         raise LivecueError("--speed must be between 0.05 and 100")
+    if getattr(args, "play", False) and (args.fast or args.speed != 1.0):
+        raise LivecueError("--play plays the call at real time: drop --fast / --speed")
     call = load_call(args.file, rep=args.rep, prospect=args.prospect,
                      rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
     clock = AudioClock() if args.fast else WallClock(args.speed)
     source = FileSource(call, fast=args.fast)
     factory = common.pipeline_factory_for(args, source, clock, mode="replay", fast=args.fast)
-    return common.run_session(args, factory)
+    player = None
+    if getattr(args, "play", False):
+        from ..audio.playback import CallPlayer  # imports sounddevice: only with --play
+
+        player = CallPlayer(call.sides, clock)  # silent until the session starts the clock
+        player.start()
+    try:
+        return common.run_session(args, factory)
+    finally:
+        if player is not None:
+            player.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Protocol
 
 import numpy as np
 
@@ -29,10 +29,23 @@ class VoiceModel(Protocol):
 
 @dataclass
 class GateOutput:
-    """What one chunk produced: events and the audio to transcribe."""
+    """What one chunk produced, in order: events and the audio to transcribe.
 
-    events: list[Event] = field(default_factory=list)
-    audio: list[AudioChunk] = field(default_factory=list)
+    Order matters: one block can end an utterance and start the next.
+    """
+
+    items: list = field(default_factory=list)  # Event | AudioChunk
+
+    def add(self, item) -> None:
+        self.items.append(item)
+
+    @property
+    def events(self) -> list[Event]:
+        return [i for i in self.items if not isinstance(i, AudioChunk)]
+
+    @property
+    def audio(self) -> list[AudioChunk]:
+        return [i for i in self.items if isinstance(i, AudioChunk)]
 
 
 def rms_db(x: np.ndarray) -> float:
@@ -73,7 +86,7 @@ class SpeechGate:
         if self._next_t is None or abs(chunk.t - (self._next_t + len(self._pending) / RATE)) > 0.05:
             # first chunk, or a jump (seek, dropped audio): restart cleanly
             if self.speaking:
-                out.events.append(SpeechEnded(self._last_speech_end, self.speaker, self._speech_start))
+                out.add(SpeechEnded(self._last_speech_end, self.speaker, self._speech_start))
             self.reset()
             self._next_t = chunk.t
         data = np.concatenate([self._pending, samples])
@@ -89,13 +102,13 @@ class SpeechGate:
 
     def _emit_audio(self, frames: list[np.ndarray], t: float, out: GateOutput) -> None:
         if frames:
-            out.audio.append(AudioChunk(self.speaker, t, np.concatenate(frames)))
+            out.add(AudioChunk(self.speaker, t, np.concatenate(frames)))
 
     def _frame(self, frame: np.ndarray, t: float, p: float, out: GateOutput) -> None:
         s = self.s
         self._level_acc.append(frame)
         if len(self._level_acc) >= self._level_frames:
-            out.events.append(Level(t + self.frame_s, self.speaker, round(rms_db(np.concatenate(self._level_acc)), 1),
+            out.add(Level(t + self.frame_s, self.speaker, round(rms_db(np.concatenate(self._level_acc)), 1),
                                     self.speaking))
             self._level_acc = []
         if self.speaking:
@@ -104,7 +117,7 @@ class SpeechGate:
                 self._silence += 1
                 if self._silence >= self._min_silence:
                     self.speaking = False
-                    out.events.append(SpeechEnded(self._last_speech_end, self.speaker, self._speech_start))
+                    out.add(SpeechEnded(self._last_speech_end, self.speaker, self._speech_start))
                     self._history = []
             else:
                 self._silence = 0
@@ -120,7 +133,7 @@ class SpeechGate:
                 audio_t = start - len(pre) * self.frame_s
                 self._speech_start = start
                 self._last_speech_end = t + self.frame_s
-                out.events.append(SpeechStarted(start, self.speaker))
+                out.add(SpeechStarted(start, self.speaker))
                 self._emit_audio(pre + self._candidate, audio_t, out)
                 self._candidate = []
                 self._history = []
@@ -137,5 +150,5 @@ class SpeechGate:
         out = GateOutput()
         if self.speaking:
             self.speaking = False
-            out.events.append(SpeechEnded(self._last_speech_end, self.speaker, self._speech_start))
+            out.add(SpeechEnded(self._last_speech_end, self.speaker, self._speech_start))
         return out

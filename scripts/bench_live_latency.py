@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Committed-word latency of ``livecue live`` capturing a call from a real audio server.
+
+Starts a private PulseAudio server (tests/pulse_harness.py: two null sinks whose
+monitors are the ALSA inputs ``livecue_rep`` and ``livecue_prospect``), runs
+``livecue live --json`` on them as a child process, and when ``started``
+arrives plays the call's two channels into the sinks with paplay.  Every JSON
+line is stamped on arrival; per committed word the latency is
+``arrival - (arrival of "started" + word end)``: how long after the word was
+spoken (on the capture timeline) it was committed.  CPU use is the child's
+user+sys time over its wall time, as a share of all cores.
+
+Needs pulseaudio, pulseaudio-utils, libasound2-plugins and libportaudio2.
+
+    python scripts/bench_live_latency.py ../shared/calls/d04_not_interested_twice.wav [more] [--extra '--threads 2']
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from pulse_harness import PulseServer, missing_requirements, split_channels  # noqa: E402
+
+TAIL_S = 6.0  # capture this long after the call ends, for the last words to commit
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def wav_duration(path: Path) -> float:
+    with wave.open(str(path)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def run_one(server: PulseServer, path: Path, work: Path, extra: list[str]) -> dict:
+    sides = split_channels(path, work)
+    duration = wav_duration(path) + TAIL_S
+    cmd = [sys.executable, "-m", "livecue", "live", "--rep-device", "livecue_rep",
+           "--prospect-device", "livecue_prospect", "--json", "--duration", f"{duration:.2f}", *extra]
+    env = dict(server.env, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, bufsize=1, env=env, cwd=ROOT)
+    started = None
+    latencies: list[float] = []
+    per_side: dict[str, list[float]] = {"rep": [], "prospect": []}
+    cues, statuses = [], []
+    for line in proc.stdout:
+        now = time.monotonic()
+        event = json.loads(line)
+        if event["type"] == "started":
+            started = now
+            server.play(sides["rep"], "rep_sink")
+            server.play(sides["prospect"], "prospect_sink")
+        elif event["type"] == "committed" and started is not None:
+            for w in event["words"]:
+                latency = now - (started + w["end"])
+                latencies.append(latency)
+                per_side.setdefault(event["speaker"], []).append(latency)
+        elif event["type"] == "cue" and started is not None:
+            cues.append((event["cue"], event["t"], now - started))
+        elif event["type"] == "status":
+            statuses.append((event["speaker"], event["state"], event["t"]))
+    proc.wait()
+    server.quiet()
+    wall = time.monotonic() - wall0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "file": str(path), "latencies": latencies, "per_side": per_side, "cues": cues, "statuses": statuses,
+        "wall_s": wall, "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "peak_rss_mb": after.ru_maxrss / 1024, "exit": proc.returncode,
+    }
+
+
+def summary(values: list[float]) -> str:
+    if not values:
+        return "no words"
+    return (f"{len(values)} words, median {statistics.median(values):.2f} s, p95 {pct(values, 0.95):.2f} s, "
+            f"max {max(values):.2f} s")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("files", nargs="+", type=Path, help="stereo 16-bit WAV calls (rep left, prospect right)")
+    ap.add_argument("--extra", default="", help="extra live arguments, e.g. '--threads 2 --no-cues'")
+    args = ap.parse_args()
+    why_not = missing_requirements()
+    if why_not:
+        print(f"bench_live_latency: {why_not}", file=sys.stderr)
+        return 2
+    cores = os.cpu_count() or 1
+    print(f"machine: {platform.machine()} {platform.processor() or ''} {cores} cores, "
+          f"python {platform.python_version()}; live capture through PulseAudio null-sink monitors")
+    all_lat: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="livecue-bench-") as tmp:
+        with PulseServer(Path(tmp) / "pulse") as server:
+            for f in args.files:
+                if f.suffix == ".json":
+                    f = f.parent / json.loads(f.read_text())["audio"]
+                r = run_one(server, f, Path(tmp), args.extra.split())
+                all_lat += r["latencies"]
+                share = r["cpu_s"] / (r["wall_s"] * cores)
+                print(f"{f.name}: {summary(r['latencies'])}; CPU {share:.0%} of {cores} cores, "
+                      f"peak RSS {r['peak_rss_mb']:.0f} MB, exit {r['exit']}")
+                for speaker, values in r["per_side"].items():
+                    print(f"  {speaker}: {summary(values)}")
+                for cue, t, arrival in r["cues"]:
+                    print(f"  cue {cue} at call time {t:.2f} s (arrived {arrival:.2f} s after started)")
+                for speaker, state, t in r["statuses"]:
+                    print(f"  status {speaker} {state} at {t:.2f} s")
+    print(f"ALL: {summary(all_lat)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

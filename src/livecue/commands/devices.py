@@ -1,0 +1,35 @@
+"""``livecue devices``: the audio inputs livecue can capture, to pick --rep-device etc."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..audio.devices import list_input_devices
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="a JSON list instead of a table")
+
+
+def format_table(devices) -> str:
+    if not devices:
+        return "no audio inputs found (see docs/capture.md)"
+    rows = [("", "index", "name", "host API", "inputs", "default rate")]
+    for d in devices:
+        rows.append(("*" if d.is_default else "", str(d.index), d.name, d.hostapi, str(d.channels),
+                     f"{d.default_rate:g} Hz"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.append("* = default input.  Pick inputs with --rep-device/--prospect-device "
+                 "(index or part of the name).")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    devices = list_input_devices()
+    if args.json:
+        print(json.dumps([d.to_json() for d in devices], ensure_ascii=False))
+    else:
+        print(format_table(devices))
+    return 0

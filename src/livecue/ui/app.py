@@ -1,0 +1,538 @@
+"""The Textual overlay: live transcript, cue card, meters and keys.
+
+The pipeline runs in a Textual thread worker; the overlay sees it only
+through ``UiSink``, which queues events and wakes the UI with one message per
+batch.  The UI applies a batch at most ``max_redraws_per_s`` times a second,
+so a ``--fast`` replay cannot flood it, and nothing on the UI thread ever
+waits for transcription.  The rep's reactions to cards go back into the
+pipeline as ``Feedback`` events (``Pipeline.inject``), so they reach the
+JSON stream and the session log like everything else.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.theme import Theme
+from textual.widgets import Footer, Static
+
+from ..events import Event, Feedback
+from .state import OverlaySettings, OverlayState
+from .widgets.cue_card import CueCard
+from .widgets.meters import CompactMeters, MetersPanel
+from .widgets.status import StatusLine
+from .widgets.transcript import TranscriptView
+
+# Two themes with the overlay's own colour roles; text colours are picked to
+# stay readable on each theme's background (the overlay paints its own).
+THEMES = {
+    "livecue-dark": Theme(
+        name="livecue-dark",
+        primary="#0178D4",
+        secondary="#004578",
+        accent="#d17bff",
+        warning="#ffb74d",
+        error="#ff6b81",
+        success="#6fd08c",
+        foreground="#e6e6e6",
+        background="#121212",
+        surface="#1c1c1c",
+        panel="#262626",
+        dark=True,
+        variables={
+            "muted": "#9e9e9e",
+            "rep": "#6cb6ff",
+            "prospect": "#7ee0b0",
+            "warn": "#ffb74d",
+            "alert": "#ff6b81",
+            "ok": "#8fd19e",
+            "card-accent": "#d17bff",
+            "card-flash": "#3a2a4a",
+            "footer-key-foreground": "#d17bff",
+        },
+    ),
+    "livecue-light": Theme(
+        name="livecue-light",
+        primary="#004578",
+        secondary="#0178D4",
+        accent="#7a1fa2",
+        warning="#8a4b00",
+        error="#b00020",
+        success="#1b6e3a",
+        foreground="#1a1a1a",
+        background="#f4f4f4",
+        surface="#ffffff",
+        panel="#e2e2e2",
+        dark=False,
+        variables={
+            "muted": "#5c5c5c",
+            "rep": "#0b4f9c",
+            "prospect": "#136c43",
+            "warn": "#8a4b00",
+            "alert": "#b00020",
+            "ok": "#1b6e3a",
+            "card-accent": "#7a1fa2",
+            "card-flash": "#f1e0f8",
+            "footer-key-foreground": "#7a1fa2",
+        },
+    ),
+}
+
+
+def pick_theme(environ: dict[str, str] | None = None) -> str:
+    """Light or dark: ``LIVECUE_THEME`` if set, else the terminal's COLORFGBG hint."""
+    env = os.environ if environ is None else environ
+    wanted = env.get("LIVECUE_THEME", "").strip().lower()
+    if wanted in ("light", "dark"):
+        return f"livecue-{wanted}"
+    background = env.get("COLORFGBG", "").split(";")[-1]
+    return "livecue-light" if background in ("7", "15") else "livecue-dark"
+
+
+class UiSink:
+    """The pipeline's side of the overlay: queue events, wake the UI once per batch.
+
+    ``handle`` runs on the pipeline thread and never blocks on the UI.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: list[Event] = []
+        self._woken = False
+        self._wake: Callable[[], Any] | None = None
+        self.closed = False
+
+    def attach(self, wake: Callable[[], Any]) -> None:
+        with self._lock:
+            self._wake = wake
+            self._woken = False
+
+    def handle(self, event: Event) -> None:
+        with self._lock:
+            self._pending.append(event)
+            wake = None if self._woken else self._wake
+            if wake is not None:
+                self._woken = True
+        if wake is not None:
+            wake()
+
+    def drain(self) -> list[Event]:
+        with self._lock:
+            events, self._pending = self._pending, []
+            self._woken = False
+        return events
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class EventsReady(Message):
+    """The sink has a batch waiting."""
+
+
+class PipelineDone(Message):
+    """The pipeline's run() returned (or raised)."""
+
+
+HELP_TEXT = """\
+[b]livecue keys[/b]  (↑ ↓ scroll this help; escape, ? or q closes it)
+
+[b]q[/b]  quit: stops capture and closes the session log
+[b]d[/b]  dismiss the card (recorded as [i]dismissed[/i])
+[b]s[/b]  snooze this play for {snooze} min (recorded as [i]snoozed[/i])
+[b]h[/b]  the card helped (recorded as [i]helpful[/i]; the card stays)
+[b]w[/b]  the card was wrong (recorded as [i]wrong[/i]; the card goes)
+[b]space[/b]  pause / resume a replay (main layout)
+[b]← →[/b]  seek a replay by {seek} s (main layout)
+[b]↑ ↓ PgUp PgDn[/b]  scroll the transcript; [b]End[/b] follows again
+[b]c[/b]  compact layout on / off
+[b]t[/b]  light / dark colours
+[b]?[/b]  this help
+
+[b]Meters[/b]  talk share over the signals window; the monologue timer turns amber and red at the rules' thresholds; engagement is the prospect's words per answer and response latency with their trend (↑ ↓ →); input shows each side's level and ● while it speaks; lag is how far the text is behind the audio."""
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [
+        Binding("escape,question_mark,q", "app.pop_screen", "Close", show=False),
+    ]
+
+    def __init__(self, settings: OverlaySettings) -> None:
+        super().__init__()
+        self.settings = settings
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):  # scrolls in a small terminal
+            yield Static(HELP_TEXT.format(snooze=round(self.settings.snooze_s / 60),
+                                          seek=round(self.settings.seek_step_s)))
+
+    def on_mount(self) -> None:
+        self.query_one("#help").focus()
+
+
+class OverlayApp(App):
+    """The overlay; ``pipeline`` is anything with ``run(stop)``, ``inject(event)`` and ``source``."""
+
+    CSS_PATH = "livecue.tcss"
+    TITLE = "livecue"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("d", "dismiss_card", "Dismiss"),
+        Binding("s", "snooze_card", "Snooze"),
+        Binding("h", "mark('helpful')", "Helpful"),
+        Binding("w", "mark('wrong')", "Wrong"),
+        Binding("space", "toggle_pause", "Pause"),
+        Binding("left", "seek(-1)", "-10s", key_display="←"),
+        Binding("right", "seek(1)", "+10s", key_display="→"),
+        Binding("c", "toggle_compact", "Compact"),
+        Binding("t", "toggle_theme", "Theme", show=False),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+c,ctrl+q", "quit", "Quit", show=False, priority=True),
+        # the transcript scrolls from the keyboard; nothing needs a mouse
+        Binding("up", "scroll('up')", show=False),
+        Binding("down", "scroll('down')", show=False),
+        Binding("pageup", "scroll('page_up')", show=False),
+        Binding("pagedown", "scroll('page_down')", show=False),
+        Binding("home", "scroll('home')", show=False),
+        Binding("end", "scroll('end')", show=False),
+    ]
+
+    def __init__(
+        self,
+        pipeline: Any,
+        sink: UiSink,
+        stop: threading.Event,
+        *,
+        compact: bool = False,
+        bell: bool = False,
+        model: str = "",
+        rules: str = "",
+        log_path: str = "",
+        settings: OverlaySettings | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.pipeline = pipeline
+        self.sink = sink
+        self.stop = stop
+        self.compact = compact
+        self.bell_on_card = bell
+        self.settings = settings or OverlaySettings()
+        self.state = OverlayState(self.settings)
+        self.error: BaseException | None = None
+        self.pipeline_done = threading.Event()
+        self.flushes = 0  # batches applied to the screen (coalescing check)
+        self._model, self._rules, self._log_path = model, rules, log_path
+        self._theme_name = theme or pick_theme()
+        self._flush_timer = None
+        self._flash_timer = None
+        self._last_flush = 0.0
+        self._cards_seen = 0
+        self._quitting = False
+        for theme in THEMES.values():
+            self.register_theme(theme)
+        self.theme = self._theme_name
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(THEMES["livecue-dark"].variables)
+
+    # --- layout ---
+
+    def compose(self) -> ComposeResult:
+        yield StatusLine(model=self._model, rules=self._rules, log_path=self._log_path, id="status")
+        with Horizontal(id="body"):
+            with Vertical(id="main"):
+                yield CueCard(id="card")
+                yield TranscriptView(self.state.transcript, id="transcript")
+            yield MetersPanel(id="meters")
+        yield CompactMeters(id="compact-meters")
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._apply_layout()
+        self.sink.attach(lambda: self.post_message(EventsReady()))
+        if self.pipeline is not None:
+            self.run_worker(self._run_pipeline, name="pipeline", thread=True, exit_on_error=False)
+        else:
+            self.pipeline_done.set()
+        self._flush()
+
+    def _run_pipeline(self) -> None:
+        try:
+            self.pipeline.run(self.stop)
+        except BaseException as exc:  # reported after the UI has closed
+            self.error = exc
+        finally:
+            self.pipeline_done.set()
+            self.post_message(PipelineDone())
+
+    # --- applying events (coalesced) ---
+
+    def on_events_ready(self, _: EventsReady) -> None:
+        if self._flush_timer is not None:
+            return
+        wait = self._last_flush + 1.0 / self.settings.max_redraws_per_s - time.monotonic()
+        if wait <= 0:
+            self._flush()
+        else:
+            self._flush_timer = self.set_timer(wait, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_timer = None
+        self._last_flush = time.monotonic()
+        dirty: set[str] = set()
+        for event in self.sink.drain():
+            dirty |= self.state.feed(event)
+        self.flushes += 1
+        self._redraw(dirty)
+
+    def _redraw(self, dirty: set[str]) -> None:
+        state = self.state
+        if "transcript" in dirty:
+            self.query_one(TranscriptView).sync()
+        card = self.query_one(CueCard)
+        if dirty & {"card", "clock"} or not dirty:
+            had_card = card.display
+            card.show(state.deck, state.now, self.compact)
+            if had_card != card.display:
+                self.refresh_bindings()
+        if state.cards_shown > self._cards_seen:
+            self._cards_seen = state.cards_shown
+            self._announce_card()
+        if dirty & {"meters", "status"} or not dirty:
+            self.query_one(MetersPanel).refresh_meters(state)
+            self.query_one(CompactMeters).refresh_meters(state)
+        self.query_one(StatusLine).refresh_status(state, self.compact)
+
+    def _announce_card(self) -> None:
+        """A short highlight (and the bell with --bell), noticeable but not garish."""
+        if self.bell_on_card:
+            self.bell()
+        if self.settings.card_flash_s <= 0:
+            return
+        card = self.query_one(CueCard)
+        card.add_class("-fresh")
+        if self._flash_timer is not None:
+            self._flash_timer.stop()
+        self._flash_timer = self.set_timer(self.settings.card_flash_s, lambda: card.remove_class("-fresh"))
+
+    def on_pipeline_done(self, _: PipelineDone) -> None:
+        self._flush()
+        if not self.state.status.ended:
+            self.state.status.ended = "error" if self.error else "stopped"
+        self.state.status.stopping = False
+        self._redraw({"status"})
+        self.refresh_bindings()
+        if self.error is not None or self._quitting:
+            self.exit()
+
+    def on_unmount(self) -> None:
+        self.stop.set()  # however the app ends, the pipeline thread must too
+
+    # --- keys ---
+
+    @property
+    def source(self) -> Any:
+        return getattr(self.pipeline, "source", None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "dismiss_card":
+            return True if self.state.deck.current is not None else None
+        if action in ("snooze_card", "mark"):
+            # after the session has closed, a mark could no longer reach the log
+            return True if self.state.deck.current is not None and not self.pipeline_done.is_set() else None
+        # replay controls belong to the main layout (a live call has none); the
+        # compact footer keeps room for the card keys and quit
+        if action == "toggle_pause":
+            return hasattr(self.source, "pause") and hasattr(self.source, "resume") and not self.compact
+        if action == "seek":
+            return hasattr(self.source, "seek") and not self.compact
+        return True
+
+    def _feedback(self, card, mark: str, snooze_s: float = 0.0) -> None:
+        event = Feedback(t=self.state.now, cue=card.cue.cue, mark=mark, cue_t=card.cue.t, snooze_s=snooze_s)
+        inject = getattr(self.pipeline, "inject", None)
+        if inject is not None and not self.pipeline_done.is_set():
+            inject(event)
+        self._redraw({"card"})
+        self.refresh_bindings()
+
+    def action_dismiss_card(self) -> None:
+        card = self.state.deck.dismiss()
+        if card is not None:
+            self._feedback(card, "dismissed")
+
+    def action_snooze_card(self) -> None:
+        card = self.state.deck.snooze(self.state.now)
+        if card is not None:
+            self._feedback(card, "snoozed", self.settings.snooze_s)
+            self.notify(f"'{card.cue.title or card.cue.cue}' snoozed for {round(self.settings.snooze_s / 60)} min", timeout=3)
+
+    def action_mark(self, mark: str) -> None:
+        deck = self.state.deck
+        card = deck.mark_helpful() if mark == "helpful" else deck.mark_wrong()
+        if card is not None:
+            self._feedback(card, mark)
+
+    def _control(self, action: str, value: float = 0.0) -> None:
+        """Replay controls go through the pipeline's thread-safe queue when it has one."""
+        control = getattr(self.pipeline, "control", None)
+        if control is not None:
+            control(action, value)
+        elif action == "seek":
+            self.source.seek(value)
+        else:
+            getattr(self.source, action)()
+
+    def action_toggle_pause(self) -> None:
+        source = self.source
+        if not (hasattr(source, "pause") and hasattr(source, "resume")) or self.state.status.ended:
+            return
+        self._control("resume" if self.state.status.paused else "pause")
+        self.state.status.paused = not self.state.status.paused
+        self._redraw({"status"})
+
+    def action_seek(self, direction: int) -> None:
+        if not hasattr(self.source, "seek") or self.state.status.ended:
+            return
+        delta = float(direction) * self.settings.seek_step_s
+        self._control("seek", delta)
+        self.state.note_seek()
+        self._redraw({"transcript"})
+
+    def action_scroll(self, how: str) -> None:
+        view = self.query_one(TranscriptView)
+        {
+            "up": view.scroll_up,
+            "down": view.scroll_down,
+            "page_up": view.scroll_page_up,
+            "page_down": view.scroll_page_down,
+            "home": view.scroll_home,
+            "end": view.scroll_end,
+        }[how](animate=False)
+
+    def action_toggle_compact(self) -> None:
+        self.compact = not self.compact
+        self._apply_layout()
+        self.call_after_refresh(self.query_one(TranscriptView).sync)
+        self._redraw({"card", "meters", "status"})
+        self.refresh_bindings()
+
+    def _apply_layout(self) -> None:
+        self.screen.set_class(self.compact, "-compact")
+        self.query_one(TranscriptView).show_time = not self.compact
+        self.query_one(Footer).compact = self.compact
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "livecue-light" if self.theme == "livecue-dark" else "livecue-dark"
+        self.call_after_refresh(self.query_one(TranscriptView).sync_restyled)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.settings))
+
+    async def action_quit(self) -> None:
+        """Stop capture and let the pipeline close the session; leave when it has."""
+        if self.pipeline_done.is_set():
+            self.exit()
+            return
+        if self._quitting:  # asked twice: leave now, the pipeline stops in the background
+            self.exit()
+            return
+        self._quitting = True
+        self.stop.set()
+        if self.state.status.paused:
+            self._control("resume")
+        self.state.status.stopping = True
+        self._redraw({"status"})
+        self.set_timer(self.settings.stop_timeout_s, self.exit)
+
+
+def _log_path(sinks: list) -> str:
+    for sink in sinks:
+        path = getattr(sink, "path", None)
+        if path:
+            return str(path)
+    return ""
+
+
+def _rules_text(args: Any) -> str:
+    """``rules`` on the status line: which rule files are loaded (problems arrive as notices)."""
+    if getattr(args, "no_cues", False):
+        return "off (--no-cues)"
+    rules = getattr(args, "rules", None)
+    label = str(rules) if rules else "shipped"
+    if not rules:
+        try:
+            from ..cues.rules import shipped_rules_dir
+        except ImportError:
+            return label
+        rules = shipped_rules_dir()
+    path = Path(rules)
+    if not path.is_dir():
+        return label
+    count = len(list(path.glob("*.toml")))
+    return f"{label} ({count} file{'s' if count != 1 else ''})"
+
+
+def run_overlay(args: Any, pipeline_factory: Callable[[list], Any], sinks: list, stop: threading.Event) -> int:
+    """Run a session under the overlay; returns the exit status.
+
+    The UI sink is appended to ``sinks`` before the pipeline is built, so the
+    pipeline's own problems (a bad file, a missing model) are reported as
+    one-line errors before any screen is drawn.
+    """
+    # Textual draws on stderr and reads stdin; a redirected stdout asks for text
+    if not (sys.stdout.isatty() and sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
+        from ..sinks import PlainSink
+
+        print("livecue: not a terminal; printing the plain transcript (choose with --plain or --json)",
+              file=sys.stderr)
+        sinks.append(PlainSink())
+        pipeline = pipeline_factory(sinks)
+        try:
+            pipeline.run(stop)
+        except KeyboardInterrupt:
+            stop.set()
+            pipeline.finish("stopped")
+            return 130
+        return 0
+
+    sink = UiSink()
+    sinks.append(sink)
+    pipeline = pipeline_factory(sinks)
+    settings = OverlaySettings()
+    app = OverlayApp(
+        pipeline,
+        sink,
+        stop,
+        compact=bool(getattr(args, "compact", False)),
+        bell=bool(getattr(args, "bell", False)),
+        model=str(getattr(args, "model", "") or ""),
+        rules=_rules_text(args),
+        log_path=_log_path(sinks),
+        settings=settings,
+    )
+    try:
+        app.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop.set()
+    if not app.pipeline_done.wait(settings.stop_timeout_s):
+        print(f"livecue: the pipeline did not stop within {settings.stop_timeout_s:.0f} s", file=sys.stderr)
+        return 1
+    if app.error is not None:
+        raise app.error
+    return 0
