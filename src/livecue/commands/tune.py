@@ -1,0 +1,105 @@
+"""``livecue tune PATH... --set RULE.KEY=V1,V2``: sweep rule parameters.
+
+Runs the cue engine on the reference transcripts of labelled calls (and on
+session logs with the rep's helpful/wrong marks, ``--feedback``) for every
+combination of the given values, and reports the best F1 per cue, the best
+setting overall and the calls it changes.  ``--write`` puts the best overall
+setting into the rule files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..cues.profile import load_profile
+from ..errors import LivecueError
+from ..tuning.labels import CUES, find_calls
+from ..tuning.sweep import (Param, best_for, best_overall, call_case, changed_calls, feedback_case, parse_set,
+                            rule_file_of, sweep, write_params, format_value)
+from .eval import load_rules_strict
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="labelled calls (*.json) or directories of them")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="RULE.KEY=V1,V2",
+                   help="values to try, e.g. reset.min_streak=2,3,4 (repeat for a grid)")
+    p.add_argument("--feedback", nargs="+", type=Path, default=[], metavar="SESSION",
+                   help="session logs whose helpful/wrong marks count as labels")
+    p.add_argument("--write", action="store_true", help="write the best overall setting into the rule files")
+    p.add_argument("--rules", type=Path, default=None, help="cue rules directory (default: the shipped cue_rules)")
+    p.add_argument("--profile", type=Path, default=None, help="rep profile TOML")
+    p.add_argument("--top", type=int, default=10, help="how many settings to list (default 10)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.sets:
+        raise LivecueError("say what to sweep, e.g. --set reset.min_streak=2,3,4")
+    if not args.paths and not args.feedback:
+        raise LivecueError("give labelled calls (PATH...) or --feedback SESSION...")
+    load = load_rules_strict(args.rules)
+    ruleset = load.ruleset
+    params: list[Param] = [parse_set(spec, ruleset) for spec in args.sets]
+    names = [p.name for p in params]
+    if len(set(names)) != len(names):
+        raise LivecueError("the same setting is given twice in --set")
+    profile = load_profile(args.profile)
+    cases = [call_case(c) for c in find_calls(args.paths)] if args.paths else []
+    for session in args.feedback:
+        case, counts = feedback_case(session)
+        cases.append(case)
+        note = f", {counts['bad_lines']} unreadable lines skipped" if counts["bad_lines"] else ""
+        print(f"{session}: {counts['helpful']} helpful, {counts['wrong']} wrong, "
+              f"{counts['unmarked']} unmarked cues{note}", file=sys.stderr)
+    cue_ids = [c for c in CUES if c in ruleset.ids] or ruleset.ids
+    total = 1
+    for p in params:
+        total *= len(p.values)
+    tty = sys.stderr.isatty()
+
+    def progress(done: int, n: int) -> None:
+        if tty and (done % max(1, n // 100) == 0 or done == n):
+            sys.stderr.write(f"\r{done}/{n} settings" + ("\n" if done == n else ""))
+            sys.stderr.flush()
+
+    baseline, points = sweep(cases, ruleset, params, profile, cue_ids, progress)
+    print(f"{total} setting(s) x {len(cases)} call(s)")
+    print()
+    ranked = sorted(points, key=lambda p: (-round(p.overall.f1, 9), p.changes))
+    width = max(len(p.label()) for p in ranked[: args.top]) if ranked else 10
+    print(f"{'setting':<{width}}  {'F1':>5} {'P':>5} {'R':>5}  TP FP FN")
+    for point in ranked[: args.top]:
+        o = point.overall
+        mark = "  (current)" if point.changes == 0 else ""
+        print(f"{point.label():<{width}}  {o.f1:5.3f} {o.precision:5.2f} {o.recall:5.2f}  "
+              f"{o.tp:>2} {o.fp:>2} {o.fn:>2}{mark}")
+    print()
+    print("best F1 per cue:")
+    for cue in cue_ids:
+        point = best_for(points, cue)
+        s, b = point.cues.get(cue), baseline.cues.get(cue)
+        if s is None or b is None:
+            continue
+        print(f"  {cue:<15} F1 {s.f1:.3f} (now {b.f1:.3f}) with {point.label()}")
+    best = best_overall(points)
+    print()
+    if best.changes == 0 or best.overall.f1 <= baseline.overall.f1 + 1e-9:
+        print(f"best overall: the current setting (F1 {baseline.overall.f1:.3f}); nothing to change")
+        if args.write:
+            print("nothing written")
+        return 0
+    print(f"best overall: {best.label()} (F1 {best.overall.f1:.3f}, now {baseline.overall.f1:.3f})")
+    changed = changed_calls(baseline, best)
+    print("calls that change:" if changed else "no call changes")
+    for line in changed:
+        print("  " + line)
+    if args.write:
+        by_file: dict[Path, list] = {}
+        for param, value in best.values.items():
+            if value != baseline.values[param]:
+                by_file.setdefault(rule_file_of(ruleset, param.rule), []).append((param, value))
+        for path, values in by_file.items():
+            write_params(path, values)
+            print(f"wrote {path}: " + ", ".join(f"{p.key}={format_value(v)}" for p, v in values))
+    return 0

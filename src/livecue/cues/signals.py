@@ -1,0 +1,447 @@
+"""Conversation signals, kept up to date from the core's events.
+
+The tracker turns the per-side stream (speech start/end from the VAD,
+tentative and committed words from the recogniser) into segments (one
+stretch of speech of one side) and turns (a side's consecutive segments),
+and from them the numbers a coach watches: who talks how much, how long the
+current monologue is, how short the prospect's answers have become, how long
+they take to come.  Everything is incremental and keyed on audio time, so
+the same events give the same signals live, in replay and in tests.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import insort
+from dataclasses import dataclass
+
+from ..events import Committed, Event, Lag, Signals, SpeechEnded, SpeechStarted, Tentative, Word
+from .match import count_words, normalise_words
+
+SIDES = ("rep", "prospect")
+
+# Continuers that say "I'm listening", not "I'm engaged".
+BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh"})
+BACKCHANNEL_PHRASES = ("i am following", "i follow", "that makes sense", "makes sense", "i see", "got it",
+                       "go on", "go ahead", "uh huh", "all right", "i hear you", "understood")
+OPEN_STARTS = frozenset("how what why which where when who whose".split())
+_OPEN_PHRASES = frozenset({"tell me", "walk me", "talk me", "describe", "explain"})
+_LEAD_INS = frozenset("and so but okay great now well then alright also sure perfect".split())
+QUESTION_STARTS = frozenset(
+    "how what why when where who which whose do does did is are was were can could would will "
+    "should have has shall may might any anything".split())
+
+
+@dataclass(frozen=True)
+class SignalSettings:
+    """Thresholds of the signals themselves (the rules set their own triggers)."""
+
+    window_s: float = 120.0  # rolling window for talk time and talk share
+    clipped_max_words: int = 3  # meters: an answer this short counts as clipped ...
+    clipped_max_s: float = 1.0  # ... or one this short in time (the recogniser may have heard extra words)
+    final_wait_s: float = 1.5  # speech ended but no final words yet: close the segment after this
+    decoded_wait_s: float = 0.15  # the final decode ran and brought no new words: close after this
+    floor_hold_s: float = 5.0  # a monologue meter drops to zero after this much silence
+    trend_answers: int = 3  # answers per half when comparing answer length, recent vs earlier
+
+
+def is_backchannel(words: list[str] | tuple[str, ...]) -> bool:
+    toks = normalise_words(words)
+    if not toks.tokens:
+        return False
+    text = f" {toks.text} "
+    for phrase in BACKCHANNEL_PHRASES:
+        text = text.replace(f" {phrase} ", " ")
+    return all(t in BACKCHANNEL_WORDS for t in text.split())
+
+
+def question_kind(words: list[str] | tuple[str, ...]) -> str:
+    """"open" (how, what, tell me...), "closed" (yes/no), or "" for no question.
+
+    A question mark counts, and so does a sentence that opens with a question
+    word: the recogniser drops question marks when a pause splits a question
+    ("How does..." / "your team plan visits today.").  Unpunctuated text
+    needs three words to be judged.
+    """
+    text = " ".join(words)
+    kind = ""
+    for m in _SENTENCE.finditer(text):
+        toks = list(normalise_words(m.group(1).split()).tokens)
+        while toks and toks[0] in _LEAD_INS:
+            toks.pop(0)
+        if not toks:
+            continue
+        mark = m.group(2)
+        cut_off = mark in ("", "...", "\u2026")  # the recogniser stopped mid-sentence
+        opener = toks[0] in QUESTION_STARTS and len(toks) >= (2 if cut_off else 3)
+        if "?" not in mark and not opener:
+            continue
+        if toks[0] in OPEN_STARTS or " ".join(toks[:2]) in _OPEN_PHRASES:
+            return "open"
+        kind = "closed"
+    return kind
+
+
+def is_question(words: list[str] | tuple[str, ...]) -> bool:
+    return question_kind(words) != ""
+
+
+_SENTENCE = re.compile(r"([^.!?…]+)([.!?…]*)")
+
+
+def is_clipped(answer: "Answer", max_words: int, max_s: float) -> bool:
+    """A short answer: few words, or (misheard words aside) very little speech."""
+    if answer.question or answer.words == 0:
+        return False
+    if answer.words <= max_words:
+        return True
+    return answer.words <= max_words + 2 and answer.end - answer.start <= max_s
+
+
+class Segment:
+    """One stretch of one side's speech and the words heard in it."""
+
+    __slots__ = ("id", "speaker", "start", "end", "committed", "tentative", "speech_ended", "ended_at",
+                 "decoded_at", "final", "in_timeline", "_bc")
+
+    def __init__(self, seg_id: int, speaker: str, start: float) -> None:
+        self.id = seg_id
+        self.speaker = speaker
+        self.start = start
+        self.end = start
+        self.committed: list[Word] = []
+        self.tentative: list[Word] = []
+        self.speech_ended = False
+        self.ended_at = 0.0
+        self.decoded_at: float | None = None  # when a decode after the speech ended reported in
+        self.final = False
+        self.in_timeline = False
+        self._bc: bool | None = None
+
+    @property
+    def words(self) -> list[Word]:
+        return self.committed + self.tentative
+
+    @property
+    def texts(self) -> list[str]:
+        return [w.word for w in self.committed] + [w.word for w in self.tentative]
+
+    @property
+    def last_end(self) -> float:
+        ends = [self.end]
+        if self.committed:
+            ends.append(self.committed[-1].end)
+        if self.tentative:
+            ends.append(self.tentative[-1].end)
+        return max(ends)
+
+    @property
+    def backchannel(self) -> bool:
+        if self.final and self._bc is not None:
+            return self._bc
+        value = is_backchannel(self.texts)
+        if self.final:
+            self._bc = value
+        return value
+
+    def __repr__(self) -> str:
+        return f"Segment({self.id}, {self.speaker}, {self.start:.2f}-{self.last_end:.2f}, {' '.join(self.texts)!r})"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A prospect turn as a reply to the rep's turn before it."""
+
+    key: int  # id of the turn's first segment
+    start: float
+    end: float
+    words: int
+    question: bool
+    backchannel: bool
+    after_question: bool  # the rep's turn before it asked something
+    after_open_question: bool  # ... something that cannot be answered with yes or no
+    latency: float | None  # seconds from the rep's turn end to this answer
+    text: str
+
+
+@dataclass(frozen=True)
+class Update:
+    """What changed: ``text`` (words of a segment), ``final`` (a segment closed), ``speech``."""
+
+    kind: str
+    speaker: str
+    segment: Segment
+
+
+@dataclass
+class _Interval:
+    start: float
+    end: float | None = None
+
+
+class Tracker:
+    def __init__(self, settings: SignalSettings | None = None) -> None:
+        self.s = settings or SignalSettings()
+        self.reset()
+
+    def reset(self) -> None:
+        self.pending: dict[str, list[Segment]] = {s: [] for s in SIDES}
+        self.timeline: list[Segment] = []  # segments with words, by start time
+        self._order: list[tuple[float, int]] = []
+        self.answers: list[Answer] = []
+        self.intervals: dict[str, list[_Interval]] = {s: [] for s in SIDES}
+        self.speaking = {s: False for s in SIDES}
+        self.vad_seen = {s: False for s in SIDES}
+        self.questions = {s: 0 for s in SIDES}
+        self.backchannels = 0
+        self.overlap_s = 0.0
+        self._next_id = 0
+
+    # --- input ---------------------------------------------------------------------------
+
+    def feed(self, event: Event, now: float) -> list[Update]:
+        speaker = getattr(event, "speaker", None)
+        if speaker not in SIDES:
+            return []
+        if isinstance(event, SpeechStarted):
+            self.vad_seen[speaker] = True
+            self.speaking[speaker] = True
+            self.intervals[speaker].append(_Interval(event.t))
+            seg = self._new_segment(speaker, event.t)
+            return [Update("speech", speaker, seg)]
+        if isinstance(event, SpeechEnded):
+            self.speaking[speaker] = False
+            self._close_interval(speaker, event.t)
+            for seg in self.pending[speaker]:
+                if not seg.speech_ended:
+                    seg.speech_ended = True
+                    seg.end = max(seg.end, event.t)
+                    seg.ended_at = now
+                    break
+            return []
+        if isinstance(event, Lag) or (isinstance(event, Tentative) and not event.words):
+            # a decode after the speech ended is the final one: if it brings no words, nothing will
+            for seg in self.pending[speaker]:
+                if seg.speech_ended and seg.decoded_at is None:
+                    seg.decoded_at = now
+                break
+            if isinstance(event, Lag):
+                return []
+        if isinstance(event, Tentative):
+            seg = self._current(speaker, event.words[0].start if event.words else event.t,
+                                create=bool(event.words))
+            if seg is None:
+                return []
+            words = [w for w in event.words if w.word.strip()]
+            if [w.word for w in words] == [w.word for w in seg.tentative]:
+                seg.tentative = words
+                return []
+            seg.tentative = words
+            self._place(seg)
+            return [Update("text", speaker, seg)] if seg.in_timeline else []
+        if isinstance(event, Committed):
+            words = [w for w in event.words if w.word.strip()]
+            seg = self._current(speaker, words[0].start if words else event.t, create=bool(words) or event.final)
+            if seg is None:
+                return []
+            updates: list[Update] = []
+            if words:
+                seg.committed.extend(words)
+                cut = words[-1].end - 0.05
+                seg.tentative = [w for w in seg.tentative if w.start >= cut]
+                seg.end = max(seg.end, words[-1].end)
+                self._place(seg)
+                updates.append(Update("text", speaker, seg))
+            if event.final:
+                seg.tentative = []
+                updates += self._finalise(seg)
+            return updates
+        return []
+
+    def tick(self, now: float) -> list[Update]:
+        """Close segments whose final words never came (nothing new was heard)."""
+        updates: list[Update] = []
+        for side in SIDES:
+            for seg in list(self.pending[side]):
+                decoded = seg.decoded_at is not None and now - seg.decoded_at >= self.s.decoded_wait_s
+                if seg.speech_ended and (decoded or now - seg.ended_at >= self.s.final_wait_s):
+                    updates += self._finalise(seg)
+        return updates
+
+    def _new_segment(self, speaker: str, start: float) -> Segment:
+        seg = Segment(self._next_id, speaker, start)
+        self._next_id += 1
+        self.pending[speaker].append(seg)
+        return seg
+
+    def _current(self, speaker: str, t: float, create: bool) -> Segment | None:
+        """The segment the recogniser is working on: the oldest open one."""
+        if self.pending[speaker]:
+            return self.pending[speaker][0]
+        if not create:
+            return None
+        return self._new_segment(speaker, t)
+
+    def _place(self, seg: Segment) -> None:
+        if seg.in_timeline or not (seg.committed or seg.tentative):
+            return
+        first = seg.words[0].start
+        if not self.vad_seen[seg.speaker] or first < seg.start:
+            seg.start = min(seg.start, first) if self.vad_seen[seg.speaker] else first
+        seg.in_timeline = True
+        key = (seg.start, seg.id)
+        if not self._order or key > self._order[-1]:
+            self._order.append(key)
+            self.timeline.append(seg)
+        else:
+            insort(self._order, key)
+            self.timeline.insert(self._order.index(key), seg)
+
+    def _finalise(self, seg: Segment) -> list[Update]:
+        if seg.final:
+            return []
+        seg.final = True
+        if seg in self.pending[seg.speaker]:
+            self.pending[seg.speaker].remove(seg)
+        seg.end = max(seg.end, seg.last_end)
+        if not self.vad_seen[seg.speaker] and seg.committed:
+            self.intervals[seg.speaker].append(_Interval(seg.start, seg.end))
+        if not seg.in_timeline:
+            return []
+        texts = seg.texts
+        if is_question(texts):
+            self.questions[seg.speaker] += 1
+        if seg.speaker == "prospect":
+            if seg.backchannel:
+                self.backchannels += 1
+            self._update_answer(seg)
+        return [Update("final", seg.speaker, seg)]
+
+    def _close_interval(self, speaker: str, t: float) -> None:
+        for iv in reversed(self.intervals[speaker]):
+            if iv.end is None:
+                iv.end = max(t, iv.start)
+                other = "prospect" if speaker == "rep" else "rep"
+                for ov in reversed(self.intervals[other]):
+                    if ov.end is None:
+                        continue
+                    if ov.end < iv.start:
+                        break
+                    self.overlap_s += max(0.0, min(iv.end, ov.end) - max(iv.start, ov.start))
+                break
+
+    # --- turns ------------------------------------------------------------------------------
+
+    def _index(self, seg: Segment) -> int:
+        for i in range(len(self.timeline) - 1, -1, -1):
+            if self.timeline[i] is seg:
+                return i
+        raise ValueError("segment not in the timeline")
+
+    def run_of(self, seg: Segment) -> list[Segment]:
+        """The turn ``seg`` belongs to: its side's consecutive segments around it."""
+        i = self._index(seg)
+        lo = i
+        while lo > 0 and self.timeline[lo - 1].speaker == seg.speaker:
+            lo -= 1
+        hi = i
+        while hi + 1 < len(self.timeline) and self.timeline[hi + 1].speaker == seg.speaker:
+            hi += 1
+        return self.timeline[lo:hi + 1]
+
+    def run_before(self, run: list[Segment]) -> list[Segment]:
+        i = self._index(run[0])
+        if i == 0:
+            return []
+        return self.run_of(self.timeline[i - 1])
+
+    def monologue_before(self, index: int, speaker: str = "rep") -> tuple[float, float] | None:
+        """(start, end) of ``speaker``'s floor ending before timeline[index].
+
+        The other side's backchannels do not interrupt a monologue; anything
+        else they say does.
+        """
+        start = end = None
+        for seg in reversed(self.timeline[:index]):
+            if seg.speaker == speaker:
+                start = seg.start
+                if end is None:
+                    end = seg.last_end
+            elif not seg.backchannel:
+                break
+        return None if start is None else (start, end)
+
+    def current_monologue(self, now: float) -> tuple[str, float]:
+        """Who holds the floor now and for how long (0 when nobody does)."""
+        for seg in reversed(self.timeline):
+            if seg.backchannel and seg.speaker == "prospect":
+                continue
+            speaker = seg.speaker
+            span = self.monologue_before(len(self.timeline), speaker)
+            if span is None:
+                return "", 0.0
+            start, end = span
+            if self.speaking.get(speaker):
+                end = max(end, now)
+            if now - end > self.s.floor_hold_s:
+                return "", 0.0
+            return speaker, max(0.0, end - start)
+        return "", 0.0
+
+    def _update_answer(self, seg: Segment) -> None:
+        run = self.run_of(seg)
+        texts = [t for s in run for t in s.texts]
+        before = self.run_before(run)
+        rep_texts = [t for s in before for t in s.texts]
+        asked = question_kind(rep_texts) if before else ""
+        after_question = asked != ""
+        latency = (run[0].start - before[-1].last_end) if before else None
+        answer = Answer(run[0].id, run[0].start, run[-1].end, count_words(texts), is_question(texts),
+                        all(s.backchannel for s in run), after_question, asked == "open", latency, " ".join(texts))
+        for i in range(len(self.answers) - 1, max(-1, len(self.answers) - 4), -1):
+            if self.answers[i].key == answer.key:
+                self.answers[i] = answer
+                return
+        self.answers.append(answer)
+
+    # --- numbers for the meters -------------------------------------------------------------
+
+    def talk(self, speaker: str, now: float, window_s: float) -> float:
+        lo = now - window_s
+        total = 0.0
+        for iv in reversed(self.intervals[speaker]):
+            end = now if iv.end is None else iv.end
+            if end < lo:
+                break
+            total += max(0.0, min(end, now) - max(iv.start, lo))
+        return total
+
+    def snapshot(self, now: float, warn_s: float, alert_s: float) -> Signals:
+        s = self.s
+        talk = {side: round(self.talk(side, now, s.window_s), 2) for side in SIDES}
+        total = talk["rep"] + talk["prospect"]
+        speaker, mono = self.current_monologue(now)
+        streak = 0
+        for a in reversed(self.answers):
+            if not is_clipped(a, s.clipped_max_words, s.clipped_max_s):
+                break
+            if a.after_question and a.words:
+                streak += 1
+        sized = [a.words for a in self.answers if not (a.backchannel and not a.after_question)]
+        n = s.trend_answers
+        recent = sized[-n:]
+        earlier = sized[-2 * n:-n]
+        mean_recent = sum(recent) / len(recent) if recent else 0.0
+        trend = (mean_recent - sum(earlier) / len(earlier)) if recent and earlier else 0.0
+        latency = next((a.latency for a in reversed(self.answers) if a.after_question), None)
+        return Signals(
+            t=now, talk_s=talk, rep_share=round(talk["rep"] / total, 3) if total else 0.5,
+            window_s=s.window_s, monologue_speaker=speaker, monologue_s=round(mono, 2),
+            clipped_streak=streak, prospect_answer_words=round(mean_recent, 2),
+            prospect_answer_trend=round(trend, 2),
+            response_latency_s=None if latency is None else round(latency, 2),
+            backchannels=self.backchannels, questions=dict(self.questions),
+            overlap_s=round(self.overlap_s, 2), monologue_warn_s=warn_s, monologue_alert_s=alert_s)
+
+
+__all__ = ["Answer", "SignalSettings", "Segment", "Tracker", "Update", "is_backchannel", "is_question"]

@@ -1,0 +1,182 @@
+"""The cue stage: signals + detector + hot reload, as one pipeline stage.
+
+``feed(event)`` takes every event the core produces and returns only new
+ones: throttled ``Signals`` snapshots for the overlay's meters, ``Cue``
+cards, and a ``Notice`` when a rule file could not be (re)loaded.  The stage
+reads time only from the clock it is given, and it never raises because of
+a rule file: a broken file is reported and the rules that were working stay
+active.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import Problem
+from ..errors import LivecueError
+from ..events import Event, Feedback, Notice, SessionStarted, Signals
+from .detector import Detector
+from .profile import Profile, default_profile_path, load_profile
+from .rules import LoadResult, RuleSet, load_rule_dir, shipped_rules_dir, snapshot
+from .signals import SignalSettings, Tracker
+
+DEFAULT_WARN_S = 45.0
+DEFAULT_ALERT_S = 90.0
+
+
+def meter_thresholds(ruleset: RuleSet) -> tuple[float, float]:
+    """Monologue meter colours from the rules: amber where a silent reply
+    would already count against the rep, red where a monologue alone fires."""
+    reply = [ct.trigger.min_monologue_s for c in ruleset.rules if c.rule.enabled
+             for ct in c.triggers.values() if ct.trigger.kind == "monologue_reply"]
+    alone = [ct.trigger.min_monologue_s for c in ruleset.rules if c.rule.enabled
+             for ct in c.triggers.values() if ct.trigger.kind == "monologue"]
+    warn = min(reply) if reply else DEFAULT_WARN_S
+    alert = min(alone) if alone else max(DEFAULT_ALERT_S, warn * 2)
+    return warn, max(alert, warn)
+
+
+def _describe(problems: list[Problem], limit: int = 3) -> str:
+    shown = "; ".join(str(p) for p in problems[:limit])
+    more = f" (and {len(problems) - limit} more)" if len(problems) > limit else ""
+    return shown + more
+
+
+class CueStage:
+    """Pipeline stage; see the module docstring."""
+
+    def __init__(self, load: LoadResult, profile: Profile, clock, rules_dir: Path | None = None, *,
+                 signals_per_s: float = 4.0, reload_interval_s: float = 1.0,
+                 settings: SignalSettings | None = None, notices: list[Notice] | None = None) -> None:
+        self.clock = clock
+        self.rules_dir = rules_dir
+        self.load = load
+        self.tracker = Tracker(settings)
+        self.detector = Detector(load.ruleset, profile, self.tracker)
+        self.signal_interval_s = 1.0 / signals_per_s if signals_per_s > 0 else float("inf")
+        self.reload_interval_s = reload_interval_s
+        self._warn_s, self._alert_s = meter_thresholds(load.ruleset)
+        self._last_signals_t = -1e9
+        self._last_signals: Signals | None = None
+        self._last_check = 0.0
+        self._seen = dict(load.ruleset.files)
+        self._notices = list(notices or [])
+        if load.problems:
+            self._notices.append(Notice(0.0, "error", "cue rules with problems were left out: " + _describe(load.problems)))
+
+    @property
+    def ruleset(self) -> RuleSet:
+        return self.detector.ruleset
+
+    def _now(self, event: Event | None = None) -> float:
+        now = self.clock.now()
+        if event is not None and event.t > now and not isinstance(event, Feedback):
+            now = event.t
+        return now
+
+    def feed(self, event: Event) -> list[Event]:
+        now = self._now(event)
+        out: list[Event] = []
+        if self._notices:
+            out += [Notice(now, n.level, n.message) for n in self._notices]
+            self._notices.clear()
+        if isinstance(event, SessionStarted):
+            self.tracker.reset()
+            self.detector.reset()
+            self._last_signals_t = -1e9
+            self._last_signals = None
+        out += self._maybe_reload(now)
+        if isinstance(event, Feedback):
+            self.detector.feedback(event)
+            return out
+        updates = self.tracker.tick(now) + self.tracker.feed(event, now)
+        changed = bool(updates)
+        out += self.detector.tick(now)
+        for update in updates:
+            out += self.detector.on_update(update, now)
+        out += self._signals(now, changed)
+        return out
+
+    def close(self, t: float) -> list[Event]:
+        now = max(t, self.clock.now())
+        out: list[Event] = []
+        for update in self.tracker.tick(now + 3600.0):  # nothing more will be heard
+            out += self.detector.on_update(update, now)
+        out += self.detector.tick(now)
+        out += self.detector.close(now)
+        out += self._signals(now, True, force=True)
+        return out
+
+    # --- signals for the meters ---------------------------------------------------------------
+
+    def _signals(self, now: float, changed: bool, force: bool = False) -> list[Event]:
+        if self.signal_interval_s == float("inf"):
+            return []
+        if not force and now - self._last_signals_t < self.signal_interval_s:
+            return []
+        snap = self.tracker.snapshot(now, self._warn_s, self._alert_s)
+        last = self._last_signals
+        if last is not None and not force:
+            same = (snap.talk_s == last.talk_s and snap.monologue_s == last.monologue_s
+                    and snap.clipped_streak == last.clipped_streak and snap.questions == last.questions
+                    and snap.backchannels == last.backchannels and snap.overlap_s == last.overlap_s)
+            if same and not changed:
+                return []
+        self._last_signals_t = now
+        self._last_signals = snap
+        return [snap]
+
+    # --- hot reload ------------------------------------------------------------------------------
+
+    def _maybe_reload(self, now: float) -> list[Event]:
+        if self.rules_dir is None or now - self._last_check < self.reload_interval_s:
+            return []
+        self._last_check = now
+        current = snapshot(self.rules_dir)
+        if current == self._seen:
+            return []
+        self._seen = current
+        try:
+            result = load_rule_dir(self.rules_dir, previous=self.load)
+        except Exception as exc:  # noqa: BLE001 - a rule file must never end a session
+            return [Notice(now, "error", f"cue rules not reloaded ({type(exc).__name__}: {exc}); "
+                                         "keeping the previous rules")]
+        if result.problems:
+            kept = [c.rule.id for c in result.ruleset.rules]
+            if not result.ruleset.rules and self.load.ruleset.rules:
+                return [Notice(now, "error", "cue rules not reloaded: " + _describe(result.problems)
+                               + "; keeping the previous rules")]
+            self.load = result
+            self.detector.set_rules(result.ruleset)
+            self._warn_s, self._alert_s = meter_thresholds(result.ruleset)
+            return [Notice(now, "error", "cue rule edit not applied: " + _describe(result.problems)
+                           + f"; keeping the previous version (active: {', '.join(kept)})")]
+        self.load = result
+        self.detector.set_rules(result.ruleset)
+        self._warn_s, self._alert_s = meter_thresholds(result.ruleset)
+        return [Notice(now, "info", f"cue rules reloaded ({len(result.ruleset.rules)} rules)")]
+
+
+def build_cue_stage(rules_dir: Path | None, profile_path: Path | None, clock, *,
+                    watch: bool = True) -> CueStage:
+    """The stage ``live`` and ``replay`` put after the transcriber.
+
+    ``rules_dir`` None: the shipped rules.  ``profile_path`` None: the user's
+    ``profile.toml`` if there is one.  A missing rules directory or a bad
+    ``--profile`` file is a one-line error; a broken rule file is not (it is
+    reported in the session and left out).
+    """
+    directory = Path(rules_dir) if rules_dir is not None else shipped_rules_dir()
+    if not directory.is_dir():
+        raise LivecueError(f"{directory}: no such rules directory")
+    notices: list[Notice] = []
+    if profile_path is not None:
+        profile = load_profile(Path(profile_path))
+    else:
+        try:
+            profile = load_profile(None)
+        except LivecueError as exc:
+            notices.append(Notice(0.0, "warning", f"profile {default_profile_path()} ignored: {exc}"))
+            profile = Profile()
+    load = load_rule_dir(directory)
+    return CueStage(load, profile, clock, directory if watch else None, notices=notices)

@@ -1,0 +1,95 @@
+"""Running the cue stage on a written transcript instead of audio.
+
+Rule examples, ``livecue eval --transcript`` and ``livecue tune`` all need
+the events the core would have produced for a known conversation: per
+utterance a speech start, a speech end and the final committed words, with
+word times spread across the utterance by length.  Feeding them through the
+real ``CueStage`` on a ``ManualClock`` keeps these runs honest: the same
+code decides as in a live session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..clock import ManualClock
+from ..events import Committed, Cue, Event, SessionStarted, SpeechEnded, SpeechStarted, Word
+from .profile import Profile
+from .rules import LoadResult
+
+
+@dataclass(frozen=True)
+class Utterance:
+    speaker: str
+    start: float
+    end: float
+    text: str
+
+
+def utterance_words(u: Utterance) -> tuple[Word, ...]:
+    """Words with times interpolated across the utterance by their length."""
+    parts = u.text.split()
+    if not parts:
+        return ()
+    weights = [len(p) + 1 for p in parts]
+    scale = (u.end - u.start) / sum(weights)
+    out = []
+    t = u.start
+    for part, weight in zip(parts, weights):
+        end = t + weight * scale
+        out.append(Word(part, round(t, 3), round(end - 0.02 * (end - t > 0.05), 3)))
+        t = end
+    return tuple(out)
+
+
+def utterance_events(utterances: Iterable[Utterance]) -> list[Event]:
+    """Speech start, speech end and the final words of each utterance, in time order."""
+    timed: list[tuple[float, int, int, Event]] = []
+    for n, u in enumerate(utterances):
+        words = utterance_words(u)
+        timed.append((u.start, 0, n, SpeechStarted(u.start, u.speaker)))
+        timed.append((u.end, 1, n, SpeechEnded(u.end, u.speaker, u.start)))
+        if words:
+            timed.append((u.end, 2, n, Committed(u.end, u.speaker, u.text, words, True)))
+    timed.sort(key=lambda item: (item[0], item[1], item[2]))
+    return [item[3] for item in timed]
+
+
+def run_events(events: list[Event], load: LoadResult, profile: Profile | None = None,
+               end_t: float | None = None) -> list[Cue]:
+    """Feed ``events`` through a fresh cue stage; the cues it fired."""
+    from .stage import CueStage
+
+    clock = ManualClock()
+    stage = CueStage(load, profile or Profile(), clock, None, signals_per_s=0)
+    cues: list[Cue] = []
+    stage.feed(SessionStarted(0.0))
+    for event in events:
+        if event.t > clock.now():
+            clock.set(event.t)
+        cues += [e for e in stage.feed(event) if isinstance(e, Cue)]
+    end = max(clock.now(), end_t or 0.0) + 5.0
+    clock.set(end)
+    cues += [e for e in stage.close(end) if isinstance(e, Cue)]
+    return cues
+
+
+def check_example(load: LoadResult, rule_id: str, example, profile: Profile | None = None) -> str | None:
+    """Run one rule example with every loaded rule; None if it holds, else why not."""
+    utts = [Utterance(line.speaker, line.start, line.end, line.text) for line in example.lines]
+    end = max((u.end for u in utts), default=0.0)
+    cues = [c for c in run_events(utterance_events(utts), load, profile, end) if c.cue == rule_id]
+    times = ", ".join(f"{c.t:.1f}" for c in cues) or "never"
+    if example.expect == "silent":
+        return None if not cues else f"expected no {rule_id} cue, fired at {times}"
+    if not cues:
+        others = ", ".join(f"{c.cue}@{c.t:.1f}" for c in run_events(utterance_events(utts), load, profile, end))
+        return f"expected a {rule_id} cue, none fired" + (f" (fired: {others})" if others else "")
+    if example.count is not None and len(cues) != example.count:
+        return f"expected {example.count} {rule_id} cue(s), fired {len(cues)} at {times}"
+    if example.between is not None:
+        lo, hi = example.between
+        if not any(lo <= c.t <= hi for c in cues):
+            return f"expected a {rule_id} cue between {lo:g} and {hi:g} s, fired at {times}"
+    return None

@@ -1,0 +1,11 @@
+#!/bin/sh
+# Render the audio of these labelled calls from their scenarios (the JSON
+# labels are committed; the WAVs are not).  Needs sox and espeak-ng, and
+# ../shared/tools/make_call.py beside the project.
+set -e
+here=$(cd "$(dirname "$0")" && pwd)
+tool=${MAKE_CALL:-$here/../../../shared/tools/make_call.py}
+python=${PYTHON:-python3}
+for scenario in "$here"/scenarios/*.toml; do
+    "$python" "$tool" "$scenario" "$here"
+done

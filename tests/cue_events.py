@@ -1,0 +1,46 @@
+"""Small builders of core events for the cue engine's tests."""
+
+from __future__ import annotations
+
+from livecue.events import Committed, SpeechEnded, SpeechStarted, Tentative, Word
+
+
+def words(text: str, start: float, end: float) -> tuple[Word, ...]:
+    parts = text.split()
+    step = (end - start) / max(len(parts), 1)
+    return tuple(Word(p, start + i * step, start + (i + 1) * step - 0.01) for i, p in enumerate(parts))
+
+
+def utterance(speaker: str, start: float, end: float, text: str) -> list:
+    """What the core sends for one finished utterance: start, end, final words."""
+    return [SpeechStarted(start, speaker), SpeechEnded(end, speaker, start),
+            Committed(end, speaker, text, words(text, start, end), True)]
+
+
+def tentative(speaker: str, start: float, end: float, text: str) -> Tentative:
+    return Tentative(end, speaker, text, words(text, start, end))
+
+
+def committed(speaker: str, start: float, end: float, text: str, final: bool = False) -> Committed:
+    return Committed(end, speaker, text, words(text, start, end), final)
+
+
+class Feeder:
+    """Feeds events to a stage on a ManualClock that follows the events' times."""
+
+    def __init__(self, stage, clock) -> None:
+        self.stage = stage
+        self.clock = clock
+        self.out: list = []
+
+    def feed(self, *events, lag_s: float = 0.0) -> list:
+        new = []
+        for event in events:
+            if event.t + lag_s > self.clock.now():
+                self.clock.set(event.t + lag_s)
+            new += self.stage.feed(event)
+        self.out += new
+        return new
+
+    def cues(self, name: str | None = None) -> list:
+        return [e for e in self.out if e.type == "cue" and (name is None or e.cue == name)]

@@ -1,0 +1,197 @@
+"""The detector's state: play order, episodes, cooldowns, evidence, revisions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cue_events import Feeder, committed, tentative, utterance
+
+from livecue.clock import ManualClock
+from livecue.cues.profile import Profile
+from livecue.cues.rules import load_rule_dir
+from livecue.cues.stage import CueStage
+from livecue.events import Feedback, SessionStarted, SpeechEnded, SpeechStarted
+
+RULES = Path(__file__).resolve().parents[1] / "cue_rules"
+LOAD = load_rule_dir(RULES)
+
+
+def feeder(profile: Profile | None = None) -> Feeder:
+    clock = ManualClock()
+    f = Feeder(CueStage(LOAD, profile or Profile(), clock, None), clock)
+    f.feed(SessionStarted(0.0))
+    return f
+
+
+def test_second_effort_then_plant_seed_not_a_second_second_effort():
+    f = feeder(Profile(hot_buttons=("late rent", "tenant churn", "slow repairs")))
+    f.feed(*utterance("rep", 0.5, 4.0, "Hi, it's Ana from Ridgeway. Got a minute?"))
+    f.feed(*utterance("prospect", 4.6, 7.0, "We're all set, thanks."))
+    f.feed(*utterance("rep", 7.6, 14.0, "Fair enough. With late fees capped from January, how will you keep rent on time?"))
+    f.feed(*utterance("prospect", 14.6, 17.0, "Still not interested."))
+    # second_effort waits settle_s (0.3 s) after the turn in case the prospect goes on
+    assert [(c.cue, round(c.t, 1)) for c in f.cues()] == [("second_effort", 7.3), ("plant_seed", 17.0)]
+    plant = f.cues("plant_seed")[0]
+    assert "late rent, tenant churn and slow repairs" in " ".join(plant.script)
+    assert "second effort" in plant.why
+
+
+def test_a_second_no_without_the_reps_second_effort_is_not_plant_seed():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "Hi, got a minute?"))
+    f.feed(*utterance("prospect", 4.6, 6.0, "Not interested."))
+    f.feed(*utterance("prospect", 7.0, 8.5, "Not interested."))  # no rep turn in between
+    assert [c.cue for c in f.cues()] == ["second_effort"]
+
+
+def test_a_brush_off_followed_after_a_pause_by_exit_intent_is_plant_seed_only():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "Is now a good time?"))
+    f.feed(*utterance("prospect", 4.6, 6.0, "Not interested."))
+    f.feed(*utterance("prospect", 6.2, 8.0, "I have to go."))  # went on before second_effort settled
+    assert [c.cue for c in f.cues()] == ["plant_seed"]
+
+
+def test_exit_intent_goes_straight_to_plant_seed():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "Is now a good time?"))
+    f.feed(*utterance("prospect", 4.6, 9.0, "Not really interested, and I have to jump on another call."))
+    assert [c.cue for c in f.cues()] == ["plant_seed"]
+
+
+def clipped_round(f: Feeder, t: float, answer: str) -> float:
+    f.feed(*utterance("rep", t, t + 2.0, "And how does that work for you today?"))
+    f.feed(*utterance("prospect", t + 3.0, t + 3.6, answer))
+    return t + 4.5
+
+
+def test_reset_once_per_episode_and_again_after_engagement():
+    f = feeder()
+    t = 0.5
+    for answer in ["Fine.", "Manually.", "Not sure.", "Maybe.", "Whatever."]:
+        t = clipped_round(f, t, answer)
+    assert len(f.cues("reset")) == 1  # five clipped answers, one episode, one card
+    first = f.cues("reset")[0]
+    assert first.why.startswith("3 answers in a row")
+    # the prospect engages, then checks out again, well after the cooldown
+    f.feed(*utterance("rep", t, t + 2.0, "What would make this worth your time?"))
+    f.feed(*utterance("prospect", t + 3.0, t + 9.0,
+                      "Honestly the thing that hurts is invoicing, we lose two days a month to it."))
+    t += 60.0
+    for answer in ["Sure.", "Okay.", "Maybe."]:
+        t = clipped_round(f, t, answer)
+    assert len(f.cues("reset")) == 2
+
+
+def test_reset_without_engagement_stays_quiet_even_after_the_cooldown():
+    f = feeder()
+    t = 0.5
+    for answer in ["Fine.", "Manually.", "Not sure."]:
+        t = clipped_round(f, t, answer)
+    t += 120.0
+    for answer in ["Sure.", "Okay.", "Maybe."]:
+        t = clipped_round(f, t, answer)
+    assert len(f.cues("reset")) == 1
+
+
+def test_cooldown_holds_a_rule_back():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 3.0, "Can I ask about your routes?"))
+    f.feed(*utterance("prospect", 3.5, 6.0, "I have to go, sorry."))
+    f.feed(*utterance("rep", 6.5, 8.0, "Sure, one quick thing?"))
+    f.feed(*utterance("prospect", 8.5, 10.0, "Please take me off your list."))
+    assert len(f.cues("plant_seed")) == 1  # 60 s cooldown
+    f.feed(*utterance("rep", 80.0, 82.0, "Hello again, did you get my email?"))
+    f.feed(*utterance("prospect", 82.5, 84.0, "I have to run."))
+    assert len(f.cues("plant_seed")) == 2
+
+
+def test_fires_on_tentative_words_once_they_are_clear_and_not_again_when_committed():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 3.0, "Do you have a minute?"))
+    f.feed(SpeechStarted(3.5, "prospect"))
+    f.feed(tentative("prospect", 3.5, 4.6, "I have to go"), lag_s=0.3)
+    assert f.cues() == []  # "go" is the hypothesis's last word: it may still change
+    f.feed(tentative("prospect", 3.5, 5.6, "I have to go now sorry"), lag_s=0.3)
+    assert [c.cue for c in f.cues()] == ["plant_seed"]
+    assert f.cues()[0].t < 6.0  # before the speaker finished
+    f.feed(SpeechEnded(6.0, "prospect", 3.5))
+    f.feed(committed("prospect", 3.5, 5.6, "I have to go now sorry", final=True), lag_s=0.5)
+    assert len(f.cues()) == 1  # same evidence, committed: no second card
+
+
+def test_a_revised_hypothesis_does_not_fire():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 3.0, "What do you think so far?"))
+    f.feed(SpeechStarted(3.5, "prospect"))
+    f.feed(tentative("prospect", 3.5, 4.6, "I have to go"), lag_s=0.3)
+    f.feed(tentative("prospect", 3.5, 6.0, "I have to say this looks great"), lag_s=0.3)
+    f.feed(SpeechEnded(6.2, "prospect", 3.5))
+    f.feed(committed("prospect", 3.5, 6.0, "I have to say this looks great", final=True), lag_s=0.5)
+    assert f.cues() == []
+
+
+def test_never_twice_on_the_same_words_even_when_committed_in_pieces():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 3.0, "So what's the next step?"))
+    f.feed(SpeechStarted(3.5, "prospect"))
+    f.feed(committed("prospect", 3.5, 6.0, "I'd have to run it by my boss"), lag_s=0.4)
+    f.feed(committed("prospect", 6.1, 8.0, "before we sign anything"), lag_s=0.4)
+    f.feed(SpeechEnded(8.2, "prospect", 3.5))
+    f.feed(committed("prospect", 8.1, 8.2, "okay", final=True), lag_s=0.4)
+    assert [c.cue for c in f.cues()] == ["decision_maker"]
+
+
+def test_snooze_feedback_silences_a_cue_for_a_while():
+    f = feeder()
+    f.feed(Feedback(1.0, "plant_seed", "snoozed", 0.0, 30.0))
+    f.feed(*utterance("rep", 1.5, 3.0, "Got a minute?"))
+    f.feed(*utterance("prospect", 3.5, 5.0, "I have to go."))
+    assert f.cues() == []
+    f.feed(*utterance("rep", 40.0, 42.0, "Hi, calling back as promised."))
+    f.feed(*utterance("prospect", 42.5, 44.0, "I have to go."))
+    assert [c.cue for c in f.cues()] == ["plant_seed"]
+
+
+def test_cue_event_json_shape():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 3.0, "Got a minute?"))
+    f.feed(*utterance("prospect", 3.5, 5.0, "I have to go."))
+    (cue,) = f.cues()
+    data = cue.to_json()
+    assert data["type"] == "cue" and data["cue"] == "plant_seed" and data["t"] == 5.0
+    assert data["title"] and data["why"] == 'They want to wrap up: "I have to go"'
+    assert isinstance(data["script"], list) and len(data["script"]) == 4
+    assert data["anchor"] <= data["t"]
+
+
+def test_missing_profile_reads_as_sentences():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 3.0, "Got a minute?"))
+    f.feed(*utterance("prospect", 3.5, 5.0, "I have to go."))
+    script = " ".join(f.cues()[0].script)
+    assert "{" not in script and "the three problems you solve best" in script
+
+
+def test_a_short_no_is_judged_on_the_whole_turn_not_its_first_words():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "Hi, got a minute?"))
+    f.feed(*utterance("prospect", 4.6, 6.0, "We're all set, thanks."))
+    f.feed(*utterance("rep", 7.0, 12.0, "Sure. How are you covering the new lanes out of Reno?"))
+    f.feed(SpeechStarted(12.5, "prospect"))
+    f.feed(tentative("prospect", 12.5, 13.5, "Actually, no thanks. Scenery."), lag_s=0.3)  # an early, noisy hypothesis
+    f.feed(SpeechEnded(18.0, "prospect", 12.5))
+    f.feed(committed("prospect", 12.5, 17.8,
+                     "Actually, no thanks to our carrier that lane has been a real headache every week.", final=True))
+    assert [c.cue for c in f.cues()] == ["second_effort"]
+
+
+def test_curt_answers_to_yes_no_questions_are_not_a_reset():
+    f = feeder()
+    t = 0.5
+    for question, answer in [("You have twelve stores?", "Yes."), ("All on the same tills?", "Correct."),
+                             ("Is March the deadline?", "Yes."), ("Are weekends okay for installs?", "Sure.")]:
+        f.feed(*utterance("rep", t, t + 2.0, question))
+        f.feed(*utterance("prospect", t + 2.5, t + 3.0, answer))
+        t += 4.0
+    assert f.cues() == []

@@ -1,0 +1,95 @@
+"""Normalisation and tolerant phrase matching."""
+
+from __future__ import annotations
+
+import pytest
+
+from livecue.cues.match import PhraseSet, count_words, normalise, normalise_words, phrase_tokens
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("We're not for now.", "we are not for now"),
+    ("I can't sign this myself", "i can not sign this myself"),
+    ("Twenty or so.", "20 or so"),
+    ("one hundred eighty thousand dollars", "180000 dollars"),
+    ("$50,000 and 10% off", "50000 and 10 percent off"),
+    ("Mm-hmm, okay.", "mhm okay"),
+    ("Uh-huh", "mhm"),
+    ("Uh, I'm, um, really not interested", "i am not interested"),
+    ("It's Tom's call, let's go", "it is tom call let us go"),
+    ("gonna wanna gotta", "going to want to got to"),
+    ("I\u2019ve got to run", "i have got to run"),
+    ("forty five days", "45 days"),
+])
+def test_normalise(raw, expected):
+    assert normalise(raw) == expected
+
+
+def test_hedges_are_kept_for_counting_but_dropped_for_matching():
+    assert normalise("really not interested", drop_hedges=False) == "really not interested"
+    assert normalise("really not interested") == "not interested"
+    assert count_words("Uh, twenty or so.".split()) == 3
+
+
+def test_token_origin_points_back_to_the_spoken_word():
+    toks = normalise_words(["We're", "all", "set."])
+    assert toks.tokens == ("we", "are", "all", "set")
+    assert toks.origin == (0, 0, 1, 2)
+
+
+def search(phrases, text, classes=None, fuzzy=True):
+    return PhraseSet(phrases, classes).search(normalise_words(text.split()), fuzzy=fuzzy)
+
+
+def test_alternatives_optional_words_prefixes_and_classes():
+    classes = {"boss": ("boss", "manager", "head of *")}
+    assert search(["(run|check) (it|this)? (by|with) (my|our) @boss"], "let me check with our head of finance", classes)
+    assert search(["(run|check) (it|this)? (by|with) (my|our) @boss"], "I'd have to run it by my manager", classes)
+    assert search(["not interest*"], "I'm not interested") and search(["not interest*"], "not interesting")
+    assert search(["[pretty|very] similar to what we have"], "similar to what we have")
+    assert search(["i am not sure ... worth"], "I'm not sure it is really worth it")
+    assert not search(["(run|check) (it|this)? (by|with) (my|our) @boss"], "I'll check with our designer", classes)
+
+
+def test_one_misheard_word_in_a_long_phrase_still_matches():
+    found = search(["we are (good|fine|all set) for now"], "We're food for now, thanks.")
+    assert found and found[0].edits == 1
+    assert not search(["i need to head out"], "I need to reach out")  # not a likely mishearing
+    assert search(["i need to head out"], "I need to head right out")
+    # one extra word is tolerated too
+    assert search(["i have to jump on another call"], "I have to jump on another quick call")
+
+
+def test_short_phrases_and_negations_are_not_bent():
+    assert not search(["i have to go"], "I have to say this is great")  # 4 words: no substitution
+    assert not search(["i am not sure it is worth it"], "I am quite sure it is worth it")  # never drop "not"
+    assert not search(["not interested"], "now interested")
+
+
+def test_matches_report_token_spans_in_order():
+    found = search(["not interested", "heading into a meeting"],
+                   "Like I said, not interested, and I'm heading into a meeting.")
+    assert [m.phrase for m in found] == ["not interested", "heading into a meeting"]
+    assert found[0].start < found[1].start
+
+
+def test_exact_only_when_asked():
+    assert search(["we are (good|fine) for now"], "We're food for now", fuzzy=False) == []
+
+
+@pytest.mark.parametrize("phrase, message", [
+    ("(a|b", "unbalanced"),
+    ("not really", "very common words"),
+    ("@nope thing", "unknown class"),
+    ("re:(unclosed", "bad regular expression"),
+    ("in(side) out", "brackets must surround whole words"),
+])
+def test_bad_phrases_are_reported_not_raised(phrase, message):
+    compiled = PhraseSet([phrase, "not interested"])
+    assert len(compiled.errors) == 1 and message in compiled.errors[0][1]
+    assert compiled.search(normalise_words("not interested".split()))  # the good phrase still works
+
+
+def test_phrase_tokens_lists_expansions():
+    assert phrase_tokens("(we are|i am) (all set|covered)") == [
+        ["we", "are", "all", "set"], ["we", "are", "covered"], ["i", "am", "all", "set"], ["i", "am", "covered"]]

@@ -1,0 +1,160 @@
+"""Rule files: every shipped rule's examples, and problems reported with file:line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from livecue.cli import main
+from livecue.cues.rules import load_rule_dir, load_rule_file, shipped_rules_dir
+from livecue.cues.transcript import check_example
+
+RULES = Path(__file__).resolve().parents[1] / "cue_rules"
+LOAD = load_rule_dir(RULES)
+EXAMPLES = [(c.rule.id, ex) for c in LOAD.ruleset.rules for ex in c.rule.examples]
+PLAYS = {"reset", "second_effort", "plant_seed", "weak_ending", "decision_maker"}
+
+
+def test_shipped_rules_load_cleanly():
+    assert LOAD.problems == []
+    assert set(LOAD.ruleset.ids) == PLAYS
+    assert shipped_rules_dir().resolve() == RULES
+
+
+@pytest.mark.parametrize("rule_id", sorted(PLAYS))
+def test_every_play_has_examples_both_ways(rule_id):
+    kinds = {ex.expect for rid, ex in EXAMPLES if rid == rule_id}
+    assert kinds == {"fire", "silent"}
+
+
+@pytest.mark.parametrize("rule_id, example", EXAMPLES, ids=[f"{r}: {e.name}" for r, e in EXAMPLES])
+def test_shipped_example(rule_id, example):
+    assert check_example(LOAD, rule_id, example) is None
+
+
+def test_a_broken_rule_makes_its_examples_fail(tmp_path):
+    """The examples really test the rules: weaken second_effort and they notice."""
+    for f in RULES.glob("*.toml"):
+        shutil.copy(f, tmp_path)
+    path = tmp_path / "second_effort.toml"
+    path.write_text(path.read_text().replace('  "not interest*",\n', ""))
+    load = load_rule_dir(tmp_path)
+    crule = load.ruleset.get("second_effort")
+    failures = [ex.name for ex in crule.rule.examples if check_example(load, "second_effort", ex)]
+    assert "brush-off together with hanging up is plant_seed's, not this" not in failures
+    plant = load.ruleset.get("plant_seed")
+    assert [ex.name for ex in plant.rule.examples if check_example(load, "plant_seed", ex)] == [
+        "second no after the second effort"]
+
+
+GOOD = '''id = "x"
+title = "X"
+[triggers.t]
+kind = "phrases"
+phrases = ["not interested"]
+[card]
+title = "Card"
+script = ["Say {hot_buttons}"]
+[[examples]]
+name = "fires"
+expect = "fire"
+lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: Not interested."]
+[[examples]]
+name = "silent"
+expect = "silent"
+lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: Tell me more."]
+'''
+
+
+def write(tmp_path: Path, text: str, name: str = "x.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def messages(path: Path) -> list[str]:
+    return [str(p) for p in load_rule_file(path)[1]]
+
+
+def test_a_good_file_loads(tmp_path):
+    rule, problems = load_rule_file(write(tmp_path, GOOD))
+    assert problems == [] and rule.id == "x" and rule.triggers[0].phrases == ("not interested",)
+
+
+def test_syntax_error_has_file_and_line(tmp_path):
+    path = write(tmp_path, GOOD.replace('title = "Card"', 'title = "Card'))
+    (msg,) = messages(path)
+    assert msg.startswith(f"{path}:7: TOML syntax error")
+
+
+def test_unknown_key_has_line_and_did_you_mean(tmp_path):
+    path = write(tmp_path, GOOD.replace('title = "X"', 'title = "X"\nlisen = "prospect"')
+                 .replace('phrases = ["not interested"]', 'phrases = ["not interested"]\nmax_turn_word = 3'))
+    msgs = messages(path)
+    assert f"{path}:3: unknown key 'lisen' in a rule (did you mean 'listen'?)" in msgs
+    assert f"{path}:7: unknown key 'max_turn_word' in a phrases trigger (did you mean 'max_turn_words'?)" in msgs
+
+
+def test_wrong_types_and_values(tmp_path):
+    path = write(tmp_path, GOOD.replace('title = "X"', 'title = "X"\npriority = "high"\nfire = "later"\ncooldown_s = true'))
+    msgs = messages(path)
+    assert f"{path}:3: 'priority' must be a whole number" in msgs
+    assert any(m.startswith(f"{path}:4: 'fire' must be one of match, turn_end") for m in msgs)
+    assert f"{path}:5: 'cooldown_s' must be a number" in msgs
+
+
+def test_bad_patterns_point_at_their_own_line(tmp_path):
+    text = GOOD.replace('phrases = ["not interested"]', 'phrases = [\n  "not interested",\n  "(we are|i am",\n  "re:(x",\n]')
+    path = write(tmp_path, text)
+    msgs = messages(path)
+    assert any(m.startswith(f"{path}:7: phrase '(we are|i am'") for m in msgs)
+    assert any(m.startswith(f"{path}:8: phrase 're:(x': bad regular expression") for m in msgs)
+
+
+def test_placeholders_when_and_examples_are_checked(tmp_path):
+    text = (GOOD.replace('script = ["Say {hot_buttons}"]', 'script = ["Say {hot_buton}"]')
+            .replace('title = "X"', 'title = "X"\nwhen = "t or u"')
+            .replace('"2.5-4.0 prospect: Not interested."', '"2.5 customer: Not interested."'))
+    msgs = messages(write(tmp_path, text))
+    assert any("unknown placeholder '{hot_buton}' (did you mean 'hot_buttons'?)" in m for m in msgs)
+    assert any("when: unknown trigger 'u'" in m for m in msgs)
+    assert any("cannot read line '2.5 customer: Not interested.'" in m for m in msgs)
+
+
+def test_every_problem_is_reported_not_only_the_first(tmp_path):
+    text = GOOD.replace('title = "X"', 'title = "X"\nlisen = 1\npriority = "high"').replace(
+        'kind = "phrases"', 'kind = "phrase"')
+    assert len(messages(write(tmp_path, text))) >= 3
+
+
+def test_cross_file_references_are_checked(tmp_path):
+    write(tmp_path, GOOD.replace('title = "X"', 'title = "X"\nafter = ["secnd_effort"]'))
+    result = load_rule_dir(tmp_path)
+    assert any("'after' names unknown cue 'secnd_effort'" in str(p) for p in result.problems)
+
+
+def test_rules_check_cli_lists_problems_and_fails_without_traceback(tmp_path, capsys):
+    write(tmp_path, GOOD.replace('title = "X"', 'title = "X"\nlisen = "prospect"'))
+    write(tmp_path, 'id = "y"\ntitle = [\n', "y.toml")
+    assert main(["rules", "check", str(tmp_path)]) == 1
+    out = capsys.readouterr()
+    assert "did you mean 'listen'" in out.out and "y.toml:" in out.out and "Traceback" not in out.out + out.err
+
+
+def test_rules_check_and_test_cli_pass_on_the_shipped_rules(capsys):
+    assert main(["rules", "check", str(RULES)]) == 0
+    assert main(["rules", "test", str(RULES)]) == 0
+    assert f"{len(EXAMPLES)}/{len(EXAMPLES)} examples pass" in capsys.readouterr().out
+
+
+def test_rules_test_cli_fails_on_a_failing_example(tmp_path, capsys):
+    write(tmp_path, GOOD.replace("Tell me more.", "Not interested at all."))
+    assert main(["rules", "test", str(tmp_path)]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_missing_directory_is_one_line(tmp_path, capsys):
+    assert main(["rules", "check", str(tmp_path / "nope")]) == 1
+    assert "no such rules directory" in capsys.readouterr().out

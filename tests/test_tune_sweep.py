@@ -1,0 +1,144 @@
+"""livecue tune: parameter grids, best settings, writing values back, feedback logs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from livecue.cli import main
+from livecue.cues.rules import load_rule_dir, load_rule_file
+from livecue.errors import LivecueError
+from livecue.events import Cue, Feedback, SessionEnded
+from livecue.tuning.sweep import (apply_params, best_overall, feedback_case, parse_set, sweep, write_params)
+from livecue.tuning.labels import Window
+from livecue.tuning.sweep import Case
+from livecue.cues.transcript import Utterance, utterance_events
+
+from cue_events import utterance
+
+RULES = Path(__file__).resolve().parents[1] / "cue_rules"
+LOAD = load_rule_dir(RULES)
+
+
+def two_clipped_call(name: str, expect_reset: bool) -> Case:
+    utts = [Utterance("rep", 0.5, 2.5, "How do you schedule crews?"), Utterance("prospect", 3.5, 4.0, "Whiteboard."),
+            Utterance("rep", 4.5, 6.5, "How many crews?"), Utterance("prospect", 7.5, 8.0, "Six."),
+            Utterance("rep", 8.5, 11.0, "What would you change about it?"),
+            Utterance("prospect", 11.5, 16.0, "Honestly the paperwork, it takes us every Friday afternoon.")]
+    windows = (Window("reset", 7.5, 8.0, 20.0),) if expect_reset else ()
+    return Case(name, utterance_events(utts), 17.0, windows)
+
+
+def test_parse_set_resolves_trigger_keys_and_reports_mistakes():
+    p = parse_set("reset.min_streak=2,3,4", LOAD.ruleset)
+    assert (p.rule, p.trigger, p.key, p.values) == ("reset", "clipped", "min_streak", (2, 3, 4))
+    p = parse_set("plant_seed.cooldown_s=30,60", LOAD.ruleset)
+    assert (p.trigger, p.values) == (None, (30.0, 60.0))
+    for spec, message in [("reset.min_stroke=2", "did you mean 'min_streak'"),
+                          ("rest.min_streak=2", "did you mean 'reset'"),
+                          ("reset.min_monologue_s=10", "say which"),
+                          ("reset.min_streak=two", "is not an int"),
+                          ("reset.min_streak", "want RULE.KEY=V1,V2"),
+                          ("reset.min_streak=-1", "must not be negative")]:
+        with pytest.raises(LivecueError, match=message):
+            parse_set(spec, LOAD.ruleset)
+
+
+def test_apply_params_changes_only_the_copy():
+    p = parse_set("reset.min_streak=2", LOAD.ruleset)
+    changed = apply_params(LOAD.ruleset, {p: 2})
+    assert changed.get("reset").rule.trigger("clipped").min_streak == 2
+    assert LOAD.ruleset.get("reset").rule.trigger("clipped").min_streak == 3
+    assert changed.get("reset").triggers["lukewarm"].phrases is LOAD.ruleset.get("reset").triggers["lukewarm"].phrases
+
+
+def test_sweep_finds_the_setting_the_labels_want():
+    cases = [two_clipped_call("wants.json", True), two_clipped_call("quiet.json", False),
+             two_clipped_call("wants2.json", True)]
+    p = parse_set("reset.min_streak=2,3", LOAD.ruleset)
+    baseline, points = sweep(cases, LOAD.ruleset, [p], cue_ids=["reset"])
+    assert baseline.overall.fn == 2  # min_streak = 3 never fires on two clipped answers
+    best = best_overall(points)
+    assert best.values[p] == 2 and (best.overall.tp, best.overall.fp) == (2, 1)
+
+
+FILE = """# a comment that must survive
+id = "x"
+title = "X"
+cooldown_s = 30   # seconds
+
+[triggers.clipped]
+kind = "clipped_streak"
+min_streak = 3
+
+[triggers.words]
+kind = "phrases"
+phrases = ["not interested"]
+
+[card]
+title = "T"
+"""
+
+
+def test_write_params_touches_only_those_values(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text(FILE)
+    from livecue.tuning.sweep import Param
+    write_params(path, [(Param("x", "clipped", "min_streak", (2,)), 2), (Param("x", None, "cooldown_s", (45.0,)), 45.0),
+                        (Param("x", "clipped", "max_words", (4,)), 4), (Param("x", None, "settle_s", (0.5,)), 0.5)])
+    text = path.read_text()
+    assert "cooldown_s = 45.0   # seconds" in text and "min_streak = 2" in text
+    assert "# a comment that must survive" in text
+    assert text.replace("45.0", "30").replace("min_streak = 2", "min_streak = 3").replace(
+        "max_words = 4\n", "").replace("settle_s = 0.5\n", "") == FILE
+    data = tomllib.loads(text)
+    assert data["settle_s"] == 0.5 and data["triggers"]["clipped"] == {"kind": "clipped_streak", "min_streak": 2,
+                                                                        "max_words": 4}
+
+
+def test_tune_cli_writes_the_best_setting(tmp_path, capsys):
+    rules = tmp_path / "rules"
+    shutil.copytree(RULES, rules)
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    label = {"version": 1, "audio": "c.wav", "channels": {"rep": 0, "prospect": 1}, "duration": 17.0,
+             "utterances": [{"speaker": u.speaker, "start": u.start, "end": u.end, "text": u.text} for u in [
+                 Utterance("rep", 0.5, 2.5, "How do you schedule crews?"), Utterance("prospect", 3.5, 4.0, "Whiteboard."),
+                 Utterance("rep", 4.5, 6.5, "How many crews?"), Utterance("prospect", 7.5, 8.0, "Six.")]],
+             "expected": [{"cue": "reset", "from": 7.5, "anchor": 8.0, "to": 20.0, "required": True}]}
+    (calls / "c.json").write_text(json.dumps(label))
+    assert main(["tune", str(calls), "--rules", str(rules), "--set", "reset.min_streak=2,3,4", "--write"]) == 0
+    out = capsys.readouterr().out
+    assert "best overall: reset.clipped.min_streak=2" in out and "c.json: missed reset -> reset@8.0(hit)" in out
+    assert load_rule_file(rules / "reset.toml")[0].trigger("clipped").min_streak == 2
+    assert (rules / "reset.toml").read_text().count("\n") == (RULES / "reset.toml").read_text().count("\n")
+
+
+def test_tune_without_a_grid_is_one_line(capsys):
+    assert main(["tune", "somewhere"]) == 2
+    assert "--set" in capsys.readouterr().err
+
+
+def test_feedback_marks_become_labels(tmp_path):
+    log = tmp_path / "session.jsonl"
+    events = utterance("rep", 0.5, 3.0, "Got a minute?") + utterance("prospect", 3.5, 5.0, "I have to go.") + \
+        utterance("rep", 70.0, 72.0, "Calling back, got a minute?") + utterance("prospect", 72.5, 74.0, "I have to go.")
+    lines = [json.dumps(e.to_json()) for e in events]
+    lines.append(json.dumps(Cue(5.0, "plant_seed", "t", "w", ("s",)).to_json()))
+    lines.append(json.dumps(Feedback(6.0, "plant_seed", "helpful", 5.0).to_json()))
+    lines.append(json.dumps(Cue(74.0, "plant_seed", "t", "w", ("s",)).to_json()))
+    lines.append(json.dumps(Feedback(75.0, "plant_seed", "wrong", 74.0).to_json()))
+    lines.append("{not json")
+    lines.append(json.dumps(SessionEnded(80.0).to_json()))
+    log.write_text("\n".join(lines) + "\n")
+    case, counts = feedback_case(log)
+    assert counts == {"helpful": 1, "wrong": 1, "unmarked": 0, "bad_lines": 1}
+    assert [(w.cue, w.required) for w in case.expected] == [("plant_seed", True)]
+    p = parse_set("plant_seed.cooldown_s=60,120", LOAD.ruleset)
+    baseline, points = sweep([case], LOAD.ruleset, [p], cue_ids=["plant_seed"])
+    assert (baseline.overall.tp, baseline.overall.fp) == (1, 1)  # the second card was marked wrong
+    assert best_overall(points).values[p] == 120.0  # a longer cooldown drops it
