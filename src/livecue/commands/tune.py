@@ -49,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
     for session in args.feedback:
         case, counts = feedback_case(session)
         cases.append(case)
-        note = f", {counts['bad_lines']} unreadable lines skipped" if counts["bad_lines"] else ""
         print(f"{session}: {counts['helpful']} helpful, {counts['wrong']} wrong, "
-              f"{counts['unmarked']} unmarked cues{note}", file=sys.stderr)
+              f"{counts['unmarked']} unmarked cues", file=sys.stderr)
+        for notice in counts["notices"]:
+            print(f"{session}: {notice}", file=sys.stderr)
     cue_ids = [c for c in CUES if c in ruleset.ids] or ruleset.ids
     total = 1
     for p in params:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +21,8 @@ from ..cues.rules import TRIGGER_KEYS, CompiledRule, CompiledTrigger, LoadResult
 from ..cues.transcript import run_events
 from ..config import did_you_mean
 from ..errors import LivecueError
-from ..events import (Committed, Cue, Event, Feedback, SessionEnded, SpeechEnded, SpeechStarted, Tentative,
-                      event_from_json)
+from ..events import Committed, Event, SpeechEnded, SpeechStarted, Tentative
+from ..session.log import read_session
 from .evaluate import EVENTS, CallResult, CueScore, match_call, score
 from .labels import LabelledCall, Window
 
@@ -156,56 +155,30 @@ def call_case(call: LabelledCall) -> Case:
 _INPUT = (SpeechStarted, SpeechEnded, Tentative, Committed)
 
 
-def read_session_events(path: Path) -> tuple[list[Event], int]:
-    """Events of a session log (JSON lines); unreadable lines are skipped and counted."""
-    events: list[Event] = []
-    bad = 0
-    try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise LivecueError(f"{path}: cannot read: {exc}") from None
-    for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        try:
-            obj = json.loads(line)
-            events.append(event_from_json(obj))
-        except (ValueError, TypeError, KeyError):
-            bad += 1
-    return events, bad
-
-
-def feedback_case(path: Path, *, before_s: float = 3.0, after_s: float = 10.0) -> tuple[Case, dict[str, int]]:
+def feedback_case(path: Path, *, before_s: float = 3.0, after_s: float = 10.0) -> tuple[Case, dict]:
     """A session log as a labelled call: the rep's marks are the labels.
 
     A cue marked helpful becomes a required window around when it fired; one
     marked wrong gets no window (firing there again is a false positive);
-    unmarked cues get optional windows (no opinion either way).
+    unmarked cues get optional windows (no opinion either way).  The log is
+    read with ``session.log.read_session`` (tolerant of cut-off logs).
     """
-    events, bad = read_session_events(path)
-    cues = [e for e in events if isinstance(e, Cue)]
-    marks: dict[tuple[str, float], str] = {}
-    for e in events:
-        if isinstance(e, Feedback) and e.mark in ("helpful", "wrong"):
-            marks[(e.cue, round(e.cue_t, 1))] = e.mark
+    data = read_session(path)
     windows: list[Window] = []
-    counts = {"helpful": 0, "wrong": 0, "unmarked": 0, "bad_lines": bad}
-    for c in cues:
-        mark = marks.get((c.cue, round(c.t, 1)))
-        if mark is None:
-            mark = next((m for (cue, t), m in marks.items() if cue == c.cue and abs(t - c.t) <= 0.5), None)
-        if mark == "helpful":
+    counts: dict = {"helpful": 0, "wrong": 0, "unmarked": 0, "notices": list(data.notices)}
+    for outcome in data.cue_outcomes():
+        verdicts = [m for m in outcome.mark_names if m in ("helpful", "wrong")]
+        c = outcome.cue
+        if verdicts and verdicts[-1] == "helpful":
             counts["helpful"] += 1
             windows.append(Window(c.cue, c.t - before_s, c.t, c.t + after_s, True))
-        elif mark == "wrong":
+        elif verdicts:
             counts["wrong"] += 1
         else:
             counts["unmarked"] += 1
             windows.append(Window(c.cue, c.t - before_s, c.t, c.t + after_s, False))
-    inputs = [e for e in events if isinstance(e, _INPUT)]
-    end = max((e.t for e in events if isinstance(e, SessionEnded)), default=max((e.t for e in inputs), default=0.0))
-    return Case(str(path), inputs, end, tuple(windows)), counts
+    inputs = [e for e in data.events if isinstance(e, _INPUT)]
+    return Case(str(path), inputs, data.duration, tuple(windows)), counts
 
 
 # --- the sweep -------------------------------------------------------------------------------------
