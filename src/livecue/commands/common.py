@@ -72,12 +72,8 @@ def build_stages(args: argparse.Namespace, clock) -> list:
     """Stages after the transcriber: the cue engine (signals + detector)."""
     if getattr(args, "no_cues", False):
         return []
-    try:
-        from ..cues.stage import build_cue_stage
-    except ModuleNotFoundError as exc:  # cue engine not merged yet
-        if exc.name and exc.name.startswith("livecue.cues"):
-            return []
-        raise
+    from ..cues.stage import build_cue_stage
+
     return [build_cue_stage(getattr(args, "rules", None), getattr(args, "profile", None), clock)]
 
 
