@@ -40,7 +40,7 @@ def main() -> int:
         cli, inproc = [], []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "livecue", "replay", str(f), "--fast", "--json"],
+            subprocess.run([sys.executable, "-m", "livecue", "replay", str(f), "--fast", "--json", "--no-log"],
                            check=True, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
             cli.append(time.perf_counter() - t0)
             t0 = time.perf_counter()

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from livecue.asr.whisper import load_engine  # noqa: E402
-from livecue.audio.files import decode_file, load_call  # noqa: E402
+from livecue.audio.files import load_call  # noqa: E402
 from livecue.config import Settings  # noqa: E402
 from livecue.events import Committed  # noqa: E402
 from livecue.pipeline import replay_file_events  # noqa: E402
@@ -63,9 +63,10 @@ def main() -> int:
     ap.add_argument("--speech", type=Path, default=ROOT.parent / "shared" / "speech")
     ap.add_argument("--set", action="append", default=[], help="setting override, e.g. asr.prompt_chars=200")
     ap.add_argument("--no-offline", action="store_true")
+    ap.add_argument("--final-only", action="store_true", help="score what --fast replay commits (final decodes only)")
     args = ap.parse_args()
     settings = apply_sets(Settings(), args.set)
-    settings = replace(settings, asr=replace(settings.asr, fast_final_only=False))
+    settings = replace(settings, asr=replace(settings.asr, fast_final_only=args.final_only))
     engine = load_engine(settings.asr)
     print(f"machine: {platform.machine()}, python {platform.python_version()}, model {engine.label}, "
           f"overrides {args.set or 'none'}")
