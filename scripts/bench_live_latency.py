@@ -35,16 +35,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from pulse_harness import PulseServer, missing_requirements, split_channels  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_latency import pct  # noqa: E402  (one percentile for both latency benchmarks)
+
 TAIL_S = 6.0  # capture this long after the call ends, for the last words to commit
-
-
-def pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    if not values:
-        return float("nan")
-    k = (len(values) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def wav_duration(path: Path) -> float:
