@@ -20,32 +20,28 @@ def test_core_modules_import_no_heavy_dependency():
     assert out.stdout.strip() == "[]"
 
 
-def test_replay_works_where_sounddevice_and_textual_cannot_be_imported(tmp_path):
-    blocker = tmp_path / "sitecustomize.py"
-    blocker.write_text(
+def blocked_imports_env(tmp_path, *packages: str) -> dict:
+    """An environment whose Python cannot import ``packages`` (a sitecustomize hook)."""
+    (tmp_path / "sitecustomize.py").write_text(
         "import sys\n"
         "class Block:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('sounddevice', 'textual'):\n"
+        f"        if name.split('.')[0] in {packages!r}:\n"
         "            raise ImportError('blocked for the test: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n")
+    return {"PYTHONPATH": f"{tmp_path}:{ROOT / 'src'}"}
+
+
+def test_replay_works_where_sounddevice_and_textual_cannot_be_imported(tmp_path):
     result = run_cli("replay", str(SAMPLE_CALL), "--fast", "--plain", "--no-cues",
-                     env={"PYTHONPATH": f"{tmp_path}:{ROOT / 'src'}"})
+                     env=blocked_imports_env(tmp_path, "sounddevice", "textual"))
     assert result.returncode == 0, result.stderr
     assert "PROSPECT:" in result.stdout
 
 
 def test_without_textual_the_default_output_falls_back_to_plain(tmp_path):
-    blocker = tmp_path / "sitecustomize.py"
-    blocker.write_text(
-        "import sys\n"
-        "class Block:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'textual':\n"
-        "            raise ImportError('no textual here')\n"
-        "sys.meta_path.insert(0, Block())\n")
     result = run_cli("replay", str(SAMPLE_CALL), "--fast", "--no-cues", "--no-log",
-                     env={"PYTHONPATH": f"{tmp_path}:{ROOT / 'src'}"})
+                     env=blocked_imports_env(tmp_path, "textual"))
     assert result.returncode == 0, result.stderr
     assert "overlay is unavailable" in result.stderr and "Traceback" not in result.stderr
     assert "PROSPECT:" in result.stdout

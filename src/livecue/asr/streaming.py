@@ -45,7 +45,6 @@ class Utterance:
     chunks: list[np.ndarray] = field(default_factory=list)
     samples: int = 0
     closed: bool = False
-    speech_end: float | None = None
     decoded_samples: int = 0
     hyp: HypothesisBuffer = field(default_factory=HypothesisBuffer)
     committed: list[Word] = field(default_factory=list)
@@ -123,7 +122,7 @@ class ChannelStream:
                 self._take(item)
                 continue
             if isinstance(item, SpeechEnded):
-                self.close(item.t)
+                self.close()
             events.append(item)
         return events
 
@@ -131,7 +130,7 @@ class ChannelStream:
         out = self.gate.flush()
         for event in out.events:
             if isinstance(event, SpeechEnded):
-                self.close(event.t)
+                self.close()
         return out.events
 
     def _take(self, piece: AudioChunk) -> None:
@@ -144,10 +143,9 @@ class ChannelStream:
             self.utterances.append(current)
         current.append(np.asarray(piece.samples, dtype=np.float32))
 
-    def close(self, speech_end: float) -> None:
-        if self.utterances and not self.utterances[-1].closed:
+    def close(self) -> None:
+        if self.utterances:
             self.utterances[-1].closed = True
-            self.utterances[-1].speech_end = speech_end
 
     def prompt(self, before: float) -> str:
         """Committed text that is no longer in the buffer: Whisper skips what the prompt already says."""
