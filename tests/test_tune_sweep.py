@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import tomllib
+import sys
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 from pathlib import Path
 
 import pytest

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..config import AsrSettings
-from ..errors import LivecueError
+from ..errors import LivecueError, import_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from faster_whisper import WhisperModel
@@ -234,8 +234,8 @@ def load_engine(settings: AsrSettings) -> WhisperEngine:
     resolved = resolve_model(settings.model)
     try:
         from faster_whisper import WhisperModel
-    except ImportError:
-        raise LivecueError("faster-whisper is not installed: pip install faster-whisper", 3) from None
+    except ImportError as exc:
+        raise LivecueError(import_problem("faster_whisper", "faster-whisper", exc), 3) from None
     device = settings.device
     if device == "auto":
         try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import LivecueError
+from ..errors import LivecueError, import_problem
 from ..events import AudioChunk, Event, Notice, Progress
 
 RATE = 16000
@@ -37,8 +37,8 @@ def decode_file(path: Path) -> np.ndarray:
         raise LivecueError(f"{path}: empty file")
     try:
         import av
-    except ImportError:
-        raise LivecueError("PyAV is not installed: pip install av") from None
+    except ImportError as exc:
+        raise LivecueError(import_problem("av", "av", exc)) from None
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except Exception as exc:  # noqa: BLE001 - PyAV raises many types for bad input

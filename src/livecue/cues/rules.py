@@ -14,10 +14,15 @@ from __future__ import annotations
 import os
 import re
 import string
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 from ..config import Problem, did_you_mean, toml_error_line
 from .match import PhraseSet

@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from ..errors import LivecueError
+from ..errors import LivecueError, import_problem
 
 FRAME = 512  # samples per frame at 16 kHz (32 ms)
 CONTEXT = 64
@@ -21,9 +21,14 @@ CONTEXT = 64
 def silero_model_path() -> str:
     try:
         from faster_whisper.utils import get_assets_path
-    except ImportError:
-        raise LivecueError("faster-whisper is not installed: pip install faster-whisper", 3) from None
-    return os.path.join(get_assets_path(), "silero_vad_v6.onnx")
+    except ImportError as exc:
+        raise LivecueError(import_problem("faster_whisper", "faster-whisper", exc), 3) from None
+    path = os.path.join(get_assets_path(), "silero_vad_v6.onnx")
+    if not os.path.isfile(path):
+        raise LivecueError(f"{path}: the Silero v6 VAD model is missing; it ships with faster-whisper 1.2.1 "
+                           "and later: pip install -U 'faster-whisper>=1.2.1'", 3)
+    return path
+
 
 
 _SESSION = None
@@ -35,8 +40,8 @@ def _session():
     if _SESSION is None:
         try:
             import onnxruntime
-        except ImportError:
-            raise LivecueError("onnxruntime is not installed: pip install onnxruntime", 3) from None
+        except ImportError as exc:
+            raise LivecueError(import_problem("onnxruntime", "onnxruntime", exc), 3) from None
         opts = onnxruntime.SessionOptions()
         opts.inter_op_num_threads = 1
         opts.intra_op_num_threads = 1
