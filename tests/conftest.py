@@ -34,6 +34,7 @@ def run_cli(*args: str, timeout: float = 300, env: dict | None = None) -> subpro
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.pop("LIVECUE_DEBUG", None)
+    full_env.pop("LIVECUE_CONFIG", None)
     if env:
         full_env.update(env)
     return subprocess.run([sys.executable, "-m", "livecue", *args], capture_output=True, text=True,

@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, str] = {
     "rules": "check or test the cue rule files",
     "report": "write a report or transcript from a session log",
     "sessions": "list past session logs",
+    "profile": "write a starter rep profile, or print where it lives",
 }
 
 

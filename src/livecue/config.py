@@ -204,6 +204,35 @@ def build_dataclass(cls: type, data: dict[str, Any], file: str, text: str, secti
     return cls(**kwargs)
 
 
+CONFIG_ENV = "LIVECUE_CONFIG"  # names a settings file to use instead of the user's config.toml
+
+
+def user_config_path() -> Path:
+    """``config.toml`` in the per-platform user config directory (platformdirs):
+    ``$XDG_CONFIG_HOME/livecue`` (``~/.config/livecue``) on Linux,
+    ``~/Library/Application Support/livecue`` on macOS, ``%LOCALAPPDATA%\\livecue\\livecue`` on Windows."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("livecue")) / "config.toml"
+
+
+def discover_config(explicit: Path | None) -> Path | None:
+    """The settings file a command uses: ``--config`` wins, then ``$LIVECUE_CONFIG``,
+    then the user's ``config.toml`` if it exists; None means the defaults."""
+    import os
+
+    if explicit is not None:
+        return Path(explicit)
+    named = os.environ.get(CONFIG_ENV, "").strip()
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise LivecueError(f"{path}: no such file (named by {CONFIG_ENV})")
+        return path
+    path = user_config_path()
+    return path if path.is_file() else None
+
+
 def load_settings(path: Path | None) -> Settings:
     if path is None:
         return Settings()

@@ -15,7 +15,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from ..config import Settings, load_settings
+from ..config import Settings, discover_config, load_settings
 from ..errors import LivecueError
 from ..sinks import JsonSink, PlainSink, Sink
 
@@ -51,7 +51,7 @@ def add_session_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    settings = load_settings(getattr(args, "config", None))
+    settings = load_settings(discover_config(getattr(args, "config", None)))
     asr = settings.asr
     if getattr(args, "model", None):
         asr = replace(asr, model=args.model)
