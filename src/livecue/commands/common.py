@@ -77,12 +77,12 @@ def build_stages(args: argparse.Namespace, clock) -> list:
     return [build_cue_stage(getattr(args, "rules", None), getattr(args, "profile", None), clock)]
 
 
-def build_sinks(args: argparse.Namespace) -> list[Sink]:
+def build_sinks(args: argparse.Namespace, stream=None) -> list[Sink]:
     sinks: list[Sink] = []
     if getattr(args, "json", False):
-        sinks.append(JsonSink())
+        sinks.append(JsonSink(stream))
     elif getattr(args, "plain", False):
-        sinks.append(PlainSink())
+        sinks.append(PlainSink(stream))
     if not getattr(args, "no_log", False):
         import sys
         from datetime import datetime
@@ -93,13 +93,18 @@ def build_sinks(args: argparse.Namespace) -> list[Sink]:
     return sinks
 
 
-def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Event | None = None) -> int:
+def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Event | None = None, *,
+                progress_s: float | None = None) -> int:
     """Run a session to its end with the chosen output.
 
     ``pipeline_factory(sinks)`` builds the Pipeline; the overlay adds its own sink.
+    ``progress_s``: the call's length, for a transient progress bar on stderr with
+    --plain/--json when stderr is a terminal.
     """
     stop = stop or threading.Event()
-    sinks = build_sinks(args)
+    progress = _call_progress(args, progress_s)
+    stream = progress.stdout() if progress is not None and sys.stdout.isatty() else None
+    sinks = ([progress] if progress is not None else []) + build_sinks(args, stream)
     if not (getattr(args, "json", False) or getattr(args, "plain", False)):
         try:
             from ..ui.app import run_overlay
@@ -109,12 +114,33 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
             sinks.append(PlainSink())
         else:
             return run_overlay(args, pipeline_factory, sinks, stop)
-    pipeline = pipeline_factory(sinks)
+    try:
+        pipeline = pipeline_factory(sinks)
+    except BaseException:
+        if progress is not None:
+            progress.close()
+        raise
     try:
         pipeline.run(stop)  # closes the session itself, on Ctrl-C too
     except KeyboardInterrupt:
         return 130
+    finally:
+        if progress is not None:
+            progress.close()  # idempotent: the pipeline closed it already unless it failed
     return 0
+
+
+def _call_progress(args: argparse.Namespace, duration_s: float | None):
+    if not duration_s or not (getattr(args, "json", False) or getattr(args, "plain", False)):
+        return None
+    from .progress import CallProgress, stderr_is_terminal
+
+    if not stderr_is_terminal():
+        return None
+    try:
+        return CallProgress(duration_s)
+    except ImportError:  # rich comes with Textual; without it there is simply no bar
+        return None
 
 
 def pipeline_factory_for(args: argparse.Namespace, source, clock, *, mode: str = "replay", fast: bool = False,

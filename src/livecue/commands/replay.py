@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from ..clock import AudioClock, WallClock
@@ -11,7 +16,8 @@ from . import common
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", nargs="?", type=Path, help="recording (stereo: channel 0 rep, 1 prospect; mono: one side)")
+    p.add_argument("file", nargs="?", type=Path,
+                   help="recording (stereo: channel 0 rep, 1 prospect; mono: one side); - reads it from stdin")
     p.add_argument("--rep", type=Path, help="the rep's side as its own file (with --prospect)")
     p.add_argument("--prospect", type=Path, help="the prospect's side as its own file (with --rep)")
     p.add_argument("--rep-channel", type=int, default=None, help="channel of the rep in FILE (default 0)")
@@ -33,8 +39,11 @@ def run(args: argparse.Namespace) -> int:
         raise LivecueError("--speed must be between 0.05 and 100")
     if getattr(args, "play", False) and (args.fast or args.speed != 1.0):
         raise LivecueError("--play plays the call at real time: drop --fast / --speed")
-    call = load_call(args.file, rep=args.rep, prospect=args.prospect,
-                     rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
+    if args.file is not None and str(args.file) == "-":
+        call = load_stdin_call(args)
+    else:
+        call = load_call(args.file, rep=args.rep, prospect=args.prospect,
+                         rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
     clock = AudioClock() if args.fast else WallClock(args.speed)
     source = FileSource(call, fast=args.fast)
     factory = common.pipeline_factory_for(args, source, clock, mode="replay", fast=args.fast)
@@ -45,7 +54,54 @@ def run(args: argparse.Namespace) -> int:
         player = CallPlayer(call.sides, clock)  # silent until the session starts the clock
         player.start()
     try:
-        return common.run_session(args, factory)
+        return common.run_session(args, factory, progress_s=call.duration if args.fast else None)
     finally:
         if player is not None:
             player.close()
+
+
+def spool_stdin(stream=None) -> Path:
+    """Copy stdin to a private (0600) temporary file: decoders want to seek, pipes cannot."""
+    stream = stream or sys.stdin.buffer
+    fd, name = tempfile.mkstemp(prefix="livecue-stdin-", suffix=".audio")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(stream, out, 1 << 20)
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+def load_stdin_call(args: argparse.Namespace):
+    """``replay -``: the recording comes through a pipe (``cat call.wav | livecue replay -``)."""
+    from ..audio.files import load_call
+
+    if args.rep or args.prospect:
+        raise LivecueError("give either one recording or --rep FILE --prospect FILE, not both")
+    if sys.stdin is None or sys.stdin.isatty():
+        raise LivecueError("replay -: reads the recording from stdin, but stdin is a terminal; "
+                           "pipe a file in (cat call.wav | livecue replay -)")
+    path = spool_stdin()
+    try:
+        call = load_call(path, rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
+    except LivecueError as exc:
+        raise LivecueError(str(exc).replace(str(path), "stdin"), exc.exit_code) from None
+    finally:
+        path.unlink(missing_ok=True)
+    if not (args.json or args.plain):
+        _keyboard_from_terminal(args)
+    return replace(call, description="stdin")
+
+
+def _keyboard_from_terminal(args: argparse.Namespace) -> None:
+    """The overlay reads keys from stdin, which the recording used up: take them from the terminal."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        print("livecue: no terminal for the overlay's keys; printing the plain transcript", file=sys.stderr)
+        args.plain = True
+        return
+    os.dup2(fd, 0)
+    os.close(fd)
+    sys.stdin = open(0, "r", closefd=False)  # noqa: SIM115 - stays open for the session
