@@ -64,8 +64,8 @@ def test_two_devices_or_one_device_with_two_channels():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({}, "say where each side comes from"),
-    ({"rep_device": "headset"}, "--prospect-device is missing"),
-    ({"device": "scarlett", "rep_device": "headset"}, "use either --device"),
+    ({"rep_device": "headset"}, "--prospect-input is missing"),
+    ({"device": "scarlett", "rep_device": "headset"}, "use either --input"),
     ({"device": "scarlett", "rep_channel": 1, "prospect_channel": 1}, "same channel"),
     ({"device": "blackhole", "prospect_channel": 2}, r"has 2 input channel\(s\) \(0 to 1\); channel 2"),
     ({"rep_device": "headset", "prospect_device": "3"}, "both sides would capture the same input"),
@@ -203,7 +203,7 @@ def no_portaudio(tmp_path):
     return env
 
 
-@pytest.mark.parametrize("argv", [["devices"], ["live", "--rep-device", "0", "--prospect-device", "1"], ["doctor"]])
+@pytest.mark.parametrize("argv", [["devices"], ["live", "--rep-input", "0", "--prospect-input", "1"], ["doctor"]])
 def test_without_portaudio_device_commands_say_how_to_install_it(no_portaudio, argv):
     proc = subprocess.run([sys.executable, "-m", "livecue", *argv], env=no_portaudio,
                           capture_output=True, text=True, timeout=120)
@@ -245,7 +245,7 @@ def test_devices_json_lists_inputs(monkeypatch, capsys):
     (["--record", "call.mp3"], "livecue: --record writes a WAV file: name it .wav (got call.mp3)\n"),
 ])
 def test_bad_live_options_are_one_line_errors_before_any_device_opens(no_portaudio, argv, message):
-    proc = subprocess.run([sys.executable, "-m", "livecue", "live", "--rep-device", "0", "--prospect-device", "1",
+    proc = subprocess.run([sys.executable, "-m", "livecue", "live", "--rep-input", "0", "--prospect-input", "1",
                            *argv], env=no_portaudio, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and proc.stderr == message
 

@@ -56,7 +56,7 @@ def livecue(pulse, *args, **kwargs) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
 
 
-LIVE = ["live", "--rep-device", "livecue_rep", "--prospect-device", "LIVECUE_PROSPECT", "--json"]
+LIVE = ["live", "--rep-input", "livecue_rep", "--prospect-input", "LIVECUE_PROSPECT", "--json"]
 
 
 def run_live(pulse, args, on_started=None, timeout_s=120.0):
@@ -100,7 +100,7 @@ def test_devices_lists_the_two_monitor_inputs(pulse):
 
 
 def test_an_unknown_device_is_one_line_listing_the_inputs(pulse):
-    proc = livecue(pulse, "live", "--rep-device", "no-such-mic", "--prospect-device", "livecue_prospect",
+    proc = livecue(pulse, "live", "--rep-input", "no-such-mic", "--prospect-input", "livecue_prospect",
                    "--json", "--duration", "2")
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 4
@@ -163,7 +163,7 @@ def test_two_inputs_in_step_stay_in_step_on_the_live_timeline(pulse, tmp_path):
     """Audio reaching two devices at the same moment lands at the same call time on both sides."""
     both = stereo_copy(SAMPLE, tmp_path / "both.wav")
     record = tmp_path / "live.wav"
-    _, rc, err = run_live(pulse, ["live", "--rep-device", "livecue_left", "--prospect-device", "livecue_right",
+    _, rc, err = run_live(pulse, ["live", "--rep-input", "livecue_left", "--prospect-input", "livecue_right",
                                   "--json", "--duration", "6", "--no-cues", "--record", str(record)],
                           on_started=lambda _t0: pulse.play(both, "call_sink"))
     assert rc == 0, err
@@ -184,7 +184,7 @@ def test_one_multichannel_device_feeds_both_sides(pulse, tmp_path):
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes((audio[:, ::-1] * 32767).astype("<i2").tobytes())
-    events, rc, err = run_live(pulse, ["live", "--device", "livecue_call", "--rep-channel", "1",
+    events, rc, err = run_live(pulse, ["live", "--input", "livecue_call", "--rep-channel", "1",
                                        "--prospect-channel", "0", "--json", "--duration", "13", "--no-cues"],
                                on_started=lambda _t0: pulse.play(call, "call_sink"))
     assert rc == 0, err

@@ -185,13 +185,13 @@ def plan_capture(devices: list[InputDevice], *, rep_device: str | None = None,
     otherwise) or one multichannel ``device`` (rep 0, prospect 1 by default).
     """
     if device is not None and (rep_device is not None or prospect_device is not None):
-        raise LivecueError("use either --device with --rep-channel/--prospect-channel, "
-                           "or --rep-device and --prospect-device")
+        raise LivecueError("use either --input with --rep-channel/--prospect-channel, "
+                           "or --rep-input and --prospect-input")
     if device is None and (rep_device is None or prospect_device is None):
-        missing = "--prospect-device" if rep_device is not None else "--rep-device"
+        missing = "--prospect-input" if rep_device is not None else "--rep-input"
         if rep_device is None and prospect_device is None:
-            raise LivecueError("say where each side comes from: --rep-device DEV --prospect-device DEV, "
-                               "or --device DEV with --rep-channel N --prospect-channel N "
+            raise LivecueError("say where each side comes from: --rep-input DEV --prospect-input DEV, "
+                               "or --input DEV with --rep-channel N --prospect-channel N "
                                "(see `livecue devices`)")
         raise LivecueError(f"{missing} is missing: both sides of the call are needed")
     for name, value in (("--rep-channel", rep_channel), ("--prospect-channel", prospect_channel)):

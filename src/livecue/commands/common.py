@@ -20,19 +20,46 @@ from ..errors import LivecueError
 from ..sinks import JsonSink, PlainSink, Sink
 
 
-def add_model_arguments(p: argparse.ArgumentParser) -> None:
+COMPUTE_DEVICES = ("cpu", "cuda", "auto")
+
+
+class DeprecatedAlias(argparse.Action):
+    """An old spelling that still works, with a one-line note on stderr naming the new one."""
+
+    def __init__(self, option_strings, dest, new: str, **kwargs) -> None:
+        kwargs["help"] = argparse.SUPPRESS
+        super().__init__(option_strings, dest, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(f"livecue: {option_string} is deprecated; use {self.new}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def add_model_arguments(p: argparse.ArgumentParser, *, legacy_input_device: bool = False) -> argparse._ArgumentGroup:
+    """The model options, the same in every command: ``--device`` is always the compute device.
+
+    ``legacy_input_device``: ``live`` once took ``--device`` for the audio input, so
+    there it accepts any value and ``live`` moves a non-compute value to ``--input``.
+    """
     g = p.add_argument_group("model")
     g.add_argument("--model", default=None,
                    help="model directory, a name under models/, or a size name such as base.en "
                         "(downloaded only on request); default: the bundled tiny.en")
-    g.add_argument("--device", choices=["cpu", "cuda", "auto"], default=None, help="inference device (default cpu)")
+    g.add_argument("--device", choices=None if legacy_input_device else COMPUTE_DEVICES, default=None,
+                   metavar="{cpu,cuda,auto}", help="compute device for the model (default cpu)")
+    g.add_argument("--compute-device", dest="device", choices=COMPUTE_DEVICES, action=DeprecatedAlias,
+                   new="--device")
     g.add_argument("--compute-type", default=None, help="CTranslate2 compute type (default int8 on CPU, float16 on CUDA)")
     g.add_argument("--threads", type=int, default=None, help="CPU threads for the model (default: all cores)")
-    g.add_argument("--config", type=Path, default=None, help="settings file (TOML) overriding the defaults")
+    g.add_argument("--config", type=Path, default=None,
+                   help="settings file (TOML); default: $LIVECUE_CONFIG, else config.toml in the user config "
+                        "directory if present")
+    return g
 
 
-def add_session_arguments(p: argparse.ArgumentParser) -> None:
-    add_model_arguments(p)
+def add_session_arguments(p: argparse.ArgumentParser, *, legacy_input_device: bool = False) -> None:
+    add_model_arguments(p, legacy_input_device=legacy_input_device)
     out = p.add_argument_group("output")
     mode = out.add_mutually_exclusive_group()
     mode.add_argument("--plain", action="store_true", help="readable transcript and cues on stdout")
@@ -40,7 +67,8 @@ def add_session_arguments(p: argparse.ArgumentParser) -> None:
     out.add_argument("--compact", action="store_true", help="overlay: compact layout for a small terminal")
     out.add_argument("--bell", action="store_true", help="overlay: ring the terminal bell on a new card")
     cues = p.add_argument_group("cues")
-    cues.add_argument("--rules", type=Path, default=None, help="cue rules directory (default: the shipped cue_rules)")
+    cues.add_argument("--rules", type=Path, default=None,
+                      help="cue rules directory (default: the shipped rules, shadowed by the user rules directory)")
     cues.add_argument("--profile", type=Path, default=None, help="rep profile TOML (hot buttons, benefit)")
     cues.add_argument("--no-cues", action="store_true", help="transcribe only")
     p.add_argument("--vocab", default=None, help='comma-separated names to bias towards, e.g. "Acme, Northwind"')

@@ -1,4 +1,4 @@
-"""``livecue devices``: the audio inputs livecue can capture, to pick --rep-device etc."""
+"""``livecue devices``: the audio inputs livecue can capture, to pick --rep-input etc."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ..audio.devices import list_input_devices
+from ..docs import see
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -14,14 +15,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def format_table(devices) -> str:
     if not devices:
-        return "no audio inputs found (see docs/capture.md)"
+        return f"no audio inputs found ({see('capture.md')})"
     rows = [("", "index", "name", "host API", "inputs", "default rate")]
     for d in devices:
         rows.append(("*" if d.is_default else "", str(d.index), d.name, d.hostapi, str(d.channels),
                      f"{d.default_rate:g} Hz"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
-    lines.append("* = default input.  Pick inputs with --rep-device/--prospect-device "
+    lines.append("* = default input.  Pick inputs with --rep-input/--prospect-input "
                  "(index or part of the name).")
     return "\n".join(lines)
 

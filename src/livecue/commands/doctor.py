@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
+from ..docs import see
 from ..errors import LivecueError
 from . import common
 
@@ -61,13 +62,13 @@ def check_audio() -> bool:
         _line("inputs", f"FAILED: {exc}")
         return False
     if not devices:
-        _line("inputs", "NONE: no audio inputs; see docs/capture.md")
+        _line("inputs", f"NONE: no audio inputs; {see('capture.md')}")
         return False
     _line("inputs", f"{len(devices)} found")
     for row in format_table(devices).splitlines()[:-1]:
         print(f"    {row}")
     if len(devices) < 2:
-        _line("", "a live call needs two inputs (or one with two channels); see docs/capture.md")
+        _line("", f"a live call needs two inputs (or one with two channels); {see('capture.md')}")
     return True
 
 

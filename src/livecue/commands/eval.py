@@ -18,16 +18,34 @@ from ..errors import LivecueError
 from ..tuning.evaluate import (audio_cues_runner, evaluate, format_calls, format_table, stderr_progress,
                                transcript_cues)
 from ..tuning.labels import CUES, find_calls
+from .progress import EvalProgress, stderr_is_terminal
+
+FAIL_UNDER_EXIT = 1  # scores below --fail-under (input errors are 2, model errors 3)
+
+EPILOG = """examples:
+  livecue eval ../shared/calls --transcript          score the rules on reference transcripts (fast)
+  livecue eval calls/ -q --json scores.json          full audio pipeline; scores also as JSON
+  livecue eval calls/ --transcript --json - | jq .overall
+  livecue eval calls/ --transcript --fail-under 0.9  exit 1 if precision or recall < 0.9
+
+exit codes: 0 scored (and at or above --fail-under), 1 below --fail-under,
+2 bad input (paths, labels, rules), 3 model problem
+"""
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog = EPILOG
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="labelled calls (*.json) or directories of them")
     p.add_argument("--transcript", action="store_true",
                    help="run only the cue engine on the reference transcript (no audio, no model)")
     p.add_argument("--paced", action="store_true", help="audio mode: replay in real time (slow; latency as live)")
     p.add_argument("--rules", type=Path, default=None, help="cue rules directory (default: the shipped cue_rules)")
     p.add_argument("--profile", type=Path, default=None, help="rep profile TOML for the card texts")
-    p.add_argument("--json", dest="json_out", type=Path, default=None, metavar="OUT", help="write the scores as JSON")
+    p.add_argument("--json", dest="json_out", type=Path, default=None, metavar="OUT",
+                   help="write the scores as JSON to OUT; - writes them to stdout (the table goes to stderr)")
+    p.add_argument("--fail-under", type=float, default=None, metavar="P",
+                   help=f"exit {FAIL_UNDER_EXIT} when overall precision or recall is below P (0..1): a CI gate")
     p.add_argument("--verbose", "-v", action="store_true", help="list every call's cues, not only the mistakes")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     g = p.add_argument_group("model (audio mode)")
@@ -50,9 +68,14 @@ def load_rules_strict(directory: Path | None):
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.fail_under is not None and not 0.0 <= args.fail_under <= 1.0:
+        raise LivecueError(f"--fail-under takes a fraction from 0 to 1 (got {args.fail_under:g})")
+    to_stdout = args.json_out is not None and str(args.json_out) == "-"
+    out = sys.stderr if to_stdout else sys.stdout  # the JSON owns stdout when it goes there
     load = load_rules_strict(args.rules)
     profile = load_profile(args.profile)
     calls = find_calls(args.paths)
+    bar = None
     if args.transcript:
         runner = lambda call: transcript_cues(call, load, profile)  # noqa: E731
         every = max(1, len(calls) // 50)
@@ -63,17 +86,41 @@ def run(args: argparse.Namespace) -> int:
 
         runner = audio_cues_runner(load, profile, settings_from_args(args), paced=args.paced)
         progress = None if args.quiet else stderr_progress()
+        if progress is not None and stderr_is_terminal():
+            bar = progress = EvalProgress(len(calls))
         mode = "paced" if args.paced else "fast"
-    report = evaluate(calls, runner, cue_ids=[c for c in CUES if c in load.ruleset.ids] or load.ruleset.ids,
-                      progress=progress, mode=mode)
-    print(format_table(report))
-    print()
-    print(format_calls(report, verbose=args.verbose))
+    try:
+        report = evaluate(calls, runner, cue_ids=[c for c in CUES if c in load.ruleset.ids] or load.ruleset.ids,
+                          progress=progress, mode=mode)
+    finally:
+        if bar is not None:
+            bar.close()
+    print(format_table(report), file=out)
+    print(file=out)
+    print(format_calls(report, verbose=args.verbose), file=out)
     rate = len(calls) / report.seconds * 60 if report.seconds > 0 else float("inf")
-    print(f"\n{len(calls)} calls, {mode} mode, {report.seconds:.1f} s ({rate:,.0f} calls/minute)")
+    print(f"\n{len(calls)} calls, {mode} mode, {report.seconds:.1f} s ({rate:,.0f} calls/minute)", file=out)
     if args.json_out is not None:
-        try:
-            args.json_out.write_text(json.dumps(report.as_json(), indent=1) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise LivecueError(f"{args.json_out}: cannot write: {exc}") from None
+        text = json.dumps(report.as_json(), indent=1) + "\n"
+        if to_stdout:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        else:
+            try:
+                args.json_out.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise LivecueError(f"{args.json_out}: cannot write: {exc}") from None
+    return fail_under(report, args.fail_under)
+
+
+def fail_under(report, threshold: float | None) -> int:
+    """``--fail-under P``: exit non-zero when overall precision or recall is below P."""
+    if threshold is None:
+        return 0
+    o = report.overall
+    low = [f"{name} {value:.3f}" for name, value in (("precision", o.precision), ("recall", o.recall))
+           if value < threshold]
+    if low:
+        print(f"livecue eval: {' and '.join(low)} below --fail-under {threshold:g}", file=sys.stderr)
+        return FAIL_UNDER_EXIT
     return 0

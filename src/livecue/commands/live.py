@@ -1,45 +1,70 @@
 """``livecue live``: coach a call as it happens, from two inputs or one multichannel input.
 
 The rep's microphone and the other party's audio are captured as separate
-sides (see docs/capture.md for getting the other side as an input) and run
+sides (see docs/capture.md, shipped as livecue/_docs/capture.md, for getting the other side as an input) and run
 through the same pipeline as ``livecue replay``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+from ..docs import see
 from ..errors import LivecueError
 from . import common
 
 
+EPILOG = """examples:
+  livecue devices                                        list the inputs first
+  livecue live --rep-input "USB headset" --prospect-input BlackHole
+  livecue live --input "Scarlett" --rep-channel 0 --prospect-channel 1 --record call.wav
+  livecue live --rep-input 2 --prospect-input 5 --plain --device cuda
+
+The other side of a call as an input (loopback, monitor, BlackHole):
+  {capture}
+exit codes: 0 ended, 2 bad option or settings, 3 model problem, 4 audio device problem, 130 interrupted
+"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    # ``--device`` names the audio input here; the model's device option is --compute-device
-    p.conflict_handler = "resolve"
-    common.add_session_arguments(p)
-    model = next((g for g in p._action_groups if g.title == "model"), p)
-    model.add_argument("--compute-device", dest="device", choices=["cpu", "cuda", "auto"], default=None,
-                       help="inference device for the model (default cpu)")
-    g = p.add_argument_group("audio input (see `livecue devices` and docs/capture.md)")
-    g.add_argument("--rep-device", metavar="DEV", help="the rep's microphone: index or part of the name")
-    g.add_argument("--prospect-device", metavar="DEV",
+    p.epilog = EPILOG.format(capture=see("capture.md"))
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    common.add_session_arguments(p, legacy_input_device=True)
+    g = p.add_argument_group("audio input (see `livecue devices` and capture.md, below)")
+    g.add_argument("--rep-input", dest="rep_device", metavar="DEV",
+                   help="the rep's microphone: index or part of the name")
+    g.add_argument("--prospect-input", dest="prospect_device", metavar="DEV",
                    help="the other party's audio (a monitor/loopback input): index or part of the name")
-    g.add_argument("--device", dest="input_device", metavar="DEV",
+    g.add_argument("--input", dest="input_device", metavar="DEV",
                    help="one multichannel input carrying both sides (with --rep-channel/--prospect-channel)")
+    g.add_argument("--rep-device", dest="rep_device", action=common.DeprecatedAlias, new="--rep-input")
+    g.add_argument("--prospect-device", dest="prospect_device", action=common.DeprecatedAlias, new="--prospect-input")
     g.add_argument("--rep-channel", type=int, metavar="N",
                    help="the rep's channel, counting from 0 (default 0)")
     g.add_argument("--prospect-channel", type=int, metavar="N",
-                   help="the prospect's channel, counting from 0 (default 1 with --device, else 0)")
+                   help="the prospect's channel, counting from 0 (default 1 with --input, else 0)")
     g.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
     g.add_argument("--record", type=Path, metavar="FILE",
                    help="also write a stereo WAV (rep left, prospect right) that livecue replay can replay")
+
+
+def legacy_device(args: argparse.Namespace) -> None:
+    """``live --device DEV`` once named the audio input: keep that working, with a note."""
+    if args.device is None or args.device in common.COMPUTE_DEVICES:
+        return
+    if args.input_device is not None:
+        raise LivecueError(f"--device takes cpu, cuda or auto (got {args.device!r}); the audio input is --input")
+    print(f"livecue: --device for the audio input is deprecated; use --input {args.device}", file=sys.stderr)
+    args.input_device, args.device = args.device, None
 
 
 def run(args: argparse.Namespace) -> int:
     from ..audio.devices import DeviceSource, import_sounddevice, list_input_devices, plan_capture
     from ..clock import WallClock
 
+    legacy_device(args)
     if args.duration is not None and not args.duration > 0:
         raise LivecueError("--duration must be a positive number of seconds")
     if args.record is not None and args.record.suffix.lower() not in (".wav", ".wave"):
