@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "report": "write a report or transcript from a session log",
     "sessions": "list past session logs",
     "profile": "write a starter rep profile, or print where it lives",
+    "completion": "print a shell completion script (bash or zsh)",
 }
 
 

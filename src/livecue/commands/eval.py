@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from ..cues.profile import load_profile
-from ..cues.rules import load_rule_dir, shipped_rules_dir
+from ..cues.rules import default_rule_dirs, describe_dirs, load_rule_dir
 from ..errors import LivecueError
 from ..tuning.evaluate import (audio_cues_runner, evaluate, format_calls, format_table, stderr_progress,
                                transcript_cues)
@@ -40,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transcript", action="store_true",
                    help="run only the cue engine on the reference transcript (no audio, no model)")
     p.add_argument("--paced", action="store_true", help="audio mode: replay in real time (slow; latency as live)")
-    p.add_argument("--rules", type=Path, default=None, help="cue rules directory (default: the shipped cue_rules)")
+    p.add_argument("--rules", type=Path, default=None, help="cue rules directory (default: the shipped rules, shadowed by the user rules directory)")
     p.add_argument("--profile", type=Path, default=None, help="rep profile TOML for the card texts")
     p.add_argument("--json", dest="json_out", type=Path, default=None, metavar="OUT",
                    help="write the scores as JSON to OUT; - writes them to stdout (the table goes to stderr)")
@@ -58,12 +58,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def load_rules_strict(directory: Path | None):
     """Rules for an evaluation: any problem is an error (scores of half a rule set mislead)."""
-    directory = directory or shipped_rules_dir()
-    result = load_rule_dir(Path(directory))
+    location = Path(directory) if directory else default_rule_dirs()
+    result = load_rule_dir(location)
     if result.problems:
         for problem in result.problems:
             print(problem, file=sys.stderr)
-        raise LivecueError(f"{directory}: {len(result.problems)} problem(s) in the cue rules (see livecue rules check)")
+        raise LivecueError(f"{describe_dirs(location)}: {len(result.problems)} problem(s) in the cue rules "
+                           "(see livecue rules check)")
     return result
 
 

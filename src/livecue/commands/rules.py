@@ -6,16 +6,16 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cues.rules import load_rule_dir, shipped_rules_dir
+from ..cues.rules import default_rule_dirs, describe_dirs, load_rule_dir
 from ..cues.transcript import check_example
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION")
     check = sub.add_parser("check", help="report every problem in the rule files (file:line)")
-    check.add_argument("dir", nargs="?", type=Path, default=None, help="rules directory (default: the shipped cue_rules)")
+    check.add_argument("dir", nargs="?", type=Path, default=None, help="rules directory (default: the shipped rules, shadowed by the user rules directory)")
     test = sub.add_parser("test", help="run every rule's examples")
-    test.add_argument("dir", nargs="?", type=Path, default=None, help="rules directory (default: the shipped cue_rules)")
+    test.add_argument("dir", nargs="?", type=Path, default=None, help="rules directory (default: the shipped rules, shadowed by the user rules directory)")
     test.add_argument("--verbose", "-v", action="store_true", help="list passing examples too")
     p.set_defaults(action=None)
 
@@ -24,8 +24,8 @@ def run(args: argparse.Namespace) -> int:
     if args.action is None:
         print("livecue rules: say 'check' or 'test' (livecue rules check [DIR])", file=sys.stderr)
         return 2
-    directory = args.dir or shipped_rules_dir()
-    result = load_rule_dir(Path(directory))
+    directory = Path(args.dir) if args.dir else default_rule_dirs()
+    result = load_rule_dir(directory)
     for problem in result.problems:
         print(problem)
     if args.action == "check":
@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         if result.problems:
             print(f"{len(result.problems)} problem(s); {n} rule(s) fine", file=sys.stderr)
             return 1
-        print(f"{directory}: {n} rules, no problems")
+        print(f"{describe_dirs(directory)}: {n} rules, no problems")
         return 0
     failures = 0
     total = 0

@@ -10,10 +10,12 @@ setting into the rule files.
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
 from ..cues.profile import load_profile
+from ..cues.rules import user_rules_dir
 from ..errors import LivecueError
 from ..tuning.labels import CUES, find_calls
 from ..tuning.sweep import (Param, best_for, best_overall, call_case, changed_calls, feedback_case, parse_set,
@@ -27,10 +29,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="values to try, e.g. reset.min_streak=2,3,4 (repeat for a grid)")
     p.add_argument("--feedback", nargs="+", type=Path, default=[], metavar="SESSION",
                    help="session logs whose helpful/wrong marks count as labels")
-    p.add_argument("--write", action="store_true", help="write the best overall setting into the rule files")
-    p.add_argument("--rules", type=Path, default=None, help="cue rules directory (default: the shipped cue_rules)")
+    p.add_argument("--write", action="store_true",
+                   help="write the best overall setting into the rule files (without --rules: copies in the "
+                        "user rules directory, which shadow the shipped ones)")
+    p.add_argument("--rules", type=Path, default=None,
+                   help="cue rules directory (default: the shipped rules, shadowed by the user rules directory)")
     p.add_argument("--profile", type=Path, default=None, help="rep profile TOML")
     p.add_argument("--top", type=int, default=10, help="how many settings to list (default 10)")
+
+
+def user_copy(rule_file: Path) -> Path:
+    """Where ``--write`` without ``--rules`` writes: the user rules directory, which
+    shadows the shipped file of the same name (never the installed package)."""
+    target = user_rules_dir() / rule_file.name
+    if rule_file.resolve() != target.resolve():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(rule_file, target)
+        except OSError as exc:
+            raise LivecueError(f"{target}: cannot write: {exc.strerror or exc}") from None
+    return target
 
 
 def run(args: argparse.Namespace) -> int:
@@ -101,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
             if value != baseline.values[param]:
                 by_file.setdefault(rule_file_of(ruleset, param.rule), []).append((param, value))
         for path, values in by_file.items():
+            if args.rules is None:
+                path = user_copy(path)
             write_params(path, values)
             print(f"wrote {path}: " + ", ".join(f"{p.key}={format_value(v)}" for p, v in values))
     return 0

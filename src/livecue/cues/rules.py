@@ -635,8 +635,21 @@ def load_rule_file(path: Path) -> tuple[Rule | None, list[Problem]]:
     return (rule if not loader.problems else None), loader.problems
 
 
-def rule_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.glob("*.toml") if p.is_file() and not p.name.startswith("."))
+def rule_dirs(location) -> tuple[Path, ...]:
+    return tuple(Path(d) for d in location) if isinstance(location, (tuple, list)) else (Path(location),)
+
+
+def rule_files(location) -> list[Path]:
+    """The rule files in a directory, or in layered directories: a file in a later
+    directory replaces the earlier one with the same name (stem), so a user rules
+    directory shadows the shipped rules file by file."""
+    by_stem: dict[str, Path] = {}
+    for directory in rule_dirs(location):
+        if directory.is_dir():
+            for path in sorted(directory.glob("*.toml")):
+                if path.is_file() and not path.name.startswith("."):
+                    by_stem[path.stem] = path
+    return [by_stem[stem] for stem in sorted(by_stem)]
 
 
 def compile_rules(rules: list[Rule]) -> tuple[RuleSet, list[Problem]]:
@@ -717,18 +730,23 @@ class LoadResult:
     rules: dict[str, Rule]  # file -> rule, for the files that loaded
 
 
-def load_rule_dir(directory: Path, previous: LoadResult | None = None) -> LoadResult:
-    """Load every rule file; a broken file keeps its ``previous`` version if any."""
+def load_rule_dir(directory, previous: LoadResult | None = None) -> LoadResult:
+    """Load every rule file; a broken file keeps its ``previous`` version if any.
+
+    ``directory``: one directory, or layered directories (``default_rule_dirs()``:
+    the shipped rules, then the user's, which may be absent) as a tuple.
+    """
     problems: list[Problem] = []
     rules: dict[str, Rule] = {}
     mtimes: dict[str, float] = {}
-    if not directory.is_dir():
-        problems.append(Problem(str(directory), 0, "no such rules directory"))
+    first = rule_dirs(directory)[0]
+    if not first.is_dir():
+        problems.append(Problem(str(first), 0, "no such rules directory"))
         files: list[Path] = []
     else:
         files = rule_files(directory)
         if not files:
-            problems.append(Problem(str(directory), 0, "no rule files (*.toml) here"))
+            problems.append(Problem(str(first), 0, "no rule files (*.toml) here"))
     for path in files:
         mtimes[str(path)] = _mtime(path)
         rule, file_problems = load_rule_file(path)
@@ -751,14 +769,16 @@ def _mtime(path: Path) -> float:
         return -1.0
 
 
-def snapshot(directory: Path) -> dict[str, float]:
+def snapshot(directory) -> dict[str, float]:
     """File -> mtime of the rule files now (to see whether anything changed)."""
-    try:
-        with os.scandir(directory) as it:
-            paths = sorted(Path(e.path) for e in it if e.name.endswith(".toml") and not e.name.startswith("."))
-    except OSError:
-        return {}
-    return {str(p): _mtime(p) for p in paths}
+    paths: list[Path] = []
+    for folder in rule_dirs(directory):
+        try:
+            with os.scandir(folder) as it:
+                paths += [Path(e.path) for e in it if e.name.endswith(".toml") and not e.name.startswith(".")]
+        except OSError:
+            continue
+    return {str(p): _mtime(p) for p in sorted(paths)}
 
 
 def shipped_rules_dir() -> Path:
@@ -773,3 +793,20 @@ def shipped_rules_dir() -> Path:
     if packaged.is_dir():
         return packaged.resolve()
     return here.parents[3] / "cue_rules"
+
+
+def user_rules_dir() -> Path:
+    """``cue_rules`` in the user config directory: a file here replaces the shipped
+    file of the same name (``tune --write`` puts its changes here)."""
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("livecue")) / "cue_rules"
+
+
+def default_rule_dirs() -> tuple[Path, Path]:
+    """The rules used without ``--rules``: the shipped ones, shadowed by the user's."""
+    return shipped_rules_dir(), user_rules_dir()
+
+
+def describe_dirs(location) -> str:
+    return " + ".join(str(d) for d in rule_dirs(location) if d.is_dir()) or str(rule_dirs(location)[0])

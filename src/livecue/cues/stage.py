@@ -17,7 +17,7 @@ from ..errors import LivecueError
 from ..events import Event, Feedback, Notice, SessionStarted, Signals
 from .detector import Detector
 from .profile import Profile, default_profile_path, load_profile
-from .rules import LoadResult, RuleSet, load_rule_dir, shipped_rules_dir, snapshot
+from .rules import LoadResult, RuleSet, default_rule_dirs, load_rule_dir, rule_dirs, snapshot
 from .signals import SignalSettings, Tracker
 
 DEFAULT_WARN_S = 45.0
@@ -161,14 +161,14 @@ def build_cue_stage(rules_dir: Path | None, profile_path: Path | None, clock, *,
                     watch: bool = True) -> CueStage:
     """The stage ``live`` and ``replay`` put after the transcriber.
 
-    ``rules_dir`` None: the shipped rules.  ``profile_path`` None: the user's
+    ``rules_dir`` None: the shipped rules, shadowed by the user rules directory.  ``profile_path`` None: the user's
     ``profile.toml`` if there is one.  A missing rules directory or a bad
     ``--profile`` file is a one-line error; a broken rule file is not (it is
     reported in the session and left out).
     """
-    directory = Path(rules_dir) if rules_dir is not None else shipped_rules_dir()
-    if not directory.is_dir():
-        raise LivecueError(f"{directory}: no such rules directory")
+    directory = Path(rules_dir) if rules_dir is not None else default_rule_dirs()
+    if not rule_dirs(directory)[0].is_dir():
+        raise LivecueError(f"{rule_dirs(directory)[0]}: no such rules directory")
     notices: list[Notice] = []
     if profile_path is not None:
         profile = load_profile(Path(profile_path))

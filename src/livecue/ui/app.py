@@ -473,16 +473,17 @@ def _rules_text(args: Any) -> str:
         return "off (--no-cues)"
     rules = getattr(args, "rules", None)
     label = str(rules) if rules else "shipped"
-    if not rules:
-        try:
-            from ..cues.rules import shipped_rules_dir
-        except ImportError:
-            return label
-        rules = shipped_rules_dir()
-    path = Path(rules)
-    if not path.is_dir():
+    try:
+        from ..cues.rules import default_rule_dirs, rule_dirs, rule_files
+    except ImportError:
         return label
-    count = len(list(path.glob("*.toml")))
+    location = Path(rules) if rules else default_rule_dirs()
+    if not rule_dirs(location)[0].is_dir():
+        return label
+    files = rule_files(location)
+    if not rules and any(f.parent == rule_dirs(location)[-1] for f in files):
+        label = "shipped + yours"
+    count = len(files)
     return f"{label} ({count} file{'s' if count != 1 else ''})"
 
 
