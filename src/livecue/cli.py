@@ -35,11 +35,15 @@ def _module(name: str):
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="livecue", description="Local, real-time call coach.")
+    from .commands.examples import EXAMPLES, MAIN
+
+    parser = argparse.ArgumentParser(prog="livecue", description="Local, real-time call coach.", epilog=MAIN,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"livecue {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in SUBCOMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=EXAMPLES.get(name),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         if only is None or only == name:
             try:
                 _module(name).add_arguments(p)
