@@ -5,7 +5,9 @@ For each recording: the streaming transcriber run on audio time with the
 live scheduling (decodes every update interval, LocalAgreement commits; not
 the --fast final-only shortcut), next to the same model transcribing the
 whole file offline with faster-whisper's own transcribe (beam 5, 30 s
-windows).  Pooled WER = all errors / all reference words.
+windows).  Pooled WER = all errors / all reference words, scored with jiwer
+and Whisper's English normaliser (``pip install 'livecue[bench]'``; without
+it a fallback scores and the output says so).
 
     python scripts/bench_wer.py [--speech DIR] [--set asr.prompt_chars=200]
 """
@@ -27,7 +29,7 @@ from livecue.audio.files import load_call  # noqa: E402
 from livecue.config import Settings  # noqa: E402
 from livecue.events import Committed  # noqa: E402
 from livecue.pipeline import replay_file_events  # noqa: E402
-from livecue.wer import wer  # noqa: E402
+from livecue.wer import scorer, warn_if_fallback, wer  # noqa: E402
 
 
 def reference(path: Path) -> dict[str, str]:
@@ -68,8 +70,10 @@ def main() -> int:
     settings = apply_sets(Settings(), args.set)
     settings = replace(settings, asr=replace(settings.asr, fast_final_only=args.final_only))
     engine = load_engine(settings.asr)
+    warn_if_fallback()
     print(f"machine: {platform.machine()}, python {platform.python_version()}, model {engine.label}, "
           f"overrides {args.set or 'none'}")
+    print(f"scorer: {scorer()}")
     totals = {"stream": [0, 0], "offline": [0, 0]}
     for audio in sorted(args.speech.iterdir()):
         if audio.suffix not in (".wav", ".flac") or not audio.with_suffix(".txt").exists():

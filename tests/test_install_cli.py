@@ -337,3 +337,24 @@ def test_lowest_pins_come_from_pyproject():
     names = {p.split("==")[0] for p in pinned}
     assert {"faster-whisper", "textual", "numpy", "rich", "av", "onnxruntime", "ctranslate2"} <= names
     assert "faster-whisper==1.2.1" in pinned and "textual==6.2.0" in pinned
+
+
+def test_wer_uses_the_maintained_scorer_when_the_bench_extra_is_there():
+    from livecue import wer as wer_module
+
+    pytest.importorskip("jiwer")
+    pytest.importorskip("whisper_normalizer")
+    assert wer_module.scorer() == "jiwer + Whisper's English normaliser"
+    assert wer_module.wer("On the 21st, the colour was grey.", "on the 21st the color was gray") == (0, 7)
+    assert wer_module.wer("twenty-one apples", "21 apples")[0] == 0
+    assert wer_module.wer("a b c d", "a x c") == (2, 4)
+
+
+def test_wer_fallback_says_it_is_not_comparable(monkeypatch, capsys):
+    from livecue import wer as wer_module
+
+    monkeypatch.setattr(wer_module, "_maintained", lambda: None)
+    assert "NOT comparable" in wer_module.scorer()
+    wer_module.warn_if_fallback()
+    assert "pip install 'livecue[bench]'" in capsys.readouterr().err
+    assert wer_module.wer("a b c d", "a x c") == (2, 4)

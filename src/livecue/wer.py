@@ -1,12 +1,18 @@
-"""Word error rate with the normalisation the speech references need.
+"""Word error rate for the benchmarks, scored the way published Whisper figures are.
 
-Case, punctuation and number words are normalised before scoring, so
-"Mr. Quilter" / "mister quilter" and "42" / "forty two" do not count as errors.
+With the ``bench`` extra (``pip install 'livecue[bench]'``) ``wer`` uses jiwer
+with Whisper's English text normaliser (the ``whisper-normalizer`` package):
+"21st" stays "21st", "colour" and "color" match, "twenty-one" and "21" match.
+Without it, a small fallback normaliser here (case, punctuation, number
+words) scores instead, and ``scorer()`` says so, so figures are never mixed up.
+``normalise`` (the fallback's word list) is also what tests use to compare words.
 """
 
 from __future__ import annotations
 
 import re
+import sys
+from functools import lru_cache
 
 _ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen " \
         "sixteen seventeen eighteen nineteen".split()
@@ -50,7 +56,43 @@ def edit_distance(ref: list[str], hyp: list[str]) -> int:
     return prev[-1]
 
 
+@lru_cache(maxsize=1)
+def _maintained():
+    """(jiwer, Whisper's English normaliser), or None without the bench extra."""
+    try:
+        import jiwer
+        from whisper_normalizer.english import EnglishTextNormalizer
+    except ImportError:
+        return None
+    return jiwer, EnglishTextNormalizer()
+
+
+def scorer() -> str:
+    """Which scorer ``wer`` uses, for the benchmark's output."""
+    if _maintained() is None:
+        return ("livecue's fallback normaliser (NOT comparable with published WER: "
+                "pip install 'livecue[bench]' for jiwer + Whisper's English normaliser)")
+    return "jiwer + Whisper's English normaliser"
+
+
 def wer(reference: str, hypothesis: str) -> tuple[int, int]:
-    """(errors, reference words)."""
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    return edit_distance(ref, hyp), len(ref)
+    """(errors, reference words): substitutions + deletions + insertions."""
+    maintained = _maintained()
+    if maintained is None:
+        ref, hyp = normalise(reference), normalise(hypothesis)
+        return edit_distance(ref, hyp), len(ref)
+    jiwer, normaliser = maintained
+    ref_text, hyp_text = normaliser(reference).strip(), normaliser(hypothesis).strip()
+    ref_words = len(ref_text.split())
+    if not ref_words:
+        return len(hyp_text.split()), 0
+    if not hyp_text:
+        return ref_words, ref_words
+    out = jiwer.process_words(ref_text, hyp_text)
+    return out.substitutions + out.deletions + out.insertions, ref_words
+
+
+def warn_if_fallback() -> None:
+    """One line on stderr when the benchmarks score without the maintained scorer."""
+    if _maintained() is None:
+        print(f"wer: scoring with {scorer()}", file=sys.stderr)
