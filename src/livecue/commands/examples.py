@@ -11,7 +11,7 @@ internal error, 2 bad option, input file or settings, 3 model problem, 4 audio d
 130 interrupted (Ctrl-C)"""
 
 ENVIRONMENT = """environment: LIVECUE_CONFIG (settings file when --config is not given),
-LIVECUE_THEME=dark|light (overlay colours), LIVECUE_DEBUG=1 (tracebacks for internal errors),
+LIVECUE_MODELS (models directory), LIVECUE_THEME=dark|light (overlay colours), LIVECUE_DEBUG=1 (tracebacks),
 XDG_CONFIG_HOME / XDG_DATA_HOME (Linux: where config.toml, profile.toml, cue_rules/ and sessions go)"""
 
 MAIN = f"""examples:
