@@ -29,7 +29,7 @@ from livecue.audio.files import load_call  # noqa: E402
 from livecue.config import Settings  # noqa: E402
 from livecue.events import Committed  # noqa: E402
 from livecue.pipeline import replay_file_events  # noqa: E402
-from livecue.wer import scorer, warn_if_fallback, wer  # noqa: E402
+from livecue.wer import fallback_wer, scorer, warn_if_fallback, wer  # noqa: E402
 
 
 def reference(path: Path) -> dict[str, str]:
@@ -74,7 +74,7 @@ def main() -> int:
     print(f"machine: {platform.machine()}, python {platform.python_version()}, model {engine.label}, "
           f"overrides {args.set or 'none'}")
     print(f"scorer: {scorer()}")
-    totals = {"stream": [0, 0], "offline": [0, 0]}
+    totals = {"stream": [0, 0], "offline": [0, 0], "stream_fallback": [0, 0], "offline_fallback": [0, 0]}
     for audio in sorted(args.speech.iterdir()):
         if audio.suffix not in (".wav", ".flac") or not audio.with_suffix(".txt").exists():
             continue
@@ -89,6 +89,8 @@ def main() -> int:
             e, n = wer(ref, hyp.get(side, ""))
             totals["stream"][0] += e
             totals["stream"][1] += n
+            for i, v in enumerate(fallback_wer(ref, hyp.get(side, ""))):
+                totals["stream_fallback"][i] += v
             row.append(f"{side} stream {e}/{n} = {e / max(n, 1):.1%}")
             if not args.no_offline:
                 call = load_call(audio)
@@ -97,6 +99,8 @@ def main() -> int:
                 e2, _ = wer(ref, off)
                 totals["offline"][0] += e2
                 totals["offline"][1] += n
+                for i, v in enumerate(fallback_wer(ref, off)):
+                    totals["offline_fallback"][i] += v
                 row.append(f"offline {e2}/{n} = {e2 / max(n, 1):.1%}")
         print(" | ".join(row) + f" | {took:.1f} s")
         for side in refs:
@@ -106,6 +110,10 @@ def main() -> int:
     if not args.no_offline:
         o_e, o_n = totals["offline"]
         print(f"POOLED offline WER {o_e}/{o_n} = {o_e / o_n:.2%}; ratio {(s_e / s_n) / max(o_e / o_n, 1e-9):.2f}x")
+    for kind in ("stream", "offline"):
+        f_e, f_n = totals[f"{kind}_fallback"]
+        if f_n:
+            print(f"  (same hypotheses, livecue's old fallback normaliser: {kind} WER {f_e}/{f_n} = {f_e / f_n:.2%})")
     return 0
 
 

@@ -2,15 +2,12 @@
 
 A wheel has no ``docs/`` folder beside the user's shell, so hints name the
 file that ships inside the package (``livecue/_docs``, package data), which
-exists on every install, offline; the project's pages carry the same files.
+exists on every install, offline.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-
-PROJECT_DOCS_URL = "https://github.com/livecue/livecue/tree/main/docs"
-
 
 def doc_path(name: str) -> Path:
     """The installed copy of ``docs/NAME`` (in a checkout, the file itself)."""

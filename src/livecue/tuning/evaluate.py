@@ -249,14 +249,17 @@ def format_calls(report: Report, verbose: bool = False) -> str:
 
 def stderr_progress(every: int = 1) -> Callable[[int, int, LabelledCall, float], None]:
     tty = sys.stderr.isatty()
+    spent = [0.0]  # seconds of the calls so far, for the ETA
 
     def show(done: int, total: int, call: LabelledCall, seconds: float) -> None:
+        spent[0] += seconds
         if every > 1 and done % every and done != total:
             return
         width = 24
         filled = int(width * done / total)
         bar = "#" * filled + "." * (width - filled)
-        text = f"[{bar}] {done}/{total} {call.name} ({seconds:.1f} s)"
+        eta = spent[0] / done * (total - done)
+        text = f"[{bar}] {done}/{total} {call.name} ({seconds:.1f} s, ETA {int(eta) // 60}:{int(eta) % 60:02d})"
         if tty:
             end = "\n" if done == total else ""
             sys.stderr.write("\r" + text[:100].ljust(100) + end)
