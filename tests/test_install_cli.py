@@ -358,3 +358,29 @@ def test_wer_fallback_says_it_is_not_comparable(monkeypatch, capsys):
     wer_module.warn_if_fallback()
     assert "pip install 'livecue[bench]'" in capsys.readouterr().err
     assert wer_module.wer("a b c d", "a x c") == (2, 4)
+
+
+def test_call_progress_follows_call_time_and_prints_lines_above_the_bar():
+    import io
+
+    from rich.console import Console
+
+    from livecue.commands.progress import CallProgress, ConsoleWriter
+    from livecue.events import Notice
+
+    progress = CallProgress(60.0)
+    try:
+        for t in (1.0, 30.0, 20.0, 90.0):  # never backwards, never past the end
+            progress.handle(Notice(t, "info", "x"))
+        task = progress.progress.tasks[0]
+        assert task.completed == 60.0 and task.fields["where"] == "01:00 / 01:00"
+    finally:
+        progress.close()
+        progress.close()  # idempotent: the pipeline and run_session may both close it
+
+    out = io.StringIO()
+    writer = ConsoleWriter(Console(file=out, width=80, color_system=None))
+    writer.write("[00:01.0] REP: hello\n[00:02")
+    writer.write(".0] PROSPECT: hi\n")
+    writer.flush()
+    assert out.getvalue() == "[00:01.0] REP: hello\n[00:02.0] PROSPECT: hi\n"

@@ -36,7 +36,7 @@ class DeprecatedAlias(argparse.Action):
         setattr(namespace, self.dest, values)
 
 
-def add_model_arguments(p: argparse.ArgumentParser, *, legacy_input_device: bool = False) -> argparse._ArgumentGroup:
+def add_model_arguments(p: argparse.ArgumentParser, *, legacy_input_device: bool = False) -> None:
     """The model options, the same in every command: ``--device`` is always the compute device.
 
     ``legacy_input_device``: ``live`` once took ``--device`` for the audio input, so
@@ -55,7 +55,6 @@ def add_model_arguments(p: argparse.ArgumentParser, *, legacy_input_device: bool
     g.add_argument("--config", type=Path, default=None,
                    help="settings file (TOML); default: $LIVECUE_CONFIG, else config.toml in the user config "
                         "directory if present")
-    return g
 
 
 def add_session_arguments(p: argparse.ArgumentParser, *, legacy_input_device: bool = False) -> None:
