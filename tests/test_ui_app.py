@@ -6,6 +6,7 @@ import asyncio
 import functools
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -550,3 +551,32 @@ async def test_lag_turns_amber_and_red_at_the_settings_thresholds():
         sink.handle(Lag(t=2.0, speaker="rep", lag_s=6.0))
         await settle(pilot, lambda: app.state.sides["rep"].lag_s == 6.0)
         assert lag_style("6.0 s") == ["$alert bold"]
+
+
+def test_an_overlay_that_fails_exits_non_zero(monkeypatch, capsys):
+    """Textual prints its own traceback when a widget fails; livecue must not then exit 0."""
+    import livecue.ui.app as app_module
+
+    class FailingApp(OverlayApp):
+        CSS_PATH = Path(app_module.__file__).with_name("livecue.tcss")
+
+        def on_mount(self) -> None:
+            super().on_mount()
+            raise RuntimeError("a widget failed")
+
+        def run(self, **kwargs):
+            return super().run(headless=True, size=(100, 30))
+
+    class Args:
+        compact = bell = False
+        rules = model = None
+
+    for stream in (app_module.sys.stdout, app_module.sys.stdin, app_module.sys.__stderr__):
+        monkeypatch.setattr(stream, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(app_module, "OverlayApp", FailingApp)
+
+    def factory(sinks):
+        return ScriptedPipeline(sinks, events_until(3.0), speed=None, source_name="call.wav")
+
+    assert run_overlay(Args(), factory, [], threading.Event()) == 1
+    assert "overlay stopped on an error" in capsys.readouterr().err

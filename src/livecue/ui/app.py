@@ -232,6 +232,7 @@ class OverlayApp(App):
         self.state = OverlayState(self.settings)
         self.error: BaseException | None = None
         self.pipeline_done = threading.Event()
+        self.pipeline_started = False  # an overlay that fails before mounting never starts it
         self.flushes = 0  # batches applied to the screen (coalescing check)
         self._model, self._rules, self._log_path = model, rules, log_path
         self._theme_name = theme or pick_theme()
@@ -263,6 +264,7 @@ class OverlayApp(App):
         self._apply_layout()
         self.sink.attach(lambda: self.post_message(EventsReady()))
         if self.pipeline is not None:
+            self.pipeline_started = True
             self.run_worker(self._run_pipeline, name="pipeline", thread=True, exit_on_error=False)
         else:
             self.pipeline_done.set()
@@ -531,9 +533,13 @@ def run_overlay(args: Any, pipeline_factory: Callable[[list], Any], sinks: list,
         pass
     finally:
         stop.set()
-    if not app.pipeline_done.wait(settings.stop_timeout_s):
+    if app.pipeline_started and not app.pipeline_done.wait(settings.stop_timeout_s):
         print(f"livecue: the pipeline did not stop within {settings.stop_timeout_s:.0f} s", file=sys.stderr)
         return 1
     if app.error is not None:
         raise app.error
+    if app.return_code:  # the overlay itself failed (Textual printed why); never exit 0 after that
+        print("livecue: the overlay stopped on an error; the session log keeps what was coached",
+              file=sys.stderr)
+        return 1
     return 0
