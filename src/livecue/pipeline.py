@@ -194,12 +194,12 @@ def replay_file_events(path: Path, *, rep_channel: int | None = None, prospect_c
     ``stages`` is a list of stages or a callable ``clock -> stages``.
     """
     from .asr.whisper import load_engine
-    from .audio.files import FileSource, load_call
+    from .audio.files import FileSource, open_call
     from .clock import WallClock
 
     settings = settings or Settings()
     engine = engine or load_engine(settings.asr)
-    call = load_call(Path(path), rep_channel=rep_channel, prospect_channel=prospect_channel)
+    call = open_call(Path(path), rep_channel=rep_channel, prospect_channel=prospect_channel)
     clock = AudioClock() if fast else WallClock(speed)
     source = FileSource(call, fast=fast)
     sink = ListSink()

@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audio.files import FileSource, load_call
+    from ..audio.files import FileSource, open_call
 
     if args.file is None and not (args.rep or args.prospect):
         raise LivecueError("replay needs a recording: livecue replay FILE (or --rep FILE --prospect FILE)")
@@ -33,8 +33,10 @@ def run(args: argparse.Namespace) -> int:
         raise LivecueError("--speed must be between 0.05 and 100")
     if getattr(args, "play", False) and (args.fast or args.speed != 1.0):
         raise LivecueError("--play plays the call at real time: drop --fast / --speed")
-    call = load_call(args.file, rep=args.rep, prospect=args.prospect,
+    call = open_call(args.file, rep=args.rep, prospect=args.prospect,
                      rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
+    if getattr(args, "play", False):
+        call = call.load()  # the player needs the sides in memory
     clock = AudioClock() if args.fast else WallClock(args.speed)
     source = FileSource(call, fast=args.fast)
     factory = common.pipeline_factory_for(args, source, clock, mode="replay", fast=args.fast)
