@@ -94,8 +94,14 @@ class CueStage:
         out += self.detector.tick(now)
         for update in updates:
             out += self.detector.on_update(update, now)
+        out += self._slow_rules(now)
         out += self._signals(now, changed)
         return out
+
+    def _slow_rules(self, now: float) -> list[Event]:
+        notices = [Notice(now, "error", m) for m in self.detector.notices]
+        self.detector.notices.clear()
+        return notices
 
     def close(self, t: float) -> list[Event]:
         now = max(t, self.clock.now())
@@ -104,6 +110,7 @@ class CueStage:
             out += self.detector.on_update(update, now)
         out += self.detector.tick(now)
         out += self.detector.close(now)
+        out += self._slow_rules(now)
         out += self._signals(now, True, force=True)
         return out
 
