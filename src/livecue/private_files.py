@@ -54,7 +54,7 @@ def create_private(path: Path, what: str, may_replace: Callable[[Path], bool] | 
     if may_replace is None:
         raise LivecueError(f"{path} exists; not overwriting it with {what} ({refuse_hint})")
     if not may_replace(path):
-        raise LivecueError(f"{path} exists and is not {what.replace('the ', 'a ', 1)} livecue wrote; "
+        raise LivecueError(f"{path} exists and is not a livecue {what.removeprefix('the ')}; "
                            f"not overwriting it ({refuse_hint})")
     for n in range(100):
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{n}.tmp")

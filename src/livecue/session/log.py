@@ -26,6 +26,7 @@ from typing import Any, Callable, ClassVar, Iterable
 
 from .. import __version__
 from ..errors import LivecueError
+from ..private_files import create_private, head, loose_directory_warning
 from ..events import (
     EVENT_TYPES,
     Committed,
@@ -101,13 +102,15 @@ def _create_private(path: Path) -> int:
 
 
 def _is_session_log(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            first = f.readline(64 * 1024)
-    except OSError:
-        return False
+    """A file ``--log`` may replace: a session log, or one with nothing in it but blank space."""
+    raw = head(path)
+    first = raw.split(b"\n", 1)[0]
     if not first.strip():
-        return True  # empty: nothing to lose
+        # blank through and through: nothing to lose; a blank first line before text is someone's file
+        try:
+            return not raw.strip() and os.lstat(path).st_size <= len(raw)
+        except OSError:
+            return False
     try:
         return json.loads(first).get("type") == SessionSettings.type
     except (ValueError, AttributeError):
@@ -116,31 +119,8 @@ def _is_session_log(path: Path) -> bool:
 
 def _open_log_file(path: Path) -> int:
     """Create ``path`` 0600; an existing session log there is replaced, anything else kept."""
-    try:
-        return _create_private(path)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise LivecueError(f"cannot create session log {path}: {exc.strerror or exc}") from None
-    if not path.is_file() or not _is_session_log(path):
-        raise LivecueError(f"{path} exists and is not a livecue session log; not overwriting it")
-    # Replace the old log atomically: make a new private file beside it, then rename.
-    for n in range(100):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{n}.tmp")
-        try:
-            fd = _create_private(tmp)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise LivecueError(f"cannot create session log {path}: {exc.strerror or exc}") from None
-        try:
-            os.replace(tmp, path)
-        except OSError as exc:
-            os.close(fd)
-            tmp.unlink(missing_ok=True)
-            raise LivecueError(f"cannot replace session log {path}: {exc.strerror or exc}") from None
-        return fd
-    raise LivecueError(f"cannot create session log {path}: too many temporary files")
+    return create_private(path, "the session log", _is_session_log,
+                          "remove it, or give --log a new file or a directory")
 
 
 def _open_in_dir(directory: Path, name: str) -> tuple[Path, int]:
@@ -148,6 +128,9 @@ def _open_in_dir(directory: Path, name: str) -> tuple[Path, int]:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise LivecueError(f"cannot create the sessions directory {directory}: {exc.strerror or exc}") from None
+    warning = loose_directory_warning(directory)
+    if warning:
+        _stderr(f"livecue: warning: {warning}")
     stem, suffix = name.rsplit(".", 1)
     for n in range(1, 1000):
         path = directory / (name if n == 1 else f"{stem}-{n}.{suffix}")
