@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
 import shlex
@@ -366,6 +367,62 @@ def _clock(t: float) -> str:
     return f"{int(minutes):02d}:{int(seconds):02d}"
 
 
+MAX_CALL_S = 7 * 24 * 3600.0  # no call is longer than a week: a later time is a crafted or corrupt log
+_NUMBER_TYPES = ("float", "int")
+
+
+def _bad_time(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number (got {json.dumps(value)})"
+    if not math.isfinite(value):
+        return f"must be a finite number (got {value})"
+    if not 0.0 <= value <= MAX_CALL_S:
+        return f"must be between 0 and {MAX_CALL_S:.0f} s (got {value:g})"
+    return None
+
+
+def record_problem(event: Any) -> str | None:
+    """Why a decoded record cannot be trusted (wrong type, NaN/Inf, a time past a week), or None.
+
+    Reports, listings and tuning read logs that may be crafted: every field is
+    checked against its declared type before any figure is computed from it.
+    """
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        kind = str(f.type)
+        optional = "None" in kind
+        if value is None and optional:
+            continue
+        if f.name in ("t", "start", "end", "duration") and kind.startswith(_NUMBER_TYPES):
+            problem = _bad_time(value)
+        elif kind.startswith(_NUMBER_TYPES):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            problem = None if ok else f"must be a finite number (got {json.dumps(value)})"
+        elif kind.startswith("str"):
+            problem = None if isinstance(value, str) else f"must be text (got {json.dumps(value)})"
+        elif kind.startswith("bool"):
+            problem = None if isinstance(value, bool) else f"must be true or false (got {json.dumps(value)})"
+        elif kind.startswith("tuple[Word"):
+            problem = None
+            for w in value:
+                if not isinstance(w.word, str):
+                    problem = f"has a word that is not text ({json.dumps(w.word)})"
+                else:
+                    problem = _bad_time(w.start) or _bad_time(w.end)
+                    problem = f"has a word time that {problem}" if problem else None
+                if problem:
+                    break
+        elif kind.startswith("tuple[str"):
+            problem = None if all(isinstance(v, str) for v in value) else "must be a list of text"
+        elif kind.startswith("dict"):
+            problem = None if isinstance(value, dict) else f"must be a table (got {json.dumps(value)})"
+        else:
+            problem = None
+        if problem:
+            return f"'{f.name}' {problem}"
+    return None
+
+
 def read_session(path: Path | str) -> SessionData:
     """Read a session log (or a ``--json`` capture), tolerating a cut-off last line.
 
@@ -422,6 +479,10 @@ def read_session(path: Path | str) -> SessionData:
         except (ValueError, TypeError, KeyError):
             bad_lines.append(number)
             continue
+        problem = record_problem(event)
+        if problem:
+            raise LivecueError(f"{path}:{number}: a {obj.get('type')} record whose {problem}: "
+                               "not a log livecue wrote (edited or damaged)")
         if isinstance(event, SessionSettings):
             settings = settings or event
             continue
