@@ -36,7 +36,7 @@ class ListSink:
 
 class Pipeline:
     def __init__(self, source, transcriber, stages: Iterable, sinks: Iterable, clock, *,
-                 model_label: str = "", mode: str = "replay", finish_on_stop: bool = False) -> None:
+                 model_label: str = "", mode: str = "replay", finish_on_stop: bool = True) -> None:
         self.source = source
         self.transcriber = transcriber
         self.stages = list(stages)
@@ -147,7 +147,10 @@ class Pipeline:
             self._finished = True
         try:
             if reason != "stopped" or self.finish_on_stop:
-                self.dispatch(self.transcriber.finish())
+                try:  # the utterance in progress is decoded and kept, on a stop too
+                    self.dispatch(self.transcriber.finish())
+                except KeyboardInterrupt:  # asked twice: close now, still with the end record
+                    reason = "stopped"
             self._drain_inbox()
             t = self.clock.now()
             for stage in list(self.stages):

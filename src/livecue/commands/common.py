@@ -98,6 +98,8 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
 
     ``pipeline_factory(sinks)`` builds the Pipeline; the overlay adds its own sink.
     """
+    from ..termination import stop_on_signals
+
     stop = stop or threading.Event()
     sinks = build_sinks(args)
     if not (getattr(args, "json", False) or getattr(args, "plain", False)):
@@ -108,13 +110,26 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
                   f"(pip install textual)", file=sys.stderr)
             sinks.append(PlainSink())
         else:
-            return run_overlay(args, pipeline_factory, sinks, stop)
+            # the full-screen overlay reads Ctrl-C as a key; SIGTERM/SIGHUP interrupt its loop
+            screen = sys.stdout.isatty() and sys.stdin.isatty()
+            with stop_on_signals(stop, ("SIGTERM", "SIGHUP"), interrupt=screen) as received:
+                code = run_overlay(args, pipeline_factory, sinks, stop)
+            return _stopped_by(received) or code
     pipeline = pipeline_factory(sinks)
-    try:
-        pipeline.run(stop)  # closes the session itself, on Ctrl-C too
-    except KeyboardInterrupt:
-        return 130
-    return 0
+    with stop_on_signals(stop) as received:
+        try:
+            pipeline.run(stop)  # closes the session itself: finishes the utterance, writes `ended`
+        except KeyboardInterrupt:  # Ctrl-C twice: closed without the final decode
+            return 130
+    return _stopped_by(received)
+
+
+def _stopped_by(received: list[str]) -> int:
+    from ..termination import exit_status
+
+    if received:
+        print(f"livecue: stopped by {received[0]}; the session was closed", file=sys.stderr)
+    return exit_status(received)
 
 
 def pipeline_factory_for(args: argparse.Namespace, source, clock, *, mode: str = "replay", fast: bool = False,

@@ -1,0 +1,47 @@
+"""SIGTERM, SIGHUP and Ctrl-C close the session like 'q' and keep the utterance in progress (issue 10, item 7)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, SAMPLE_CALL
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_mid_utterance_keeps_its_words_and_ends_the_log(tmp_path, sig):
+    log = tmp_path / "s.jsonl"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "livecue", "replay", str(SAMPLE_CALL), "--json", "--no-cues",
+                             "--speed", "2", "--log", str(log)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    seen = []
+    try:
+        for line in proc.stdout:  # wait for words of an utterance that has not ended yet
+            event = json.loads(line)
+            seen.append(event)
+            if event["type"] == "tentative" and len(event["words"]) >= 2:
+                break
+        else:
+            pytest.fail("no utterance in progress was seen")
+        pending = seen[-1]
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + sig, err
+    assert f"stopped by {signal.Signals(sig).name}" in err and "Traceback" not in err
+    after = [json.loads(x) for x in out.splitlines()]
+    assert after[-1]["type"] == "ended" and after[-1]["reason"] == "stopped"
+    # the words heard before the signal were decoded and kept, not dropped with the utterance
+    kept = [w["start"] for e in after if e["type"] == "committed" and e["speaker"] == pending["speaker"]
+            for w in e["words"]]
+    assert kept and min(kept) <= pending["words"][0]["start"] + 0.5
+    records = [json.loads(x) for x in log.read_text().splitlines()]
+    assert records[-1]["type"] == "ended"
+    assert any(r["type"] == "committed" and r["final"] and r["speaker"] == pending["speaker"] and
+               r["words"][-1]["end"] >= pending["words"][-1]["end"] - 0.5 for r in records)
