@@ -104,3 +104,27 @@ def test_a_pattern_past_the_time_budget_switches_its_rule_off_and_the_call_goes_
     assert any("cue rule 'x'" in m and "switched off" in m for m in notices), notices
     assert len([m for m in notices if "switched off" in m]) == 1
     assert [e.cue for e in events if isinstance(e, Cue)] == ["y"]  # the other rules keep coaching
+
+
+# --- issue 10, item 11: a rule dropped with the one it depends on is named ------------------------
+
+
+def test_an_unknown_key_in_second_effort_names_plant_seed_in_the_notice(tmp_path):
+    import shutil
+
+    from livecue.cues.rules import shipped_rules_dir
+    from livecue.cues.stage import build_cue_stage
+
+    rules = tmp_path / "rules"
+    shutil.copytree(shipped_rules_dir(), rules)
+    path = rules / "second_effort.toml"
+    path.write_text(path.read_text().replace('\ntitle = ', '\nbogus_key = 1\ntitle = ', 1))
+    load = load_rule_dir(rules)
+    ids = {c.rule.id for c in load.ruleset.rules}
+    assert "second_effort" not in ids and "plant_seed" not in ids
+    dependent = [p for p in load.problems if p.file.endswith("plant_seed.toml")]
+    assert dependent and all("names unknown cue" not in str(p) for p in dependent)
+    assert all("which was left out" in str(p) and "second_effort.toml:" in str(p) for p in dependent)
+    stage = build_cue_stage(rules, None, ManualClock(), watch=False)
+    notices = [e.message for e in stage.feed(SessionStarted(0.0)) if isinstance(e, Notice)]
+    assert any("second_effort" in m and "plant_seed (it needs second_effort)" in m for m in notices), notices
