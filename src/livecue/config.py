@@ -74,13 +74,10 @@ def toml_error_line(exc: Exception) -> int:
     return int(match.group(1)) if match else 0
 
 
-def read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LivecueError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LivecueError(f"{path}: cannot read: {exc}") from None
+def read_toml(path: Path, what: str = "settings file") -> tuple[dict[str, Any], str]:
+    from .user_files import read_user_text
+
+    text = read_user_text(path, what)
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:

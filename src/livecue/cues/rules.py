@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Problem, did_you_mean, toml_error_line
+from ..errors import LivecueError
+from ..user_files import read_user_text
 from .match import PhraseSet
 
 SPEAKERS = ("rep", "prospect")
@@ -617,9 +619,9 @@ class RuleSet:
 
 def load_rule_file(path: Path) -> tuple[Rule | None, list[Problem]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(str(path), 0, f"cannot read: {exc}")]
+        text = read_user_text(path, "rule file")
+    except LivecueError as exc:
+        return None, [Problem(str(path), 0, str(exc).removeprefix(f"{path}: "))]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

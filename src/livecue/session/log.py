@@ -28,6 +28,7 @@ from typing import Any, Callable, ClassVar, Iterable
 from .. import __version__
 from ..errors import LivecueError
 from ..private_files import create_private, head, loose_directory_warning
+from ..user_files import read_user_bytes
 from ..events import (
     EVENT_TYPES,
     Committed,
@@ -367,6 +368,7 @@ def _clock(t: float) -> str:
     return f"{int(minutes):02d}:{int(seconds):02d}"
 
 
+MAX_LOG_BYTES = 512 * 1024 * 1024  # a day-long call logs far less
 MAX_CALL_S = 7 * 24 * 3600.0  # no call is longer than a week: a later time is a crafted or corrupt log
 _NUMBER_TYPES = ("float", "int")
 
@@ -429,14 +431,7 @@ def read_session(path: Path | str) -> SessionData:
     Raises LivecueError (one line) for a missing file or one that isn't a log.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise LivecueError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise LivecueError(f"{path}: is a directory, not a session log") from None
-    except OSError as exc:
-        raise LivecueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    raw = read_user_bytes(path, "session log", MAX_LOG_BYTES)
     lines = raw.split(b"\n")
     ends_cleanly = raw.endswith(b"\n")
     if ends_cleanly:
@@ -521,9 +516,11 @@ class SessionListing:
 
 def _listing(path: Path) -> SessionListing | None:
     date, source, duration, cues, complete = "", "", 0.0, 0, False
+    if not path.is_file():  # a FIFO or device named *.jsonl would block or never end
+        return None
     try:
         with open(path, "rb") as f:
-            for number, line in enumerate(f):
+            for number, line in enumerate(iter(lambda: f.readline(1024 * 1024), b"")):
                 try:
                     obj = json.loads(line)
                 except ValueError:
@@ -547,7 +544,7 @@ def _listing(path: Path) -> SessionListing | None:
                 elif kind == SessionEnded.type:
                     complete = True
                 t = obj.get("t")
-                if isinstance(t, (int, float)):
+                if _bad_time(t) is None:
                     duration = max(duration, float(t))
     except OSError:
         return None

@@ -54,12 +54,11 @@ def _num(value, where: str) -> float:
 
 
 def load_call(path: Path) -> LabelledCall:
+    from ..user_files import read_user_text
+
+    text = read_user_text(path, "labelled call", 64 * 1024 * 1024)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LivecueError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LivecueError(f"{path}: cannot read: {exc}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LivecueError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
     return parse_call(data, path)
