@@ -195,3 +195,17 @@ def test_a_cut_off_flac_plays_with_a_notice(tmp_path):
     assert 1.0 < call.duration < 5.0
     assert any("cut off" in n or "damaged or missing" in n for n in call.notices), call.notices
     assert not load_call(whole).notices
+
+
+def test_live_capture_sanitises_what_the_driver_delivers():
+    from livecue.audio.capture import SideCapture
+
+    side = SideCapture("rep", 16000)
+    side.restarted(16000)
+    block = np.full(1600, 0.1, np.float32)
+    block[10], block[20], block[30] = np.nan, np.inf, -np.inf
+    side.push(block, 0.0)
+    with np.errstate(all="raise"):
+        chunks, _ = side.drain(1.0)
+    samples = np.concatenate([c.samples for c in chunks])
+    assert len(samples) and np.isfinite(samples).all() and np.abs(samples).max() <= 1.0

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import LivecueError
 from ..events import AudioChunk, Event, Notice, Progress
+from .samples import finite_audio
 
 RATE = 16000
 
@@ -46,14 +47,6 @@ def _check_path(path: Path) -> None:
         raise LivecueError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if st.st_size == 0:
         raise LivecueError(f"{path}: empty file")
-
-
-def finite_audio(samples: np.ndarray) -> np.ndarray:
-    """NaN -> 0, +-Inf -> +-1, then clip to [-1, 1]: the VAD and the model only ever see finite audio."""
-    samples = np.asarray(samples, dtype=np.float32)
-    if not np.isfinite(samples).all():
-        samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
-    return np.clip(samples, -1.0, 1.0, out=samples if samples.flags.writeable else None)
 
 
 class AudioDecoder:

@@ -72,8 +72,8 @@ def run(args: argparse.Namespace) -> int:
     rate = len(calls) / report.seconds * 60 if report.seconds > 0 else float("inf")
     print(f"\n{len(calls)} calls, {mode} mode, {report.seconds:.1f} s ({rate:,.0f} calls/minute)")
     if args.json_out is not None:
-        try:
-            args.json_out.write_text(json.dumps(report.as_json(), indent=1) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise LivecueError(f"{args.json_out}: cannot write: {exc}") from None
+        from ..private_files import head, write_private_text
+
+        write_private_text(args.json_out, json.dumps(report.as_json(), indent=1) + "\n", "the evaluation JSON",
+                           lambda p: not head(p).strip() or head(p).startswith(b'{\n "overall": '))
     return 0
