@@ -128,3 +128,10 @@ def test_an_unknown_key_in_second_effort_names_plant_seed_in_the_notice(tmp_path
     stage = build_cue_stage(rules, None, ManualClock(), watch=False)
     notices = [e.message for e in stage.feed(SessionStarted(0.0)) if isinstance(e, Notice)]
     assert any("second_effort" in m and "plant_seed (it needs second_effort)" in m for m in notices), notices
+
+
+def test_nan_and_inf_rule_numbers_are_problems(tmp_path):
+    (tmp_path / "x.toml").write_text(RULE.replace('title = "X"', 'title = "X"\ncooldown_s = nan')
+                                     .replace("PHRASE", '"not interested"').replace("LINE", "x"))
+    load = load_rule_dir(tmp_path)
+    assert any(str(p).endswith("'cooldown_s' must be a finite number (got nan)") for p in load.problems)

@@ -11,6 +11,7 @@ See ``docs/cue_rules.md`` for the format; the shipped files are the examples.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import string
@@ -256,6 +257,9 @@ class _FileLoader:
             self.problem(self.where.key(path, key), f"'{key}' must be {bad}")
             return default
         if kind is float:
+            if not math.isfinite(value):  # TOML allows nan and inf; no rule threshold means either
+                self.problem(self.where.key(path, key), f"'{key}' must be a finite number (got {value})")
+                return default
             return float(value)
         return value
 

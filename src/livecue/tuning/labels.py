@@ -9,6 +9,7 @@ in the whole set.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +49,8 @@ class LabelledCall:
 
 
 def _num(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise LivecueError(f"{where} must be a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise LivecueError(f"{where} must be a finite number")
     return float(value)
 
 
