@@ -45,3 +45,34 @@ def test_a_signal_mid_utterance_keeps_its_words_and_ends_the_log(tmp_path, sig):
     assert records[-1]["type"] == "ended"
     assert any(r["type"] == "committed" and r["final"] and r["speaker"] == pending["speaker"] and
                r["words"][-1]["end"] >= pending["words"][-1]["end"] - 0.5 for r in records)
+
+
+def test_a_session_that_fails_is_logged_as_ended_by_an_error_not_end_of_input(tmp_path):
+    import numpy as np
+
+    from livecue.audio.files import CallAudio, FileSource
+    from livecue.clock import AudioClock
+    from livecue.events import SessionEnded
+    from livecue.pipeline import ListSink, Pipeline
+
+    class Broken:
+        def feed(self, chunk):
+            raise RuntimeError("model crashed")
+
+        def pending(self):
+            return False
+
+        def step(self):
+            return []
+
+        def finish(self):
+            return []
+
+        def reset(self):
+            return []
+
+    call = CallAudio({"rep": np.zeros(32000, np.float32), "prospect": np.zeros(32000, np.float32)}, "x")
+    sink = ListSink()
+    with pytest.raises(RuntimeError):
+        Pipeline(FileSource(call, fast=True), Broken(), [], [sink], AudioClock()).run()
+    assert isinstance(sink.events[-1], SessionEnded) and sink.events[-1].reason == "error"

@@ -136,6 +136,9 @@ class Pipeline:
         except KeyboardInterrupt:
             reason = "stopped"
             raise
+        except Exception:  # the log must not claim the call ran to its end
+            reason = "error"
+            raise
         finally:
             self.finish(reason)
 
