@@ -344,7 +344,7 @@ class _ArrayReader:
         return []
 
     def close(self) -> None:
-        self._reader.close()
+        pass
 
 
 def _check_channel(channels: int, index: int, path: Path, option: str) -> int:
