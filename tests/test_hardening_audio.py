@@ -209,3 +209,9 @@ def test_live_capture_sanitises_what_the_driver_delivers():
         chunks, _ = side.drain(1.0)
     samples = np.concatenate([c.samples for c in chunks])
     assert len(samples) and np.isfinite(samples).all() and np.abs(samples).max() <= 1.0
+
+
+def test_a_header_with_no_audio_after_it_is_an_error_before_the_session(tmp_path):
+    path = write_wav(tmp_path / "hollow.wav", np.zeros((2, 0), np.float32))
+    with pytest.raises(LivecueError, match="contains no audio"):
+        open_call(path)

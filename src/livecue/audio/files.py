@@ -70,6 +70,14 @@ class AudioDecoder:
         self.declared_s: float | None = None
         self._container = None
         self._open()
+        # decode the first samples now: a file with no decodable audio is an error before the session starts
+        while not self._buffered and self._pull():
+            pass
+        if not self._buffered:
+            self.close()
+            if self.error:
+                raise LivecueError(f"{self.path}: cannot decode audio ({self.error})")
+            raise LivecueError(f"{self.path}: contains no audio")
 
     def _open(self) -> None:
         av, path = self._av, self.path
@@ -121,6 +129,10 @@ class AudioDecoder:
             self.error = getattr(exc, "strerror", None) or _first_line(exc)
             frame, outs = None, []
         for out in outs:
+            if len(out.layout.channels) != self.channels:  # never seen; a wrong reshape would mix channels up
+                self.error = f"decoded {len(out.layout.channels)} channels where the header says {self.channels}"
+                self.ended = True
+                return False
             data = out.to_ndarray().reshape(-1, self.channels).T
             if data.shape[1]:
                 self._buffer.append(finite_audio(data))
