@@ -5,6 +5,8 @@ resampled to 16 kHz.  A stereo file maps channel 0 to the rep and channel 1
 to the prospect; two mono files can be given instead; a mono recording is one
 ``call`` side.  The source hands out audio only as far as the clock allows,
 so replay behaves like a live call (or runs on audio time with ``--fast``).
+A replay decodes as it plays (``open_call``), so memory does not grow with
+the length of the call; ``load_call`` decodes whole, for tests and ``--play``.
 """
 
 from __future__ import annotations
