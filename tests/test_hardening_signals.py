@@ -76,3 +76,37 @@ def test_a_session_that_fails_is_logged_as_ended_by_an_error_not_end_of_input(tm
     with pytest.raises(RuntimeError):
         Pipeline(FileSource(call, fast=True), Broken(), [], [sink], AudioClock()).run()
     assert isinstance(sink.events[-1], SessionEnded) and sink.events[-1].reason == "error"
+
+
+@pytest.mark.slow
+def test_sigterm_under_the_overlay_closes_the_session_and_leaves_the_terminal(tmp_path):
+    import shutil
+    import time
+    import uuid
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed (.ci/run installs it)")
+    log, rc_file = tmp_path / "s.jsonl", tmp_path / "rc"
+    name = f"livecue-term-{uuid.uuid4().hex[:8]}"
+    command = (f"cd {ROOT} && PYTHONPATH={ROOT / 'src'} {sys.executable} -m livecue replay {SAMPLE_CALL} "
+               f"--no-cues --log {log}; echo $? > {rc_file}")
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "100", "-y", "30", command], check=True, timeout=20)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (log.exists() and '"committed"' in log.read_text()):
+            time.sleep(0.2)
+        assert log.exists() and '"committed"' in log.read_text(), "the overlay session did not start"
+        shell = subprocess.run(["tmux", "list-panes", "-t", name, "-F", "#{pane_pid}"], capture_output=True,
+                               text=True, timeout=20).stdout.split()[0]
+        children = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True, timeout=20).stdout.split()
+        assert children, "no livecue process under the pane"
+        os.kill(int(children[0]), signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not rc_file.exists():
+            time.sleep(0.2)
+        assert rc_file.exists(), "livecue did not exit within 30 s of SIGTERM"
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True, timeout=20)
+    assert rc_file.read_text().strip() == "143"
+    records = [json.loads(x) for x in log.read_text().splitlines()]
+    assert records[-1]["type"] == "ended" and records[-1]["reason"] == "stopped"
