@@ -110,3 +110,25 @@ def test_sigterm_under_the_overlay_closes_the_session_and_leaves_the_terminal(tm
     assert rc_file.read_text().strip() == "143"
     records = [json.loads(x) for x in log.read_text().splitlines()]
     assert records[-1]["type"] == "ended" and records[-1]["reason"] == "stopped"
+
+
+def test_sigterm_without_a_terminal_and_without_plain_or_json_is_graceful_too(tmp_path):
+    import time
+
+    log = tmp_path / "s.jsonl"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "livecue", "replay", str(SAMPLE_CALL), "--no-cues",
+                             "--log", str(log)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (log.exists() and '"committed"' in log.read_text()):
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143 and "stopped by SIGTERM" in err, err
+    records = [json.loads(x) for x in log.read_text().splitlines()]
+    assert records[-1]["type"] == "ended" and records[-1]["reason"] == "stopped"

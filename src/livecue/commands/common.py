@@ -110,9 +110,12 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
                   f"(pip install textual)", file=sys.stderr)
             sinks.append(PlainSink())
         else:
-            # the full-screen overlay reads Ctrl-C as a key; SIGTERM/SIGHUP interrupt its loop
-            screen = sys.stdout.isatty() and sys.stdin.isatty()
-            with stop_on_signals(stop, ("SIGTERM", "SIGHUP"), interrupt=screen) as received:
+            # the full-screen overlay reads Ctrl-C as a key; SIGTERM/SIGHUP interrupt its loop.
+            # Without a terminal it prints the plain transcript and stops gracefully, as below.
+            screen = (sys.stdout.isatty() and sys.stdin.isatty() and sys.__stderr__ is not None
+                      and sys.__stderr__.isatty())
+            names = ("SIGTERM", "SIGHUP") if screen else ("SIGTERM", "SIGHUP", "SIGINT")
+            with stop_on_signals(stop, names, interrupt=screen) as received:
                 code = run_overlay(args, pipeline_factory, sinks, stop)
             return _stopped_by(received) or code
     pipeline = pipeline_factory(sinks)
