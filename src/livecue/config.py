@@ -14,7 +14,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, ClassVar, get_type_hints
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,13 +74,10 @@ def toml_error_line(exc: Exception) -> int:
     return int(match.group(1)) if match else 0
 
 
-def read_toml(path: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise LivecueError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LivecueError(f"{path}: cannot read: {exc}") from None
+def read_toml(path: Path, what: str = "settings file") -> tuple[dict[str, Any], str]:
+    from .user_files import read_user_text
+
+    text = read_user_text(path, what)
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
@@ -100,6 +97,11 @@ class VadSettings:
     min_silence_ms: int = 400  # silence that ends an utterance (triggers the final decode)
     speech_pad_ms: int = 200  # audio kept before speech starts and after it ends
     level_interval_ms: int = 200  # how often Level events are emitted per side
+
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "threshold": (0.01, 0.99), "neg_threshold": (0.0, 0.99), "min_speech_ms": (0, 10_000),
+        "min_silence_ms": (50, 10_000), "speech_pad_ms": (0, 2_000), "level_interval_ms": (20, 10_000)}
+    ORDER: ClassVar[tuple[tuple[str, str], ...]] = (("neg_threshold", "threshold"),)  # first <= second
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,14 @@ class AsrSettings:
     context_pad_s: float = 8.0  # silence after the buffer (window rounded up to 2 s): less makes tiny.en loop at the end
     max_tokens_per_s: float = 8.0  # generation cap: a loop cannot run past this  # --fast: decode at utterance ends and caps only
 
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "threads": (0, 1024), "beam_size": (1, 20), "min_update_s": (0.05, 30.0), "cost_factor": (0.1, 100.0),
+        "max_update_s": (0.1, 60.0), "trim_after_s": (1.0, 30.0), "max_buffer_s": (2.0, 30.0),
+        "prompt_chars": (0, 2_000), "no_speech_threshold": (0.0, 1.0), "logprob_threshold": (-100.0, 0.0),
+        "compression_ratio_threshold": (1.0, 100.0), "min_word_probability": (0.0, 1.0),
+        "bleed_window_s": (0.0, 5.0), "context_pad_s": (0.0, 30.0), "max_tokens_per_s": (1.0, 100.0)}
+    ORDER: ClassVar[tuple[tuple[str, str], ...]] = (("min_update_s", "max_update_s"), ("trim_after_s", "max_buffer_s"))
+
 
 @dataclass(frozen=True)
 class CaptureSettings:
@@ -144,6 +154,13 @@ class CaptureSettings:
     reopen_interval_s: float = 1.0  # how often a lost device is tried again
     overflow_report_interval_s: float = 5.0  # at most one overflow status per side per this
     end_grace_s: float = 0.5  # after --duration, wait this long for audio still in flight
+
+    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+        "gap_tolerance_s": (0.01, 5.0), "overlap_tolerance_s": (0.01, 5.0), "drift_window_s": (0.05, 10.0),
+        "drift_tolerance_s": (0.001, 1.0), "stall_fill_s": (0.05, 10.0), "max_backlog_s": (1.0, 600.0),
+        "read_interval_s": (0.005, 1.0), "device_latency_s": (0.001, 2.0), "reopen_interval_s": (0.1, 60.0),
+        "overflow_report_interval_s": (0.1, 3600.0), "end_grace_s": (0.0, 10.0)}
+    ORDER: ClassVar[tuple[tuple[str, str], ...]] = ()
 
 
 @dataclass(frozen=True)
@@ -201,7 +218,30 @@ def build_dataclass(cls: type, data: dict[str, Any], file: str, text: str, secti
             kwargs[key] = _coerce(value, hint)
         except TypeError as exc:
             problems.append(Problem(file, key_line(text, key, section), f"'{key}' must be {exc}"))
-    return cls(**kwargs)
+            continue
+        problem = range_problem(cls, key, kwargs[key])
+        if problem:
+            problems.append(Problem(file, key_line(text, key, section), problem))
+            del kwargs[key]
+    built = cls(**kwargs)
+    for low, high in getattr(cls, "ORDER", ()):
+        if (low in kwargs or high in kwargs) and not getattr(built, low) <= getattr(built, high):
+            key = low if low in kwargs else high
+            problems.append(Problem(file, key_line(text, key, section),
+                                    f"'{low}' ({getattr(built, low):g}) must not be more than "
+                                    f"'{high}' ({getattr(built, high):g})"))
+    return built
+
+
+def range_problem(cls: type, key: str, value: Any) -> str | None:
+    """Why ``value`` is outside the documented range of ``cls.key`` (NaN and inf included), or None."""
+    bounds = getattr(cls, "RANGES", {}).get(key)
+    if bounds is None or isinstance(value, bool):
+        return None
+    lo, hi = bounds
+    if lo <= value <= hi:  # False for NaN
+        return None
+    return f"'{key}' must be between {lo:g} and {hi:g} (got {value:g})"
 
 
 CONFIG_ENV = "LIVECUE_CONFIG"  # names a settings file to use instead of the user's config.toml

@@ -36,7 +36,7 @@ class ListSink:
 
 class Pipeline:
     def __init__(self, source, transcriber, stages: Iterable, sinks: Iterable, clock, *,
-                 model_label: str = "", mode: str = "replay", finish_on_stop: bool = False) -> None:
+                 model_label: str = "", mode: str = "replay", finish_on_stop: bool = True) -> None:
         self.source = source
         self.transcriber = transcriber
         self.stages = list(stages)
@@ -136,6 +136,9 @@ class Pipeline:
         except KeyboardInterrupt:
             reason = "stopped"
             raise
+        except Exception:  # the log must not claim the call ran to its end
+            reason = "error"
+            raise
         finally:
             self.finish(reason)
 
@@ -147,7 +150,10 @@ class Pipeline:
             self._finished = True
         try:
             if reason != "stopped" or self.finish_on_stop:
-                self.dispatch(self.transcriber.finish())
+                try:  # the utterance in progress is decoded and kept, on a stop too
+                    self.dispatch(self.transcriber.finish())
+                except KeyboardInterrupt:  # asked twice: close now, still with the end record
+                    reason = "stopped"
             self._drain_inbox()
             t = self.clock.now()
             for stage in list(self.stages):
@@ -194,12 +200,12 @@ def replay_file_events(path: Path, *, rep_channel: int | None = None, prospect_c
     ``stages`` is a list of stages or a callable ``clock -> stages``.
     """
     from .asr.whisper import load_engine
-    from .audio.files import FileSource, load_call
+    from .audio.files import FileSource, open_call
     from .clock import WallClock
 
     settings = settings or Settings()
     engine = engine or load_engine(settings.asr)
-    call = load_call(Path(path), rep_channel=rep_channel, prospect_channel=prospect_channel)
+    call = open_call(Path(path), rep_channel=rep_channel, prospect_channel=prospect_channel)
     clock = AudioClock() if fast else WallClock(speed)
     source = FileSource(call, fast=fast)
     sink = ListSink()

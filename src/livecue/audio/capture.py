@@ -22,6 +22,7 @@ import numpy as np
 from ..config import CaptureSettings
 from ..events import AudioChunk, ChannelStatus, Event, Notice
 from .resample import TARGET_RATE, StreamResampler
+from .samples import finite_audio
 
 
 class SideCapture:
@@ -52,7 +53,7 @@ class SideCapture:
         Cheap and bounded: when the reader falls behind by more than
         ``max_backlog_s``, the oldest blocks are dropped and counted.
         """
-        block = np.array(samples, dtype=np.float32, copy=True).reshape(-1)
+        block = finite_audio(np.array(samples, dtype=np.float32, copy=True).reshape(-1))
         limit = int(self.settings.max_backlog_s * self.native_rate)
         with self._lock:
             self._blocks.append((start_t, block))

@@ -472,7 +472,15 @@ class DeviceSource:
             return
         for item in items:
             if isinstance(item, AudioChunk):
-                self.recorder.write(item)
+                try:
+                    self.recorder.write(item)
+                except LivecueError as exc:  # a full disk ends the recording, never the coaching
+                    frames = self.recorder.duration_s
+                    self.recorder = None
+                    items.append(Notice(t=item.t, level="error",
+                                        message=f"{exc}; recording stopped after {frames:.1f} s "
+                                                f"(the file keeps that much), coaching goes on"))
+                    return
 
     def stop(self) -> None:
         """Thread-safe: the next read() ends the capture."""

@@ -4,6 +4,9 @@ It records exactly the 16 kHz audio the coach heard, so ``livecue replay``
 of the file reproduces the session.  The file is written as audio arrives
 and its header is rewritten after every write (and flushed), so a crash or a
 killed process leaves a valid WAV holding everything recorded so far.
+The file is created 0600 and never through a symlink or over an existing
+file (see ``private_files``); a write that fails (a full disk) stops the
+recording, not the coaching: the source turns the error into a notice.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import numpy as np
 
 from ..errors import LivecueError
 from ..events import AudioChunk
+from ..private_files import create_private
 from .resample import TARGET_RATE
 
 
@@ -26,10 +30,9 @@ class CallRecorder:
         self.path = Path(path)
         self.speakers = speakers
         self.rate = rate
-        try:
-            self._file = open(self.path, "wb")
-        except OSError as exc:
-            raise LivecueError(f"cannot write the recording {self.path}: {exc.strerror or exc}") from None
+        # an existing file is never replaced: a recording of an earlier call is as private as this one
+        fd = create_private(self.path, "the recording", None, "remove it or give --record a new name")
+        self._file = open(fd, "wb")
         self._wav = wave.open(self._file, "wb")
         self._wav.setnchannels(2)
         self._wav.setsampwidth(2)
@@ -65,7 +68,10 @@ class CallRecorder:
                 self._pending[speaker].append(np.zeros(short, dtype=np.float32))
                 self._pending_len[speaker] += short
         if longest:
-            self._write_frames(longest)
+            try:
+                self._write_frames(longest)
+            except LivecueError:
+                return  # already closed; the file holds what was written before the failure
         self.closed = True
         try:
             self._wav.close()
@@ -92,5 +98,11 @@ class CallRecorder:
             self._file.flush()
         except OSError as exc:
             self.closed = True
+            self._pending = {s: [] for s in self.speakers}
+            for close in (self._wav.close, self._file.close):  # the header keeps the frames written so far
+                try:
+                    close()
+                except (OSError, ValueError):
+                    pass
             raise LivecueError(f"cannot write the recording {self.path}: {exc.strerror or exc}") from None
         self.frames += n

@@ -128,6 +128,8 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
     ``progress_s``: the call's length, for a transient progress bar on stderr with
     --plain/--json when stderr is a terminal.
     """
+    from ..termination import stop_on_signals
+
     stop = stop or threading.Event()
     progress = _call_progress(args, progress_s)
     stream = progress.stdout() if progress is not None and sys.stdout.isatty() else None
@@ -140,7 +142,14 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
                   f"(pip install textual)", file=sys.stderr)
             sinks.append(PlainSink())
         else:
-            return run_overlay(args, pipeline_factory, sinks, stop)
+            # the full-screen overlay reads Ctrl-C as a key; SIGTERM/SIGHUP interrupt its loop.
+            # Without a terminal it prints the plain transcript and stops gracefully, as below.
+            screen = (sys.stdout.isatty() and sys.stdin.isatty() and sys.__stderr__ is not None
+                      and sys.__stderr__.isatty())
+            names = ("SIGTERM", "SIGHUP") if screen else ("SIGTERM", "SIGHUP", "SIGINT")
+            with stop_on_signals(stop, names, interrupt=screen) as received:
+                code = run_overlay(args, pipeline_factory, sinks, stop)
+            return _stopped_by(received) or code
     try:
         pipeline = pipeline_factory(sinks)
     except BaseException:
@@ -148,13 +157,23 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
             progress.close()
         raise
     try:
-        pipeline.run(stop)  # closes the session itself, on Ctrl-C too
-    except KeyboardInterrupt:
-        return 130
+        with stop_on_signals(stop) as received:
+            try:
+                pipeline.run(stop)  # closes the session itself: finishes the utterance, writes `ended`
+            except KeyboardInterrupt:  # Ctrl-C twice: closed without the final decode
+                return 130
     finally:
         if progress is not None:
             progress.close()  # idempotent: the pipeline closed it already unless it failed
-    return 0
+    return _stopped_by(received)
+
+
+def _stopped_by(received: list[str]) -> int:
+    from ..termination import exit_status
+
+    if received:
+        print(f"livecue: stopped by {received[0]}; the session was closed", file=sys.stderr)
+    return exit_status(received)
 
 
 def _call_progress(args: argparse.Namespace, duration_s: float | None):

@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audio.files import FileSource, load_call
+    from ..audio.files import FileSource, open_call
 
     if args.file is None and not (args.rep or args.prospect):
         raise LivecueError("replay needs a recording: livecue replay FILE (or --rep FILE --prospect FILE)")
@@ -40,10 +40,12 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "play", False) and (args.fast or args.speed != 1.0):
         raise LivecueError("--play plays the call at real time: drop --fast / --speed")
     if args.file is not None and str(args.file) == "-":
-        call = load_stdin_call(args)
+        call = load_stdin_call(args)  # a pipe can't be re-read: decoded whole, its spool file removed at once
     else:
-        call = load_call(args.file, rep=args.rep, prospect=args.prospect,
+        call = open_call(args.file, rep=args.rep, prospect=args.prospect,
                          rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
+        if getattr(args, "play", False):
+            call = call.load()  # the player needs the sides in memory
     clock = AudioClock() if args.fast else WallClock(args.speed)
     source = FileSource(call, fast=args.fast)
     factory = common.pipeline_factory_for(args, source, clock, mode="replay", fast=args.fast)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
+import re
 import sys
 from pathlib import Path
 
@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     out.add_argument("--vtt", metavar="OUT", help="WebVTT subtitles with speaker voices")
     out.add_argument("--json", metavar="OUT", help="transcript and cues as JSON (labelled-call utterances)")
     p.add_argument("--dir", type=Path, default=None, help="sessions directory for the default log")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite an existing output file livecue did not write (never through a symlink)")
 
 
 def _newest(directory: Path) -> Path:
@@ -32,14 +34,33 @@ def _newest(directory: Path) -> Path:
     return logs[-1]
 
 
-def write_private(path: Path, text: str) -> None:
-    """Write an output that holds the conversation: new files get mode 0600."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-    except OSError as exc:
-        raise LivecueError(f"cannot write {path}: {exc.strerror or exc}") from None
+_NAME = rb"(Rep|Prospect|Call)"
+_OURS = {  # what each output livecue writes looks like at its start: only such a file is replaced
+    "html": lambda h: b'<meta name="generator" content="livecue' in h,
+    "md": lambda h: h.startswith(b"# Call report: "),
+    "txt": lambda h: h.startswith(b"# ") and all(
+        re.match(rb"\[(\d+:)?\d\d:\d\d\] " + _NAME + b":", line) for line in h.split(b"\n")[2:-1] if line),
+    "srt": lambda h: re.match(rb"1\n\d\d:\d\d:\d\d,\d{3} --> \d\d:\d\d:\d\d,\d{3}\n" + _NAME + b": ", h) is not None,
+    "vtt": lambda h: h.startswith(b"WEBVTT\n") and (h.strip() == b"WEBVTT" or b"\n<v " in h),
+    "json": lambda h: h.startswith(b'{\n "version": 1,\n "source": '),
+}
+NOUNS = {"html": "HTML report", "md": "Markdown report", "txt": "transcript", "srt": "SRT export",
+         "vtt": "WebVTT export", "json": "JSON export"}
+
+
+def write_private(path: Path, text: str, fmt: str = "", force: bool = False) -> None:
+    """Write an output that holds the conversation: 0600, never through a link, and over an
+    existing file only if livecue wrote it (or ``--force``)."""
+    from ..private_files import head, write_private_text
+
+    def ours(p: Path) -> bool:
+        if force:
+            return True
+        h = head(p)
+        return not h.strip() or bool(fmt in _OURS and _OURS[fmt](h))
+
+    write_private_text(path, text, "the " + NOUNS.get(fmt, "report"), ours,
+                       "remove it, choose another name, or add --force")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
-            write_private(Path(out), text)
+            write_private(Path(out), text, fmt, getattr(args, "force", False))
             print(f"livecue: wrote {out}", file=sys.stderr)
     return 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..events import Cue, Feedback
-from .match import Tokens, count_words, normalise_words
+from .match import MatchTooSlow, Tokens, count_words, normalise_words
 from .profile import Profile
 from .rules import CompiledRule, CompiledTrigger, RuleSet
 from .signals import Segment, Tracker, Update, is_clipped
@@ -144,6 +144,8 @@ class Detector:
         self.tracker = tracker or Tracker()
         self.tick_interval_s = tick_interval_s
         self._matches: dict[tuple, list] = {}
+        self.too_slow: set[str] = set()  # rules switched off because their phrases took too long
+        self.notices: list[str] = []  # said once by the stage, then cleared
         self.reset()
 
     def reset(self) -> None:
@@ -159,6 +161,7 @@ class Detector:
         """Hot reload: new rules, same history (ids that went away are forgotten)."""
         self.ruleset = ruleset
         self._matches = {}
+        self.too_slow = set()  # freshly compiled phrases get a fresh chance
         ids = set(ruleset.ids)
         self.pending = {k: v for k, v in self.pending.items() if k in ids}
         for rule_id, pending in list(self.pending.items()):
@@ -214,7 +217,14 @@ class Detector:
                 continue
             if rule.fire == "turn_end" and not (ctx.reason == "final" and ctx.speaker == rule.listen):
                 continue
-            hit = self._when(crule, crule.when, ctx, False)
+            if rule.id in self.too_slow:
+                continue
+            try:
+                hit = self._when(crule, crule.when, ctx, False)
+            except MatchTooSlow as exc:  # a user's pattern must not stall the call: this rule stops
+                self.too_slow.add(rule.id)
+                self.notices.append(f"cue rule '{rule.id}' ({rule.file}) switched off: {exc}")
+                continue
             if hit is None or not hit.keys:
                 continue
             if rule.fire == "turn_end" and rule.settle_s > 0:

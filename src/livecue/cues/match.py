@@ -18,6 +18,12 @@ Phrase syntax (one phrase = a sequence of tokens):
 - ``...``           up to three words of any kind
 - ``@name``         one of the entries of the rule's ``[classes]`` table
 - ``re:REGEX``      a raw regular expression over the normalised text
+
+Rule files are user-edited, so no pattern may hang a session: a ``re:`` with
+nested repetition (``(a+)+``, the classic catastrophic backtracking) is
+refused at load, runs of wildcards become one bounded repetition, and every
+search runs under a time budget (the ``regex`` engine's timeout); a phrase
+set that exceeds it raises ``MatchTooSlow`` and is switched off.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+import regex as _regex
+
+from .pattern_cost import pattern_cost_problem
 
 # --- normalisation --------------------------------------------------------------
 
@@ -200,6 +210,13 @@ class PhraseError(ValueError):
     """A phrase that cannot be compiled; the message says why."""
 
 
+MATCH_BUDGET_S = 0.5  # one search of one turn; normal searches take well under a millisecond
+
+
+class MatchTooSlow(RuntimeError):
+    """A phrase set's search ran past ``MATCH_BUDGET_S``; the set is switched off."""
+
+
 # a parsed phrase is a list of slots; a slot is ("lit", token) | ("pre", prefix) |
 # ("any", None) | ("gap", None) | ("alt", [list of slot lists])
 Slot = tuple
@@ -299,17 +316,27 @@ def _balanced_outer(part: str) -> bool:
 def _slots_regex(slots: list[Slot]) -> str:
     """Regex over the normalised text; each token is followed by one space."""
     out = []
+    run = [0, 0]  # a run of wildcards: exact words ("*"), optional words ("..." = up to 3)
+
+    def close_run() -> None:
+        # one bounded repetition for the whole run: "... ... ..." cannot backtrack in 4**3 ways
+        if run[0] or run[1]:
+            lo, hi = run[0], run[0] + 3 * run[1]
+            out.append(r"(?:[a-z0-9]+ )" + (f"{{{lo}}}" if lo == hi else f"{{{lo},{hi}}}?"))
+        run[:] = [0, 0]
+
     for kind, value in slots:
+        if kind in ("any", "gap"):
+            run[0 if kind == "any" else 1] += 1
+            continue
+        close_run()
         if kind == "lit":
             out.append(re.escape(value) + " ")
         elif kind == "pre":
             out.append(re.escape(value) + r"[a-z0-9]* ")
-        elif kind == "any":
-            out.append(r"[a-z0-9]+ ")
-        elif kind == "gap":
-            out.append(r"(?:[a-z0-9]+ ){0,3}?")
         else:
             out.append("(?:" + "|".join(_slots_regex(a) for a in value) + ")")
+    close_run()
     return "".join(out)
 
 
@@ -540,6 +567,9 @@ class PhraseSet:
                 if phrase.startswith("re:"):
                     body = phrase[3:]
                     re.compile(body)
+                    costly = pattern_cost_problem(body)
+                    if costly:
+                        raise PhraseError(costly)
                     regex = f"(?:{body}) ?"
                     slots = None
                 else:
@@ -565,7 +595,8 @@ class PhraseSet:
             if fuzzy and slots is not None and (sets is None or max(len([v for v in x if v != "*"]) for x in sets) >= 4):
                 self._fuzzy.append(_Fuzzy(phrase, slots))
         # a match must start at a token boundary: at the start or after a space
-        self._regex = re.compile(r"(?:(?<= )|^)(?:" + "|".join(parts) + ")") if parts else None
+        self._regex = _regex.compile(r"(?:(?<= )|^)(?:" + "|".join(parts) + ")") if parts else None
+        self.too_slow = False
 
     def __bool__(self) -> bool:
         return self._regex is not None
@@ -574,12 +605,19 @@ class PhraseSet:
         """All matches in token order: exact ones, then one-edit ones elsewhere."""
         if self._regex is None or not toks.tokens:
             return []
+        if self.too_slow:
+            raise MatchTooSlow("its phrases took too long to match before")
         text = toks.text + " "
         out: list[Match] = []
         covered: set[int] = set()
         pos = 0
         while pos < len(text):
-            m = self._regex.search(text, pos)
+            try:
+                m = self._regex.search(text, pos, timeout=MATCH_BUDGET_S)
+            except TimeoutError:
+                self.too_slow = True
+                raise MatchTooSlow(f"matching its phrases took over {MATCH_BUDGET_S:g} s on a "
+                                   f"{len(toks.tokens)}-word turn (a pattern that backtracks)") from None
             if m is None:
                 break
             if m.end() == m.start():
@@ -610,6 +648,6 @@ def phrase_tokens(phrase: str, classes: dict[str, tuple[str, ...]] | None = None
 
 
 __all__ = [
-    "Match", "PhraseError", "PhraseSet", "Tokens", "count_words", "normalise", "normalise_words",
+    "Match", "MatchTooSlow", "PhraseError", "PhraseSet", "Tokens", "count_words", "normalise", "normalise_words",
     "phrase_tokens", "word_tokens",
 ]

@@ -57,7 +57,7 @@ def load_profile(path: Path | None) -> Profile:
         path = default_profile_path()
         if not path.is_file():
             return Profile()
-    data, text = read_toml(Path(path))
+    data, text = read_toml(Path(path), "profile")
     problems: list[Problem] = []
     profile = build_dataclass(Profile, data, str(path), text, None, problems)
     if len(profile.hot_buttons) > 5:

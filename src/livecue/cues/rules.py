@@ -11,6 +11,7 @@ See ``docs/cue_rules.md`` for the format; the shipped files are the examples.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import string
@@ -25,6 +26,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from ..config import Problem, did_you_mean, toml_error_line
+from ..errors import LivecueError
+from ..user_files import read_user_text
 from .match import PhraseSet
 
 SPEAKERS = ("rep", "prospect")
@@ -259,6 +262,9 @@ class _FileLoader:
             self.problem(self.where.key(path, key), f"'{key}' must be {bad}")
             return default
         if kind is float:
+            if not math.isfinite(value):  # TOML allows nan and inf; no rule threshold means either
+                self.problem(self.where.key(path, key), f"'{key}' must be a finite number (got {value})")
+                return default
             return float(value)
         return value
 
@@ -622,9 +628,9 @@ class RuleSet:
 
 def load_rule_file(path: Path) -> tuple[Rule | None, list[Problem]]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Problem(str(path), 0, f"cannot read: {exc}")]
+        text = read_user_text(path, "rule file")
+    except LivecueError as exc:
+        return None, [Problem(str(path), 0, str(exc).removeprefix(f"{path}: "))]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -756,9 +762,46 @@ def load_rule_dir(directory, previous: LoadResult | None = None) -> LoadResult:
         elif previous is not None and str(path) in previous.rules:
             rules[str(path)] = previous.rules[str(path)]
     ruleset, cross = compile_rules(list(rules.values()))
-    problems.extend(cross)
+    problems.extend(_blame_left_out(cross, problems, files, rules))
     ruleset.files = mtimes
     return LoadResult(ruleset, problems, rules)
+
+
+_REFERENCE = re.compile(r"^(.*?) names unknown cue '([^']+)'|^phrases_from '(([^'.]+)\.[^']*)'")
+
+
+def _blame_left_out(cross: list[Problem], problems: list[Problem], files: list[Path],
+                    rules: dict[str, Rule]) -> list[Problem]:
+    """A reference to a rule whose own file failed says so, instead of "unknown cue"."""
+    failed: dict[str, Problem] = {}
+    for path in files:
+        if str(path) in rules:
+            continue
+        first = next((p for p in problems if p.file == str(path)), None)
+        if first is not None:
+            failed.setdefault(_declared_id(path), first)
+    if not failed:
+        return cross
+    out = []
+    for problem in cross:
+        m = _REFERENCE.match(problem.message)
+        ref = m and (m.group(2) or m.group(4))
+        if ref in failed:
+            what = (f"{m.group(1)} names cue '{ref}'" if m.group(2)
+                    else f"phrases_from '{m.group(3)}' needs rule '{ref}'")
+            problem = Problem(problem.file, problem.line,
+                              f"{what}, which was left out ({failed[ref]}), so this rule is left out too")
+        out.append(problem)
+    return out
+
+
+def _declared_id(path: Path) -> str:
+    """The id a broken rule file declares (its name if even that cannot be read)."""
+    try:
+        match = re.search(r"^\s*id\s*=\s*[\"']([^\"']+)[\"']", path.read_text(encoding="utf-8"), re.M)
+    except (OSError, UnicodeDecodeError):
+        match = None
+    return match.group(1) if match else path.stem
 
 
 def _mtime(path: Path) -> float:

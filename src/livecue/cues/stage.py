@@ -10,6 +10,7 @@ active.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..config import Problem
@@ -42,6 +43,24 @@ def _describe(problems: list[Problem], limit: int = 3) -> str:
     return shown + more
 
 
+_NEEDS = re.compile(r"(?:names cue|needs rule) '([^']+)', which was left out")
+
+
+def _left_out(load: LoadResult) -> str:
+    """Which rules are missing from this session and why, naming rules dropped with another one."""
+    loaded = {crule.rule.file for crule in load.ruleset.rules}
+    names = []
+    for file in dict.fromkeys(p.file for p in load.problems):
+        if file in loaded or not file.endswith(".toml"):
+            continue
+        needs = [m.group(1) for p in load.problems if p.file == file
+                 for m in [_NEEDS.search(p.message)] if m]
+        name = Path(file).stem
+        names.append(f"{name} (it needs {', '.join(dict.fromkeys(needs))})" if needs else name)
+    head = f"cue rules left out: {', '.join(names)}; " if names else "cue rules with problems were left out: "
+    return head + _describe(load.problems)
+
+
 class CueStage:
     """Pipeline stage; see the module docstring."""
 
@@ -62,7 +81,7 @@ class CueStage:
         self._seen = dict(load.ruleset.files)
         self._notices = list(notices or [])
         if load.problems:
-            self._notices.append(Notice(0.0, "error", "cue rules with problems were left out: " + _describe(load.problems)))
+            self._notices.append(Notice(0.0, "error", _left_out(load)))
 
     @property
     def ruleset(self) -> RuleSet:
@@ -94,8 +113,14 @@ class CueStage:
         out += self.detector.tick(now)
         for update in updates:
             out += self.detector.on_update(update, now)
+        out += self._slow_rules(now)
         out += self._signals(now, changed)
         return out
+
+    def _slow_rules(self, now: float) -> list[Event]:
+        notices = [Notice(now, "error", m) for m in self.detector.notices]
+        self.detector.notices.clear()
+        return notices
 
     def close(self, t: float) -> list[Event]:
         now = max(t, self.clock.now())
@@ -104,6 +129,7 @@ class CueStage:
             out += self.detector.on_update(update, now)
         out += self.detector.tick(now)
         out += self.detector.close(now)
+        out += self._slow_rules(now)
         out += self._signals(now, True, force=True)
         return out
 

@@ -71,12 +71,24 @@ def subtitles(utterances: tuple[Utterance, ...] | list[Utterance],
     return [s for s in out if s.text.strip()]
 
 
+_NO_TAGS = str.maketrans({"<": "‹", ">": "›"})
+
+
+def _plain(text: str) -> str:
+    """Log text for SRT/TXT, which players and viewers may render as markup: no tag survives."""
+    return str(text).translate(_NO_TAGS).replace("\r", " ").replace("\n", " ")
+
+
 def to_srt(summary: CallSummary) -> str:
     blocks = []
     for n, s in enumerate(subtitles(summary.utterances), 1):
         blocks.append(f"{n}\n{_stamp(s.start, ',')} --> {_stamp(max(s.end, s.start), ',')}\n"
-                      f"{NAMES.get(s.speaker, s.speaker)}: {s.text}\n")
+                      f"{_plain(NAMES.get(s.speaker, s.speaker))}: {_plain(s.text)}\n")
     return "\n".join(blocks)
+
+
+def _one_line(text: str) -> str:
+    return str(text).replace("\r", " ").replace("\n", " ")
 
 
 def _vtt_text(text: str) -> str:
@@ -87,18 +99,18 @@ def to_vtt(summary: CallSummary) -> str:
     blocks = ["WEBVTT\n"]
     for s in subtitles(summary.utterances):
         blocks.append(f"{_stamp(s.start, '.')} --> {_stamp(max(s.end, s.start), '.')}\n"
-                      f"<v {NAMES.get(s.speaker, s.speaker)}>{_vtt_text(s.text)}\n")
+                      f"<v {_vtt_text(NAMES.get(s.speaker, s.speaker))}>{_vtt_text(_one_line(s.text))}\n")
     return "\n".join(blocks)
 
 
 def to_txt(summary: CallSummary) -> str:
-    head = f"# {summary.source or summary.path.name}"
+    head = f"# {_plain(summary.source or summary.path.name)}"
     if summary.started_at:
-        head += f" ({summary.started_at})"
+        head += f" ({_plain(summary.started_at)})"
     lines = [head, ""]
     width = max(len(NAMES.get(u.speaker, u.speaker)) for u in summary.utterances) if summary.utterances else 0
     for u in summary.utterances:
-        lines.append(f"[{clock(u.start)}] {NAMES.get(u.speaker, u.speaker) + ':':<{width + 1}} {u.text}")
+        lines.append(f"[{clock(u.start)}] {_plain(NAMES.get(u.speaker, u.speaker)) + ':':<{width + 1}} {_plain(u.text)}")
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import re
 import shlex
@@ -26,6 +27,8 @@ from typing import Any, Callable, ClassVar, Iterable
 
 from .. import __version__
 from ..errors import LivecueError
+from ..private_files import create_private, head, loose_directory_warning
+from ..user_files import read_user_bytes
 from ..events import (
     EVENT_TYPES,
     Committed,
@@ -101,13 +104,15 @@ def _create_private(path: Path) -> int:
 
 
 def _is_session_log(path: Path) -> bool:
-    try:
-        with open(path, "rb") as f:
-            first = f.readline(64 * 1024)
-    except OSError:
-        return False
+    """A file ``--log`` may replace: a session log, or one with nothing in it but blank space."""
+    raw = head(path)
+    first = raw.split(b"\n", 1)[0]
     if not first.strip():
-        return True  # empty: nothing to lose
+        # blank through and through: nothing to lose; a blank first line before text is someone's file
+        try:
+            return not raw.strip() and os.lstat(path).st_size <= len(raw)
+        except OSError:
+            return False
     try:
         return json.loads(first).get("type") == SessionSettings.type
     except (ValueError, AttributeError):
@@ -116,31 +121,8 @@ def _is_session_log(path: Path) -> bool:
 
 def _open_log_file(path: Path) -> int:
     """Create ``path`` 0600; an existing session log there is replaced, anything else kept."""
-    try:
-        return _create_private(path)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise LivecueError(f"cannot create session log {path}: {exc.strerror or exc}") from None
-    if not path.is_file() or not _is_session_log(path):
-        raise LivecueError(f"{path} exists and is not a livecue session log; not overwriting it")
-    # Replace the old log atomically: make a new private file beside it, then rename.
-    for n in range(100):
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{n}.tmp")
-        try:
-            fd = _create_private(tmp)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise LivecueError(f"cannot create session log {path}: {exc.strerror or exc}") from None
-        try:
-            os.replace(tmp, path)
-        except OSError as exc:
-            os.close(fd)
-            tmp.unlink(missing_ok=True)
-            raise LivecueError(f"cannot replace session log {path}: {exc.strerror or exc}") from None
-        return fd
-    raise LivecueError(f"cannot create session log {path}: too many temporary files")
+    return create_private(path, "the session log", _is_session_log,
+                          "remove it, or give --log a new file or a directory")
 
 
 def _open_in_dir(directory: Path, name: str) -> tuple[Path, int]:
@@ -148,6 +130,9 @@ def _open_in_dir(directory: Path, name: str) -> tuple[Path, int]:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise LivecueError(f"cannot create the sessions directory {directory}: {exc.strerror or exc}") from None
+    warning = loose_directory_warning(directory)
+    if warning:
+        _stderr(f"livecue: warning: {warning}")
     stem, suffix = name.rsplit(".", 1)
     for n in range(1, 1000):
         path = directory / (name if n == 1 else f"{stem}-{n}.{suffix}")
@@ -383,20 +368,70 @@ def _clock(t: float) -> str:
     return f"{int(minutes):02d}:{int(seconds):02d}"
 
 
+MAX_LOG_BYTES = 512 * 1024 * 1024  # a day-long call logs far less
+MAX_CALL_S = 7 * 24 * 3600.0  # no call is longer than a week: a later time is a crafted or corrupt log
+_NUMBER_TYPES = ("float", "int")
+
+
+def _bad_time(value: Any) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"must be a number (got {json.dumps(value)})"
+    if not math.isfinite(value):
+        return f"must be a finite number (got {value})"
+    if not 0.0 <= value <= MAX_CALL_S:
+        return f"must be between 0 and {MAX_CALL_S:.0f} s (got {value:g})"
+    return None
+
+
+def record_problem(event: Any) -> str | None:
+    """Why a decoded record cannot be trusted (wrong type, NaN/Inf, a time past a week), or None.
+
+    Reports, listings and tuning read logs that may be crafted: every field is
+    checked against its declared type before any figure is computed from it.
+    """
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        kind = str(f.type)
+        optional = "None" in kind
+        if value is None and optional:
+            continue
+        if f.name in ("t", "start", "end", "duration") and kind.startswith(_NUMBER_TYPES):
+            problem = _bad_time(value)
+        elif kind.startswith(_NUMBER_TYPES):
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            problem = None if ok else f"must be a finite number (got {json.dumps(value)})"
+        elif kind.startswith("str"):
+            problem = None if isinstance(value, str) else f"must be text (got {json.dumps(value)})"
+        elif kind.startswith("bool"):
+            problem = None if isinstance(value, bool) else f"must be true or false (got {json.dumps(value)})"
+        elif kind.startswith("tuple[Word"):
+            problem = None
+            for w in value:
+                if not isinstance(w.word, str):
+                    problem = f"has a word that is not text ({json.dumps(w.word)})"
+                else:
+                    problem = _bad_time(w.start) or _bad_time(w.end)
+                    problem = f"has a word time that {problem}" if problem else None
+                if problem:
+                    break
+        elif kind.startswith("tuple[str"):
+            problem = None if all(isinstance(v, str) for v in value) else "must be a list of text"
+        elif kind.startswith("dict"):
+            problem = None if isinstance(value, dict) else f"must be a table (got {json.dumps(value)})"
+        else:
+            problem = None
+        if problem:
+            return f"'{f.name}' {problem}"
+    return None
+
+
 def read_session(path: Path | str) -> SessionData:
     """Read a session log (or a ``--json`` capture), tolerating a cut-off last line.
 
     Raises LivecueError (one line) for a missing file or one that isn't a log.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise LivecueError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise LivecueError(f"{path}: is a directory, not a session log") from None
-    except OSError as exc:
-        raise LivecueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    raw = read_user_bytes(path, "session log", MAX_LOG_BYTES)
     lines = raw.split(b"\n")
     ends_cleanly = raw.endswith(b"\n")
     if ends_cleanly:
@@ -439,6 +474,10 @@ def read_session(path: Path | str) -> SessionData:
         except (ValueError, TypeError, KeyError):
             bad_lines.append(number)
             continue
+        problem = record_problem(event)
+        if problem:
+            raise LivecueError(f"{path}:{number}: a {obj.get('type')} record whose {problem}: "
+                               "not a log livecue wrote (edited or damaged)")
         if isinstance(event, SessionSettings):
             settings = settings or event
             continue
@@ -477,9 +516,11 @@ class SessionListing:
 
 def _listing(path: Path) -> SessionListing | None:
     date, source, duration, cues, complete = "", "", 0.0, 0, False
+    if not path.is_file():  # a FIFO or device named *.jsonl would block or never end
+        return None
     try:
         with open(path, "rb") as f:
-            for number, line in enumerate(f):
+            for number, line in enumerate(iter(lambda: f.readline(1024 * 1024), b"")):
                 try:
                     obj = json.loads(line)
                 except ValueError:
@@ -503,7 +544,7 @@ def _listing(path: Path) -> SessionListing | None:
                 elif kind == SessionEnded.type:
                     complete = True
                 t = obj.get("t")
-                if isinstance(t, (int, float)):
+                if _bad_time(t) is None:
                     duration = max(duration, float(t))
     except OSError:
         return None

@@ -136,7 +136,9 @@ def _cue_fired(entry: CueEntry) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Log text in Markdown: raw HTML shown as text (Markdown renders HTML), one line, no table breaks."""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def _quote(u: Utterance, limit: int = 240) -> str:
@@ -144,13 +146,17 @@ def _quote(u: Utterance, limit: int = 240) -> str:
     return f"“{text}”"
 
 
+def _md_quote(u: Utterance) -> str:
+    return _md_escape(_quote(u))
+
+
 def to_markdown(summary: CallSummary) -> str:
-    lines = [f"# Call report: {_title(summary)}", "", " · ".join(_meta(summary)), ""]
+    lines = [f"# Call report: {_md_escape(_title(summary))}", "", _md_escape(" · ".join(_meta(summary))), ""]
     for notice in summary.notices:
-        lines.append(f"> **Note:** {notice}")
+        lines.append(f"> **Note:** {_md_escape(notice)}")
     if summary.notices:
         lines.append("")
-    lines += ["## Highlights", ""] + [f"- {h}" for h in highlights(summary)] + [""]
+    lines += ["## Highlights", ""] + [f"- {_md_escape(h)}" for h in highlights(summary)] + [""]
     lines += ["## Talk", "", "| | Rep | Prospect |", "|---|---:|---:|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in _rows(summary)]
     lines.append("")
@@ -161,27 +167,28 @@ def to_markdown(summary: CallSummary) -> str:
         lines += ["No cues fired.", ""]
     for e in summary.cues:
         marks = f" — rep marked it **{', '.join(e.marks)}**" if e.marks else " — no feedback"
-        lines.append(f"### {e.number}. {clock(e.cue.t)} {e.cue.title or e.cue.cue} (`{e.cue.cue}`){marks}")
+        lines.append(f"### {e.number}. {clock(e.cue.t)} {_md_escape(e.cue.title or e.cue.cue)} "
+                     f"(`{_md_escape(e.cue.cue).replace('`', '')}`){_md_escape(marks)}")
         lines.append("")
         if e.cue.why:
-            lines.append(f"Why: {e.cue.why}" + (f" ({_cue_fired(e)})" if _cue_fired(e) else ""))
+            lines.append(f"Why: {_md_escape(e.cue.why)}" + (f" ({_md_escape(_cue_fired(e))})" if _cue_fired(e) else ""))
             lines.append("")
         if e.trigger:
             lines.append(f"- {NAMES.get(e.trigger.speaker, e.trigger.speaker)} at {clock(e.trigger.start)}: "
-                         f"{_quote(e.trigger)}")
+                         f"{_md_quote(e.trigger)}")
         for line in e.cue.script:
-            lines.append(f"- Suggested: {line}")
+            lines.append(f"- Suggested: {_md_escape(line)}")
         if e.rep_next:
-            lines.append(f"- Rep then, at {clock(e.rep_next.start)}: {_quote(e.rep_next)}")
+            lines.append(f"- Rep then, at {clock(e.rep_next.start)}: {_md_quote(e.rep_next)}")
         lines.append("")
     lines += ["## Transcript", ""]
     for kind, item in _merged(summary):
         if kind == "cue":
-            lines.append(f"> **Cue {item.number} at {clock(item.cue.t)}: {item.cue.title or item.cue.cue}**")
+            lines.append(f"> **Cue {item.number} at {clock(item.cue.t)}: {_md_escape(item.cue.title or item.cue.cue)}**")
         else:
             lines.append(f"**[{clock(item.start)}] {NAMES.get(item.speaker, item.speaker)}:** {_md_escape(item.text)}")
         lines.append("")
-    lines.append(f"_livecue {__version__} · from {summary.path.name} · audio is not stored_")
+    lines.append(f"_livecue {__version__} · from {_md_escape(summary.path.name)} · audio is not stored_")
     return "\n".join(lines) + "\n"
 
 
@@ -372,5 +379,6 @@ def to_html(summary: CallSummary) -> str:
                 'Audio is not stored; this page loads nothing from the network.</footer>')
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<meta name=\"generator\" content=\"livecue {__version__}\">"
             f"<title>Call report: {_h(title)}</title><style>{CSS}</style></head>\n"
             f"<body><main>\n" + "\n".join(body) + "\n</main></body></html>\n")

@@ -7,6 +7,8 @@ cue's card); below, the rep's share of talk over a rolling window.
 
 from __future__ import annotations
 
+import math
+
 from html import escape
 
 from .summary import NAMES, CallSummary, clock
@@ -38,10 +40,11 @@ def mark_colour(marks: tuple[str, ...]) -> str:
 
 
 def _tick_step(duration: float) -> float:
+    """At most about ten ticks, however long the call claims to be."""
     for step in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600):
         if duration / step <= 10:
             return step
-    return 7200
+    return max(7200.0, math.ceil(duration / 10 / 3600) * 3600.0)
 
 
 def _f(x: float) -> str:

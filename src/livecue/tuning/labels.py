@@ -9,6 +9,7 @@ in the whole set.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,18 +49,17 @@ class LabelledCall:
 
 
 def _num(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise LivecueError(f"{where} must be a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise LivecueError(f"{where} must be a finite number")
     return float(value)
 
 
 def load_call(path: Path) -> LabelledCall:
+    from ..user_files import read_user_text
+
+    text = read_user_text(path, "labelled call", 64 * 1024 * 1024)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise LivecueError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LivecueError(f"{path}: cannot read: {exc}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LivecueError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
     return parse_call(data, path)

@@ -1,0 +1,112 @@
+"""Creating files that hold call content: 0600, never through a link, never over someone else's file.
+
+Every file livecue writes with call content (session log, ``--record`` WAV,
+reports and exports) is created here.  The rules, in one place so they hold
+everywhere:
+
+- a new file is created with ``O_CREAT | O_EXCL | O_NOFOLLOW``, mode 0600,
+  so a symlink planted at the path is never followed and the file is never
+  readable by others, whatever the umask;
+- an existing path that is a symlink, a directory or a device is refused;
+- an existing regular file is replaced only when ``may_replace(path)`` says
+  it is one livecue wrote (recognised by its content), and then atomically:
+  a new private file is written beside it and renamed over it, so the old
+  file's mode, owner or links never carry over.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Callable
+
+from .errors import LivecueError
+
+_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _new(path: Path) -> int:
+    return os.open(path, _FLAGS, 0o600)
+
+
+def create_private(path: Path, what: str, may_replace: Callable[[Path], bool] | None = None,
+                   refuse_hint: str = "remove it or choose another name") -> int:
+    """A write-only descriptor of a new 0600 file at ``path`` (see the module docstring).
+
+    ``what`` names the file in messages: "the recording", "the HTML report".
+    """
+    path = Path(path)
+    try:
+        return _new(path)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise LivecueError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    try:
+        st = os.lstat(path)
+    except OSError as exc:
+        raise LivecueError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise LivecueError(f"{path} is a symbolic link; livecue does not write {what} through links")
+    if not stat.S_ISREG(st.st_mode):
+        raise LivecueError(f"{path} exists and is not a regular file; not writing {what} there")
+    if may_replace is None:
+        raise LivecueError(f"{path} exists; not overwriting it with {what} ({refuse_hint})")
+    if not may_replace(path):
+        raise LivecueError(f"{path} exists and is not a livecue {what.removeprefix('the ')}; "
+                           f"not overwriting it ({refuse_hint})")
+    for n in range(100):
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{n}.tmp")
+        try:
+            fd = _new(tmp)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise LivecueError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+        try:
+            os.replace(tmp, path)
+        except OSError as exc:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise LivecueError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+        return fd
+    raise LivecueError(f"cannot write {what} {path}: too many temporary files")
+
+
+def write_private_text(path: Path, text: str, what: str, may_replace: Callable[[Path], bool] | None = None,
+                       refuse_hint: str = "remove it or choose another name") -> None:
+    fd = create_private(path, what, may_replace, refuse_hint)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as exc:
+        raise LivecueError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def head(path: Path, n: int = 65536) -> bytes:
+    """The first ``n`` bytes of a regular file (b"" if unreadable), without following a link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        return os.read(fd, n)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def loose_directory_warning(directory: Path) -> str | None:
+    """A warning when others can write to ``directory`` (they could replace or plant files there)."""
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return None
+    if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+        return (f"the sessions directory {directory} is writable by others (mode {stat.S_IMODE(st.st_mode):o}); "
+                f"they could replace or remove session logs: chmod 700 {directory}")
+    return None

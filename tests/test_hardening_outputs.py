@@ -1,0 +1,122 @@
+"""Files livecue writes: never through a link, never over someone else's file, no raw HTML (issue 10, items 8, 9)."""
+
+import json
+import os
+import stat
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from livecue.cli import main
+from livecue.errors import LivecueError
+from livecue.session.log import SessionLog, SessionSettings
+
+FIXTURE = Path(__file__).parent / "fixtures" / "session_d04.jsonl"
+START = datetime(2025, 3, 4, 10, 30)
+FORMATS = ["html", "md", "txt", "srt", "vtt", "json"]
+
+
+def record(**kw):
+    return json.dumps(kw) + "\n"
+
+
+def crafted_log(path: Path, text: str) -> Path:
+    words = [{"word": " " + w, "start": 1.0 + i * 0.3, "end": 1.25 + i * 0.3} for i, w in enumerate(text.split())]
+    path.write_text(
+        record(type="settings", t=0.0, log_version=1, livecue="0.1.0", started_at="2025-03-04T10:30:00+01:00",
+               mode="replay", source="call.wav", model="", rules="", profile="", cues=True, argv=[])
+        + record(type="started", t=0.0, source="call.wav", model="tiny.en", speakers=["rep", "prospect"],
+                 mode="replay", duration=10.0)
+        + record(type="committed", t=4.0, speaker="prospect", text=text, words=words, final=True)
+        + record(type="ended", t=10.0, reason="end of input"))
+    return path
+
+
+# --- item 8: --log, report outputs, the sessions directory ---------------------------------
+
+
+def test_log_refuses_a_file_whose_first_line_is_blank_but_which_holds_text(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("\nmy notes about the customer\n")
+    with pytest.raises(LivecueError, match="not a livecue session log"):
+        SessionLog(SessionSettings(), START, path=target, announce=lambda s: None)
+    assert target.read_text() == "\nmy notes about the customer\n"
+
+
+def test_log_may_take_over_a_file_of_blank_space(tmp_path):
+    target = tmp_path / "s.jsonl"
+    target.write_text("\n  \n")
+    log = SessionLog(SessionSettings(), START, path=target, announce=lambda s: None)
+    log.close()
+    assert json.loads(target.read_text().splitlines()[0])["type"] == "settings"
+
+
+def test_log_never_writes_through_a_symlink(tmp_path):
+    real = tmp_path / "old.jsonl"
+    real.write_text(FIXTURE.read_text())
+    (tmp_path / "s.jsonl").symlink_to(real)
+    with pytest.raises(LivecueError, match="symbolic link"):
+        SessionLog(SessionSettings(), START, path=tmp_path / "s.jsonl", announce=lambda s: None)
+    assert real.read_text() == FIXTURE.read_text()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_output_through_a_symlink_is_refused_and_the_target_kept(tmp_path, capsys, fmt):
+    target = tmp_path / "precious"
+    target.write_text("keep me")
+    out = tmp_path / f"out.{fmt}"
+    out.symlink_to(target)
+    assert main(["report", str(FIXTURE), f"--{fmt}", str(out), "--force"]) != 0
+    assert "symbolic link" in capsys.readouterr().err
+    assert target.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_output_replaces_only_its_own_earlier_output_unless_forced(tmp_path, capsys, fmt):
+    out = tmp_path / f"out.{fmt}"
+    old = os.umask(0o022)
+    try:
+        assert main(["report", str(FIXTURE), f"--{fmt}", str(out)]) == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+        os.chmod(out, 0o644)
+        assert main(["report", str(FIXTURE), f"--{fmt}", str(out)]) == 0  # its own: replaced, private again
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
+    other = tmp_path / f"theirs.{fmt}"
+    other.write_text("someone else's document\n")
+    capsys.readouterr()
+    assert main(["report", str(FIXTURE), f"--{fmt}", str(other)]) != 0
+    err = capsys.readouterr().err
+    assert "not overwriting it" in err and "--force" in err and err.count("\n") == 1
+    assert other.read_text() == "someone else's document\n"
+    assert main(["report", str(FIXTURE), f"--{fmt}", str(other), "--force"]) == 0
+    assert other.read_text() != "someone else's document\n"
+
+
+def test_a_sessions_directory_others_can_write_is_warned_about(tmp_path, capsys):
+    directory = tmp_path / "sessions"
+    directory.mkdir()
+    os.chmod(directory, 0o777)
+    log = SessionLog(SessionSettings(), START, directory=directory, announce=lambda s: None)
+    log.close()
+    err = capsys.readouterr().err
+    assert "writable by others (mode 777)" in err and "chmod 700" in err
+    fresh = tmp_path / "new" / "sessions"
+    SessionLog(SessionSettings(), START, directory=fresh, announce=lambda s: None).close()
+    assert stat.S_IMODE(fresh.stat().st_mode) & 0o077 == 0
+    assert "writable by others" not in capsys.readouterr().err
+
+
+# --- item 9: no raw HTML in the rendered exports ----------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["md", "srt", "txt", "vtt", "html"])
+def test_exports_do_not_pass_raw_html_from_the_transcript(tmp_path, capsys, fmt):
+    log = crafted_log(tmp_path / "evil.jsonl", 'well <script>alert("x")</script> <img src=x onerror=alert(1)> ok')
+    out = tmp_path / f"out.{fmt}"
+    assert main(["report", str(log), f"--{fmt}", str(out)]) == 0
+    text = out.read_text()
+    assert "alert" in text  # the words are kept, as text
+    assert "<script" not in text.lower() and "<img" not in text.lower()
