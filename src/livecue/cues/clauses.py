@@ -60,6 +60,11 @@ class Clause:
         return self.marker in CONTRAST
 
     @property
+    def courtesy(self) -> bool:
+        """Only thanks, goodbyes and acknowledgements ("all right", "thank you")."""
+        return all(t in _COURTESY for t in self.tokens)
+
+    @property
     def substantive(self) -> bool:
         """Says something beyond thanks and goodbyes."""
         content = [t for t in self.tokens if t not in _COURTESY]

@@ -33,7 +33,7 @@ from typing import Protocol
 import numpy as np
 
 MODELS = ("static", "minilm")
-DEFAULT_MODEL = "static"
+DEFAULT_MODEL = "minilm"
 
 
 class EmbeddingUnavailable(RuntimeError):
@@ -190,6 +190,42 @@ class StaticEmbedder(_Cached):
         return _unit(vecs.mean(axis=0))
 
 
+class _OneBlasThread:
+    """Run the model's small matrix products on the calling thread only.
+
+    OpenBLAS spreads even a 15x384 product over every core; on a machine that
+    is also decoding speech that costs 20x more than it saves.  numpy's
+    bundled OpenBLAS has a per-thread setting; where it cannot be found this
+    does nothing.
+    """
+
+    def __init__(self) -> None:
+        self._set = None
+        try:
+            import ctypes
+            import glob
+            import os
+
+            libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+            for path in glob.glob(os.path.join(libs, "*openblas*.so*")):
+                lib = ctypes.CDLL(path)
+                fn = getattr(lib, "openblas_set_num_threads_local", None)
+                if fn is not None:
+                    fn.restype = ctypes.c_int
+                    fn.argtypes = [ctypes.c_int]
+                    self._set = fn
+                    break
+        except OSError:
+            self._set = None
+
+    def __enter__(self) -> None:
+        self._previous = self._set(1) if self._set is not None else 0
+
+    def __exit__(self, *exc) -> None:
+        if self._set is not None and self._previous > 0:
+            self._set(self._previous)
+
+
 class MiniLMEmbedder(_Cached):
     """all-MiniLM-L6-v2: BERT forward pass in numpy, mean pooling, unit length."""
 
@@ -205,6 +241,7 @@ class MiniLMEmbedder(_Cached):
                 raw = _safetensors(zf.read("model.safetensors"))
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise EmbeddingUnavailable(f"cannot read the MiniLM model in {root}: {exc}") from exc
+        self._blas = _OneBlasThread()
         t = {k.removeprefix("bert."): v for k, v in raw.items()}
         self.dim = int(config["hidden_size"])
         self._heads = int(config["num_attention_heads"])
@@ -231,24 +268,47 @@ class MiniLMEmbedder(_Cached):
         var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
         return (x - mean) / np.sqrt(var + self._eps) * ln[0] + ln[1]
 
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Uncached texts go through the model together, padded to one length (one pass per turn)."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if todo:
+            with self._blas:
+                vecs = self._forward(todo)
+            for text, vec in zip(todo, vecs):
+                self._cache[text] = vec
+            while len(self._cache) > 4096:
+                self._cache.popitem(last=False)
+        return super().encode(texts)
+
     def _encode_one(self, text: str) -> np.ndarray:
-        ids = self._tok.encode(text).ids[:256]
-        n = len(ids)
-        x = self._word[ids].astype(np.float32) + self._pos[:n] + self._type0
+        return self._forward([text])[0]
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        seqs = [self._tok.encode(t).ids[:128] for t in texts]
+        b, n = len(seqs), max(len(s) for s in seqs)
+        ids = np.zeros((b, n), dtype=np.int64)
+        mask = np.zeros((b, n), dtype=np.float32)
+        for i, seq in enumerate(seqs):
+            ids[i, :len(seq)] = seq
+            mask[i, :len(seq)] = 1.0
+        h, d, dim = self._heads, self.dim // self._heads, self.dim
+        x = self._word[ids.ravel()].astype(np.float32).reshape(b, n, dim) + self._pos[:n] + self._type0
         x = self._norm(x, self._ln0)
-        h, d = self._heads, self.dim // self._heads
+        bias = ((mask - 1.0) * 1e4)[:, None, None, :]  # padding gets no attention
+        scale = np.float32(1.0 / d ** 0.5)
         for qkv_w, qkv_b, o_w, o_b, ln1, i_w, i_b, f_w, f_b, ln2 in self._layers:
-            qkv = x @ qkv_w + qkv_b
-            q, k, v = (qkv[:, j * self.dim:(j + 1) * self.dim].reshape(n, h, d).transpose(1, 0, 2) for j in range(3))
-            scores = q @ k.transpose(0, 2, 1) * (1.0 / d ** 0.5)
+            qkv = x.reshape(b * n, dim) @ qkv_w + qkv_b
+            q, k, v = (qkv[:, j * dim:(j + 1) * dim].reshape(b, n, h, d).transpose(0, 2, 1, 3) for j in range(3))
+            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             scores /= scores.sum(axis=-1, keepdims=True)
-            ctx = (scores @ v).transpose(1, 0, 2).reshape(n, self.dim)
-            x = self._norm(x + ctx @ o_w + o_b, ln1)
+            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(b * n, dim)
+            x = self._norm(x.reshape(b * n, dim) + ctx @ o_w + o_b, ln1)
             inner = x @ i_w + i_b
-            inner = 0.5 * inner * (1.0 + np.tanh(0.7978845608 * (inner + 0.044715 * inner ** 3)))  # GELU
-            x = self._norm(x + inner @ f_w + f_b, ln2)
-        return _unit(x.mean(axis=0))
+            inner = 0.5 * inner * (1.0 + np.tanh(np.float32(0.7978845608) * (inner + np.float32(0.044715) * inner * inner * inner)))
+            x = self._norm(x + inner @ f_w + f_b, ln2).reshape(b, n, dim)
+        pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        return np.stack([_unit(row) for row in pooled])
 
 
 _LOADED: dict[str, Embedder] = {}

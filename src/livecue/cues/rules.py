@@ -67,8 +67,9 @@ class Trigger:
     sounds_like_from: str = ""  # "rule_id.trigger": reuse another intent's examples
     threshold: float = 0.6  # similarity to the nearest example needed (cosine)
     margin: float = 0.0  # and by this much more than to the nearest near miss
-    model: str = "static"  # the sentence embedding model (see cues/embedding.py)
-    min_words: int = 2  # shorter clauses are not judged
+    model: str = "minilm"  # the sentence embedding model (see cues/embedding.py)
+    min_words: int = 2  # shorter clauses are not judged ...
+    max_words: int = 24  # ... nor longer ones (a pitch, not a reaction)
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3
     max_words: int = 3

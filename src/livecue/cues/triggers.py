@@ -198,9 +198,9 @@ class IntentKind(TriggerKind):
 
     name = "intent"
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
-            "unless": (), "skip_past": True, "model": "static", "min_words": 2}
+            "unless": (), "skip_past": True, "model": "minilm", "min_words": 2, "max_words": 24}
     lists = frozenset({"sounds_like", "not_like", "unless"})
-    positive = ("threshold", "min_words")
+    positive = ("threshold", "min_words", "max_words")
     tunable = ("threshold", "margin")
     default_why = "Sounds like \"{example}\": \"{clause}\""
 
@@ -262,15 +262,17 @@ class IntentKind(TriggerKind):
             return None
         clauses = ctx.clauses(turn)
         texts = [clause_text(c.tokens) for c in clauses]
-        scores = ctx.intent_scores(ct, texts)
-        meaning = [len(texts[k].split()) >= trig.min_words and s.means(trig.threshold, trig.margin)
-                   for k, s in enumerate(scores)]
+        # only clauses that can state an intent go through the model: not "thanks", not a whole pitch
+        judged = [k for k, c in enumerate(clauses)
+                  if not c.courtesy and trig.min_words <= len(texts[k].split()) <= trig.max_words]
+        found = ctx.intent_scores(ct, [texts[k] for k in judged])
+        scores = {k: s for k, s in zip(judged, found)}
+        meaning = {k: s.means(trig.threshold, trig.margin) for k, s in scores.items()}
         # a later clause that says nearly the same agrees with it rather than overruling it
-        close = [len(texts[k].split()) >= 1 and s.means(trig.threshold - 0.1, trig.margin) for k, s in
-                 enumerate(scores)]
+        close = {k: s.means(trig.threshold - 0.1, trig.margin) for k, s in scores.items()}
         best = None
-        for k, clause in enumerate(clauses):
-            if not meaning[k] or not in_scope(clauses, k, lambda j: close[j], skip_past=trig.skip_past):
+        for k in judged:
+            if not meaning[k] or not in_scope(clauses, k, lambda j: close.get(j, False), skip_past=trig.skip_past):
                 continue
             if best is None or scores[k].similarity > scores[best].similarity:
                 best = k
