@@ -38,6 +38,9 @@ _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the"
                        "care", "sorry", "anyway", "though", "but", "so", "yes", "yeah", "okay", "well", "all",
                        "right", "sir", "maam", "man", "buddy", "time", "your", "luck", "cheers", "talk", "soon",
                        "later", "and", "again", "reaching", "out", "offer", "there", "mhm", "oh", "hey", "look"})
+# a "so" clause that turns to what they do want ("so training is at the top now")
+_ENGAGED = re.compile(r"\b(need|want|interested|looking|top|focus|important|problem|priority|approved|works|"
+                      r"talk|show|hear|see|start)\b")
 _AVAILABLE = re.compile(r"\b(\d+|half an?|an|a few|a couple( of)?|some|ten|fifteen|twenty|thirty) ?"
                         r"(minutes?|mins?|hours?)\b|\b(go ahead|let us|lets|walk me|tell me|show me|fire away|"
                         r"shoot|go for it)\b")
@@ -145,7 +148,7 @@ def overruled(clauses: list[Clause], k: int, same_stance) -> bool:
             return True
         if later.marker == "so" or (j > k + 1 and clauses[j - 1].marker == "so"):
             flat = " ".join(later.tokens)
-            if _AVAILABLE.search(flat) and not same_stance(j):
+            if (_AVAILABLE.search(flat) or (later.substantive and _ENGAGED.search(flat))) and not same_stance(j):
                 return True
     return False
 

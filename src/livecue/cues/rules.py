@@ -68,7 +68,7 @@ class Trigger:
     threshold: float = 0.6  # similarity to the nearest example needed (cosine)
     margin: float = 0.0  # and by this much more than to the nearest near miss
     model: str = "minilm"  # the sentence embedding model (see cues/embedding.py)
-    min_words: int = 2  # shorter clauses are not judged ...
+    min_words: int = 3  # shorter clauses are not judged ...
     max_words: int = 24  # ... nor longer ones (a pitch, not a reaction)
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3
@@ -201,7 +201,10 @@ class TomlLines:
                 self.keys.setdefault(path + (key,), number)
 
     def key(self, path: tuple, key: str) -> int:
-        return self.keys.get(tuple(path) + (key,), self.tables.get(tuple(path), 0))
+        """Line of ``key`` under ``path``: a key, a [table] or an [[array]] of that name, else the table's line."""
+        here = tuple(path) + (key,)
+        return (self.keys.get(here) or self.tables.get(here) or self.tables.get(here + (0,))
+                or self.tables.get(tuple(path), 0))
 
     def item(self, path: tuple, key: str, value: str) -> int:
         """Line of one string inside a (multi-line) array."""
@@ -294,8 +297,15 @@ class _FileLoader:
     def unknown(self, data: dict, allowed: tuple[str, ...], path: tuple, what: str) -> None:
         for key in data:
             if key not in allowed:
-                self.problem(self.where.key(path, key),
-                             f"unknown key '{key}' in {what}{did_you_mean(key, allowed)}")
+                value = data[key]
+                name = ".".join(str(p) for p in path + (key,))
+                if isinstance(value, dict):
+                    thing = f"unknown table [{name}]"
+                elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                    thing = f"unknown table [[{name}]]"
+                else:
+                    thing = f"unknown key '{key}'"
+                self.problem(self.where.key(path, key), f"{thing} in {what}{did_you_mean(key, allowed)}")
 
     def choice(self, data: dict, key: str, path: tuple, default: str, choices: tuple[str, ...]) -> str:
         value = self.value(data, key, path, default, str)

@@ -198,7 +198,7 @@ class IntentKind(TriggerKind):
 
     name = "intent"
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
-            "unless": (), "skip_past": True, "model": "minilm", "min_words": 2, "max_words": 24}
+            "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24}
     lists = frozenset({"sounds_like", "not_like", "unless"})
     positive = ("threshold", "min_words", "max_words")
     tunable = ("threshold", "margin")
