@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 
 from .match import FILLERS, HEDGES, word_tokens
+from .questions import is_question
 
 CONTRAST = frozenset({"but", "however", "though", "although", "except", "yet", "actually"})
 _ALWAYS_SPLIT = frozenset({"but", "however", "although", "except"})
@@ -28,11 +29,13 @@ _SO_NEXT = frozenset({"we", "i", "you", "let", "lets", "that", "it", "they", "if
                       "walk", "the", "our", "my", "your", "this", "unless", "honestly", "right", "no"})
 _RETRACT = (("i", "was", "about", "to", "say"), ("i", "was", "going", "to", "say"), ("i", "almost", "said"),
             ("was", "about", "to", "say"), ("was", "going", "to", "say"))
-_PAST = re.compile(
+# a state that held in the past ("last year we had no budget"), not a recent act ("we signed last month")
+_PAST_TIME = re.compile(
     r"\b(last (year|month|week|quarter|time|spring|summer|fall|autumn|winter|round|budget cycle)|"
-    r"(a|one|two|three|few|couple( of)?|\d+) (years?|months?) ago|back then|at the time|used to|in the past|"
-    r"previously|before (that|this|we)|in (20\d\d|19\d\d)|in (twenty|nineteen) \w+|the old days|"
-    r"got approved|was approved|has been approved|we had (no|zero)|there was no)\b")
+    r"(a|one|two|three|few|couple( of)?|\d+) (years?|months?) ago|back then|at the time|in the past|"
+    r"previously|before (that|this|we)|in (20\d\d|19\d\d)|in (twenty|nineteen) \w+|the old days)\b")
+_PAST_STATE = re.compile(r"\b(had|was|were|did not|could not|would not|used to)\b")
+_PAST_ALWAYS = re.compile(r"\b(used to|back then|at the time|in the old days)\b")
 _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the", "appreciate", "it", "i", "we",
                        "do", "really", "bye", "goodbye", "have", "a", "good", "great", "nice", "day", "one", "take",
                        "care", "sorry", "anyway", "though", "but", "so", "yes", "yeah", "okay", "well", "all",
@@ -121,7 +124,8 @@ def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
         tokens = tuple(t for j in range(start, end) for t in toks[j] if t not in ("uh", "um", "umm", "er"))
         text = " ".join(words[start:end]).strip()
         flat = " ".join(tokens)
-        clauses.append(Clause(start, end, text, tokens, marker, past=bool(_PAST.search(flat)),
+        past = bool(_PAST_ALWAYS.search(flat) or (_PAST_TIME.search(flat) and _PAST_STATE.search(flat)))
+        clauses.append(Clause(start, end, text, tokens, marker, past=past,
                               quoted=marker == "retract"))
     return clauses
 
@@ -133,7 +137,7 @@ def clause_of(clauses: list[Clause], word_index: int) -> int:
     return len(clauses) - 1
 
 
-def overruled(clauses: list[Clause], k: int, same_stance) -> bool:
+def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = False) -> bool:
     """Does a later clause turn against clause ``k``'s stance?
 
     ``same_stance(j)`` says whether clause ``j`` carries the same evidence
@@ -144,6 +148,8 @@ def overruled(clauses: list[Clause], k: int, same_stance) -> bool:
     """
     for j in range(k + 1, len(clauses)):
         later = clauses[j]
+        if questions and is_question(later.text.split()) and len(later.tokens) >= 3:
+            return True  # asking on: engaged, whatever came before
         if later.contrast and later.substantive and not later.quoted and not same_stance(j):
             return True
         if later.marker == "so" or (j > k + 1 and clauses[j - 1].marker == "so"):
@@ -153,14 +159,15 @@ def overruled(clauses: list[Clause], k: int, same_stance) -> bool:
     return False
 
 
-def in_scope(clauses: list[Clause], k: int, same_stance, *, skip_past: bool = True) -> bool:
+def in_scope(clauses: list[Clause], k: int, same_stance, *, skip_past: bool = True,
+             questions_overrule: bool = False) -> bool:
     """Evidence in clause ``k`` stands: not quoted, not about the past, not overruled later."""
     clause = clauses[k]
     if clause.quoted or (k > 0 and clauses[k - 1].quoted and clause.marker in (",", "")):
         return False
     if skip_past and clause.past:
         return False
-    return not overruled(clauses, k, same_stance)
+    return not overruled(clauses, k, same_stance, questions_overrule)
 
 
 _LEAD = frozenset({"but", "so", "and", "though", "however", "although", "actually", "well", "oh", "look",

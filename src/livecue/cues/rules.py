@@ -70,6 +70,7 @@ class Trigger:
     model: str = "minilm"  # the sentence embedding model (see cues/embedding.py)
     min_words: int = 3  # shorter clauses are not judged ...
     max_words: int = 24  # ... nor longer ones (a pitch, not a reaction)
+    questions_overrule: bool = False  # a question later in the turn means they are engaged after all
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3
     max_words: int = 3

@@ -198,7 +198,7 @@ class IntentKind(TriggerKind):
 
     name = "intent"
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
-            "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24}
+            "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False}
     lists = frozenset({"sounds_like", "not_like", "unless"})
     positive = ("threshold", "min_words", "max_words")
     tunable = ("threshold", "margin")
@@ -272,7 +272,8 @@ class IntentKind(TriggerKind):
         close = {k: s.means(trig.threshold - 0.1, trig.margin) for k, s in scores.items()}
         best = None
         for k in judged:
-            if not meaning[k] or not in_scope(clauses, k, lambda j: close.get(j, False), skip_past=trig.skip_past):
+            if not meaning[k] or not in_scope(clauses, k, lambda j: close.get(j, False), skip_past=trig.skip_past,
+                                              questions_overrule=trig.questions_overrule):
                 continue
             if best is None or scores[k].similarity > scores[best].similarity:
                 best = k
