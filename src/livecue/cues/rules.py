@@ -71,6 +71,8 @@ class Trigger:
     min_words: int = 3  # shorter clauses are not judged ...
     max_words: int = 24  # ... nor longer ones (a pitch, not a reaction)
     questions_overrule: bool = False  # a question later in the turn means they are engaged after all
+    last_clauses: int = 0  # only the turn's last N clauses (0 = all): where a sign-off comes
+    judge_questions: bool = False  # questions ("who's calling?") state no stance: not judged unless set
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3
     max_words: int = 3
@@ -366,7 +368,7 @@ class _FileLoader:
             return None
         kind = REGISTRY[kind_name]
         allowed = COMMON_TRIGGER_KEYS + tuple(kind.keys)
-        self.unknown(data, allowed, path, f"a {kind_name} trigger")
+        self.unknown(data, allowed, path, f"{'an' if kind_name[0] in 'aeiou' else 'a'} {kind_name} trigger")
         kwargs: dict[str, Any] = {"name": name, "kind": kind_name}
         for key, default in kind.keys.items():
             kwargs[key] = default

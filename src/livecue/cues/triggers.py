@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .clauses import clause_of, clause_text, in_scope
 from .match import PhraseSet
+from .questions import is_question
 from .signals import is_clipped
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -198,7 +199,8 @@ class IntentKind(TriggerKind):
 
     name = "intent"
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
-            "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False}
+            "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
+            "last_clauses": 0, "judge_questions": False}
     lists = frozenset({"sounds_like", "not_like", "unless"})
     positive = ("threshold", "min_words", "max_words")
     tunable = ("threshold", "margin")
@@ -263,8 +265,10 @@ class IntentKind(TriggerKind):
         clauses = ctx.clauses(turn)
         texts = [clause_text(c.tokens) for c in clauses]
         # only clauses that can state an intent go through the model: not "thanks", not a whole pitch
-        judged = [k for k, c in enumerate(clauses)
-                  if not c.courtesy and trig.min_words <= len(texts[k].split()) <= trig.max_words]
+        first = len(clauses) - trig.last_clauses if trig.last_clauses else 0
+        judged = [k for k, c in enumerate(clauses) if k >= first
+                  and not c.courtesy and trig.min_words <= len(texts[k].split()) <= trig.max_words
+                  and (trig.judge_questions or not is_question(c.text.split()))]
         found = ctx.intent_scores(ct, [texts[k] for k in judged])
         scores = {k: s for k, s in zip(judged, found)}
         meaning = {k: s.means(trig.threshold, trig.margin) for k, s in scores.items()}
