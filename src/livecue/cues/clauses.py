@@ -67,7 +67,9 @@ class Clause:
 
     @property
     def courtesy(self) -> bool:
-        """Only thanks, goodbyes and acknowledgements ("all right", "thank you")."""
+        """Only thanks, goodbyes and acknowledgements ("all right", "thank you", "no thanks")."""
+        if len(self.tokens) <= 3 and all(t in _COURTESY or t == "no" for t in self.tokens):
+            return True  # "no thank you" to "anything else?" is manners, not a brush-off
         return all(t in _COURTESY for t in self.tokens)
 
     @property

@@ -74,6 +74,80 @@ def _safetensors(data: bytes | memoryview) -> dict[str, np.ndarray]:
     return out
 
 
+def _stream_safetensors(blob) -> dict[str, np.ndarray]:
+    """Tensors read one by one from a file object (the zip member is never held whole in memory).
+
+    The word-embedding table, the largest tensor, is kept as float16 (read in
+    slices so the float32 original is never all in memory); the rest stays
+    float32.
+    """
+    (size,) = struct.unpack("<Q", blob.read(8))
+    header = json.loads(blob.read(size))
+    header.pop("__metadata__", None)
+    pos = 0
+    out: dict[str, np.ndarray] = {}
+    for name, info in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
+        lo, hi = info["data_offsets"]
+        if lo > pos:
+            blob.read(lo - pos)
+        shape = info["shape"]
+        if info["dtype"] != "F32":  # e.g. position_ids: not needed
+            blob.read(hi - lo)
+            pos = hi
+            continue
+        if name.endswith("word_embeddings.weight"):
+            rows = np.empty(shape, dtype=np.float16)
+            step = 4096
+            for start in range(0, shape[0], step):
+                n = min(step, shape[0] - start)
+                rows[start:start + n] = np.frombuffer(blob.read(n * shape[1] * 4), dtype=np.float32).reshape(n, -1)
+            out[name] = rows
+        else:
+            out[name] = np.frombuffer(blob.read(hi - lo), dtype=np.float32).reshape(shape).copy()
+        pos = hi
+    return out
+
+
+def _cache_root() -> Path | None:
+    try:
+        from platformdirs import user_cache_dir
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    return Path(user_cache_dir("livecue")) / "models"
+
+
+def _cached_weights(zip_path: Path, zf: zipfile.ZipFile) -> dict[str, np.ndarray]:
+    """The model's tensors, unpacked once into the user cache as .npy files and memory-mapped after.
+
+    Inflating 83 MB of deflated weights costs about a second of CPU at every
+    start; a memory map of the unpacked copy costs nothing and only the pages
+    used (a few hundred of the 30k word rows) become resident.  The copy is
+    keyed by the zip's size and mtime, so a new package version unpacks
+    anew; it is a cache: delete it at will.  Where the cache cannot be
+    written, the weights are read from the zip every time.
+    """
+    root = _cache_root()
+    st = zip_path.stat()
+    target = root / f"minilm-{st.st_size}-{int(st.st_mtime)}" if root else None
+    if target is not None and (target / "done").exists():
+        names = json.loads((target / "done").read_text())
+        return {name: np.load(target / f"{i}.npy", mmap_mode="r") for i, name in enumerate(names)}
+    with zf.open("model.safetensors") as blob:
+        tensors = _stream_safetensors(blob)
+    if target is not None:
+        try:
+            tmp = target.with_name(target.name + ".partial")
+            tmp.mkdir(parents=True, exist_ok=True)
+            names = list(tensors)
+            for i, name in enumerate(names):
+                np.save(tmp / f"{i}.npy", tensors[name])
+            (tmp / "done").write_text(json.dumps(names))
+            tmp.replace(target)
+        except OSError:
+            pass  # a read-only home: read the zip again next time
+    return tensors
+
+
 def _tokenizer(text: str):
     try:
         from tokenizers import Tokenizer
@@ -238,7 +312,7 @@ class MiniLMEmbedder(_Cached):
             with zipfile.ZipFile(root / "model.zip") as zf:
                 config = json.loads(zf.read("config.json"))
                 self._tok = _tokenizer(zf.read("tokenizer.json").decode("utf-8"))
-                raw = _safetensors(zf.read("model.safetensors"))
+                raw = _cached_weights(root / "model.zip", zf)
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise EmbeddingUnavailable(f"cannot read the MiniLM model in {root}: {exc}") from exc
         self._blas = _OneBlasThread()
@@ -246,7 +320,7 @@ class MiniLMEmbedder(_Cached):
         self.dim = int(config["hidden_size"])
         self._heads = int(config["num_attention_heads"])
         self._eps = float(config.get("layer_norm_eps", 1e-12))
-        self._word = t["embeddings.word_embeddings.weight"]  # a view: rows are read on demand
+        self._word = t["embeddings.word_embeddings.weight"]  # float16: half the memory, rows widened on use
         self._pos = np.array(t["embeddings.position_embeddings.weight"], dtype=np.float32)
         self._type0 = np.array(t["embeddings.token_type_embeddings.weight"][0], dtype=np.float32)
         self._ln0 = (t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"])
@@ -309,6 +383,37 @@ class MiniLMEmbedder(_Cached):
             x = self._norm(x + inner @ f_w + f_b, ln2).reshape(b, n, dim)
         pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
         return np.stack([_unit(row) for row in pooled])
+
+
+def encode_examples(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Embeddings of a rule's example list, cached on disk by a hash of the model and the texts.
+
+    A rule file's examples change rarely; embedding a few hundred of them
+    with MiniLM costs about a second at every start, reading them back a
+    millisecond.  Any edit changes the hash, so a stale entry is never used.
+    """
+    import hashlib
+
+    digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:32]
+    root = _cache_root()
+    path = root / "examples" / f"{embedder.name}-{digest}.npy" if root else None
+    if path is not None and path.exists():
+        try:
+            found = np.load(path)
+            if found.shape == (len(texts), embedder.dim):
+                return found
+        except (OSError, ValueError):
+            pass
+    vecs = embedder.encode(texts)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".partial.npy")
+            np.save(tmp, vecs)
+            tmp.replace(path)
+        except OSError:
+            pass
+    return vecs
 
 
 _LOADED: dict[str, Embedder] = {}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .embedding import Embedder, load_embedder
+from .embedding import Embedder, encode_examples, load_embedder
 from .clauses import clause_text
 from .match import word_tokens
 
@@ -42,8 +42,8 @@ class Intent:
         self.embedder: Embedder = load_embedder(model)
         self.examples = sounds_like
         self.near_misses = not_like
-        self._pos = self.embedder.encode([example_text(t) for t in sounds_like])
-        self._neg = (self.embedder.encode([example_text(t) for t in not_like]) if not_like
+        self._pos = encode_examples(self.embedder, [example_text(t) for t in sounds_like])
+        self._neg = (encode_examples(self.embedder, [example_text(t) for t in not_like]) if not_like
                      else np.zeros((0, self.embedder.dim), dtype=np.float32))
 
     def score(self, texts: list[str]) -> list[Score]:
