@@ -78,7 +78,24 @@ def main() -> int:
         try:
             return original(det, crule, ct, ctx, ignore_used)
         finally:
-            per_turn[id(ctx)] = per_turn.get(id(ctx), 0.0) + time.process_time() - c
+            if ctx.reason == "final":  # a finished segment: the only time intents are judged
+                per_turn[id(ctx)] = per_turn.get(id(ctx), 0.0) + time.process_time() - c
+
+    from livecue.cues import embedding
+
+    model = embedding.load_embedder(args.model)
+    passes: list[float] = []
+    inner = model.encode
+
+    def counted(texts):
+        before = len(model._cache)
+        c = time.process_time()
+        out = inner(texts)
+        if len(model._cache) != before or len(model._cache) >= 4096:
+            passes.append(time.process_time() - c)
+        return out
+
+    model.encode = counted  # type: ignore[method-assign]
 
     kind.evaluate = timed  # type: ignore[method-assign]
     contexts: list[float] = []
@@ -86,14 +103,19 @@ def main() -> int:
     for call in calls:
         per_turn.clear()
         run_events(EVENTS.get(call), load, None, call.duration)
-        contexts += [v for v in per_turn.values() if v > 0]
+        contexts += list(per_turn.values())
     total = time.perf_counter() - t0
     ms = sorted(1000 * v for v in contexts)
     p90 = ms[int(0.9 * (len(ms) - 1))] if ms else 0.0
     print(f"model {args.model}: start-up +{start_s:.2f} s wall ({start_cpu:.2f} s CPU), "
           f"RSS {base_rss:.0f} -> {loaded_rss:.0f} MB after load, {rss_mb():.0f} MB after the run")
-    print(f"  finished turns judged: {len(ms)}; intent CPU per turn: median {statistics.median(ms) if ms else 0:.1f} ms,"
-          f" p90 {p90:.1f} ms; {len(calls)} calls in {total:.1f} s ({60 * len(calls) / total:,.0f} calls/minute)")
+    run = sorted(1000 * v for v in passes)
+    print(f"  finished segments: {len(ms)}; intent CPU per finished segment: median {statistics.median(ms) if ms else 0:.2f}"
+          f" ms, p90 {p90:.1f} ms, mean {statistics.fmean(ms) if ms else 0:.1f} ms")
+    if run:
+        print(f"  model passes (a turn's new clauses, batched): {len(run)}; CPU per pass median "
+              f"{statistics.median(run):.1f} ms, p90 {run[int(0.9 * (len(run) - 1))]:.1f} ms")
+    print(f"  {len(calls)} calls in {total:.1f} s ({60 * len(calls) / total:,.0f} calls/minute)")
     return 0
 
 
