@@ -30,3 +30,11 @@ def test_statements_that_open_with_a_question_word_are_not_questions():
     assert kind("Will do.") == ""
     assert kind("It's a great fit for teams like yours.") == ""
     assert kind("What we need is a better tool?") == "open"  # a question mark still counts
+
+
+def test_clipped_negative_answers_are_not_questions():
+    # an auxiliary without a subject after it is a statement: "Don't know offhand." answers, it does not ask
+    assert kind("Don't know offhand.") == ""
+    assert kind("haven't decided") == ""
+    assert kind("Can't recall.") == ""
+    assert kind("Is that about right") == "closed"

@@ -32,6 +32,9 @@ _LEAD_PHRASES = ("got it", "i see", "fair enough", "makes sense", "thank you", "
                  "all right", "that makes sense", "good to know", "out of curiosity", "just curious", "by the way",
                  "let me ask", "can i ask", "may i ask", "i have to ask")
 _SUBJECTS = frozenset("i we they he she it this that there our my".split())
+# after an inverted auxiliary: "do YOU...", "is THAT...", "can ANYONE..."
+_INVERTED = frozenset("you we i they he she it this that there your the these those anyone anybody someone "
+                      "somebody everyone any our my his her their".split())
 _CLAUSES = re.compile(r"([^.!?…,;:]+)([.!?…,;:]*)")
 
 
@@ -63,6 +66,9 @@ def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str
     opener = toks[0] in QUESTION_STARTS and len(toks) >= (2 if cut_off else 3)
     if opener and toks[0] in OPEN_STARTS and len(toks) > 1 and toks[1] in _SUBJECTS and not asked:
         opener = False  # "what we need is...", "when i get back..."
+    if opener and toks[0] in AUXILIARIES and toks[0] not in ("any", "anything", "anyone") and not asked \
+            and (len(toks) < 2 or toks[1] not in _INVERTED):
+        opener = False  # "don't know offhand", "haven't decided", "will do": statements, no inversion
     if opener and after_comma and toks[0] in ("which", "where", "when", "who", "whose") and not asked:
         opener = False  # a relative clause: "we tried one, which did not work"
     if not asked and not opener:
