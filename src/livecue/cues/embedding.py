@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import struct
 import zipfile
 from collections import OrderedDict
@@ -137,7 +138,7 @@ def _cached_weights(zip_path: Path, zf: zipfile.ZipFile) -> dict[str, np.ndarray
         tensors = _stream_safetensors(blob)
     if target is not None:
         try:
-            tmp = target.with_name(target.name + ".partial")
+            tmp = target.with_name(f"{target.name}.{os.getpid()}.partial")  # two processes may unpack at once
             tmp.mkdir(parents=True, exist_ok=True)
             names = list(tensors)
             for i, name in enumerate(names):
@@ -409,7 +410,7 @@ def encode_examples(embedder: Embedder, texts: list[str]) -> np.ndarray:
     if path is not None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".partial.npy")
+            tmp = path.with_suffix(f".{os.getpid()}.partial.npy")
             np.save(tmp, vecs)
             tmp.replace(path)
         except OSError:
