@@ -280,7 +280,6 @@ class _OneBlasThread:
         try:
             import ctypes
             import glob
-            import os
 
             libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
             for path in glob.glob(os.path.join(libs, "*openblas*.so*")):
