@@ -389,9 +389,7 @@ class _FileLoader:
             self.template(trig.why, self.where.key(path, "why"), f"trigger '{name}' why")
         at = _At(self, path, line)
         kind.check(trig, data, at)
-        check_phrases = getattr(kind, "check_phrases", None)
-        if check_phrases is not None:
-            check_phrases(trig, classes, at)
+        kind.check_phrases(trig, classes, at)
         return trig
 
     def example(self, index: int, data: Any) -> Example | None:

@@ -100,6 +100,9 @@ class TriggerKind:
             if key in data and getattr(trig, key) <= 0:
                 at.key(key, f"'{key}' must be more than 0")
 
+    def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
+        """Compile-check the kind's phrase lists (with the rule's classes); kinds without phrases have none."""
+
     def compile(self, ct: "CompiledTrigger", rule: "Rule", rules: dict[str, "Rule"], at: Problems) -> bool:
         return True
 
