@@ -108,16 +108,32 @@ def test_cooldown_holds_a_rule_back():
 
 def test_fires_on_tentative_words_once_they_are_clear_and_not_again_when_committed():
     f = feeder()
-    f.feed(*utterance("rep", 0.5, 3.0, "Do you have a minute?"))
+    f.feed(*utterance("rep", 0.5, 3.0, "Shall we book the install?"))
     f.feed(SpeechStarted(3.5, "prospect"))
-    f.feed(tentative("prospect", 3.5, 4.6, "I have to go"), lag_s=0.3)
-    assert f.cues() == []  # "go" is the hypothesis's last word: it may still change
-    f.feed(tentative("prospect", 3.5, 5.6, "I have to go now sorry"), lag_s=0.3)
-    assert [c.cue for c in f.cues()] == ["plant_seed"]
+    f.feed(tentative("prospect", 3.5, 4.6, "I need to run it by my boss"), lag_s=0.3)
+    assert f.cues() == []  # "boss" is the hypothesis's last word: it may still change
+    f.feed(tentative("prospect", 3.5, 5.6, "I need to run it by my boss first okay"), lag_s=0.3)
+    assert [c.cue for c in f.cues()] == ["decision_maker"]
     assert f.cues()[0].t < 6.0  # before the speaker finished
     f.feed(SpeechEnded(6.0, "prospect", 3.5))
-    f.feed(committed("prospect", 3.5, 5.6, "I have to go now sorry", final=True), lag_s=0.5)
+    f.feed(committed("prospect", 3.5, 5.6, "I need to run it by my boss first okay", final=True), lag_s=0.5)
     assert len(f.cues()) == 1  # same evidence, committed: no second card
+
+
+def test_an_exit_waits_for_the_turn_to_end_because_a_later_clause_may_overrule_it():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 3.0, "Do you have a minute?"))
+    f.feed(SpeechStarted(3.5, "prospect"))
+    f.feed(tentative("prospect", 3.5, 5.6, "I have to leave at two so"), lag_s=0.3)
+    assert f.cues() == []
+    f.feed(SpeechEnded(8.0, "prospect", 3.5))
+    f.feed(committed("prospect", 3.5, 7.8, "I have to leave at two, so we have twenty minutes. Go ahead.", final=True),
+           lag_s=0.3)
+    assert f.cues() == []
+    f.feed(*utterance("rep", 9.0, 10.0, "Great, thanks."))
+    f.feed(SpeechStarted(11.0, "prospect"))
+    f.feed(committed("prospect", 11.0, 12.5, "Sorry, I have to go now.", final=True), lag_s=0.3)
+    assert [c.cue for c in f.cues()] == ["plant_seed"] and f.cues()[0].t < 13.5
 
 
 def test_a_revised_hypothesis_does_not_fire():

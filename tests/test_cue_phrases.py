@@ -47,6 +47,7 @@ SECOND_EFFORT = [
     "We're happy with our current supplier.",
     "Not really interested to be honest.",
     "We're not for now, thanks.",  # tiny.en's hearing of "we're good for now"
+    "Just shoot me an email.",  # a polite brush-off, not an exit (labelled so in ../shared/calls-text)
 ]
 
 PLANT_SEED = [
@@ -54,7 +55,6 @@ PLANT_SEED = [
     "I need to jump on another call.",
     "Sorry, I'm in the middle of something.",
     "Can you call back later?",
-    "Just shoot me an email.",
     "Now's not a good time.",
     "I'm heading out the door.",
     "Please don't call me again.",

@@ -11,47 +11,19 @@ the detector keeps its state across a hot reload.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..events import Cue, Feedback
 from .match import MatchTooSlow, Tokens, count_words, normalise_words
 from .profile import Profile
+from .clauses import Clause, split_clauses
 from .rules import CompiledRule, CompiledTrigger, RuleSet
-from .signals import Segment, Tracker, Update, is_clipped
+from .signals import Segment, Tracker, Update
+from .triggers import REGISTRY, SPAN_TOLERANCE_S, Evidence, Hit  # noqa: F401  (re-exported)
 
-# Evidence spans closer than this are the same words heard twice (tentative, then committed).
-SPAN_TOLERANCE_S = 0.3
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What a cue fired on: words (span), answers, a reply, a monologue, a window."""
-
-    kind: str
-    start: float
-    end: float
-
-    def same_as(self, other: "Evidence") -> bool:
-        if self.kind != other.kind:
-            return False
-        if self.kind in ("span", "share"):
-            return self.start < other.end + SPAN_TOLERANCE_S and other.start < self.end + SPAN_TOLERANCE_S
-        return abs(self.start - other.start) < 1e-6
-
-
-@dataclass
-class Hit:
-    trigger: str
-    speaker: str
-    keys: tuple[Evidence, ...]
-    anchor: float
-    values: dict = field(default_factory=dict)
-    variant: str = ""
-    why: str = ""
-    turn: int | None = None  # the turn the evidence ends in
-    tentative: bool = False
-
+if TYPE_CHECKING:  # pragma: no cover
+    from .intents import Score
 
 _NOT = Hit("", "", (), 0.0)  # "not x" held: true, but no evidence of its own
 
@@ -92,7 +64,23 @@ class _Context:
         self.tracker = tracker
         self._turn: _Turn | None = None
         self._recent: dict[tuple, _Turn] = {}
+        self._clauses: dict[int, list[Clause]] = {}
+        self._scores: dict[tuple, list["Score"]] = {}
         self.matches = matches
+
+    def clauses(self, turn: _Turn) -> list[Clause]:
+        """The turn's clauses (see clauses.py), once per evaluation."""
+        found = self._clauses.get(id(turn))
+        if found is None:
+            found = self._clauses[id(turn)] = split_clauses([w.word for w in turn.words])
+        return found
+
+    def intent_scores(self, ct: CompiledTrigger, texts: list[str]) -> list["Score"]:
+        key = (id(ct.intent), tuple(texts))
+        found = self._scores.get(key)
+        if found is None:
+            found = self._scores[key] = ct.intent.score(texts)
+        return found
 
     def turn(self) -> _Turn:
         if self._turn is None:
@@ -309,141 +297,12 @@ class Detector:
             return None
         if trig.not_after and any(self.fired.get(x) for x in trig.not_after):
             return None
-        kind = trig.kind
-        if kind == "phrases":
-            hit = self._phrases(crule, ct, ctx, ignore_used)
-        elif kind == "clipped_streak":
-            hit = self._clipped(crule, ct, ctx, ignore_used)
-        elif kind == "monologue_reply":
-            hit = self._monologue_reply(crule, ct, ctx, ignore_used)
-        elif kind == "monologue":
-            hit = self._monologue(crule, ct, ctx, ignore_used)
-        elif kind == "talk_share":
-            hit = self._talk_share(crule, ct, ctx, ignore_used)
-        else:
-            hit = self._latency(crule, ct, ctx, ignore_used)
+        kind = REGISTRY[trig.kind]
+        hit = kind.evaluate(self, crule, ct, ctx, ignore_used)
         if hit is not None:
             hit.variant = trig.variant
-            hit.why = trig.why
+            hit.why = trig.why or kind.default_why
         return hit
-
-    def _phrases(self, crule: CompiledRule, ct: CompiledTrigger, ctx: _Context, ignore_used: bool) -> Hit | None:
-        rule, trig = crule.rule, ct.trigger
-        if ctx.reason not in ("text", "final") or ctx.speaker != rule.listen or not ct.phrases:
-            return None
-        other = trig.speaker and trig.speaker != rule.listen
-        turn = ctx.recent(trig.speaker, trig.within_s) if other else ctx.turn()
-        if not turn.words:
-            return None
-        if trig.max_turn_words and (turn.count > trig.max_turn_words or (ctx.reason != "final" and not other)):
-            return None  # a turn's length is known only when it ends
-        if ct.unless is not None and ct.unless.search(turn.toks, fuzzy=False):
-            return None
-        last_index = len(turn.words) - 1
-        for match in ctx.search(ct, turn):
-            first = turn.toks.origin[match.start]
-            last = turn.toks.origin[match.end - 1]
-            ev = Evidence("span", turn.words[first].start, turn.words[last].end)
-            if not ignore_used and self._consumed(rule.id, ev):
-                continue
-            tentative = any(turn.tentative[first:last + 1])
-            if tentative and not ignore_used:
-                # act on words that may still change only when they are clearly there
-                if not rule.tentative or match.edits or (last == last_index and not turn.speech_ended):
-                    continue
-            evidence = " ".join(w.word.strip() for w in turn.words[first:last + 1]).strip(" ,.;:")
-            return Hit(trig.name, trig.speaker or ctx.speaker, (ev,), turn.words[last].end, {"evidence": evidence},
-                       turn=None if other else turn.key, tentative=tentative)
-        return None
-
-    def _clipped(self, crule: CompiledRule, ct: CompiledTrigger, ctx: _Context, ignore_used: bool) -> Hit | None:
-        trig = ct.trigger
-        if ctx.reason != "final" or ctx.speaker != "prospect":
-            return None
-        streak = []
-        for answer in reversed(self.tracker.answers):
-            if not is_clipped(answer, trig.max_words, trig.max_answer_s):
-                break
-            if answer.after_question and answer.words:
-                streak.append(answer)
-        fresh = [a for a in streak
-                 if ignore_used or not self._consumed(crule.rule.id, Evidence("answer", a.start, a.start))]
-        if len(fresh) < trig.min_streak or sum(a.after_open_question for a in fresh) < trig.min_open:
-            return None
-        last = streak[0]
-        return Hit(trig.name, "prospect", tuple(Evidence("answer", a.start, a.start) for a in fresh), last.end,
-                   {"streak": len(streak), "max_words": trig.max_words,
-                    "evidence": " / ".join(a.text for a in reversed(streak))}, turn=last.key)
-
-    def _monologue_reply(self, crule: CompiledRule, ct: CompiledTrigger, ctx: _Context,
-                         ignore_used: bool) -> Hit | None:
-        trig = ct.trigger
-        if ctx.reason != "final" or ctx.speaker != "prospect" or ctx.update is None:
-            return None
-        tracker = self.tracker
-        run = tracker.run_of(ctx.update.segment)
-        if not all(seg.backchannel for seg in run):
-            return None
-        before = tracker.run_before(run)
-        if not before or before[-1].speaker != "rep" or run[0].start < before[-1].last_end - 0.3:
-            return None  # no rep turn before, or said over the rep: listening, not replying
-        span = tracker.monologue_before(tracker._index(run[0]), "rep")
-        if span is None or span[1] - span[0] < trig.min_monologue_s:
-            return None
-        ev = Evidence("reply", run[0].start, run[0].start)
-        if not ignore_used and self._consumed(crule.rule.id, ev):
-            return None
-        reply = " ".join(t for seg in run for t in seg.texts).strip()
-        return Hit(trig.name, "prospect", (ev,), run[-1].last_end,
-                   {"monologue_s": span[1] - span[0], "reply": reply, "evidence": reply}, turn=run[0].id)
-
-    def _monologue(self, crule: CompiledRule, ct: CompiledTrigger, ctx: _Context, ignore_used: bool) -> Hit | None:
-        trig = ct.trigger
-        if ctx.reason != "tick":
-            return None
-        tracker = self.tracker
-        span = tracker.monologue_before(len(tracker.timeline), "rep")
-        if span is None or not tracker.timeline or tracker.timeline[-1].speaker != "rep":
-            return None
-        start, end = span
-        if tracker.speaking["rep"]:
-            end = max(end, ctx.now)
-        if end - start < trig.min_monologue_s or ctx.now - end > 2.0:
-            return None
-        ev = Evidence("monologue", start, start)
-        if not ignore_used and self._consumed(crule.rule.id, ev):
-            return None
-        return Hit(trig.name, "rep", (ev,), ctx.now, {"monologue_s": end - start}, turn=None)
-
-    def _talk_share(self, crule: CompiledRule, ct: CompiledTrigger, ctx: _Context, ignore_used: bool) -> Hit | None:
-        trig = ct.trigger
-        if ctx.reason != "tick" or ctx.now < trig.window_s:
-            return None
-        rep = self.tracker.talk("rep", ctx.now, trig.window_s)
-        prospect = self.tracker.talk("prospect", ctx.now, trig.window_s)
-        total = rep + prospect
-        if total < trig.min_talk_s or prospect / total >= trig.max_share:
-            return None
-        ev = Evidence("share", ctx.now - trig.window_s, ctx.now)
-        if not ignore_used and self._consumed(crule.rule.id, ev):
-            return None
-        return Hit(trig.name, "call", (ev,), ctx.now,
-                   {"share": 100.0 * prospect / total, "talk_s": total}, turn=None)
-
-    def _latency(self, crule: CompiledRule, ct: CompiledTrigger, ctx: _Context, ignore_used: bool) -> Hit | None:
-        trig = ct.trigger
-        if ctx.reason != "final" or ctx.speaker != "prospect":
-            return None
-        answered = [a for a in self.tracker.answers if a.after_question and a.latency is not None]
-        recent = answered[-trig.min_count:]
-        if len(recent) < trig.min_count or any(a.latency < trig.min_latency_s for a in recent):
-            return None
-        keys = tuple(Evidence("latency", a.start, a.start) for a in recent)
-        if not ignore_used and any(self._consumed(crule.rule.id, k) for k in keys):
-            return None
-        mean = sum(a.latency for a in recent) / len(recent)
-        return Hit(trig.name, "prospect", keys, recent[-1].end,
-                   {"latency_s": mean, "count": len(recent)}, turn=recent[-1].key)
 
     # --- firing ----------------------------------------------------------------------------------
 

@@ -29,15 +29,15 @@ from ..config import Problem, did_you_mean, toml_error_line
 from ..errors import LivecueError
 from ..user_files import read_user_text
 from .match import PhraseSet
+from .triggers import KINDS, REGISTRY, phrase_set
 
 SPEAKERS = ("rep", "prospect")
-KINDS = ("phrases", "clipped_streak", "monologue_reply", "monologue", "talk_share", "response_latency")
 
 # Values a card's why and script lines may use, e.g. "{streak} short answers".
 PLACEHOLDERS = frozenset({
     "evidence", "reply", "streak", "max_words", "monologue_s", "share", "talk_s", "latency_s",
     "count", "rep_name", "company", "hot_buttons", "hot_button_1", "hot_button_2",
-    "hot_button_3", "benefit",
+    "hot_button_3", "benefit", "clause", "example", "score",
 })
 
 
@@ -48,7 +48,9 @@ PLACEHOLDERS = frozenset({
 class Trigger:
     """One piece of evidence a rule looks for.
 
-    ``kind`` picks which of the other fields apply (see ``TRIGGER_KEYS``).
+    ``kind`` picks which of the other fields apply: the kind's class in
+    ``triggers.py`` owns its keys and their defaults (the loader fills every
+    key of the kind from there; the defaults here only mirror them).
     """
 
     name: str
@@ -65,6 +67,20 @@ class Trigger:
     fuzzy: bool = True  # allow one misheard, missing or extra word in long phrases
     speaker: str = ""  # read this side instead of the rule's listen side ...
     within_s: float = 30.0  # ... in what it said over the last within_s seconds
+    clause_scope: bool = False  # a later clause can overrule the match ("..., but the software side is")
+    skip_past: bool = False  # ignore clauses about the past ("last year we had no budget")
+    # kind = "intent": a clause means what these examples mean
+    sounds_like: tuple[str, ...] = ()
+    not_like: tuple[str, ...] = ()  # near misses: closer to one of these means no
+    sounds_like_from: str = ""  # "rule_id.trigger": reuse another intent's examples
+    threshold: float = 0.6  # similarity to the nearest example needed (cosine)
+    margin: float = 0.0  # and by this much more than to the nearest near miss
+    model: str = "minilm"  # the sentence embedding model (see cues/embedding.py)
+    min_words: int = 3  # shorter clauses are not judged ...
+    max_words: int = 24  # ... nor longer ones (a pitch, not a reaction)
+    questions_overrule: bool = False  # a question later in the turn means they are engaged after all
+    last_clauses: int = 0  # only the turn's last N clauses (0 = all): where a sign-off comes
+    judge_questions: bool = False  # questions ("who's calling?") state no stance: not judged unless set
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3
     max_words: int = 3
@@ -82,14 +98,7 @@ class Trigger:
 
 
 COMMON_TRIGGER_KEYS = ("kind", "variant", "why", "after", "not_after")
-TRIGGER_KEYS: dict[str, tuple[str, ...]] = {
-    "phrases": ("phrases", "phrases_from", "unless", "max_turn_words", "fuzzy", "speaker", "within_s"),
-    "clipped_streak": ("min_streak", "max_words", "max_answer_s", "min_open"),
-    "monologue_reply": ("min_monologue_s",),
-    "monologue": ("min_monologue_s",),
-    "talk_share": ("max_share", "window_s", "min_talk_s"),
-    "response_latency": ("min_latency_s", "min_count"),
-}
+TRIGGER_KEYS: dict[str, tuple[str, ...]] = {name: tuple(kind.keys) for name, kind in REGISTRY.items()}
 
 
 @dataclass(frozen=True)
@@ -158,13 +167,15 @@ _TYPES: dict[str, type | tuple] = {
     "id": str, "title": str, "listen": str, "priority": int, "cooldown_s": float,
     "once_per_call": bool, "fire": str, "settle_s": float, "tentative": bool, "when": str,
     "after": list, "not_after": list, "rearm": str, "engaged_min_words": int, "enabled": bool,
-    "description": str, "kind": str, "variant": str, "why": str, "phrases": list,
-    "phrases_from": str, "unless": list, "max_turn_words": int, "fuzzy": bool,
-    "min_streak": int, "max_words": int, "max_answer_s": float, "min_open": int, "min_monologue_s": float, "max_share": float,
-    "window_s": float, "min_talk_s": float, "speaker": str, "within_s": float, "min_latency_s": float, "min_count": int,
+    "description": str, "kind": str, "variant": str, "why": str,
     "script": list, "name": str, "expect": str, "lines": list, "between": list,
     "count": int,
 }
+
+
+def _trigger_key_type(kind: Any, key: str) -> type:
+    default = kind.keys[key]
+    return list if key in kind.lists else type(default)
 
 
 # --- where things are in a file ----------------------------------------------------
@@ -201,7 +212,10 @@ class TomlLines:
                 self.keys.setdefault(path + (key,), number)
 
     def key(self, path: tuple, key: str) -> int:
-        return self.keys.get(tuple(path) + (key,), self.tables.get(tuple(path), 0))
+        """Line of ``key`` under ``path``: a key, a [table] or an [[array]] of that name, else the table's line."""
+        here = tuple(path) + (key,)
+        return (self.keys.get(here) or self.tables.get(here) or self.tables.get(here + (0,))
+                or self.tables.get(tuple(path), 0))
 
     def item(self, path: tuple, key: str, value: str) -> int:
         """Line of one string inside a (multi-line) array."""
@@ -238,6 +252,22 @@ def _check_type(value: Any, kind: Any) -> str | None:
         if not isinstance(value, list):
             return "a list"
     return None
+
+
+class _At:
+    """A kind's problems, placed at the file line of the key (or the trigger's table)."""
+
+    def __init__(self, loader: "_FileLoader", path: tuple, line: int) -> None:
+        self.loader, self.path, self.line = loader, path, line
+
+    def key(self, key: str, message: str) -> None:
+        self.loader.problem(self.loader.where.key(self.path, key) or self.line, message)
+
+    def item(self, key: str, value: str, message: str) -> None:
+        self.loader.problem(self.loader.where.item(self.path, key, value) or self.line, message)
+
+    def table(self, message: str) -> None:
+        self.loader.problem(self.line, message)
 
 
 class _FileLoader:
@@ -281,8 +311,15 @@ class _FileLoader:
     def unknown(self, data: dict, allowed: tuple[str, ...], path: tuple, what: str) -> None:
         for key in data:
             if key not in allowed:
-                self.problem(self.where.key(path, key),
-                             f"unknown key '{key}' in {what}{did_you_mean(key, allowed)}")
+                value = data[key]
+                name = ".".join(str(p) for p in path + (key,))
+                if isinstance(value, dict):
+                    thing = f"unknown table [{name}]"
+                elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                    thing = f"unknown table [[{name}]]"
+                else:
+                    thing = f"unknown key '{key}'"
+                self.problem(self.where.key(path, key), f"{thing} in {what}{did_you_mean(key, allowed)}")
 
     def choice(self, data: dict, key: str, path: tuple, default: str, choices: tuple[str, ...]) -> str:
         value = self.value(data, key, path, default, str)
@@ -337,44 +374,33 @@ class _FileLoader:
         if "kind" not in data:
             self.problem(line, f"trigger '{name}' needs a kind (one of {', '.join(KINDS)})")
             return None
-        kind = self.choice(data, "kind", path, "", KINDS + ("",))
-        if not kind:
+        kind_name = self.choice(data, "kind", path, "", KINDS + ("",))
+        if not kind_name:
             return None
-        allowed = COMMON_TRIGGER_KEYS + TRIGGER_KEYS[kind]
-        self.unknown(data, allowed, path, f"a {kind} trigger")
-        kwargs: dict[str, Any] = {"name": name, "kind": kind}
-        defaults = Trigger(name, kind)
-        for key in allowed:
-            if key == "kind" or key not in data:
+        kind = REGISTRY[kind_name]
+        allowed = COMMON_TRIGGER_KEYS + tuple(kind.keys)
+        self.unknown(data, allowed, path, f"{'an' if kind_name[0] in 'aeiou' else 'a'} {kind_name} trigger")
+        kwargs: dict[str, Any] = {"name": name, "kind": kind_name}
+        for key, default in kind.keys.items():
+            kwargs[key] = default
+            if key not in data:
                 continue
-            if key in ("after", "not_after", "phrases", "unless"):
+            if key in kind.lists:
                 kwargs[key] = self.strings(data, key, path)
             else:
-                kwargs[key] = self.value(data, key, path, getattr(defaults, key))
+                kwargs[key] = self.value(data, key, path, default, _trigger_key_type(kind, key))
+        for key in ("variant", "why"):
+            if key in data:
+                kwargs[key] = self.value(data, key, path, "", str)
+        for key in ("after", "not_after"):
+            if key in data:
+                kwargs[key] = self.strings(data, key, path)
         trig = Trigger(**kwargs)
         if trig.why:
             self.template(trig.why, self.where.key(path, "why"), f"trigger '{name}' why")
-        if kind == "phrases":
-            if not trig.phrases and not trig.phrases_from:
-                self.problem(line, f"trigger '{name}' needs phrases or phrases_from")
-            if trig.phrases_from and not re.fullmatch(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+", trig.phrases_from):
-                self.problem(self.where.key(path, "phrases_from"),
-                             "'phrases_from' must look like 'rule_id.trigger_name'")
-            for key, items in (("phrases", trig.phrases), ("unless", trig.unless)):
-                compiled = PhraseSet(items, classes, fuzzy=False, allow_common=trig.max_turn_words > 0)
-                for index, message in compiled.errors:
-                    self.problem(self.where.item(path, key, items[index]), message)
-        if trig.speaker and trig.speaker not in SPEAKERS:
-            self.problem(self.where.key(path, "speaker"),
-                         f"'speaker' must be one of {', '.join(SPEAKERS)}, not {trig.speaker!r}"
-                         f"{did_you_mean(trig.speaker, SPEAKERS)}")
-        positive = {"min_streak": trig.min_streak, "within_s": trig.within_s, "max_words": trig.max_words, "min_count": trig.min_count,
-                    "window_s": trig.window_s, "min_monologue_s": trig.min_monologue_s}
-        for key, value in positive.items():
-            if key in data and value <= 0:
-                self.problem(self.where.key(path, key), f"'{key}' must be more than 0")
-        if "max_share" in data and not 0 < trig.max_share < 1:
-            self.problem(self.where.key(path, "max_share"), "'max_share' must be between 0 and 1")
+        at = _At(self, path, line)
+        kind.check(trig, data, at)
+        kind.check_phrases(trig, classes, at)
         return trig
 
     def example(self, index: int, data: Any) -> Example | None:
@@ -602,6 +628,7 @@ class CompiledTrigger:
     rule_id: str
     phrases: PhraseSet | None = None
     unless: PhraseSet | None = None
+    intent: Any = None  # intents.Intent: the embedded examples of an intent trigger
 
 
 @dataclass
@@ -682,23 +709,10 @@ def compile_rules(rules: list[Rule]) -> tuple[RuleSet, list[Problem]]:
         triggers: dict[str, CompiledTrigger] = {}
         for trig in rule.triggers:
             ct = CompiledTrigger(trig, rule.id)
-            if trig.kind == "phrases":
-                phrases, classes = trig.phrases, rule.classes
-                if trig.phrases_from:
-                    src_id, _, src_trig = trig.phrases_from.partition(".")
-                    src_rule = by_id.get(src_id)
-                    source = src_rule.trigger(src_trig) if src_rule else None
-                    if source is None or source.kind != "phrases" or source.phrases_from:
-                        hint = did_you_mean(src_id, ids) if src_rule is None else did_you_mean(
-                            src_trig, [t.name for t in src_rule.triggers])
-                        problems.append(Problem(rule.file, _line_of(rule.file, ("triggers", trig.name), "phrases_from"),
-                                                f"phrases_from '{trig.phrases_from}' is not a phrases trigger{hint}"))
-                        bad = True
-                        continue
-                    phrases = tuple(trig.phrases) + tuple(source.phrases)
-                    classes = {**src_rule.classes, **rule.classes}
-                ct.phrases = _phrase_set(phrases, classes, True, trig.max_turn_words > 0)
-                ct.unless = _phrase_set(trig.unless, rule.classes, False, False) if trig.unless else None
+            at = _CrossAt(rule, trig.name, problems, ids)
+            if not REGISTRY[trig.kind].compile(ct, rule, by_id, at):
+                bad = True
+                continue
             triggers[trig.name] = ct
         if bad:
             continue
@@ -707,18 +721,28 @@ def compile_rules(rules: list[Rule]) -> tuple[RuleSet, list[Problem]]:
     return RuleSet(compiled), problems
 
 
-_COMPILED: dict[tuple, PhraseSet] = {}
+_phrase_set = phrase_set  # compiled phrase lists live with the phrases kind (triggers.py)
 
 
-def _phrase_set(phrases: tuple[str, ...], classes: dict, fuzzy: bool, allow_common: bool) -> PhraseSet:
-    """Compile once per distinct phrase list (rules share lists via phrases_from; tune recompiles)."""
-    key = (tuple(phrases), tuple(sorted(classes.items())), fuzzy, allow_common)
-    found = _COMPILED.get(key)
-    if found is None:
-        if len(_COMPILED) > 256:
-            _COMPILED.clear()
-        found = _COMPILED[key] = PhraseSet(phrases, classes, fuzzy=fuzzy, allow_common=allow_common)
-    return found
+class _CrossAt:
+    """Problems found when compiling a trigger against the other rules (references, models)."""
+
+    def __init__(self, rule: Rule, trigger: str, problems: list[Problem], ids: list[str]) -> None:
+        self.rule, self.path, self.problems, self.ids = rule, ("triggers", trigger), problems, ids
+
+    def key(self, key: str, message: str) -> None:
+        ref = getattr(self.rule.trigger(self.path[1]), key, "")
+        hint = ""
+        if isinstance(ref, str) and "." in ref:
+            rule_id, _, trig = ref.partition(".")
+            hint = did_you_mean(rule_id, self.ids)
+        self.problems.append(Problem(self.rule.file, _line_of(self.rule.file, self.path, key), message + hint))
+
+    def item(self, key: str, value: str, message: str) -> None:
+        self.key(key, message)
+
+    def table(self, message: str) -> None:
+        self.problems.append(Problem(self.rule.file, _line_of(self.rule.file, self.path, "kind"), message))
 
 
 def _line_of(file: str, path: tuple, key: str) -> int:

@@ -11,12 +11,12 @@ the same events give the same signals live, in replay and in tests.
 
 from __future__ import annotations
 
-import re
 from bisect import insort
 from dataclasses import dataclass
 
 from ..events import Committed, Event, Lag, Signals, SpeechEnded, SpeechStarted, Tentative, Word
 from .match import count_words, normalise_words
+from .questions import question_kind as _question_kind
 
 SIDES = ("rep", "prospect")
 
@@ -24,14 +24,6 @@ SIDES = ("rep", "prospect")
 BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh"})
 BACKCHANNEL_PHRASES = ("i am following", "i follow", "that makes sense", "makes sense", "i see", "got it",
                        "go on", "go ahead", "uh huh", "all right", "i hear you", "understood")
-OPEN_STARTS = frozenset("how what why which where when who whose".split())
-_OPEN_PHRASES = frozenset({"tell me", "walk me", "talk me", "describe", "explain"})
-_LEAD_INS = frozenset("and so but okay great now well then alright also sure perfect".split())
-QUESTION_STARTS = frozenset(
-    "how what why when where who which whose do does did is are was were can could would will "
-    "should have has shall may might any anything".split())
-
-
 @dataclass(frozen=True)
 class SignalSettings:
     """Thresholds of the signals themselves (the rules set their own triggers)."""
@@ -56,37 +48,12 @@ def is_backchannel(words: list[str] | tuple[str, ...]) -> bool:
 
 
 def question_kind(words: list[str] | tuple[str, ...]) -> str:
-    """"open" (how, what, tell me...), "closed" (yes/no), or "" for no question.
-
-    A question mark counts, and so does a sentence that opens with a question
-    word: the recogniser drops question marks when a pause splits a question
-    ("How does..." / "your team plan visits today.").  Unpunctuated text
-    needs three words to be judged.
-    """
-    text = " ".join(words)
-    kind = ""
-    for m in _SENTENCE.finditer(text):
-        toks = list(normalise_words(m.group(1).split()).tokens)
-        while toks and toks[0] in _LEAD_INS:
-            toks.pop(0)
-        if not toks:
-            continue
-        mark = m.group(2)
-        cut_off = mark in ("", "...", "\u2026")  # the recogniser stopped mid-sentence
-        opener = toks[0] in QUESTION_STARTS and len(toks) >= (2 if cut_off else 3)
-        if "?" not in mark and not opener:
-            continue
-        if toks[0] in OPEN_STARTS or " ".join(toks[:2]) in _OPEN_PHRASES:
-            return "open"
-        kind = "closed"
-    return kind
+    """"open", "closed" or "": judged from the wording (see ``questions.py``)."""
+    return _question_kind(words)
 
 
 def is_question(words: list[str] | tuple[str, ...]) -> bool:
     return question_kind(words) != ""
-
-
-_SENTENCE = re.compile(r"([^.!?…]+)([.!?…]*)")
 
 
 def is_clipped(answer: "Answer", max_words: int, max_s: float) -> bool:

@@ -20,6 +20,7 @@ from .detector import Detector
 from .profile import Profile, default_profile_path, load_profile
 from .rules import LoadResult, RuleSet, default_rule_dirs, load_rule_dir, rule_dirs, snapshot
 from .signals import SignalSettings, Tracker
+from .triggers import REGISTRY
 
 DEFAULT_WARN_S = 45.0
 DEFAULT_ALERT_S = 90.0
@@ -28,10 +29,15 @@ DEFAULT_ALERT_S = 90.0
 def meter_thresholds(ruleset: RuleSet) -> tuple[float, float]:
     """Monologue meter colours from the rules: amber where a silent reply
     would already count against the rep, red where a monologue alone fires."""
-    reply = [ct.trigger.min_monologue_s for c in ruleset.rules if c.rule.enabled
-             for ct in c.triggers.values() if ct.trigger.kind == "monologue_reply"]
-    alone = [ct.trigger.min_monologue_s for c in ruleset.rules if c.rule.enabled
-             for ct in c.triggers.values() if ct.trigger.kind == "monologue"]
+    by_meter: dict[str, list[float]] = {"warn": [], "alert": []}
+    for c in ruleset.rules:
+        if not c.rule.enabled:
+            continue
+        for ct in c.triggers.values():
+            meter = REGISTRY[ct.trigger.kind].meter
+            if meter:
+                by_meter[meter].append(ct.trigger.min_monologue_s)
+    reply, alone = by_meter["warn"], by_meter["alert"]
     warn = min(reply) if reply else DEFAULT_WARN_S
     alert = min(alone) if alone else max(DEFAULT_ALERT_S, warn * 2)
     return warn, max(alert, warn)

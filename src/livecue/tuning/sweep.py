@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from ..cues.profile import Profile
-from ..cues.rules import TRIGGER_KEYS, CompiledRule, CompiledTrigger, LoadResult, RuleSet, Trigger, TomlLines
+from ..cues.rules import CompiledRule, CompiledTrigger, LoadResult, RuleSet, Trigger, TomlLines
+from ..cues.triggers import REGISTRY
 from ..cues.transcript import run_events
 from ..config import did_you_mean
 from ..errors import LivecueError
@@ -82,16 +83,16 @@ def parse_set(spec: str, ruleset: RuleSet) -> Param:
         if trig is None:
             raise LivecueError(f"--set {name}: rule '{rule.id}' has no trigger '{trigger}'"
                                f"{did_you_mean(trigger, [t.name for t in rule.triggers])}")
-        if key not in TRIGGER_KEYS[trig.kind] or not isinstance(getattr(trig, key), (int, float)):
-            raise LivecueError(f"--set {name}: a {trig.kind} trigger has no numeric key '{key}'"
-                               f"{did_you_mean(key, TRIGGER_KEYS[trig.kind])}")
+        if key not in REGISTRY[trig.kind].tunable:
+            raise LivecueError(f"--set {name}: a {trig.kind} trigger has no tunable key '{key}'"
+                               f"{did_you_mean(key, REGISTRY[trig.kind].tunable)}")
         like = getattr(trig, key)
     elif key in _TUNABLE_RULE_KEYS:
         like = getattr(rule, key)
     else:
-        owners = [t for t in rule.triggers if key in TRIGGER_KEYS[t.kind]]
+        owners = [t for t in rule.triggers if key in REGISTRY[t.kind].tunable]
         if not owners:
-            known = list(_TUNABLE_RULE_KEYS) + sorted({k for t in rule.triggers for k in TRIGGER_KEYS[t.kind]})
+            known = list(_TUNABLE_RULE_KEYS) + sorted({k for t in rule.triggers for k in REGISTRY[t.kind].tunable})
             raise LivecueError(f"--set {name}: rule '{rule.id}' has no setting '{key}'{did_you_mean(key, known)}")
         if len(owners) > 1:
             options = ", ".join(f"{rule.id}.{t.name}.{key}" for t in owners)
@@ -130,7 +131,7 @@ def apply_params(ruleset: RuleSet, values: dict[Param, Any]) -> RuleSet:
             trig_changes = {p.key: v for p, v in changes if p.trigger == name}
             trig = dataclasses.replace(ct.trigger, **trig_changes) if trig_changes else ct.trigger
             new_trigs.append(trig)
-            triggers[name] = CompiledTrigger(trig, ct.rule_id, ct.phrases, ct.unless)
+            triggers[name] = dataclasses.replace(ct, trigger=trig)  # compiled parts (phrases, intent) carry over
         rule = dataclasses.replace(crule.rule, triggers=tuple(new_trigs), **rule_changes)
         rules.append(CompiledRule(rule, crule.when, triggers))
     rules.sort(key=lambda c: -c.rule.priority)

