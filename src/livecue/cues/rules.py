@@ -791,7 +791,7 @@ def load_rule_dir(directory, previous: LoadResult | None = None) -> LoadResult:
     return LoadResult(ruleset, problems, rules)
 
 
-_REFERENCE = re.compile(r"^(.*?) names unknown cue '([^']+)'|^phrases_from '(([^'.]+)\.[^']*)'")
+_REFERENCE = re.compile(r"^(.*?) names unknown cue '([^']+)'|^(?:phrases|sounds_like)_from '(([^'.]+)\.[^']*)'")
 
 
 def _blame_left_out(cross: list[Problem], problems: list[Problem], files: list[Path],
@@ -811,8 +811,9 @@ def _blame_left_out(cross: list[Problem], problems: list[Problem], files: list[P
         m = _REFERENCE.match(problem.message)
         ref = m and (m.group(2) or m.group(4))
         if ref in failed:
+            key = problem.message.split(" ", 1)[0]
             what = (f"{m.group(1)} names cue '{ref}'" if m.group(2)
-                    else f"phrases_from '{m.group(3)}' needs rule '{ref}'")
+                    else f"{key} '{m.group(3)}' needs rule '{ref}'")
             problem = Problem(problem.file, problem.line,
                               f"{what}, which was left out ({failed[ref]}), so this rule is left out too")
         out.append(problem)
