@@ -25,6 +25,8 @@ SUBCOMMANDS: dict[str, str] = {
     "rules": "check or test the cue rule files",
     "report": "write a report or transcript from a session log",
     "sessions": "list past session logs",
+    "batch": "coach a call library in parallel (or on a Ray cluster) and summarise it",
+    "summary": "library summary (HTML, Markdown, CSV) from session logs",
 }
 
 

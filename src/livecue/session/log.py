@@ -61,6 +61,11 @@ class SessionSettings(Event):
     profile: str = ""
     cues: bool = True  # False with --no-cues
     argv: tuple[str, ...] = ()
+    # ``livecue batch``: who and when (from a manifest or folder), and the call's done-key
+    call_rep: str = ""
+    call_date: str = ""
+    tags: tuple[str, ...] = ()
+    call_key: str = ""
 
 
 @dataclass(frozen=True)

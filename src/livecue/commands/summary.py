@@ -1,0 +1,48 @@
+"""``livecue summary``: the library summary (HTML, Markdown, CSV) from existing session logs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import LivecueError
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("logs", nargs="+", type=Path, metavar="LOG",
+                   help="session logs (.jsonl), or folders of them (searched recursively)")
+    p.add_argument("--out", type=Path, default=Path("."), metavar="DIR",
+                   help="where summary.html, summary.md and summary.csv go (default: here)")
+
+
+def _logs(items: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for item in items:
+        if item.is_dir():
+            found = sorted(item.rglob("*.jsonl"))
+            if not found:
+                raise LivecueError(f"{item}: no session logs (.jsonl) in this folder")
+            out.extend(found)
+        else:
+            out.append(item)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..library.summary import row_from_log, write_summary
+
+    if args.out.exists() and not args.out.is_dir():
+        raise LivecueError(f"{args.out}: exists and is not a directory")
+    args.out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    rows = []
+    for log in _logs(list(args.logs)):
+        report = log.with_suffix(".html")
+        rows.append(row_from_log(log, report=report if report.is_file() else None))
+    files = write_summary(rows, args.out)
+    failed = sum(not r.ok for r in rows)
+    print(f"livecue: {len(rows)} logs summarised, {failed} unreadable; {files[-1]}", file=sys.stderr)
+    for r in rows:
+        if not r.ok:
+            print(f"livecue: {r.status.removeprefix('failed: ')}", file=sys.stderr)
+    return 1 if failed else 0

@@ -1,0 +1,72 @@
+"""A call's identity: its audio content and everything that shapes its cues.
+
+A call is done when a log named by its key exists in the output directory.
+The key hashes the audio bytes (not the path: a moved library is not redone),
+the channel mapping, and the settings fingerprint: livecue's version, the
+model, every setting except the thread count (threads change speed, not
+what is said), every rule file, the profile, and whether cues are on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+from .. import __version__
+from ..config import Settings
+from .inputs import CallInput
+
+CHUNK = 1 << 20
+
+
+def content_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes; OSError if it cannot be read."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(CHUNK)
+            if not block:
+                break
+            h.update(block)
+    return h.hexdigest()
+
+
+def _files_digest(h, directory: Path) -> None:
+    for p in sorted(directory.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(directory)).encode() + b"\0")
+            h.update(p.read_bytes() + b"\0")
+
+
+def settings_fingerprint(settings: Settings, *, model_path: str, rules_dir: Path | None, profile: Path | None,
+                         cues: bool) -> str:
+    """What a call's cues depend on besides its audio, as one hex digest."""
+    from ..cues.profile import default_profile_path
+    from ..cues.rules import shipped_rules_dir
+
+    asr = dataclasses.replace(settings.asr, threads=0)
+    record = {"livecue": __version__, "vad": dataclasses.asdict(settings.vad),
+              "asr": dataclasses.asdict(asr), "model": model_path, "cues": cues}
+    h = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode())
+    model = Path(model_path)
+    if model.is_dir():  # a local model: its weights' size and time stand in for its bytes
+        for p in sorted(model.iterdir()):
+            if p.is_file():
+                st = p.stat()
+                h.update(f"{p.name}:{st.st_size}:{int(st.st_mtime)}\0".encode())
+    if cues:
+        rules = Path(rules_dir) if rules_dir is not None else shipped_rules_dir()
+        if rules.is_dir():
+            _files_digest(h, rules)
+        prof = Path(profile) if profile is not None else default_profile_path()
+        h.update(prof.read_bytes() if prof.is_file() else b"(no profile)")
+    return h.hexdigest()
+
+
+def call_key(call: CallInput, hashes: tuple[str, ...], fingerprint: str) -> str:
+    h = hashlib.sha256()
+    for part in (*hashes, call.mapping, fingerprint):
+        h.update(part.encode() + b"\0")
+    return h.hexdigest()
