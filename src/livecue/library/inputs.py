@@ -116,7 +116,7 @@ def _row(row: dict, base: Path, where: str) -> CallInput:
             day = Date.fromisoformat(str(day)[:10]).isoformat()
         except ValueError:
             raise LivecueError(f"{where}: date must be YYYY-MM-DD, not {row.get('date')!r}") from None
-    tags = row.get("tags") or ()
+    tags = row.get("tags") or ""
     if isinstance(tags, str):
         tags = tuple(t.strip() for t in re.split(r"[;|]", tags) if t.strip())
     elif isinstance(tags, list) and all(isinstance(t, str) for t in tags):

@@ -1,0 +1,95 @@
+"""Batch inputs (files, folders, manifests) and the library summary, without the model."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+from livecue.errors import LivecueError
+from livecue.library.inputs import expand_inputs
+from livecue.library.runner import default_split
+
+SESSION = ROOT / "tests" / "fixtures" / "session_d04.jsonl"
+
+
+def test_folders_are_searched_for_audio_and_sub_folders_name_the_rep(tmp_path):
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "mon.wav").write_bytes(b"x")
+    (tmp_path / "top.flac").write_bytes(b"x")
+    (tmp_path / "notes.json").write_text("{}")
+    calls = expand_inputs([tmp_path])
+    assert [(c.path.name, c.rep) for c in calls] == [("mon.wav", "alice"), ("top.flac", "")]
+
+
+def test_jsonl_manifest_with_a_pair_and_channels(tmp_path):
+    m = tmp_path / "m.jsonl"
+    m.write_text('{"rep_file": "a.wav", "prospect_file": "b.wav", "rep": "cy", "tags": ["x", "y"]}\n\n'
+                 '{"path": "c.wav", "rep_channel": 1, "prospect_channel": 0, "date": "2026-01-02"}\n')
+    pair, swapped = expand_inputs([m])
+    assert pair.path is None and pair.rep_file == tmp_path / "a.wav" and pair.tags == ("x", "y")
+    assert pair.label == f"{tmp_path / 'a.wav'} + {tmp_path / 'b.wav'}"
+    assert (swapped.rep_channel, swapped.prospect_channel, swapped.date) == (1, 0, "2026-01-02")
+    assert swapped.mapping == "channels 1,0"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("path,repp\na.wav,x\n", "m.csv:2: unknown column 'repp' (did you mean 'rep'?)"),
+    ("path,date\na.wav,yesterday\n", "m.csv:2: date must be YYYY-MM-DD"),
+    ("path,rep_channel\na.wav,left\n", "m.csv:2: rep_channel must be a channel number"),
+    ("rep\nalice\n", "m.csv:2: needs a path"),
+])
+def test_a_bad_manifest_row_is_a_file_line_error(tmp_path, text, message):
+    m = tmp_path / "m.csv"
+    m.write_text(text)
+    with pytest.raises(LivecueError) as err:
+        expand_inputs([m])
+    assert message in str(err.value)
+
+
+def test_the_cli_reports_a_bad_manifest_in_one_line(tmp_path):
+    m = tmp_path / "m.csv"
+    m.write_text("path,repp\na.wav,x\n")
+    result = run_cli("batch", str(m), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "unknown column 'repp'" in result.stderr
+
+
+def test_default_split_one_thread_per_core_but_never_more_workers_than_calls():
+    assert default_split(2, 15, None, None) == (2, 1)
+    assert default_split(2, 1, None, None) == (1, 2)
+    assert default_split(8, 15, None, 2) == (4, 2)
+    assert default_split(8, 15, 3, None) == (3, 2)
+
+
+def test_ray_without_ray_installed_says_how_to_install_it(tmp_path):
+    from test_imports import blocked_imports_env
+
+    result = run_cli("batch", str(SESSION), "--out", str(tmp_path / "out"), "--ray", "auto",
+                     env=blocked_imports_env(tmp_path, "ray"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == "livecue: --ray needs Ray, which is not installed: pip install 'livecue[ray]'"
+
+
+def test_summary_over_logs_with_an_unreadable_one(tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for n in range(3):
+        shutil.copy(SESSION, logs / f"call{n}.jsonl")
+    (logs / "bad.jsonl").write_text("not a log\n")
+    out = tmp_path / "out"
+    result = run_cli("summary", str(logs), "--out", str(out))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    csv_text = (out / "summary.csv").read_text().splitlines()
+    assert len(csv_text) == 1 + 4
+    header = csv_text[0].split(",")
+    for column in ("path", "rep", "date", "duration_s", "rep_talk_share", "prospect_talk_share",
+                   "longest_monologue_s", "status"):
+        assert column in header
+    assert any(h.startswith("cue:") for h in header)
+    assert sum("failed: " in line for line in csv_text) == 1
+    html = (out / "summary.html").read_text()
+    assert html.count("<svg") >= 5 and "<script" not in html and 'src="http' not in html
+    assert all((out / n).stat().st_mode & 0o777 == 0o600 for n in ("summary.csv", "summary.md", "summary.html"))
