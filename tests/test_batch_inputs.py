@@ -93,3 +93,27 @@ def test_summary_over_logs_with_an_unreadable_one(tmp_path):
     html = (out / "summary.html").read_text()
     assert html.count("<svg") >= 5 and "<script" not in html and 'src="http' not in html
     assert all((out / n).stat().st_mode & 0o777 == 0o600 for n in ("summary.csv", "summary.md", "summary.html"))
+
+
+def test_progress_reports_audio_hours_per_wall_hour(capsys):
+    from livecue.library.runner import Progress
+    from livecue.library.work import CallResult
+
+    now = [0.0]
+    bar = Progress(2, enabled=True, clock=lambda: now[0])  # not a terminal here: one line per call
+    now[0] = 10.0
+    bar.update(CallResult("k", True, audio_s=60.0, cues=1), "a.wav")
+    now[0] = 20.0
+    bar.update(CallResult("j", False, reason="not a readable audio file"), "b.wav")
+    bar.close()
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "livecue: [1/2] a.wav: done (60 s audio, 1 cues); 6.0 audio h/h"
+    assert err[1] == "livecue: [2/2] b.wav: failed: not a readable audio file; 3.0 audio h/h"
+
+
+def test_unknown_model_stops_the_batch_before_any_work(tmp_path):
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"x")
+    result = run_cli("batch", str(wav), "--out", str(tmp_path / "out"), "--model", "no-such-model")
+    assert result.returncode == 3 and "unknown model 'no-such-model'" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -185,7 +185,10 @@ def run_batch(calls: list[CallInput], out_dir: Path, args, settings: Settings, *
 
             ray_cluster.connect(ray_address)
             cpus = ray_cluster.cluster_cpus()
+            if threads and threads > cpus:
+                raise LivecueError(f"--threads {threads} is more than the Ray cluster's {cpus} CPUs")
             workers, threads = default_split(cpus, len(todo), workers, threads)
+            workers = min(workers, max(1, cpus // threads))  # an actor that cannot be placed would wait forever
         else:
             workers, threads = default_split(os.cpu_count() or 1, len(todo), workers, threads)
         config = work_config(args, settings, threads)
