@@ -73,10 +73,20 @@ def main() -> int:
     ap.add_argument("--ray-split", default="2x1")
     ap.add_argument("--rerun-calls", type=int, default=15)
     ap.add_argument("--logs", type=int, default=1000)
+    ap.add_argument("--long-call", type=Path, default=None,
+                    help="also time summary over --logs copies of this (longer) call's log")
+    ap.add_argument("--only-summary", action="store_true", help="only the summary timings (the files' logs, then --long-call's)")
     args = ap.parse_args()
     from livecue.audio.files import decode_file
 
     work = Path(tempfile.mkdtemp(prefix="lcbench"))
+    if args.only_summary:
+        livecue("batch", *map(str, args.files), "--out", str(work / "library_out"), "--no-progress")
+        summary(work, sorted((work / "library_out" / "logs").glob("*.jsonl")), args.logs, args.rounds)
+        if args.long_call:
+            long_summary(work, args.long_call, args.logs, args.rounds)
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
     files = [f.resolve() for f in args.files]
     audio_s = sum(decode_file(f).shape[1] / 16000 for f in files)
     cores = os.cpu_count()
@@ -117,7 +127,9 @@ def main() -> int:
     print(f"  ray vs best local pool ({best}): {ray_m / best_m - 1:+.0%} wall time")
 
     rerun(work, files, args.rerun_calls)
-    summary(work, args.logs, args.rounds)
+    summary(work, sorted((work / "library_out" / "logs").glob("*.jsonl")), args.logs, args.rounds)
+    if args.long_call:
+        long_summary(work, args.long_call, args.logs, args.rounds)
     shutil.rmtree(work, ignore_errors=True)
     return 0
 
@@ -156,10 +168,15 @@ def rerun(work: Path, files: list[Path], n_calls: int) -> None:
           f"reruns {', '.join(f'{w:.2f}' for w in again)} s (median {statistics.median(again):.2f} s)", flush=True)
 
 
-def summary(work: Path, n_logs: int, repeats: int) -> None:
-    """``livecue summary`` over ``n_logs`` copies of the library's logs: wall time and peak RSS."""
-    logs = sorted((work / "library_out" / "logs").glob("*.jsonl"))
-    many = work / "many_logs"
+def long_summary(work: Path, call: Path, n_logs: int, repeats: int) -> None:
+    out = work / "long_out"
+    livecue("batch", str(call.resolve()), "--out", str(out), "--no-progress")
+    summary(work, sorted((out / "logs").glob("*.jsonl")), n_logs, repeats, name="many_long_logs")
+
+
+def summary(work: Path, logs: list[Path], n_logs: int, repeats: int, name: str = "many_logs") -> None:
+    """``livecue summary`` over ``n_logs`` copies of ``logs`` (shifted names): wall time and peak RSS."""
+    many = work / name
     many.mkdir()
     for n in range(n_logs):
         shutil.copy(logs[n % len(logs)], many / f"{n:05d}_{logs[n % len(logs)].name}")
@@ -168,7 +185,7 @@ def summary(work: Path, n_logs: int, repeats: int) -> None:
     for r in range(max(3, repeats)):
         t0 = time.perf_counter()
         proc = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "livecue", "summary", str(many),
-                               "--out", str(work / f"summary_{r}")], env=ENV, cwd=str(ROOT),
+                               "--out", str(work / f"{name}_summary_{r}")], env=ENV, cwd=str(ROOT),
                               capture_output=True, text=True)
         wall = time.perf_counter() - t0
         rss_kb = int(proc.stderr.strip().splitlines()[-1])

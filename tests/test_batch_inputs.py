@@ -117,3 +117,19 @@ def test_unknown_model_stops_the_batch_before_any_work(tmp_path):
     result = run_cli("batch", str(wav), "--out", str(tmp_path / "out"), "--model", "no-such-model")
     assert result.returncode == 3 and "unknown model 'no-such-model'" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_row_skips_signals_yet_reads_like_the_full_report():
+    from livecue.events import Lag, Signals
+    from livecue.library.summary import ROW_SETTINGS, row_from_log
+    from livecue.session.log import read_session
+    from livecue.session.summary import summarise
+
+    full = summarise(read_session(SESSION), ROW_SETTINGS)
+    assert read_session(SESSION).of_type(Signals)  # the fixture has what the row skips
+    assert not read_session(SESSION, skip=(Signals, Lag)).of_type(Signals)
+    row = row_from_log(SESSION)
+    assert row.duration_s == full.duration and row.rep_share == full.sides["rep"].share
+    assert row.longest_monologue_s == full.sides["rep"].longest_turn.duration
+    assert row.questions == full.sides["rep"].questions
+    assert sum(row.cues.values()) == len(full.cues) > 0

@@ -193,9 +193,9 @@ def run_batch(calls: list[CallInput], out_dir: Path, args, settings: Settings, *
             workers, threads = default_split(os.cpu_count() or 1, len(todo), workers, threads)
         config = work_config(args, settings, threads)
         tasks = [CallTask(p.call, p.key, p.sizes) for p in todo.values()]
-        bar = Progress(len(tasks), enabled=progress)
         print(f"livecue: coaching {len(tasks)} calls ({skipped} already done) on {workers} worker(s) x "
               f"{threads} thread(s){' on Ray at ' + ray_address if ray_address else ''}", file=sys.stderr, flush=True)
+        bar = Progress(len(tasks), enabled=progress)
 
         def on_result(result: CallResult) -> None:
             nonlocal coached_audio

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import LivecueError
+from ..events import Lag, Signals
 from ..session.log import read_session
 from ..session.summary import ReportSettings, clock, summarise
 from ..session.timeline import COLOURS
@@ -60,7 +61,7 @@ class CallRow:
 def row_from_log(path: Path, *, report: Path | None = None, fallback: CallRow | None = None) -> CallRow:
     """A call's row from its session log; an unreadable log is a failed row, not an error."""
     try:
-        data = read_session(path)
+        data = read_session(path, skip=(Signals, Lag))  # the row uses neither: most of a log's bytes
     except LivecueError as exc:
         base = fallback or CallRow(source=str(path))
         return CallRow(source=base.source, rep=base.rep, date=base.date, tags=base.tags,

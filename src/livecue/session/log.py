@@ -388,11 +388,14 @@ def _clock(t: float) -> str:
     return f"{int(minutes):02d}:{int(seconds):02d}"
 
 
-def read_session(path: Path | str) -> SessionData:
+def read_session(path: Path | str, skip: tuple[type, ...] = ()) -> SessionData:
     """Read a session log (or a ``--json`` capture), tolerating a cut-off last line.
 
-    Raises LivecueError (one line) for a missing file or one that isn't a log.
+    ``skip``: event types left unparsed (a library summary needs no ``Signals``,
+    which are most of a log's bytes).  Raises LivecueError (one line) for a
+    missing file or one that isn't a log.
     """
+    skipped = tuple(b'{"type": "%s"' % t.type.encode() for t in skip)
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -418,6 +421,8 @@ def read_session(path: Path | str) -> SessionData:
     seen_record = False
     for number, line in enumerate(lines, 1):
         if not line.strip():
+            continue
+        if skipped and seen_record and line.startswith(skipped):
             continue
         last = number == len(lines)
         try:
