@@ -133,3 +133,20 @@ def test_a_row_skips_signals_yet_reads_like_the_full_report():
     assert row.longest_monologue_s == full.sides["rep"].longest_turn.duration
     assert row.questions == full.sides["rep"].questions
     assert sum(row.cues.values()) == len(full.cues) > 0
+
+
+def test_hash_cache_rehashes_only_changed_files(tmp_path):
+    import os
+
+    from livecue.library.identity import HashCache, content_hash
+
+    a = tmp_path / "a.wav"
+    a.write_bytes(b"one")
+    cache = HashCache(tmp_path / ".hashes.json")
+    assert cache.hash(a) == content_hash(a)
+    cache.save(lambda path, data: path.write_bytes(data))
+    again = HashCache(tmp_path / ".hashes.json")
+    assert again.hash(a) == content_hash(a) and not again.changed  # from the cache
+    a.write_bytes(b"two")
+    os.utime(a, ns=(1, 1))
+    assert again.hash(a) == content_hash(a) and again.changed

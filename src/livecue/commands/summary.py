@@ -30,15 +30,16 @@ def _logs(items: list[Path]) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..library.summary import row_from_log, write_summary
+    from ..library.summary import rows_from_logs, write_summary
 
     if args.out.exists() and not args.out.is_dir():
         raise LivecueError(f"{args.out}: exists and is not a directory")
     args.out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    rows = []
+    jobs = []
     for log in _logs(list(args.logs)):
         report = log.with_suffix(".html")
-        rows.append(row_from_log(log, report=report if report.is_file() else None))
+        jobs.append((log, report if report.is_file() else None, None))
+    rows = rows_from_logs(jobs)
     files = write_summary(rows, args.out)
     failed = sum(not r.ok for r in rows)
     print(f"livecue: {len(rows)} logs summarised, {failed} unreadable; {files[-1]}", file=sys.stderr)

@@ -70,3 +70,42 @@ def call_key(call: CallInput, hashes: tuple[str, ...], fingerprint: str) -> str:
     for part in (*hashes, call.mapping, fingerprint):
         h.update(part.encode() + b"\0")
     return h.hexdigest()
+
+
+class HashCache:
+    """Content hashes of files seen before, keyed by (absolute path, size, mtime).
+
+    A rerun over a large library then reads no audio at all; a file that
+    changed gets a new size or time, so it is hashed again.  Kept in the
+    output directory as ``.hashes.json`` (0600, replaced atomically).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.changed = False
+        try:
+            self.entries: dict = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(self.entries, dict):
+                self.entries = {}
+        except (OSError, ValueError):
+            self.entries = {}
+
+    def hash(self, file: Path) -> str:
+        """The file's SHA-256, from the cache when its size and time are unchanged; OSError if unreadable."""
+        import os
+
+        st = os.stat(file)
+        name = os.path.abspath(file)
+        entry = self.entries.get(name)
+        if isinstance(entry, list) and entry[:2] == [st.st_size, st.st_mtime_ns] and len(entry) == 3:
+            return entry[2]
+        digest = content_hash(file)
+        self.entries[name] = [st.st_size, st.st_mtime_ns, digest]
+        self.changed = True
+        return digest
+
+    def save(self, write) -> None:
+        """``write(path, bytes)``: the caller's atomic, private writer."""
+        if self.changed:
+            write(self.path, json.dumps(self.entries, sort_keys=True).encode("utf-8"))
+            self.changed = False

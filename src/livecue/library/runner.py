@@ -19,9 +19,9 @@ from typing import Callable
 
 from ..config import Settings
 from ..errors import LivecueError
-from .identity import call_key, content_hash, settings_fingerprint
+from .identity import HashCache, call_key, content_hash, settings_fingerprint
 from .inputs import CallInput
-from .summary import CallRow, failed_row, row_from_log, write_atomic, write_summary
+from .summary import CallRow, failed_row, rows_from_logs, write_atomic, write_summary
 from .work import CallResult, CallTask, WorkConfig
 
 
@@ -52,11 +52,12 @@ def _slug(call: CallInput) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._")[:40] or "call"
 
 
-def plan_calls(calls: list[CallInput], fingerprint: str, logs_dir: Path) -> list[BatchPlan]:
+def plan_calls(calls: list[CallInput], fingerprint: str, logs_dir: Path,
+               hashes_of: Callable[[Path], str] = content_hash) -> list[BatchPlan]:
     plans = []
     for call in calls:
         try:
-            hashes = tuple(content_hash(p) for p in call.files)
+            hashes = tuple(hashes_of(p) for p in call.files)
             sizes = tuple(os.path.getsize(p) for p in call.files)
         except FileNotFoundError as exc:
             plans.append(BatchPlan(call, error=f"{exc.filename}: no such file"))
@@ -166,7 +167,9 @@ def run_batch(calls: list[CallInput], out_dir: Path, args, settings: Settings, *
     for d in (out_dir, logs_dir) + ((reports_dir,) if reports else ()):
         _mkdir_private(d)
     _clean_temporaries(logs_dir)
-    plans = plan_calls(calls, fingerprint, logs_dir)
+    cache = HashCache(out_dir / ".hashes.json")
+    plans = plan_calls(calls, fingerprint, logs_dir, cache.hash)
+    cache.save(write_atomic)
     todo: dict[str, BatchPlan] = {}
     skipped = 0
     for p in plans:
@@ -217,7 +220,8 @@ def run_batch(calls: list[CallInput], out_dir: Path, args, settings: Settings, *
         finally:
             bar.close()
 
-    rows: list[CallRow] = []
+    rows: list[CallRow | None] = []
+    jobs: list[tuple] = []
     for p in plans:
         c = p.call
         reason = p.error or failures.get(p.key, "")
@@ -234,7 +238,10 @@ def run_batch(calls: list[CallInput], out_dir: Path, args, settings: Settings, *
                     print(f"livecue: report for {c.label}: {exc}", file=sys.stderr)
                     report = None
         fallback = CallRow(source=c.label, rep=c.rep, date=c.date, tags=c.tags)
-        rows.append(row_from_log(p.log, report=report, fallback=fallback))
+        rows.append(None)
+        jobs.append((p.log, report, fallback))
+    read = iter(rows_from_logs(jobs))
+    rows = [r if r is not None else next(read) for r in rows]
     files = write_summary(rows, out_dir)
     failed = sum(not r.ok for r in rows)
     return BatchOutcome(tuple(rows), len(todo) - len(failures), skipped, failed, tuple(files),

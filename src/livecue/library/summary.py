@@ -93,6 +93,20 @@ def row_from_log(path: Path, *, report: Path | None = None, fallback: CallRow | 
     )
 
 
+def _row_job(job: tuple) -> CallRow:
+    path, report, fallback = job
+    return row_from_log(path, report=report, fallback=fallback)
+
+
+def rows_from_logs(jobs: list[tuple[Path, Path | None, CallRow | None]]) -> list[CallRow]:
+    """``row_from_log`` for each (log, report, fallback), in order, one log in memory at a time.
+
+    Sequential on purpose: a process pool was slower on the shared 2-core machine
+    (docs/benchmarks.md, issue 14), where a row costs a few milliseconds.
+    """
+    return [_row_job(j) for j in jobs]
+
+
 def failed_row(source: str, reason: str, *, rep: str = "", date: str = "", tags: tuple[str, ...] = ()) -> CallRow:
     return CallRow(source=source, rep=rep, date=date, tags=tags, status=f"failed: {reason}")
 
