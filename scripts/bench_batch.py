@@ -184,16 +184,18 @@ def summary(work: Path, logs: list[Path], n_logs: int, repeats: int, name: str =
     results = []
     for r in range(max(3, repeats)):
         t0 = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "livecue", "summary", str(many),
+        proc = subprocess.run(["/usr/bin/time", "-f", "%M %U %S", sys.executable, "-m", "livecue", "summary", str(many),
                                "--out", str(work / f"{name}_summary_{r}")], env=ENV, cwd=str(ROOT),
                               capture_output=True, text=True)
         wall = time.perf_counter() - t0
-        rss_kb = int(proc.stderr.strip().splitlines()[-1])
-        results.append((wall, rss_kb / 1024))
-    walls = [w for w, _ in results]
-    rss = [m for _, m in results]
-    print(f"summary over {n_logs} logs ({size / 1e6:.1f} MB): {', '.join(f'{w:.2f}' for w in walls)} s "
-          f"(median {statistics.median(walls):.2f} s); peak RSS {max(rss):.0f} MB", flush=True)
+        rss_kb, user, system = proc.stderr.strip().splitlines()[-1].split()
+        results.append((wall, int(rss_kb) / 1024, float(user) + float(system)))
+    walls = [w for w, _, _ in results]
+    rss = [m for _, m, _ in results]
+    cpu = [c for _, _, c in results]
+    print(f"summary over {n_logs} logs ({size / 1e6:.1f} MB): wall {', '.join(f'{w:.2f}' for w in walls)} s "
+          f"(median {statistics.median(walls):.2f} s); CPU {', '.join(f'{c:.2f}' for c in cpu)} s "
+          f"(median {statistics.median(cpu):.2f} s); peak RSS {max(rss):.0f} MB", flush=True)
 
 
 if __name__ == "__main__":
