@@ -133,3 +133,22 @@ def test_manifest_gives_rep_date_and_tags(calls, tmp_path):
     assert again.returncode == 0, again.stderr
     assert sorted((r["rep"], r["date"], r["tags"], r["cues_total"]) for r in csv_rows(tmp_path / "s")) == \
         sorted((r["rep"], r["date"], r["tags"], r["cues_total"]) for r in rows)
+
+
+def test_a_worker_that_cannot_see_the_file_asks_for_its_bytes(calls, tmp_path):
+    import argparse
+
+    from livecue.commands.common import settings_from_args
+    from livecue.library.inputs import CallInput
+    from livecue.library.runner import work_config
+    from livecue.library.work import CallTask, CallWorker
+
+    args = argparse.Namespace(rules=None, profile=None, no_cues=False, model=None)
+    worker = CallWorker(work_config(args, settings_from_args(args), threads=1))
+    elsewhere = CallInput(path=Path("/nowhere/on/this/node/call.wav"))
+    asked = worker.process(CallTask(elsewhere, "k", (123,)))
+    assert asked.need_bytes and not asked.ok
+    bad = worker.process(CallTask(elsewhere, "k", (123,)), data=(b"RIFF" + os.urandom(64),))
+    assert not bad.ok and bad.reason.startswith("/nowhere/on/this/node/call.wav: not a readable audio file")
+    good = worker.process(CallTask(elsewhere, "k", (1,)), data=(calls[2].read_bytes(),))
+    assert good.ok and '"source": "/nowhere/on/this/node/call.wav"' in good.log.decode()

@@ -67,6 +67,8 @@ def run(args: argparse.Namespace) -> int:
           f"{outcome.failed} failed{rate}", file=sys.stderr)
     for row in outcome.rows:
         if not row.ok:
-            print(f"livecue: failed: {row.source}: {row.status.removeprefix('failed: ')}", file=sys.stderr)
+            reason = row.status.removeprefix("failed: ")
+            print(f"livecue: failed: {reason if reason.startswith(row.source) else f'{row.source}: {reason}'}",
+                  file=sys.stderr)
     print(f"livecue: summary: {outcome.summary_files[-1]}", file=sys.stderr)
     return 1 if outcome.failed else 0

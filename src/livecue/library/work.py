@@ -83,15 +83,18 @@ class CallWorker:
         if data is None and not visible(task):
             return CallResult(task.key, False, need_bytes=True, worker=self.name)
         scratch = Path(tempfile.mkdtemp(prefix="livecue-batch-"))
+        files = task.call.files
         try:
-            files = task.call.files
             if data is not None:  # the driver's bytes, under the original names' suffixes
                 files = tuple(self._spill(scratch, i, f, b) for i, (f, b) in enumerate(zip(files, data)))
             log_bytes, audio_s, cues = self._coach(task, files, scratch)
             return CallResult(task.key, True, log_bytes, audio_s=audio_s, cues=cues,
                               wall_s=time.monotonic() - started, worker=self.name)
         except LivecueError as exc:
-            return CallResult(task.key, False, reason=_one_line(exc), wall_s=time.monotonic() - started,
+            reason = _one_line(exc)
+            for spilled, original in zip(files, task.call.files):  # name the driver's file, not the scratch copy
+                reason = reason.replace(str(spilled), str(original))
+            return CallResult(task.key, False, reason=reason, wall_s=time.monotonic() - started,
                               worker=self.name)
         except Exception as exc:  # noqa: BLE001 - one bad call must not end the batch
             return CallResult(task.key, False, reason=f"internal error: {type(exc).__name__}: {_one_line(exc)}",
