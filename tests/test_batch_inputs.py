@@ -150,3 +150,17 @@ def test_hash_cache_rehashes_only_changed_files(tmp_path):
     a.write_bytes(b"two")
     os.utime(a, ns=(1, 1))
     assert again.hash(a) == content_hash(a) and again.changed
+
+
+def test_a_ray_address_that_answers_nothing_is_one_line(tmp_path):
+    import socket
+
+    pytest.importorskip("ray")
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = run_cli("batch", str(ROOT / "samples" / "sample_call.flac"), "--out", str(tmp_path / "out"),
+                     "--ray", f"127.0.0.1:{port}", timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"livecue: cannot connect to the Ray cluster at 127.0.0.1:{port}: ")
+    assert result.stderr.count("\n") == 1

@@ -42,8 +42,24 @@ class _CallActor:
         return self.worker.process(task, data)
 
 
+def _reachable(address: str, timeout_s: float = 5.0) -> None:
+    """A HOST:PORT that answers nothing is one line now (Ray itself retries for minutes)."""
+    import socket
+
+    if address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise LivecueError(f"--ray wants HOST:PORT of the cluster's head (or 'auto'), not {address!r}")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        raise LivecueError(f"cannot connect to the Ray cluster at {address}: {exc.strerror or exc}") from None
+
+
 def connect(address: str) -> None:
     ray = _ray()
+    _reachable(address)
     try:
         ray.init(address=address, log_to_driver=False, logging_level="ERROR",
                  include_dashboard=False, ignore_reinit_error=True)
