@@ -163,3 +163,35 @@ def test_a_ray_address_that_answers_nothing_is_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith(f"livecue: cannot connect to the Ray cluster at 127.0.0.1:{port}: ")
     assert result.stderr.count("\n") == 1
+
+
+def test_batch_and_summary_help_show_examples():
+    for command in ("batch", "summary"):
+        text = run_cli(command, "--help").stdout
+        assert f"livecue {command} " in text.split("examples:")[1] and "exit codes:" in text
+
+
+def test_fingerprint_follows_settings_rules_and_profile_but_not_threads(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from livecue.config import Settings
+    from livecue.library.identity import settings_fingerprint
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    s = Settings()
+
+    def fp(settings=s, **kw):
+        return settings_fingerprint(settings, model_path="m", rules_dir=kw.get("rules"),
+                                    profile=kw.get("profile"), cues=kw.get("cues", True))
+
+    base = fp()
+    assert fp(replace(s, asr=replace(s.asr, threads=1))) == base
+    assert fp(replace(s, asr=replace(s.asr, beam_size=2))) != base
+    assert fp(cues=False) != base
+    profile = tmp_path / "p.toml"
+    profile.write_text("benefit = 'x'\n")
+    assert fp(profile=profile) != base
+    user_rules = tmp_path / "config" / "livecue" / "cue_rules"
+    user_rules.mkdir(parents=True)
+    (user_rules / "reset.toml").write_text("# a user's copy shadows the shipped file\n")
+    assert fp() != base

@@ -10,7 +10,21 @@ from ..errors import LivecueError
 from . import common
 
 
+EXAMPLES = """examples:
+  livecue batch calls/ --out review/                    every audio file under calls/ (sub-folders name the rep)
+  livecue batch week.csv --out review/ --reports        a manifest: path, rep, date, rep_channel, prospect_channel,
+                                                        rep_file + prospect_file, tags
+  livecue batch calls/ --out review/ --workers 4 --threads 1
+  livecue batch /shared/calls --out review/ --ray auto  on the Ray cluster this machine belongs to
+  (run it again: finished calls are skipped, failed ones retried)
+
+exit codes: 0 every call coached, 1 some calls failed (listed, and in summary.csv), 2 bad option or input,
+3 model problem, 130 interrupted (finished calls are kept)
+"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog, p.formatter_class = EXAMPLES, argparse.RawDescriptionHelpFormatter
     p.add_argument("inputs", nargs="+", type=Path, metavar="INPUT",
                    help="audio files, folders (searched recursively for audio), or manifests (.csv, .jsonl)")
     p.add_argument("--out", type=Path, required=True, metavar="DIR",

@@ -9,7 +9,16 @@ from pathlib import Path
 from ..errors import LivecueError
 
 
+EXAMPLES = """examples:
+  livecue summary ~/.local/share/livecue/sessions --out review/
+  livecue summary review/logs/*.jsonl --out review/
+
+exit codes: 0 done, 1 some logs could not be read (listed, and in summary.csv), 2 bad option
+"""
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.epilog, p.formatter_class = EXAMPLES, argparse.RawDescriptionHelpFormatter
     p.add_argument("logs", nargs="+", type=Path, metavar="LOG",
                    help="session logs (.jsonl), or folders of them (searched recursively)")
     p.add_argument("--out", type=Path, default=Path("."), metavar="DIR",

@@ -4,7 +4,8 @@ A call is done when a log named by its key exists in the output directory.
 The key hashes the audio bytes (not the path: a moved library is not redone),
 the channel mapping, and the settings fingerprint: livecue's version, the
 model, every setting except the thread count (threads change speed, not
-what is said), every rule file, the profile, and whether cues are on.
+what is said), every rule file (shipped and user layers, or ``--rules``),
+the profile, and whether cues are on.
 """
 
 from __future__ import annotations
@@ -57,9 +58,16 @@ def settings_fingerprint(settings: Settings, *, model_path: str, rules_dir: Path
                 st = p.stat()
                 h.update(f"{p.name}:{st.st_size}:{int(st.st_mtime)}\0".encode())
     if cues:
-        rules = Path(rules_dir) if rules_dir is not None else shipped_rules_dir()
-        if rules.is_dir():
-            _files_digest(h, rules)
+        if rules_dir is not None:
+            layers = [Path(rules_dir)]
+        else:  # the shipped rules and, where there is one, the user's rules directory that shadows them
+            import platformdirs
+
+            layers = [shipped_rules_dir(), Path(platformdirs.user_config_dir("livecue")) / "cue_rules"]
+        for n, rules in enumerate(layers):
+            if rules.is_dir():
+                h.update(f"rules layer {n}\0".encode())
+                _files_digest(h, rules)
         prof = Path(profile) if profile is not None else default_profile_path()
         h.update(prof.read_bytes() if prof.is_file() else b"(no profile)")
     return h.hexdigest()
