@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Iterable
@@ -24,6 +25,7 @@ _init_error: str = ""
 
 def _init(config: WorkConfig) -> None:
     global _worker, _init_error
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's: it stops the workers itself
     # One decode's threads per worker: keep numpy/onnx from each grabbing every core.
     threads = str(config.settings.asr.threads or 1)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -62,6 +64,10 @@ def run_local(config: WorkConfig, tasks: Iterable[CallTask], workers: int,
                         continue
                     pending.pop(futures[fut].key, None)
                     on_result(result)
+        except KeyboardInterrupt:
+            for child in multiprocessing.active_children():  # this pool's workers: their calls are lost anyway
+                child.terminate()
+            raise
         finally:
             ex.shutdown(wait=True, cancel_futures=True)
         if broken:
