@@ -47,7 +47,8 @@ def cluster():
     port = _free_port()
     temp = Path(tempfile.mkdtemp(prefix="lcray"))  # short: Ray's socket paths have a length limit
     ray_cli = Path(sys.executable).with_name("ray")
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), RAY_USAGE_STATS_ENABLED="0")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+               RAY_USAGE_STATS_ENABLED="0")
     log = open(temp / "head.log", "w")
     head = subprocess.Popen([str(ray_cli) if ray_cli.exists() else "ray", "start", "--head", f"--port={port}",
                              "--num-cpus=2", "--include-dashboard=false", f"--temp-dir={temp}", "--block"],
@@ -86,7 +87,8 @@ def calls(tmp_path_factory) -> list[Path]:
 def test_ray_batch_survives_a_killed_worker_and_matches_the_local_pool(cluster, calls, tmp_path):
     address, head_pid = cluster
     out = tmp_path / "ray"
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), RAY_USAGE_STATS_ENABLED="0")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+               RAY_USAGE_STATS_ENABLED="0")
     batch = subprocess.Popen([sys.executable, "-m", "livecue", "batch", *map(str, calls), "--out", str(out),
                               "--ray", address, "--workers", "2", "--no-progress"], cwd=str(ROOT), env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
