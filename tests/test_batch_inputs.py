@@ -195,3 +195,18 @@ def test_fingerprint_follows_settings_rules_and_profile_but_not_threads(tmp_path
     user_rules.mkdir(parents=True)
     (user_rules / "reset.toml").write_text("# a user's copy shadows the shipped file\n")
     assert fp() != base
+
+
+def test_atomic_writes_never_go_through_a_link_left_at_the_temporary_name(tmp_path, monkeypatch):
+    import os
+
+    from livecue.library.summary import write_atomic
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    monkeypatch.setattr(os, "getpid", lambda: 4242)
+    (tmp_path / ".out.csv.4242.tmp").symlink_to(victim)
+    write_atomic(tmp_path / "out.csv", b"rows")
+    assert victim.read_text() == "keep"
+    assert (tmp_path / "out.csv").read_bytes() == b"rows"
+    assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o600 and not (tmp_path / "out.csv").is_symlink()

@@ -356,8 +356,13 @@ def to_html(rows: list[CallRow], out_dir: Path) -> str:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` (mode 0600) through a temporary name, so no half file ever counts."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            fd = os.open(tmp, flags, 0o600)  # a new file, never through a link left at that name
+        except FileExistsError:  # left by a killed run of this process id: not ours to trust
+            os.unlink(tmp)
+            fd = os.open(tmp, flags, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
