@@ -73,13 +73,17 @@ def plan_calls(calls: list[CallInput], fingerprint: str, logs_dir: Path,
     return plans
 
 
+TEMPORARY = re.compile(r"^\..+\.\d+\.tmp$")  # write_atomic's ".NAME.PID.tmp"
+
+
 def _clean_temporaries(directory: Path) -> None:
     """Temporary files a killed batch left behind (never counted as done)."""
     for p in directory.glob(".*.tmp"):
-        try:
-            p.unlink()
-        except OSError:
-            pass
+        if TEMPORARY.match(p.name) and p.is_file():
+            try:
+                p.unlink()
+            except OSError:
+                pass
 
 
 def _write_report(log: Path, report: Path) -> None:
@@ -166,7 +170,9 @@ def run_batch(calls: list[CallInput], out_dir: Path, args, settings: Settings, *
     logs_dir, reports_dir = out_dir / "logs", out_dir / "reports"
     for d in (out_dir, logs_dir) + ((reports_dir,) if reports else ()):
         _mkdir_private(d)
-    _clean_temporaries(logs_dir)
+    for d in (out_dir, logs_dir, reports_dir):
+        if d.is_dir():
+            _clean_temporaries(d)
     cache = HashCache(out_dir / ".hashes.json")
     plans = plan_calls(calls, fingerprint, logs_dir, cache.hash)
     cache.save(write_atomic)
