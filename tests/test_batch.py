@@ -57,6 +57,9 @@ def test_a_corrupt_file_is_recorded_and_the_batch_goes_on(calls, finished):
         row = rows[call.name]
         assert row["status"] == "ok" and float(row["duration_s"]) > 5
         assert (out / row["report"]).is_file() and (out / row["log"]).is_file()
+    # summary over the batch's logs finds the batch's reports and links them
+    again = run_cli("summary", str(out / "logs"), "--out", str(out / "again"))
+    assert again.returncode == 0 and "../reports/" in (out / "again" / "summary.html").read_text()
     html = (out / "summary.html").read_text()
     assert "<svg" in html and "1 call(s) failed" in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
     assert "1 failed" in (out / "summary.md").read_text()
@@ -130,6 +133,7 @@ def test_manifest_gives_rep_date_and_tags(calls, tmp_path):
     assert "alice" in html and "bob" in html
     # The summary command reads the same from the logs alone (rep, date and tags are in them).
     again = run_cli("summary", str(out / "logs"), "--out", str(tmp_path / "s"))
+    assert "reports/" not in (tmp_path / "s" / "summary.md").read_text()  # this batch wrote none
     assert again.returncode == 0, again.stderr
     assert sorted((r["rep"], r["date"], r["tags"], r["cues_total"]) for r in csv_rows(tmp_path / "s")) == \
         sorted((r["rep"], r["date"], r["tags"], r["cues_total"]) for r in rows)

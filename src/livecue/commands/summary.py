@@ -46,8 +46,10 @@ def run(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True, mode=0o700)
     jobs = []
     for log in _logs(list(args.logs)):
-        report = log.with_suffix(".html")
-        jobs.append((log, report if report.is_file() else None, None))
+        # beside the log (``livecue report``'s suggestion), or a batch's DIR/reports/
+        found = [r for r in (log.with_suffix(".html"), log.parent.parent / "reports" / (log.stem + ".html"))
+                 if r.is_file()]
+        jobs.append((log, found[0] if found else None, None))
     rows = rows_from_logs(jobs)
     files = write_summary(rows, args.out)
     failed = sum(not r.ok for r in rows)

@@ -171,12 +171,12 @@ def to_csv(rows: list[CallRow], out_dir: Path) -> str:
 def _headline(rows: list[CallRow]) -> str:
     failed = sum(not r.ok for r in rows)
     ok = [r for r in rows if r.ok]
-    return (f"{len(rows)} calls, {clock(sum(r.duration_s for r in ok))} of audio, "
+    return (f"{_calls(len(rows))}, {clock(sum(r.duration_s for r in ok))} of audio, "
             f"{sum(sum(r.cues.values()) for r in ok)} cues; {failed} failed")
 
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
+def _calls(n: int) -> str:
+    return f"{n} call" if n == 1 else f"{n} calls"
 
 
 def _md(text: object) -> str:
@@ -204,7 +204,7 @@ def to_markdown(rows: list[CallRow], out_dir: Path) -> str:
         for play in plays(ok):
             fired = [r for r in ok if r.cues.get(play)]
             links = ", ".join(f"[{_md(r.title)}]({_rel(r.report or r.log, out_dir)}) x{r.cues[play]}" for r in fired)
-            lines.append(f"- **{_md(play)}** ({len(fired)} calls): {links}")
+            lines.append(f"- **{_md(play)}** ({_calls(len(fired))}): {links}")
         lines.append("")
     lines += ["## Calls", "", "| call | rep | date | length | rep share | longest monologue | cues | status |",
               "|---|---|---|---:|---:|---:|---:|---|"]
@@ -326,7 +326,7 @@ def to_html(rows: list[CallRow], out_dir: Path) -> str:
             fired = [r for r in ok if r.cues.get(play)]
             links = ", ".join(f'<a href="{_h(_rel(r.report or r.log, out_dir))}">{_h(r.title)}</a> ×{r.cues[play]}'
                               for r in fired)
-            items.append(f"<li><strong>{_h(play)}</strong> ({len(fired)} calls): {links}</li>")
+            items.append(f"<li><strong>{_h(play)}</strong> ({_calls(len(fired))}): {links}</li>")
         body.append("<ul>" + "".join(items) + "</ul>")
     else:
         body.append("<p>No cues fired.</p>")
