@@ -156,3 +156,27 @@ def test_a_worker_that_cannot_see_the_file_asks_for_its_bytes(calls, tmp_path):
     assert not bad.ok and bad.reason.startswith("/nowhere/on/this/node/call.wav: not a readable audio file")
     good = worker.process(CallTask(elsewhere, "k", (1,)), data=(calls[2].read_bytes(),))
     assert good.ok and '"source": "/nowhere/on/this/node/call.wav"' in good.log.decode()
+
+
+def test_a_local_worker_killed_mid_batch_is_replaced_and_its_call_redone(calls, tmp_path):
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "livecue", "batch", *map(str, calls), "--out", str(out),
+                             "--workers", "2", "--no-progress"], cwd=str(ROOT), env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    killed = None
+    deadline = time.monotonic() + 240
+    while killed is None and time.monotonic() < deadline and proc.poll() is None:
+        ps = subprocess.run(["ps", "-ww", "-eo", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+        workers = [int(line.split()[0]) for line in ps.splitlines()
+                   if int(line.split()[1]) == proc.pid and "spawn_main" in line]
+        done = list((out / "logs").glob("*.jsonl")) if (out / "logs").is_dir() else []
+        if len(workers) == 2 and len(done) == 1:  # the other worker is mid-call
+            os.kill(workers[0], signal.SIGKILL)  # a worker of the batch this test started
+            killed = workers[0]
+        time.sleep(0.05)
+    _, stderr = proc.communicate(timeout=300)
+    assert killed is not None, f"no worker to kill: {stderr}"
+    assert proc.returncode == 0, stderr
+    assert f"{len(calls)} coached, 0 already done, 0 failed" in stderr
+    assert [r["status"] for r in csv_rows(out)] == ["ok"] * len(calls)

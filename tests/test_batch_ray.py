@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 def _session_processes(sid: int) -> list[tuple[int, str]]:
     """Processes in the session the cluster was started in (all of them started by this module)."""
-    out = subprocess.run(["ps", "-eo", "pid=,sid=,args="], capture_output=True, text=True).stdout
+    out = subprocess.run(["ps", "-ww", "-eo", "pid=,sid=,args="], capture_output=True, text=True).stdout
     procs = []
     for line in out.splitlines():
         pid, s, args = line.split(None, 2) if len(line.split(None, 2)) == 3 else (*line.split(None, 1), "")
