@@ -7,8 +7,10 @@ from conftest import ROOT, SAMPLE_CALL, run_cli
 
 CORE = ["livecue.events", "livecue.clock", "livecue.config", "livecue.pipeline", "livecue.sinks",
         "livecue.audio.files", "livecue.vad.gate", "livecue.asr.agreement", "livecue.asr.streaming",
-        "livecue.commands.replay", "livecue.commands.common", "livecue.cli"]
-HEAVY = ["textual", "sounddevice", "onnxruntime", "faster_whisper", "ctranslate2"]
+        "livecue.commands.replay", "livecue.commands.common", "livecue.cli",
+        "livecue.commands.batch", "livecue.commands.summary", "livecue.library.runner",
+        "livecue.library.local_pool", "livecue.library.work", "livecue.library.summary"]
+HEAVY = ["textual", "sounddevice", "onnxruntime", "faster_whisper", "ctranslate2", "ray"]
 
 
 def test_core_modules_import_no_heavy_dependency():

@@ -27,6 +27,8 @@ SUBCOMMANDS: dict[str, str] = {
     "sessions": "list past session logs",
     "profile": "write a starter rep profile, or print where it lives",
     "completion": "print a shell completion script (bash or zsh)",
+    "batch": "coach a call library in parallel (or on a Ray cluster) and summarise it",
+    "summary": "library summary (HTML, Markdown, CSV) from session logs",
 }
 
 

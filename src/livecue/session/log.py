@@ -64,6 +64,11 @@ class SessionSettings(Event):
     profile: str = ""
     cues: bool = True  # False with --no-cues
     argv: tuple[str, ...] = ()
+    # ``livecue batch``: who and when (from a manifest or folder), and the call's done-key
+    call_rep: str = ""
+    call_date: str = ""
+    tags: tuple[str, ...] = ()
+    call_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -425,11 +430,14 @@ def record_problem(event: Any) -> str | None:
     return None
 
 
-def read_session(path: Path | str) -> SessionData:
+def read_session(path: Path | str, skip: tuple[type, ...] = ()) -> SessionData:
     """Read a session log (or a ``--json`` capture), tolerating a cut-off last line.
 
-    Raises LivecueError (one line) for a missing file or one that isn't a log.
+    ``skip``: event types left unparsed (a library summary needs no ``Signals``,
+    which are most of a log's bytes).  Raises LivecueError (one line) for a
+    missing file or one that isn't a log.
     """
+    skipped = tuple(b'{"type": "%s"' % t.type.encode() for t in skip)
     path = Path(path)
     raw = read_user_bytes(path, "session log", MAX_LOG_BYTES)
     lines = raw.split(b"\n")
@@ -448,6 +456,8 @@ def read_session(path: Path | str) -> SessionData:
     seen_record = False
     for number, line in enumerate(lines, 1):
         if not line.strip():
+            continue
+        if skipped and seen_record and line.startswith(skipped):
             continue
         last = number == len(lines)
         try:
