@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..events import (
-    ChannelStatus, Committed, Cue, Notice, Signals, SpeechEnded, SpeechStarted, Word, words_text,
+    ChannelStatus, Committed, Cue, Notice, Signals, SpeechEnded, SpeechStarted, Word, join_text, words_text,
 )
 from .log import SessionData
 
@@ -178,7 +178,7 @@ def utterances_from(committed: list[Committed], gap_s: float) -> list[Utterance]
     out: list[Utterance] = []
     for line in done:
         words = tuple(w for c in line for w in c.words)
-        text = " ".join(c.text.strip() for c in line if c.text.strip()) or words_text(words)
+        text = join_text(c.text for c in line) or words_text(words)
         start = words[0].start if words else line[0].t
         end = words[-1].end if words else line[-1].t
         out.append(Utterance(line[0].speaker, start, max(start, end), text, words))
