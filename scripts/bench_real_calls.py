@@ -145,9 +145,11 @@ def main() -> int:
                 hyp = " ".join(e.text for e in committed if e.speaker == side)
                 pooled[side]["ref"].append(normalise(ref))
                 pooled[side]["stream"].append(normalise(hyp))
+                row[f"{side}_ref"], row[f"{side}_stream"] = pooled[side]["ref"][-1], pooled[side]["stream"][-1]
                 if call is not None:
                     segments, _ = engine.model.transcribe(call.sides[side], language="en", beam_size=5)
                     pooled[side]["offline"].append(normalise(" ".join(s.text for s in segments)))
+                    row[f"{side}_offline"] = pooled[side]["offline"][-1]
             misses, quiet_words = [], []
             for s in segs:
                 n = len(normalise(s["text"]).split())

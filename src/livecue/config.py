@@ -100,6 +100,16 @@ class VadSettings:
     min_silence_ms: int = 400  # silence that ends an utterance (triggers the final decode)
     speech_pad_ms: int = 200  # audio kept before speech starts and after it ends
     level_interval_ms: int = 200  # how often Level events are emitted per side
+    # 8 kHz telephone speech often scores 0.2-0.6 with Silero: a frame this probable
+    # that is also loud counts as speech (a short "bye" at -17 dBFS peaks at 0.63)
+    loud_threshold: float = 0.15
+    loud_db: float = -35.0  # dBFS of a 32 ms frame that counts as loud ...
+    loud_snr_db: float = 30.0  # ... and a loud frame this far above the side's noise floor counts whatever Silero says
+    # evidence that a stretch is clear speech, used by the quiet-line guard:
+    clear_prob: float = 0.8  # a peak speech probability this high, or
+    clear_min_prob: float = 0.3  # at least this much with a loud peak:
+    clear_db: float = -30.0  # peak frame level, dBFS, or
+    clear_snr_db: float = 35.0  # peak frame level above the side's noise floor
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,9 @@ class AsrSettings:
     fast_final_only: bool = True
     short_context: bool = True  # encode only the buffer (plus context_pad_s), not a 30 s window
     context_pad_s: float = 8.0  # silence after the buffer (window rounded up to 2 s): less makes tiny.en loop at the end
+    quiet_no_speech: float = 0.4  # a stretch without clear speech evidence: dropped above this no-speech prob
+    filler_max_no_speech: float = 0.3  # "Thank you." / "Bye." / "you" alone: only clear speech below this
+    retry_empty: bool = True  # a final decode of clear speech that comes back empty is tried once more
     max_tokens_per_s: float = 8.0  # generation cap: a loop cannot run past this  # --fast: decode at utterance ends and caps only
 
 

@@ -23,12 +23,22 @@ from typing import Callable, Protocol
 import numpy as np
 
 from ..config import AsrSettings, VadSettings
-from ..events import AudioChunk, Committed, Event, Lag, SpeechEnded, Tentative, Word, words_text
-from ..vad.gate import SpeechGate, VoiceModel
+from ..events import AudioChunk, Committed, Event, Lag, SpeechEnded, Tentative, Word, join_split_words, words_text
+from ..vad.gate import SpeechEvidence, SpeechGate, VoiceModel
 from .agreement import HypothesisBuffer, norm
 
 RATE = 16000
 SENTENCE_END = (".", "?", "!")
+# what Whisper says on a quiet line or noise: accepted only from clear speech
+HABITUAL_FILLERS = frozenset({
+    "you", "thank you", "thanks", "thank you bye", "bye", "bye bye", "thank you very much",
+    "thanks for watching", "thank you for watching", "thank you so much",
+})
+RETRY_PAD_S = 0.5  # silence put around a clear stretch whose final decode came back empty
+
+
+def is_habitual_filler(words) -> bool:
+    return " ".join(norm(w.word) for w in words if norm(w.word)) in HABITUAL_FILLERS
 
 
 class Engine(Protocol):
@@ -49,6 +59,8 @@ class Utterance:
     hyp: HypothesisBuffer = field(default_factory=HypothesisBuffer)
     committed: list[Word] = field(default_factory=list)
     loops: int = 0
+    evidence: SpeechEvidence | None = None  # the gate's peaks over this stretch
+    retried: bool = False
 
     @property
     def end(self) -> float:
@@ -116,10 +128,17 @@ class ChannelStream:
         self.last_tentative: tuple[Word, ...] = ()
 
     def feed(self, chunk: AudioChunk) -> list[Event]:
+        return self._items(self.gate.feed(chunk).items)
+
+    def _items(self, items: list) -> list[Event]:
         events: list[Event] = []
-        for item in self.gate.feed(chunk).items:
+        for item in items:
             if isinstance(item, AudioChunk):
                 self._take(item)
+                continue
+            if isinstance(item, SpeechEvidence):
+                if self.utterances and not self.utterances[-1].closed:
+                    self.utterances[-1].evidence = item
                 continue
             if isinstance(item, SpeechEnded):
                 self.close()
@@ -127,11 +146,7 @@ class ChannelStream:
         return events
 
     def flush(self) -> list[Event]:
-        out = self.gate.flush()
-        for event in out.events:
-            if isinstance(event, SpeechEnded):
-                self.close()
-        return out.events
+        return self._items(self.gate.flush().items)
 
     def _take(self, piece: AudioChunk) -> None:
         current = self.utterances[-1] if self.utterances and not self.utterances[-1].closed else None
@@ -256,18 +271,33 @@ class StreamingTranscriber:
         audio = utt.audio()
         started = self.clock.wall()
         hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "")
+        offset = utt.t0
+        clear = utt.evidence is None or utt.evidence.clear
+        if final and clear and not hyp.words and self.s.retry_empty and not utt.retried:
+            # clear speech, nothing heard: once more without the prompt and with
+            # silence around it (a lone short word often decodes to nothing)
+            utt.retried = True
+            pad = np.zeros(int(RETRY_PAD_S * RATE), dtype=np.float32)
+            hyp = self.engine.transcribe(np.concatenate([pad, audio, pad]), "")
+            offset = utt.t0 - RETRY_PAD_S
+            self.decodes += 1
         took = self.clock.wall() - started
         self.decodes += 1
         if took > 0:
             self.decode_s_ema = 0.7 * self.decode_s_ema + 0.3 * took
         utt.decoded_samples = utt.samples
-        words = [Word(w.word.strip(), utt.t0 + w.start, utt.t0 + w.end, w.probability)
-                 for w in hyp.words if w.word.strip()]
+        words = join_split_words(Word(w.word, offset + w.start, offset + w.end, w.probability)
+                                 for w in hyp.words if w.word.strip())
+        words = [w for w in words if w.start < utt.end and w.end > utt.t0 - 0.05] if offset != utt.t0 else words
+        if words and not self._speech_evidence(hyp, clear, words):
+            words = []
         cut = find_loop(words)
         if cut is not None or hyp.loop:
             utt.loops += 1  # decode the next time without the prompt, which often seeds loops
-            words = words[:cut] if cut is not None else []
-        utt.hyp.insert(words)
+            words = words[:cut] if cut is not None else words  # the adapter cut its own loops
+        # a whole hypothesis that repeats the side's last words is new speech when it
+        # is clear and this stretch has committed nothing yet (digits read one by one)
+        utt.hyp.insert(words, allow_repeat=clear and not utt.committed)
         if final:
             words = utt.hyp.commit_all()
         else:
@@ -294,6 +324,14 @@ class StreamingTranscriber:
         else:
             self._trim(utt)
         return events
+
+    def _speech_evidence(self, hyp, clear: bool, words: list[Word]) -> bool:
+        """Quiet-line guard: is there enough evidence to keep these words?"""
+        if not clear and (hyp.no_speech_prob >= self.s.quiet_no_speech or hyp.avg_logprob < self.s.logprob_threshold):
+            return False
+        if is_habitual_filler(words):
+            return clear and hyp.no_speech_prob < self.s.filler_max_no_speech
+        return True
 
     def _trim(self, utt: Utterance) -> None:
         if utt.duration < self.s.trim_after_s or not utt.committed:
