@@ -121,8 +121,8 @@ class AsrSettings:
     compute_type: str = ""  # empty: int8 on CPU, float16 on CUDA
     threads: int = 0  # 0: all cores
     beam_size: int = 1
-    min_update_s: float = 0.4  # least new audio before a channel is decoded again
-    cost_factor: float = 1.2  # update interval >= this x measured decode time
+    min_update_s: float = 0.4  # decode grid on audio time: a growing utterance is decoded every this much audio
+    cost_factor: float = 1.2  # live: the interval (a multiple of min_update_s) >= this x measured decode time
     max_update_s: float = 2.0  # the interval never grows past this
     trim_after_s: float = 8.0  # trim the buffer at a committed sentence end past this
     max_buffer_s: float = 15.0  # force-commit the buffer when it reaches this
@@ -133,7 +133,7 @@ class AsrSettings:
     compression_ratio_threshold: float = 2.4  # above: a repetition loop, dropped
     min_word_probability: float = 0.0  # 0 disables
     bleed_window_s: float = 0.6  # rep words this close to the same prospect word are bleed
-    fast_final_only: bool = True
+    fast_final_only: bool = False  # True: --fast decodes only at utterance ends (quicker, different words from live)
     short_context: bool = True  # encode only the buffer (plus context_pad_s), not a 30 s window
     context_pad_s: float = 8.0  # silence after the buffer (window rounded up to 2 s): less makes tiny.en loop at the end
     quiet_no_speech: float = 0.4  # a stretch without clear speech evidence: dropped above this no-speech prob

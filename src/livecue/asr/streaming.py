@@ -16,6 +16,7 @@ dropped.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -186,7 +187,10 @@ class StreamingTranscriber:
         self.engine = engine
         self.s = asr
         self.clock = clock
-        self.fast = fast and asr.fast_final_only
+        # --fast runs the live schedule on audio time (every grid point decoded);
+        # live and paced runs skip grid points they are too slow for (catch_up)
+        self.final_only = fast and asr.fast_final_only
+        self.catch_up = not fast
         self.channels = {sp: ChannelStream(sp, SpeechGate(sp, vad, vad_factory()), asr) for sp in speakers}
         self.decode_s_ema = 0.3  # seeded with tiny.en on 2 cores; measured from then on
         self.decodes = 0
@@ -213,15 +217,41 @@ class StreamingTranscriber:
 
     @property
     def update_interval_s(self) -> float:
-        return min(self.s.max_update_s, max(self.s.min_update_s, self.s.cost_factor * self.decode_s_ema))
+        """Audio between two decodes of a growing utterance: a whole number of grid steps.
+
+        On audio time (--fast) the step itself, so every grid point is decoded
+        and the result does not depend on how fast the machine is; live, as
+        many steps as keep the decode cost under 1/cost_factor of real time.
+        """
+        step = self.s.min_update_s
+        if not self.catch_up:
+            return step
+        want = min(self.s.max_update_s, self.s.cost_factor * self.decode_s_ema)
+        return max(1, math.ceil(want / step - 1e-6)) * step
+
+    def _decode_end(self, utt: Utterance) -> tuple[int, bool]:
+        """Samples of the utterance the next decode covers, and whether it is the final decode."""
+        if self.final_only:
+            return utt.samples, utt.closed
+        step = int(round(self.s.min_update_s * RATE))
+        interval = int(round(self.update_interval_s * RATE))
+        pending = utt.samples - utt.decoded_samples
+        if pending >= interval:
+            if not self.catch_up:
+                return utt.decoded_samples + step, False
+            # live: the newest grid point reached; a closed utterance this far
+            # behind goes straight to its final decode
+            ahead = utt.decoded_samples + (pending // step) * step
+            if not (utt.closed and pending >= interval + step):
+                return ahead, False
+        return utt.samples, utt.closed
 
     def _due(self, utt: Utterance) -> bool:
         if utt.closed:
             return True
-        if self.fast:
+        if self.final_only:
             return utt.duration >= self.s.max_buffer_s
-        new = (utt.samples - utt.decoded_samples) / RATE
-        return new >= self.update_interval_s
+        return utt.samples - utt.decoded_samples >= int(round(self.update_interval_s * RATE))
 
     def next_job(self) -> tuple[ChannelStream, Utterance] | None:
         best = None
@@ -263,12 +293,13 @@ class StreamingTranscriber:
 
     def _decode(self, ch: ChannelStream, utt: Utterance) -> list[Event]:
         events: list[Event] = []
-        final = utt.closed
+        end, final = self._decode_end(utt)
         if utt.decoded_samples == 0 and ch.committed_words:
             # carry the side's committed tail over, so a word said once is not
             # committed again by the next utterance's first decode
             utt.hyp.committed_tail = list(ch.committed_words)[-utt.hyp.max_ngram:]
-        audio = utt.audio()
+        audio = utt.audio()[:end]
+        end_t = utt.t0 + end / RATE
         started = self.clock.wall()
         hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "")
         offset = utt.t0
@@ -285,10 +316,10 @@ class StreamingTranscriber:
         self.decodes += 1
         if took > 0:
             self.decode_s_ema = 0.7 * self.decode_s_ema + 0.3 * took
-        utt.decoded_samples = utt.samples
+        utt.decoded_samples = end
         words = join_split_words(Word(w.word, offset + w.start, offset + w.end, w.probability)
                                  for w in hyp.words if w.word.strip())
-        words = [w for w in words if w.start < utt.end and w.end > utt.t0 - 0.05] if offset != utt.t0 else words
+        words = [w for w in words if w.start < end_t and w.end > utt.t0 - 0.05] if offset != utt.t0 else words
         if words and not self._speech_evidence(hyp, clear, words):
             words = []
         cut = find_loop(words)
@@ -302,8 +333,8 @@ class StreamingTranscriber:
             words = utt.hyp.commit_all()
         else:
             words = utt.hyp.flush()
-            if utt.duration >= self.s.max_buffer_s:
-                words += utt.hyp.commit_until(utt.end - 1.0)
+            if end_t - utt.t0 >= self.s.max_buffer_s:
+                words += utt.hyp.commit_until(end_t - 1.0)
         events.append(Lag(self.clock.now(), ch.speaker, max(0.0, self.clock.now() - utt.end), took))
         words = self._drop_bleed(ch.speaker, words)
         if words:
@@ -314,7 +345,7 @@ class StreamingTranscriber:
                 self._prospect_words.extend(words)
         tentative = () if final else tuple(self._drop_bleed(ch.speaker, utt.hyp.tentative))
         if tentative != ch.last_tentative:
-            t = tentative[-1].end if tentative else (words[-1].end if words else utt.end)
+            t = tentative[-1].end if tentative else (words[-1].end if words else end_t)
             events.append(Tentative(t, ch.speaker, words_text(tentative), tentative))
             ch.last_tentative = tentative
         if ch.speaker == "prospect" and tentative:
