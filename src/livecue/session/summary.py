@@ -159,7 +159,9 @@ def utterances_from(committed: list[Committed], gap_s: float) -> list[Utterance]
     """Group each side's committed text into lines at ``final`` marks and long pauses."""
     open_lines: dict[str, list[Committed]] = {}
     done: list[list[Committed]] = []
-    for c in committed:
+    # the two sides' events can arrive out of call-time order (docs/architecture.md);
+    # a stable sort by start keeps each side's own order
+    for c in sorted(committed, key=lambda c: c.start):
         if not c.text.strip() and not c.words:
             continue
         current = open_lines.get(c.speaker)
