@@ -122,6 +122,7 @@ class AsrSettings:
     threads: int = 0  # 0: all cores
     beam_size: int = 1
     min_update_s: float = 0.4  # decode grid on audio time: a growing utterance is decoded every this much audio
+    min_decode_s: float = 1.0  # no decode of a growing utterance before it holds this much audio (the final one always runs)
     cost_factor: float = 1.2  # live: the interval (a multiple of min_update_s) >= this x measured decode time
     max_update_s: float = 2.0  # the interval never grows past this
     trim_after_s: float = 8.0  # trim the buffer at a committed sentence end past this
@@ -138,6 +139,7 @@ class AsrSettings:
     context_pad_s: float = 8.0  # silence after the buffer (window rounded up to 2 s): less makes tiny.en loop at the end
     quiet_no_speech: float = 0.4  # a stretch without clear speech evidence: dropped above this no-speech prob
     filler_max_no_speech: float = 0.3  # "Thank you." / "Bye." / "you" alone: only clear speech below this
+    repeat_max_s: float = 1.5  # a stretch this short saying only the side's last word again keeps it
     retry_empty: bool = True  # a final decode of clear speech that comes back empty is tried once more
     max_tokens_per_s: float = 8.0  # generation cap: a loop cannot run past this  # --fast: decode at utterance ends and caps only
 

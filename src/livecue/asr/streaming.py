@@ -229,21 +229,36 @@ class StreamingTranscriber:
         want = min(self.s.max_update_s, self.s.cost_factor * self.decode_s_ema)
         return max(1, math.ceil(want / step - 1e-6)) * step
 
+    def _grid_end(self, utt: Utterance) -> int | None:
+        """End (in samples) of the next decode of the growing utterance, if one is due.
+
+        Grid points lie every ``min_update_s`` of audio from the utterance's
+        start (or its last trim); none before ``min_decode_s``, where a
+        fraction of a word decodes to guesses that LocalAgreement may commit.
+        """
+        if self.final_only:
+            return None
+        step = int(round(self.s.min_update_s * RATE))
+        first = int(round(self.s.min_decode_s * RATE))
+        pending = utt.samples - utt.decoded_samples
+        if pending < int(round(self.update_interval_s * RATE)):
+            return None
+        if not self.catch_up:
+            end = utt.decoded_samples + step
+            while end < first:
+                end += step
+            return end if end <= utt.samples else None
+        # live: the newest grid point reached
+        end = utt.decoded_samples + (pending // step) * step
+        return end if end >= first else None
+
     def _decode_end(self, utt: Utterance) -> tuple[int, bool]:
         """Samples of the utterance the next decode covers, and whether it is the final decode."""
-        if self.final_only:
-            return utt.samples, utt.closed
-        step = int(round(self.s.min_update_s * RATE))
-        interval = int(round(self.update_interval_s * RATE))
-        pending = utt.samples - utt.decoded_samples
-        if pending >= interval:
-            if not self.catch_up:
-                return utt.decoded_samples + step, False
-            # live: the newest grid point reached; a closed utterance this far
-            # behind goes straight to its final decode
-            ahead = utt.decoded_samples + (pending // step) * step
-            if not (utt.closed and pending >= interval + step):
-                return ahead, False
+        end = self._grid_end(utt)
+        # live and a whole interval behind on a closed utterance: straight to the final decode
+        behind = self.catch_up and end is not None and utt.samples - end >= int(round(self.update_interval_s * RATE))
+        if end is not None and not (utt.closed and behind):
+            return end, False
         return utt.samples, utt.closed
 
     def _due(self, utt: Utterance) -> bool:
@@ -251,7 +266,7 @@ class StreamingTranscriber:
             return True
         if self.final_only:
             return utt.duration >= self.s.max_buffer_s
-        return utt.samples - utt.decoded_samples >= int(round(self.update_interval_s * RATE))
+        return self._grid_end(utt) is not None
 
     def next_job(self) -> tuple[ChannelStream, Utterance] | None:
         best = None
@@ -325,10 +340,14 @@ class StreamingTranscriber:
         cut = find_loop(words)
         if cut is not None or hyp.loop:
             utt.loops += 1  # decode the next time without the prompt, which often seeds loops
+        else:
+            utt.loops = 0  # ... and with it again once a decode is clean: without, tiny.en drifts
             words = words[:cut] if cut is not None else words  # the adapter cut its own loops
-        # a whole hypothesis that repeats the side's last words is new speech when it
-        # is clear and this stretch has committed nothing yet (digits read one by one)
-        utt.hyp.insert(words, allow_repeat=clear and not utt.committed)
+        # a lone word that repeats the side's last word is new speech when the stretch
+        # is short, clear and has committed nothing yet ("zero" ... "zero"); anything
+        # longer is more likely Whisper restating its prompt
+        utt.hyp.insert(words, allow_repeat=clear and not utt.committed and len(words) == 1
+                       and utt.duration <= self.s.repeat_max_s)
         if final:
             words = utt.hyp.commit_all()
         else:
