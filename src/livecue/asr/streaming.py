@@ -340,9 +340,9 @@ class StreamingTranscriber:
         cut = find_loop(words)
         if cut is not None or hyp.loop:
             utt.loops += 1  # decode the next time without the prompt, which often seeds loops
+            words = words[:cut] if cut is not None else words  # the adapter cut its own loops
         else:
             utt.loops = 0  # ... and with it again once a decode is clean: without, tiny.en drifts
-            words = words[:cut] if cut is not None else words  # the adapter cut its own loops
         # a lone word that repeats the side's last word is new speech when the stretch
         # is short, clear and has committed nothing yet ("zero" ... "zero"); anything
         # longer is more likely Whisper restating its prompt
