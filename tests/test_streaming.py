@@ -232,7 +232,7 @@ def test_a_slow_live_decoder_skips_grid_points_but_stays_on_the_grid():
     tr = StreamingTranscriber(engine, ("prospect",), asr, VadSettings(), clock, EnergyVoice)
     for _ in range(5):
         tr.decode_s_ema = 1.0
-    assert abs(tr.update_interval_s - 1.2) < 1e-9  # 3 grid steps cover 1.2 x the decode cost
+    assert abs(tr.update_interval_s - 1.2) < 1e-9  # 6 grid steps cover 1.2 x the decode cost
     events = []
     for c in chunks("prospect", call_audio(6.0, [(0.9, 3.8)])):
         events += tr.feed(c)
@@ -242,5 +242,5 @@ def test_a_slow_live_decoder_skips_grid_points_but_stays_on_the_grid():
     assert committed_words(events, "prospect") == [w for w, _, _ in WORDS]
     t0 = engine.calls[0][0]
     lengths = [round(t1 - t0, 3) for _, t1 in engine.calls[:-1]]
-    assert all(abs(x / 0.4 - round(x / 0.4)) < 1e-3 for x in lengths)  # whole grid steps
+    assert all(abs(x / 0.2 - round(x / 0.2)) < 1e-3 for x in lengths)  # whole grid steps
     assert len(engine.calls) <= 5

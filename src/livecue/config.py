@@ -121,7 +121,8 @@ class AsrSettings:
     compute_type: str = ""  # empty: int8 on CPU, float16 on CUDA
     threads: int = 0  # 0: all cores
     beam_size: int = 1
-    min_update_s: float = 0.4  # decode grid on audio time: a growing utterance is decoded every this much audio
+    grid_s: float = 0.2  # decodes of a growing utterance end on this grid of audio time (fast == paced)
+    min_update_s: float = 0.4  # a growing utterance is decoded every this much audio (a multiple of grid_s)
     min_decode_s: float = 1.0  # no decode of a growing utterance before it holds this much audio (the final one always runs)
     cost_factor: float = 1.2  # live: the interval (a multiple of min_update_s) >= this x measured decode time
     max_update_s: float = 2.0  # the interval never grows past this

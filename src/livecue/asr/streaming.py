@@ -217,46 +217,50 @@ class StreamingTranscriber:
 
     @property
     def update_interval_s(self) -> float:
-        """Audio between two decodes of a growing utterance: a whole number of grid steps.
+        """Audio between two decodes of a growing utterance: whole grid steps, at least min_update_s.
 
-        On audio time (--fast) the step itself, so every grid point is decoded
-        and the result does not depend on how fast the machine is; live, as
-        many steps as keep the decode cost under 1/cost_factor of real time.
+        On audio time (--fast) exactly min_update_s, so the decodes and their
+        words do not depend on how fast the machine is; live, enough grid
+        steps to keep the measured decode cost under 1/cost_factor of real time.
         """
-        step = self.s.min_update_s
         if not self.catch_up:
-            return step
+            return self.s.min_update_s
+        grid = self.s.grid_s
         want = min(self.s.max_update_s, self.s.cost_factor * self.decode_s_ema)
-        return max(1, math.ceil(want / step - 1e-6)) * step
+        return max(self.s.min_update_s, math.ceil(want / grid - 1e-6) * grid)
 
     def _grid_end(self, utt: Utterance) -> int | None:
         """End (in samples) of the next decode of the growing utterance, if one is due.
 
-        Grid points lie every ``min_update_s`` of audio from the utterance's
-        start (or its last trim); none before ``min_decode_s``, where a
-        fraction of a word decodes to guesses that LocalAgreement may commit.
+        Decodes end on grid points every ``grid_s`` of audio from the
+        utterance's start (or its last trim), none before ``min_decode_s``,
+        where a fraction of a word decodes to guesses that LocalAgreement
+        may commit.
         """
         if self.final_only:
             return None
-        step = int(round(self.s.min_update_s * RATE))
+        grid = int(round(self.s.grid_s * RATE))
         first = int(round(self.s.min_decode_s * RATE))
+        interval = int(round(self.update_interval_s * RATE))
         pending = utt.samples - utt.decoded_samples
-        if pending < int(round(self.update_interval_s * RATE)):
+        if pending < interval:
             return None
         if not self.catch_up:
-            end = utt.decoded_samples + step
+            end = utt.decoded_samples + interval
             while end < first:
-                end += step
+                end += grid
             return end if end <= utt.samples else None
         # live: the newest grid point reached
-        end = utt.decoded_samples + (pending // step) * step
+        end = utt.decoded_samples + (pending // grid) * grid
         return end if end >= first else None
 
     def _decode_end(self, utt: Utterance) -> tuple[int, bool]:
         """Samples of the utterance the next decode covers, and whether it is the final decode."""
         end = self._grid_end(utt)
-        # live and a whole interval behind on a closed utterance: straight to the final decode
-        behind = self.catch_up and end is not None and utt.samples - end >= int(round(self.update_interval_s * RATE))
+        # live and a whole interval late with a closed utterance: straight to the final decode
+        interval = int(round(self.update_interval_s * RATE))
+        due_at = max(utt.decoded_samples + interval, int(round(self.s.min_decode_s * RATE)))
+        behind = self.catch_up and utt.samples - due_at >= interval
         if end is not None and not (utt.closed and behind):
             return end, False
         return utt.samples, utt.closed
