@@ -133,7 +133,7 @@ def main() -> int:
                  for sp in {e.speaker for e in committed}}
         splits = [(sp, w.word, round(w.start, 2)) for sp, ws in words.items() for w in ws if SPLIT.match(w.word)]
         split += len(splits)
-        row = {"file": path.name, "seconds": round(took, 1), "cues": [(c.cue, round(c.t, 1)) for c in cues],
+        row = {"file": path.name, "seconds": round(took, 1), "cues": [(c.cue, round(c.t, 1)) for c in cues], "cue_why": [c.why for c in cues],
                "splits": splits}
         line = f"{path.name}: {took:.1f} s, cues {row['cues'] or 'none'}, split tokens {len(splits)}"
         ref_path = path.with_name(path.name.replace("_stereo.flac", ".transcript.json"))
@@ -174,7 +174,7 @@ def main() -> int:
             line += f", short-answer misses {len(misses)}, quiet-line words {len(quiet_words)}"
         print(line, flush=True)
         if args.show:
-            for key in ("short_misses", "quiet_words", "splits"):
+            for key in ("cue_why", "short_misses", "quiet_words", "splits"):
                 if row.get(key):
                     print(f"    {key}: {row[key]}", flush=True)
         results.append(row)
