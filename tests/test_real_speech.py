@@ -125,3 +125,19 @@ def test_the_report_does_not_depend_on_the_order_the_sides_arrive_in():
     grouped = [e for e in events if e.speaker == "rep"] + [e for e in events if e.speaker == "prospect"]
     assert utterances_from(grouped, 1.5) == expected
     assert [u.speaker for u in expected] == ["prospect", "rep", "rep", "prospect"]
+
+
+def test_the_cue_tracker_orders_turns_by_call_time_not_arrival():
+    from livecue.cues.signals import Tracker
+
+    def c(speaker, words):
+        ws = tuple(Word(w, a, b) for w, a, b in words)
+        return Committed(ws[-1].end, speaker, words_text(ws), ws, True)
+
+    caller = c("prospect", [("So", 16.9, 17.1), ("what", 17.2, 17.4), ("happens", 17.5, 18.0), ("next?", 18.1, 18.6)])
+    rep_bc = c("rep", [("Mm-hmm.", 19.5, 19.9)])
+    rep = c("rep", [("Good", 21.0, 21.3), ("question.", 21.4, 22.0)])
+    tracker = Tracker()
+    for now, event in ((20.0, rep_bc), (21.0, caller), (22.5, rep)):  # the rep's "Mm-hmm" arrives first
+        tracker.feed(event, now)
+    assert [(s.speaker, s.start) for s in tracker.timeline] == [("prospect", 16.9), ("rep", 19.5), ("rep", 21.0)]
