@@ -84,9 +84,10 @@ def test_long_monologue_buffer_stays_bounded():
     assert got == [w for w, _, _ in words]  # nothing lost or doubled across trims
 
 
-def test_fast_mode_decodes_only_at_utterance_ends():
+def test_fast_final_only_decodes_only_at_utterance_ends():
     engine = ScriptedEngine(WORDS, unstable_tail=False)
-    events, _ = run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])}, fast=True)
+    events, _ = run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])},
+                    AsrSettings(min_update_s=0.5, fast_final_only=True), fast=True)
     assert len(engine.calls) == 1
     assert committed_words(events, "prospect") == [w for w, _, _ in WORDS]
 
@@ -168,7 +169,8 @@ def test_a_word_is_not_committed_again_by_the_next_utterance():
 def test_one_block_that_ends_an_utterance_and_starts_the_next_keeps_them_apart():
     engine = ScriptedEngine(WORDS + [("yes", 4.5, 4.9)], unstable_tail=False)
     clock = ManualClock()
-    tr = StreamingTranscriber(engine, ("prospect",), AsrSettings(), VadSettings(), clock, EnergyVoice, fast=True)
+    tr = StreamingTranscriber(engine, ("prospect",), AsrSettings(fast_final_only=True), VadSettings(), clock,
+                              EnergyVoice, fast=True)
     audio = call_audio(6.0, [(0.9, 3.8), (4.4, 5.0)])
     events = []
     for c in chunks("prospect", audio, block_s=2.0):  # big blocks, as --fast reads
@@ -178,3 +180,67 @@ def test_one_block_that_ends_an_utterance_and_starts_the_next_keeps_them_apart()
     events += tr.finish()
     assert committed_words(events, "prospect") == [w for w, _, _ in WORDS] + ["yes"]
     assert len(engine.calls) == 2
+
+
+def run_blocks(engine, audio_by_side, fast, block_s, asr=None):
+    """Feed like a FileSource: --fast reads 1 s blocks on audio time, paced 0.1 s blocks."""
+    clock = ManualClock()
+    tr = StreamingTranscriber(engine, tuple(audio_by_side), asr or AsrSettings(), VadSettings(), clock,
+                              EnergyVoice, fast=fast)
+    events = []
+    streams = {side: list(chunks(side, audio, block_s)) for side, audio in audio_by_side.items()}
+    for i in range(max(len(s) for s in streams.values())):
+        for side, s in streams.items():
+            clock.set(s[i].t + s[i].duration)
+            events += tr.feed(s[i])
+        while tr.pending():
+            events += tr.step()
+    return events + tr.finish(), tr
+
+
+def test_fast_runs_the_live_schedule_and_commits_the_same_words_as_paced():
+    script = WORDS + [("yes", 4.5, 4.9), ("of", 6.0, 6.2), ("course", 6.3, 6.8)]
+    audio = {"prospect": call_audio(8.0, [(0.9, 3.8), (4.4, 5.0), (5.9, 6.9)]),
+             "rep": call_audio(8.0, [(4.0, 4.3)])}
+    fast_engine, paced_engine = ScriptedEngine(script), ScriptedEngine(script)
+    fast_events, _ = run_blocks(fast_engine, audio, fast=True, block_s=1.0)
+    paced_events, _ = run_blocks(paced_engine, audio, fast=False, block_s=0.1)
+    # the same buffers decoded (grid points on audio time), so the same words
+    assert sorted(fast_engine.calls) == sorted(paced_engine.calls)
+    assert len(fast_engine.calls) > 3  # not just one decode per utterance
+    for side in audio:
+        assert committed_words(fast_events, side) == committed_words(paced_events, side)
+    assert committed_words(fast_events, "prospect") == [w for w, _, _ in script]
+
+
+class SlowEngine(ScriptedEngine):
+    """Every decode takes ``cost`` seconds of the (manual) wall clock."""
+
+    def __init__(self, clock, cost, *a, **k):
+        super().__init__(*a, **k)
+        self.clock, self.cost = clock, cost
+
+    def transcribe(self, audio, prompt=""):
+        self.clock.advance(self.cost)
+        return super().transcribe(audio, prompt)
+
+
+def test_a_slow_live_decoder_skips_grid_points_but_stays_on_the_grid():
+    clock = ManualClock()
+    engine = SlowEngine(clock, 1.0, WORDS, unstable_tail=False)
+    asr = AsrSettings(min_update_s=0.4)
+    tr = StreamingTranscriber(engine, ("prospect",), asr, VadSettings(), clock, EnergyVoice)
+    for _ in range(5):
+        tr.decode_s_ema = 1.0
+    assert abs(tr.update_interval_s - 1.2) < 1e-9  # 6 grid steps cover 1.2 x the decode cost
+    events = []
+    for c in chunks("prospect", call_audio(6.0, [(0.9, 3.8)])):
+        events += tr.feed(c)
+        while tr.pending():
+            events += tr.step()
+    events += tr.finish()
+    assert committed_words(events, "prospect") == [w for w, _, _ in WORDS]
+    t0 = engine.calls[0][0]
+    lengths = [round(t1 - t0, 3) for _, t1 in engine.calls[:-1]]
+    assert all(abs(x / 0.2 - round(x / 0.2)) < 1e-3 for x in lengths)  # whole grid steps
+    assert len(engine.calls) <= 5

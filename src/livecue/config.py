@@ -97,6 +97,16 @@ class VadSettings:
     min_silence_ms: int = 400  # silence that ends an utterance (triggers the final decode)
     speech_pad_ms: int = 200  # audio kept before speech starts and after it ends
     level_interval_ms: int = 200  # how often Level events are emitted per side
+    # 8 kHz telephone speech often scores 0.2-0.6 with Silero: a frame this probable
+    # that is also loud counts as speech (a short "bye" at -17 dBFS peaks at 0.63)
+    loud_threshold: float = 0.15
+    loud_db: float = -35.0  # dBFS of a 32 ms frame that counts as loud ...
+    loud_snr_db: float = 30.0  # ... and a loud frame this far above the side's noise floor counts whatever Silero says
+    # evidence that a stretch is clear speech, used by the quiet-line guard:
+    clear_prob: float = 0.8  # a peak speech probability this high, or
+    clear_min_prob: float = 0.3  # at least this much with a loud peak:
+    clear_db: float = -30.0  # peak frame level, dBFS, or
+    clear_snr_db: float = 35.0  # peak frame level above the side's noise floor
 
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {
         "threshold": (0.01, 0.99), "neg_threshold": (0.0, 0.99), "min_speech_ms": (0, 10_000),
@@ -113,8 +123,10 @@ class AsrSettings:
     compute_type: str = ""  # empty: int8 on CPU, float16 on CUDA
     threads: int = 0  # 0: all cores
     beam_size: int = 1
-    min_update_s: float = 0.4  # least new audio before a channel is decoded again
-    cost_factor: float = 1.2  # update interval >= this x measured decode time
+    grid_s: float = 0.2  # decodes of a growing utterance end on this grid of audio time (fast == paced)
+    min_update_s: float = 0.4  # a growing utterance is decoded every this much audio (a multiple of grid_s)
+    min_decode_s: float = 1.0  # no decode of a growing utterance before it holds this much audio (the final one always runs)
+    cost_factor: float = 1.2  # live: the interval (a multiple of min_update_s) >= this x measured decode time
     max_update_s: float = 2.0  # the interval never grows past this
     trim_after_s: float = 8.0  # trim the buffer at a committed sentence end past this
     max_buffer_s: float = 15.0  # force-commit the buffer when it reaches this
@@ -125,9 +137,13 @@ class AsrSettings:
     compression_ratio_threshold: float = 2.4  # above: a repetition loop, dropped
     min_word_probability: float = 0.0  # 0 disables
     bleed_window_s: float = 0.6  # rep words this close to the same prospect word are bleed
-    fast_final_only: bool = True
+    fast_final_only: bool = False  # True: --fast decodes only at utterance ends (quicker, different words from live)
     short_context: bool = True  # encode only the buffer (plus context_pad_s), not a 30 s window
     context_pad_s: float = 8.0  # silence after the buffer (window rounded up to 2 s): less makes tiny.en loop at the end
+    quiet_no_speech: float = 0.4  # a stretch without clear speech evidence: dropped above this no-speech prob
+    filler_max_no_speech: float = 0.3  # "Thank you." / "Bye." / "you" alone: only clear speech below this
+    repeat_max_s: float = 1.5  # a stretch this short saying only the side's last word again keeps it
+    retry_empty: bool = True  # a final decode of clear speech that comes back empty is tried once more
     max_tokens_per_s: float = 8.0  # generation cap: a loop cannot run past this  # --fast: decode at utterance ends and caps only
 
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {

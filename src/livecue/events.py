@@ -38,8 +38,43 @@ class Word:
         return {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3)}
 
 
+# a word that starts with one of these continues the word before it: Whisper
+# splits "9.30", "M-A-I-N", "ma'am" into "9" ".30", "M" "-A" ..., "ma" "'am"
+JOINS_PREVIOUS = ".,;:!?%'’-–—)]}…"
+
+
+def joins_previous(word: str) -> bool:
+    return word[:1] in JOINS_PREVIOUS
+
+
+def join_text(tokens) -> str:
+    """Tokens as text: a token that continues the previous one is glued on."""
+    out = ""
+    for tok in tokens:
+        tok = tok.strip()
+        if not tok:
+            continue
+        out = out + tok if out and joins_previous(tok) else f"{out} {tok}" if out else tok
+    return out
+
+
+def join_split_words(words) -> list[Word]:
+    """Merge every word that continues the previous one into it (times span both)."""
+    out: list[Word] = []
+    for w in words:
+        text = w.word.strip()
+        if not text:
+            continue
+        if out and joins_previous(text):
+            prev = out[-1]
+            out[-1] = Word(prev.word + text, prev.start, max(prev.end, w.end), min(prev.probability, w.probability))
+        else:
+            out.append(w if w.word == text else Word(text, w.start, w.end, w.probability))
+    return out
+
+
 def words_text(words: tuple[Word, ...] | list[Word]) -> str:
-    return " ".join(w.word.strip() for w in words if w.word.strip())
+    return join_text(w.word for w in words)
 
 
 @dataclass(frozen=True)

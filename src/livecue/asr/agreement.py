@@ -29,14 +29,19 @@ class HypothesisBuffer:
         self.prev: list[Word] = []  # last hypothesis beyond the committed words
         self.new: list[Word] = []
 
-    def insert(self, words: list[Word] | tuple[Word, ...]) -> None:
-        """A new hypothesis with absolute times."""
+    def insert(self, words: list[Word] | tuple[Word, ...], allow_repeat: bool = False) -> None:
+        """A new hypothesis with absolute times.
+
+        ``allow_repeat``: a hypothesis that is nothing but the committed tail
+        is kept (the caller knows it is new speech: "zero" ... "zero").
+        """
         fresh = [w for w in words if w.start > self.committed_end - 0.1 and norm(w.word)]
         if fresh and self.committed_tail and abs(fresh[0].start - self.committed_tail[-1].end) < 1.0:
             tail = [norm(w.word) for w in self.committed_tail]
             for n in range(min(self.max_ngram, len(tail), len(fresh)), 0, -1):
                 if tail[-n:] == [norm(w.word) for w in fresh[:n]]:
-                    fresh = fresh[n:]
+                    if not (allow_repeat and n == len(fresh)):
+                        fresh = fresh[n:]
                     break
         self.new = fresh
 

@@ -16,6 +16,7 @@ dropped.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
@@ -23,12 +24,22 @@ from typing import Callable, Protocol
 import numpy as np
 
 from ..config import AsrSettings, VadSettings
-from ..events import AudioChunk, Committed, Event, Lag, SpeechEnded, Tentative, Word, words_text
-from ..vad.gate import SpeechGate, VoiceModel
+from ..events import AudioChunk, Committed, Event, Lag, SpeechEnded, Tentative, Word, join_split_words, words_text
+from ..vad.gate import SpeechEvidence, SpeechGate, VoiceModel
 from .agreement import HypothesisBuffer, norm
 
 RATE = 16000
 SENTENCE_END = (".", "?", "!")
+# what Whisper says on a quiet line or noise: accepted only from clear speech
+HABITUAL_FILLERS = frozenset({
+    "you", "thank you", "thanks", "thank you bye", "bye", "bye bye", "thank you very much",
+    "thanks for watching", "thank you for watching", "thank you so much",
+})
+RETRY_PAD_S = 0.5  # silence put around a clear stretch whose final decode came back empty
+
+
+def is_habitual_filler(words) -> bool:
+    return " ".join(norm(w.word) for w in words if norm(w.word)) in HABITUAL_FILLERS
 
 
 class Engine(Protocol):
@@ -49,6 +60,8 @@ class Utterance:
     hyp: HypothesisBuffer = field(default_factory=HypothesisBuffer)
     committed: list[Word] = field(default_factory=list)
     loops: int = 0
+    evidence: SpeechEvidence | None = None  # the gate's peaks over this stretch
+    retried: bool = False
 
     @property
     def end(self) -> float:
@@ -116,10 +129,17 @@ class ChannelStream:
         self.last_tentative: tuple[Word, ...] = ()
 
     def feed(self, chunk: AudioChunk) -> list[Event]:
+        return self._items(self.gate.feed(chunk).items)
+
+    def _items(self, items: list) -> list[Event]:
         events: list[Event] = []
-        for item in self.gate.feed(chunk).items:
+        for item in items:
             if isinstance(item, AudioChunk):
                 self._take(item)
+                continue
+            if isinstance(item, SpeechEvidence):
+                if self.utterances and not self.utterances[-1].closed:
+                    self.utterances[-1].evidence = item
                 continue
             if isinstance(item, SpeechEnded):
                 self.close()
@@ -127,11 +147,7 @@ class ChannelStream:
         return events
 
     def flush(self) -> list[Event]:
-        out = self.gate.flush()
-        for event in out.events:
-            if isinstance(event, SpeechEnded):
-                self.close()
-        return out.events
+        return self._items(self.gate.flush().items)
 
     def _take(self, piece: AudioChunk) -> None:
         current = self.utterances[-1] if self.utterances and not self.utterances[-1].closed else None
@@ -171,7 +187,10 @@ class StreamingTranscriber:
         self.engine = engine
         self.s = asr
         self.clock = clock
-        self.fast = fast and asr.fast_final_only
+        # --fast runs the live schedule on audio time (every grid point decoded);
+        # live and paced runs skip grid points they are too slow for (catch_up)
+        self.final_only = fast and asr.fast_final_only
+        self.catch_up = not fast
         self.channels = {sp: ChannelStream(sp, SpeechGate(sp, vad, vad_factory()), asr) for sp in speakers}
         self.decode_s_ema = 0.3  # seeded with tiny.en on 2 cores; measured from then on
         self.decodes = 0
@@ -198,15 +217,60 @@ class StreamingTranscriber:
 
     @property
     def update_interval_s(self) -> float:
-        return min(self.s.max_update_s, max(self.s.min_update_s, self.s.cost_factor * self.decode_s_ema))
+        """Audio between two decodes of a growing utterance: whole grid steps, at least min_update_s.
+
+        On audio time (--fast) exactly min_update_s, so the decodes and their
+        words do not depend on how fast the machine is; live, enough grid
+        steps to keep the measured decode cost under 1/cost_factor of real time.
+        """
+        if not self.catch_up:
+            return self.s.min_update_s
+        grid = self.s.grid_s
+        want = min(self.s.max_update_s, self.s.cost_factor * self.decode_s_ema)
+        return max(self.s.min_update_s, math.ceil(want / grid - 1e-6) * grid)
+
+    def _grid_end(self, utt: Utterance) -> int | None:
+        """End (in samples) of the next decode of the growing utterance, if one is due.
+
+        Decodes end on grid points every ``grid_s`` of audio from the
+        utterance's start (or its last trim), none before ``min_decode_s``,
+        where a fraction of a word decodes to guesses that LocalAgreement
+        may commit.
+        """
+        if self.final_only:
+            return None
+        grid = int(round(self.s.grid_s * RATE))
+        first = int(round(self.s.min_decode_s * RATE))
+        interval = int(round(self.update_interval_s * RATE))
+        pending = utt.samples - utt.decoded_samples
+        if pending < interval:
+            return None
+        if not self.catch_up:
+            end = utt.decoded_samples + interval
+            while end < first:
+                end += grid
+            return end if end <= utt.samples else None
+        # live: the newest grid point reached
+        end = utt.decoded_samples + (pending // grid) * grid
+        return end if end >= first else None
+
+    def _decode_end(self, utt: Utterance) -> tuple[int, bool]:
+        """Samples of the utterance the next decode covers, and whether it is the final decode."""
+        end = self._grid_end(utt)
+        # live and a whole interval late with a closed utterance: straight to the final decode
+        interval = int(round(self.update_interval_s * RATE))
+        due_at = max(utt.decoded_samples + interval, int(round(self.s.min_decode_s * RATE)))
+        behind = self.catch_up and utt.samples - due_at >= interval
+        if end is not None and not (utt.closed and behind):
+            return end, False
+        return utt.samples, utt.closed
 
     def _due(self, utt: Utterance) -> bool:
         if utt.closed:
             return True
-        if self.fast:
+        if self.final_only:
             return utt.duration >= self.s.max_buffer_s
-        new = (utt.samples - utt.decoded_samples) / RATE
-        return new >= self.update_interval_s
+        return self._grid_end(utt) is not None
 
     def next_job(self) -> tuple[ChannelStream, Utterance] | None:
         best = None
@@ -248,32 +312,52 @@ class StreamingTranscriber:
 
     def _decode(self, ch: ChannelStream, utt: Utterance) -> list[Event]:
         events: list[Event] = []
-        final = utt.closed
+        end, final = self._decode_end(utt)
         if utt.decoded_samples == 0 and ch.committed_words:
             # carry the side's committed tail over, so a word said once is not
             # committed again by the next utterance's first decode
             utt.hyp.committed_tail = list(ch.committed_words)[-utt.hyp.max_ngram:]
-        audio = utt.audio()
+        audio = utt.audio()[:end]
+        end_t = utt.t0 + end / RATE
         started = self.clock.wall()
         hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "")
+        offset = utt.t0
+        clear = utt.evidence is None or utt.evidence.clear
+        if final and clear and not hyp.words and self.s.retry_empty and not utt.retried:
+            # clear speech, nothing heard: once more without the prompt and with
+            # silence around it (a lone short word often decodes to nothing)
+            utt.retried = True
+            pad = np.zeros(int(RETRY_PAD_S * RATE), dtype=np.float32)
+            hyp = self.engine.transcribe(np.concatenate([pad, audio, pad]), "")
+            offset = utt.t0 - RETRY_PAD_S
+            self.decodes += 1
         took = self.clock.wall() - started
         self.decodes += 1
         if took > 0:
             self.decode_s_ema = 0.7 * self.decode_s_ema + 0.3 * took
-        utt.decoded_samples = utt.samples
-        words = [Word(w.word.strip(), utt.t0 + w.start, utt.t0 + w.end, w.probability)
-                 for w in hyp.words if w.word.strip()]
+        utt.decoded_samples = end
+        words = join_split_words(Word(w.word, offset + w.start, offset + w.end, w.probability)
+                                 for w in hyp.words if w.word.strip())
+        words = [w for w in words if w.start < end_t and w.end > utt.t0 - 0.05] if offset != utt.t0 else words
+        if words and not self._speech_evidence(hyp, clear, words):
+            words = []
         cut = find_loop(words)
         if cut is not None or hyp.loop:
             utt.loops += 1  # decode the next time without the prompt, which often seeds loops
-            words = words[:cut] if cut is not None else []
-        utt.hyp.insert(words)
+            words = words[:cut] if cut is not None else words  # the adapter cut its own loops
+        else:
+            utt.loops = 0  # ... and with it again once a decode is clean: without, tiny.en drifts
+        # a lone word that repeats the side's last word is new speech when the stretch
+        # is short, clear and has committed nothing yet ("zero" ... "zero"); anything
+        # longer is more likely Whisper restating its prompt
+        utt.hyp.insert(words, allow_repeat=clear and not utt.committed and len(words) == 1
+                       and utt.duration <= self.s.repeat_max_s)
         if final:
             words = utt.hyp.commit_all()
         else:
             words = utt.hyp.flush()
-            if utt.duration >= self.s.max_buffer_s:
-                words += utt.hyp.commit_until(utt.end - 1.0)
+            if end_t - utt.t0 >= self.s.max_buffer_s:
+                words += utt.hyp.commit_until(end_t - 1.0)
         events.append(Lag(self.clock.now(), ch.speaker, max(0.0, self.clock.now() - utt.end), took))
         words = self._drop_bleed(ch.speaker, words)
         if words:
@@ -284,7 +368,7 @@ class StreamingTranscriber:
                 self._prospect_words.extend(words)
         tentative = () if final else tuple(self._drop_bleed(ch.speaker, utt.hyp.tentative))
         if tentative != ch.last_tentative:
-            t = tentative[-1].end if tentative else (words[-1].end if words else utt.end)
+            t = tentative[-1].end if tentative else (words[-1].end if words else end_t)
             events.append(Tentative(t, ch.speaker, words_text(tentative), tentative))
             ch.last_tentative = tentative
         if ch.speaker == "prospect" and tentative:
@@ -294,6 +378,14 @@ class StreamingTranscriber:
         else:
             self._trim(utt)
         return events
+
+    def _speech_evidence(self, hyp, clear: bool, words: list[Word]) -> bool:
+        """Quiet-line guard: is there enough evidence to keep these words?"""
+        if not clear and (hyp.no_speech_prob >= self.s.quiet_no_speech or hyp.avg_logprob < self.s.logprob_threshold):
+            return False
+        if is_habitual_filler(words):
+            return clear and hyp.no_speech_prob < self.s.filler_max_no_speech
+        return True
 
     def _trim(self, utt: Utterance) -> None:
         if utt.duration < self.s.trim_after_s or not utt.committed:

@@ -108,7 +108,29 @@ class RawWord:
 class Hypothesis:
     words: tuple[RawWord, ...]
     dropped_segments: int = 0  # removed by the no-speech / log-prob / loop guards
-    loop: bool = False  # a repetition loop was detected and dropped
+    loop: bool = False  # a repetition loop was detected (and cut or dropped)
+    no_speech_prob: float = 0.0  # the decoder's no-speech probability (highest segment)
+    avg_logprob: float = 0.0  # mean token log-probability (lowest segment)
+
+
+def token_loop_start(tokens: list[int], repeats: int = 3, max_n: int = 10) -> int | None:
+    """End of the first occurrence of a back-to-back repeated token n-gram, or None.
+
+    A 2+-token n-gram (" Savings" ".") counts as a loop at ``repeats``
+    occurrences in a row, a single token at one more (people say "no, no").
+    """
+    for start in range(len(tokens)):
+        for n in range(1, max_n + 1):
+            gram = tokens[start:start + n]
+            if len(gram) < n:
+                break
+            count, pos = 1, start + n
+            while tokens[pos:pos + n] == gram:
+                count += 1
+                pos += n
+            if count >= (repeats + 1 if n == 1 else repeats):
+                return start + n
+    return None
 
 
 class WhisperEngine:
@@ -170,12 +192,20 @@ class WhisperEngine:
         text = tok.decode(tokens)
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
         if result.no_speech_prob > s.no_speech_threshold and avg_logprob < s.logprob_threshold:
-            return Hypothesis((), 1, False)
+            return Hypothesis((), 1, False, result.no_speech_prob, avg_logprob)
         if not tokens:
-            return Hypothesis(())
-        if get_compression_ratio(text) > s.compression_ratio_threshold:
-            return Hypothesis((), 1, True)
-        truncated = len(result.sequences_ids[0]) >= max_new
+            return Hypothesis((), 0, False, result.no_speech_prob, avg_logprob)
+        compressed = get_compression_ratio(text) > s.compression_ratio_threshold
+        # a short buffer often decodes as "Savings. Savings. Savings. ...": keep
+        # the words before the repetition instead of throwing the answer away
+        cut = token_loop_start(tokens, repeats=2 if compressed else 3)
+        looped = compressed or cut is not None
+        if looped:
+            if cut is not None:
+                tokens = tokens[:cut]
+                text = tok.decode(tokens)
+            if not tokens or get_compression_ratio(text) > s.compression_ratio_threshold:
+                return Hypothesis((), 1, True, result.no_speech_prob, avg_logprob)
         num_frames = content // self.model.feature_extractor.hop_length
         alignment = self.model.find_alignment(tok, [tokens], encoded, num_frames)[0]
         merge_punctuations(alignment, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
@@ -185,7 +215,7 @@ class WhisperEngine:
             for w in alignment
             if w["word"].strip() and w["start"] < limit - 0.02 and not (s.min_word_probability and w["probability"] < s.min_word_probability)
         )
-        return Hypothesis(words, 0, truncated)
+        return Hypothesis(words, 0, looped, result.no_speech_prob, avg_logprob)
 
     def _transcribe_full(self, audio: np.ndarray, prompt: str = "") -> Hypothesis:
         s = self.settings
@@ -208,7 +238,10 @@ class WhisperEngine:
         words: list[RawWord] = []
         dropped = 0
         loop = False
+        no_speech, logprob = 0.0, 0.0
         for seg in segments:
+            no_speech = max(no_speech, seg.no_speech_prob)
+            logprob = min(logprob, seg.avg_logprob)
             if seg.no_speech_prob > s.no_speech_threshold and seg.avg_logprob < s.logprob_threshold:
                 dropped += 1
                 continue
@@ -220,7 +253,7 @@ class WhisperEngine:
                 if s.min_word_probability and w.probability < s.min_word_probability:
                     continue
                 words.append(RawWord(w.word, float(w.start), float(w.end), float(w.probability)))
-        return Hypothesis(tuple(words), dropped, loop)
+        return Hypothesis(tuple(words), dropped, loop, no_speech, logprob)
 
 
 def _is_offline_error(exc: Exception) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..events import (
-    ChannelStatus, Committed, Cue, Notice, Signals, SpeechEnded, SpeechStarted, Word, words_text,
+    ChannelStatus, Committed, Cue, Notice, Signals, SpeechEnded, SpeechStarted, Word, join_text, words_text,
 )
 from .log import SessionData
 
@@ -159,7 +159,9 @@ def utterances_from(committed: list[Committed], gap_s: float) -> list[Utterance]
     """Group each side's committed text into lines at ``final`` marks and long pauses."""
     open_lines: dict[str, list[Committed]] = {}
     done: list[list[Committed]] = []
-    for c in committed:
+    # the two sides' events can arrive out of call-time order (docs/architecture.md);
+    # a stable sort by start keeps each side's own order
+    for c in sorted(committed, key=lambda c: c.start):
         if not c.text.strip() and not c.words:
             continue
         current = open_lines.get(c.speaker)
@@ -178,7 +180,7 @@ def utterances_from(committed: list[Committed], gap_s: float) -> list[Utterance]
     out: list[Utterance] = []
     for line in done:
         words = tuple(w for c in line for w in c.words)
-        text = " ".join(c.text.strip() for c in line if c.text.strip()) or words_text(words)
+        text = join_text(c.text for c in line) or words_text(words)
         start = words[0].start if words else line[0].t
         end = words[-1].end if words else line[-1].t
         out.append(Utterance(line[0].speaker, start, max(start, end), text, words))

@@ -27,6 +27,7 @@ from ..events import (
     SpeechEnded,
     SpeechStarted,
     Tentative,
+    join_text,
     words_text,
 )
 
@@ -136,7 +137,7 @@ class Transcript:
         entry = self._open.get(event.speaker)
         if text:
             entry = self._entry_for(event.speaker, event.start)
-            entry.committed = f"{entry.committed} {text}".strip()
+            entry.committed = join_text([entry.committed, text])
             # tentative words the commit now covers are gone; later ones stay
             keep = tuple(w for w in entry.tentative_words if w.start >= event.t - 0.02)
             entry.tentative_words = keep

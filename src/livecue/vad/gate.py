@@ -27,6 +27,16 @@ class VoiceModel(Protocol):
     def reset(self) -> None: ...
 
 
+@dataclass(frozen=True)
+class SpeechEvidence:
+    """How clearly the stretch being cut is speech (peaks so far); follows its audio."""
+
+    peak_prob: float
+    peak_db: float
+    peak_snr_db: float
+    clear: bool
+
+
 @dataclass
 class GateOutput:
     """What one chunk produced, in order: events and the audio to transcribe.
@@ -34,14 +44,14 @@ class GateOutput:
     Order matters: one block can end an utterance and start the next.
     """
 
-    items: list = field(default_factory=list)  # Event | AudioChunk
+    items: list = field(default_factory=list)  # Event | AudioChunk | SpeechEvidence
 
     def add(self, item) -> None:
         self.items.append(item)
 
     @property
     def events(self) -> list[Event]:
-        return [i for i in self.items if not isinstance(i, AudioChunk)]
+        return [i for i in self.items if isinstance(i, Event)]
 
     @property
     def audio(self) -> list[AudioChunk]:
@@ -79,6 +89,34 @@ class SpeechGate:
         self._speech_start = 0.0
         self._last_speech_end = 0.0
         self._level_acc: list[np.ndarray] = []
+        self._floor_db: float | None = None
+        self.peak_prob = 0.0  # evidence of the utterance being cut now (or the last one)
+        self.peak_db = -120.0
+        self.peak_snr_db = 0.0
+
+    @property
+    def floor_db(self) -> float:
+        """The side's noise floor: follows quiet frames down at once, rises slowly."""
+        return -80.0 if self._floor_db is None else self._floor_db
+
+    def _track_floor(self, db: float) -> None:
+        if self._floor_db is None or db < self._floor_db:
+            self._floor_db = max(db, -80.0)
+        else:
+            self._floor_db += 0.01  # about 0.3 dB a second
+
+    def clear(self) -> bool:
+        """Does the current (or last) stretch carry clear evidence of speech?"""
+        s = self.s
+        loud = self.peak_db >= s.clear_db or self.peak_snr_db >= s.clear_snr_db
+        return self.peak_prob >= s.clear_prob or (self.peak_prob >= s.clear_min_prob and loud)
+
+    def _evidence(self, p: float, db: float, reset: bool = False) -> None:
+        if reset:
+            self.peak_prob, self.peak_db, self.peak_snr_db = 0.0, -120.0, 0.0
+        self.peak_prob = max(self.peak_prob, p)
+        self.peak_db = max(self.peak_db, db)
+        self.peak_snr_db = max(self.peak_snr_db, db - self.floor_db)
 
     def feed(self, chunk: AudioChunk) -> GateOutput:
         out = GateOutput()
@@ -103,9 +141,13 @@ class SpeechGate:
     def _emit_audio(self, frames: list[np.ndarray], t: float, out: GateOutput) -> None:
         if frames:
             out.add(AudioChunk(self.speaker, t, np.concatenate(frames)))
+            out.add(SpeechEvidence(self.peak_prob, self.peak_db, self.peak_snr_db, self.clear()))
 
     def _frame(self, frame: np.ndarray, t: float, p: float, out: GateOutput) -> None:
         s = self.s
+        db = rms_db(frame)
+        self._track_floor(db)
+        loud = db >= s.loud_db and (p >= s.loud_threshold or db - self.floor_db >= s.loud_snr_db)
         self._level_acc.append(frame)
         if len(self._level_acc) >= self._level_frames:
             out.add(Level(t + self.frame_s, self.speaker, round(rms_db(np.concatenate(self._level_acc)), 1),
@@ -113,7 +155,7 @@ class SpeechGate:
             self._level_acc = []
         if self.speaking:
             self._emit_audio([frame], t, out)
-            if p < s.neg_threshold:
+            if p < s.neg_threshold and not loud:
                 self._silence += 1
                 if self._silence >= self._min_silence:
                     self.speaking = False
@@ -122,8 +164,10 @@ class SpeechGate:
             else:
                 self._silence = 0
                 self._last_speech_end = t + self.frame_s
+                self._evidence(p, db)
             return
-        if p >= s.threshold or (self._candidate and p >= s.neg_threshold):
+        if p >= s.threshold or loud or (self._candidate and p >= s.neg_threshold):
+            self._evidence(p, db, reset=not self._candidate)
             self._candidate.append(frame)
             if len(self._candidate) >= self._min_speech:
                 self.speaking = True
@@ -148,6 +192,15 @@ class SpeechGate:
     def flush(self) -> GateOutput:
         """End of input: close an open utterance."""
         out = GateOutput()
+        if not self.speaking and len(self._candidate) >= 2:
+            # the recording ends inside a word ("bye" cut off): keep it
+            start = self._next_t - len(self._candidate) * self.frame_s
+            self._speech_start, self._last_speech_end = start, self._next_t
+            out.add(SpeechStarted(start, self.speaker))
+            self._emit_audio(self._history[-self._pad_frames:] + self._candidate,
+                             start - len(self._history[-self._pad_frames:]) * self.frame_s, out)
+            self._candidate = []
+            self.speaking = True
         if self.speaking:
             self.speaking = False
             out.add(SpeechEnded(self._last_speech_end, self.speaker, self._speech_start))
