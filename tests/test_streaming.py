@@ -198,13 +198,14 @@ def run_blocks(engine, audio_by_side, fast, block_s, asr=None):
     return events + tr.finish(), tr
 
 
-def test_fast_runs_the_live_schedule_and_commits_the_same_words_as_paced():
+def test_fast_with_the_live_schedule_commits_the_same_words_as_paced():
     script = WORDS + [("yes", 4.5, 4.9), ("of", 6.0, 6.2), ("course", 6.3, 6.8)]
     audio = {"prospect": call_audio(8.0, [(0.9, 3.8), (4.4, 5.0), (5.9, 6.9)]),
              "rep": call_audio(8.0, [(4.0, 4.3)])}
     fast_engine, paced_engine = ScriptedEngine(script), ScriptedEngine(script)
-    fast_events, _ = run_blocks(fast_engine, audio, fast=True, block_s=1.0)
-    paced_events, _ = run_blocks(paced_engine, audio, fast=False, block_s=0.1)
+    live_schedule = AsrSettings(fast_final_only=False)  # [asr] fast_final_only = false in a config file
+    fast_events, _ = run_blocks(fast_engine, audio, fast=True, block_s=1.0, asr=live_schedule)
+    paced_events, _ = run_blocks(paced_engine, audio, fast=False, block_s=0.1, asr=live_schedule)
     # the same buffers decoded (grid points on audio time), so the same words
     assert sorted(fast_engine.calls) == sorted(paced_engine.calls)
     assert len(fast_engine.calls) > 3  # not just one decode per utterance
