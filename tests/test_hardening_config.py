@@ -63,3 +63,14 @@ def test_good_values_still_load(tmp_path):
     settings = load_settings(path)
     assert settings.vad.min_silence_ms == 500 and settings.asr.beam_size == 2
     assert settings.capture == Settings().capture
+
+
+def test_the_reliability_doc_lists_every_range():
+    """docs/reliability.md's settings table is what users read: it names every ranged setting."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "reliability.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(): line for line in doc.splitlines() if line.startswith("| `[")}
+    for name, cls in SECTIONS.items():
+        for key in cls.RANGES:
+            assert f"`{key}`" in rows[f"`[{name}]`"], f"[{name}] {key} is missing from docs/reliability.md"

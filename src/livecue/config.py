@@ -110,8 +110,12 @@ class VadSettings:
 
     RANGES: ClassVar[dict[str, tuple[float, float]]] = {
         "threshold": (0.01, 0.99), "neg_threshold": (0.0, 0.99), "min_speech_ms": (0, 10_000),
-        "min_silence_ms": (50, 10_000), "speech_pad_ms": (0, 2_000), "level_interval_ms": (20, 10_000)}
-    ORDER: ClassVar[tuple[tuple[str, str], ...]] = (("neg_threshold", "threshold"),)  # first <= second
+        "min_silence_ms": (50, 10_000), "speech_pad_ms": (0, 2_000), "level_interval_ms": (20, 10_000),
+        "loud_threshold": (0.0, 0.99), "loud_db": (-120.0, 0.0), "loud_snr_db": (0.0, 120.0),
+        "clear_prob": (0.0, 1.0), "clear_min_prob": (0.0, 1.0), "clear_db": (-120.0, 0.0),
+        "clear_snr_db": (0.0, 120.0)}
+    ORDER: ClassVar[tuple[tuple[str, str], ...]] = (  # first <= second
+        ("neg_threshold", "threshold"), ("clear_min_prob", "clear_prob"))
 
 
 @dataclass(frozen=True)
@@ -151,7 +155,9 @@ class AsrSettings:
         "max_update_s": (0.1, 60.0), "trim_after_s": (1.0, 30.0), "max_buffer_s": (2.0, 30.0),
         "prompt_chars": (0, 2_000), "no_speech_threshold": (0.0, 1.0), "logprob_threshold": (-100.0, 0.0),
         "compression_ratio_threshold": (1.0, 100.0), "min_word_probability": (0.0, 1.0),
-        "bleed_window_s": (0.0, 5.0), "context_pad_s": (0.0, 30.0), "max_tokens_per_s": (1.0, 100.0)}
+        "bleed_window_s": (0.0, 5.0), "context_pad_s": (0.0, 30.0), "max_tokens_per_s": (1.0, 100.0),
+        "grid_s": (0.01, 5.0), "min_decode_s": (0.0, 30.0), "quiet_no_speech": (0.0, 1.0),
+        "filler_max_no_speech": (0.0, 1.0), "repeat_max_s": (0.0, 30.0)}
     ORDER: ClassVar[tuple[tuple[str, str], ...]] = (("min_update_s", "max_update_s"), ("trim_after_s", "max_buffer_s"))
 
 
