@@ -149,8 +149,9 @@ def test_minilm_batches_like_single_passes_and_ranks_paraphrases():
 
     model = load_embedder("minilm")
     texts = ["we are not interested", "no thanks we will pass", "the weather is lovely today"]
-    batch = model._forward(texts)
-    single = np.stack([model._forward([t])[0] for t in texts])
+    seqs = [model._tok.encode(t).ids for t in texts]
+    batch = model._forward(seqs)
+    single = np.stack([model._forward([s])[0] for s in seqs])
     assert np.abs(batch - single).max() < 1e-4
     assert np.allclose(np.linalg.norm(batch, axis=1), 1.0, atol=1e-4)
     assert batch[0] @ batch[1] > batch[0] @ batch[2] + 0.2
@@ -169,3 +170,33 @@ def test_static_model_matches_its_packages_own_encoder():
 
     theirs = np.asarray(get_embeddings("We're all set, thanks."), dtype=np.float32)
     assert float(ours @ (theirs / np.linalg.norm(theirs))) > 0.999
+
+
+@needs_minilm
+def test_a_dry_run_notes_clauses_without_encoding_them():
+    import numpy as np
+
+    from livecue.cues.embedding import load_embedder
+
+    model = load_embedder("minilm")
+    text = "a clause nobody has encoded in this process yet, we hope"
+    with model.noting() as noted:
+        rows = model.encode([text])
+    assert noted == [text] and not rows.any() and text not in model._cache
+    real = model.encode([text])
+    assert text in model._cache and np.isclose(np.linalg.norm(real[0]), 1.0, atol=1e-4)
+
+
+@needs_minilm
+def test_transcript_runner_encodes_ahead_and_fires_the_same_cues():
+    from livecue.tuning.evaluate import transcript_cues, transcript_runner
+    from livecue.tuning.labels import find_calls
+
+    load = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
+    calls = find_calls([Path(__file__).parent / "calls"])
+    assert len(calls) >= 4
+    plain = [[(c.cue, c.t) for c in transcript_cues(call, load)] for call in calls]
+    assert any(plain)
+    for runner in (transcript_runner(calls, load, chunk=3),  # chunks of 3 calls: several dry runs
+                   transcript_runner(calls, load, max_clauses=5)):  # chunks cut by the clauses noted
+        assert [[(c.cue, c.t) for c in runner(call)] for call in calls] == plain

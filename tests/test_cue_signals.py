@@ -19,6 +19,7 @@ def test_backchannels_and_questions():
     assert is_backchannel("Mm-hmm.".split()) and is_backchannel("Okay, I see.".split())
     assert is_backchannel("Right.".split()) and not is_backchannel("Right, and the price?".split())
     assert not is_backchannel("Interesting, tell me more.".split())
+    assert is_backchannel("mm hm".split()) and is_backchannel("Hm.".split())  # the recogniser splits mm-hmm
     assert is_question("How many technicians do you have?".split())
     assert is_question("how many technicians do you have".split())  # unpunctuated
     assert not is_question("Will do.".split())

@@ -16,7 +16,7 @@ from ..cues.profile import load_profile
 from ..cues.rules import default_rule_dirs, describe_dirs, load_rule_dir
 from ..errors import LivecueError
 from ..tuning.evaluate import (audio_cues_runner, evaluate, format_calls, format_table, stderr_progress,
-                               transcript_cues)
+                               transcript_runner)
 from ..tuning.labels import CUES, find_calls
 from .progress import EvalProgress, stderr_is_terminal
 
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     calls = find_calls(args.paths)
     bar = None
     if args.transcript:
-        runner = lambda call: transcript_cues(call, load, profile)  # noqa: E731
+        runner = transcript_runner(calls, load, profile)
         every = max(1, len(calls) // 50)
         progress = None if args.quiet or len(calls) < 200 else stderr_progress(every)
         mode = "transcript"

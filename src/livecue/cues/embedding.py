@@ -29,8 +29,9 @@ import os
 import struct
 import zipfile
 from collections import OrderedDict
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import ContextManager, Iterator, Protocol
 
 import numpy as np
 
@@ -48,6 +49,10 @@ class Embedder(Protocol):
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Unit-length rows, one per text (float32)."""
+        ...
+
+    def noting(self) -> ContextManager[list[str]]:
+        """A dry run: texts not yet cached are listed instead of encoded (zero rows come back)."""
         ...
 
 
@@ -162,22 +167,41 @@ def _tokenizer(text: str):
 
 
 class _Cached:
-    """Clause texts repeat (a turn is read as it grows and again when it ends): keep recent vectors."""
+    """Clause texts repeat (a turn is read as it grows and again when it ends): keep recent vectors.
+
+    An evaluation knows its calls in advance: ``noting`` lets it dry-run them
+    to learn which clauses will be judged, so that a model can encode them
+    all at once, in batches of similar length, before the real run reads them
+    from this cache (``CACHE_SIZE`` bounds how many a batch may hold).
+    """
 
     name = ""
     dim = 0
+    CACHE_SIZE = 4096
 
     def __init__(self) -> None:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._noted: list[str] | None = None
+
+    @contextmanager
+    def noting(self) -> Iterator[list[str]]:
+        self._noted = noted = []
+        try:
+            yield noted
+        finally:
+            self._noted = None
 
     def encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             vec = self._cache.get(text)
+            if vec is None and self._noted is not None:
+                self._noted.append(text)  # a dry run: the zero row stays, nothing is cached
+                continue
             if vec is None:
                 vec = self._encode_one(text)
                 self._cache[text] = vec
-                if len(self._cache) > 4096:
+                if len(self._cache) > self.CACHE_SIZE:
                     self._cache.popitem(last=False)
             else:
                 self._cache.move_to_end(text)
@@ -339,27 +363,42 @@ class MiniLMEmbedder(_Cached):
                                  (t[p + "output.LayerNorm.weight"], t[p + "output.LayerNorm.bias"])))
 
     def _norm(self, x: np.ndarray, ln: tuple) -> np.ndarray:
-        mean = x.mean(axis=-1, keepdims=True)
-        var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
-        return (x - mean) / np.sqrt(var + self._eps) * ln[0] + ln[1]
+        # in place where possible: the same operations in the same order, fewer temporary arrays
+        out = x - x.mean(axis=-1, keepdims=True)
+        var = np.square(out).mean(axis=-1, keepdims=True)
+        out /= np.sqrt(var + self._eps)
+        out *= ln[0]
+        out += ln[1]
+        return out
+
+    BATCH = 32  # texts per forward pass: large enough for efficient products, small enough for little padding
+    MAX_TOKENS = 128
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Uncached texts go through the model together, padded to one length (one pass per turn)."""
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if todo:
-            with self._blas:
-                vecs = self._forward(todo)
-            for text, vec in zip(todo, vecs):
-                self._cache[text] = vec
-            while len(self._cache) > 4096:
+        """Uncached texts go through the model in batches of similar length (a turn's clauses: one pass).
+
+        Sorting by token count keeps padding, which costs as much as real
+        tokens, low when an evaluation encodes hundreds of clauses at once;
+        a batch of 32 also runs the matrix products several times faster per
+        token than a turn's two or three clauses do.
+        """
+        if self._noted is None:
+            todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+            seqs = sorted(((self._tok.encode(t).ids[:self.MAX_TOKENS], t) for t in todo), key=lambda p: len(p[0]))
+            for lo in range(0, len(seqs), self.BATCH):
+                chunk = seqs[lo:lo + self.BATCH]
+                with self._blas:
+                    vecs = self._forward([ids for ids, _ in chunk])
+                for (_, text), vec in zip(chunk, vecs):
+                    self._cache[text] = vec
+            while len(self._cache) > self.CACHE_SIZE:
                 self._cache.popitem(last=False)
         return super().encode(texts)
 
     def _encode_one(self, text: str) -> np.ndarray:
-        return self._forward([text])[0]
+        return self._forward([self._tok.encode(text).ids[:self.MAX_TOKENS]])[0]
 
-    def _forward(self, texts: list[str]) -> np.ndarray:
-        seqs = [self._tok.encode(t).ids[:128] for t in texts]
+    def _forward(self, seqs: list[list[int]]) -> np.ndarray:
         b, n = len(seqs), max(len(s) for s in seqs)
         ids = np.zeros((b, n), dtype=np.int64)
         mask = np.zeros((b, n), dtype=np.float32)
@@ -371,17 +410,39 @@ class MiniLMEmbedder(_Cached):
         x = self._norm(x, self._ln0)
         bias = ((mask - 1.0) * 1e4)[:, None, None, :]  # padding gets no attention
         scale = np.float32(1.0 / d ** 0.5)
+        # Element-wise steps run in place on the products' outputs: the same operations in the same
+        # order as the textbook expressions (so the same numbers), without their temporary arrays.
         for qkv_w, qkv_b, o_w, o_b, ln1, i_w, i_b, f_w, f_b, ln2 in self._layers:
-            qkv = x.reshape(b * n, dim) @ qkv_w + qkv_b
+            qkv = x.reshape(b * n, dim) @ qkv_w
+            qkv += qkv_b
             q, k, v = (qkv[:, j * dim:(j + 1) * dim].reshape(b, n, h, d).transpose(0, 2, 1, 3) for j in range(3))
-            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
-            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            scores = q @ k.transpose(0, 1, 3, 2)
+            scores *= scale
+            scores += bias
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
             ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(b * n, dim)
-            x = self._norm(x.reshape(b * n, dim) + ctx @ o_w + o_b, ln1)
-            inner = x @ i_w + i_b
-            inner = 0.5 * inner * (1.0 + np.tanh(np.float32(0.7978845608) * (inner + np.float32(0.044715) * inner * inner * inner)))
-            x = self._norm(x + inner @ f_w + f_b, ln2).reshape(b, n, dim)
+            y = ctx @ o_w
+            y += x.reshape(b * n, dim)
+            y += o_b
+            x = self._norm(y, ln1)
+            inner = x @ i_w
+            inner += i_b
+            # GELU (tanh form): 0.5 * u * (1 + tanh(0.79788 * (u + 0.044715 * u^3)))
+            t = inner * np.float32(0.044715)
+            t *= inner
+            t *= inner
+            t += inner
+            t *= np.float32(0.7978845608)
+            np.tanh(t, out=t)
+            t += np.float32(1.0)
+            inner *= np.float32(0.5)
+            inner *= t
+            y = inner @ f_w
+            y += x
+            y += f_b
+            x = self._norm(y, ln2).reshape(b, n, dim)
         pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
         return np.stack([_unit(row) for row in pooled])
 
@@ -418,6 +479,11 @@ def encode_examples(embedder: Embedder, texts: list[str]) -> np.ndarray:
 
 
 _LOADED: dict[str, Embedder] = {}
+
+
+def loaded_embedders() -> list[Embedder]:
+    """The models this process has loaded (the ones its intent triggers use)."""
+    return list(_LOADED.values())
 
 
 def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:

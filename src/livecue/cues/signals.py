@@ -21,7 +21,7 @@ from .questions import question_kind as _question_kind
 SIDES = ("rep", "prospect")
 
 # Continuers that say "I'm listening", not "I'm engaged".
-BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh"})
+BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "hm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh"})
 BACKCHANNEL_PHRASES = ("i am following", "i follow", "that makes sense", "makes sense", "i see", "got it",
                        "go on", "go ahead", "uh huh", "all right", "i hear you", "understood")
 @dataclass(frozen=True)

@@ -164,6 +164,46 @@ def transcript_cues(call: LabelledCall, load: LoadResult, profile: Profile | Non
     return run_events(EVENTS.get(call), load, profile, call.duration)
 
 
+def transcript_runner(calls: list[LabelledCall], load: LoadResult, profile: Profile | None = None,
+                      chunk: int = 200, max_clauses: int = 2000) -> Callable[[LabelledCall], list[Cue]]:
+    """``transcript_cues`` for a known list of calls, their intent clauses encoded ahead.
+
+    A turn's two or three clauses make a small, inefficient pass through the
+    embedding model; most of an evaluation's time went there.  When a call
+    not yet prepared is asked for, it and the calls after it (up to
+    ``chunk`` calls, or until ``max_clauses`` clauses are noted: the
+    embedders' caches hold 4096) are dry-run with every loaded embedder
+    noting the clauses it is asked about (zero vectors come back, so no
+    intent fires); each embedder then encodes its notes at once in
+    length-sorted batches.  The real run reads those from the embedder's
+    cache; a clause the dry run did not foresee (say, after a cue the dry
+    run could not fire) is encoded when asked, so the cues are the same.
+    """
+    from contextlib import ExitStack
+
+    from ..cues.embedding import loaded_embedders
+
+    index = {str(c.path): i for i, c in enumerate(calls)}
+    ready = [0]  # calls[:ready[0]] have been prepared
+
+    def run(call: LabelledCall) -> list[Cue]:
+        i = index.get(str(call.path))
+        embedders = loaded_embedders()
+        if i is not None and i >= ready[0] and embedders:
+            with ExitStack() as stack:
+                notes = [(e, stack.enter_context(e.noting())) for e in embedders]
+                j = i
+                while j < min(len(calls), i + chunk) and max(len(set(n)) for _, n in notes) < max_clauses:
+                    transcript_cues(calls[j], load, profile)
+                    j += 1
+            ready[0] = j
+            for embedder, noted in notes:
+                embedder.encode(list(dict.fromkeys(noted)))
+        return transcript_cues(call, load, profile)
+
+    return run
+
+
 def audio_cues_runner(load: LoadResult, profile: Profile | None, settings=None, paced: bool = False) -> Callable:
     """A function call -> cues that runs the full audio pipeline (model loaded once)."""
     try:
