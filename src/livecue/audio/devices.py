@@ -20,13 +20,14 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from ..audio_facts import CALL_SIDES, SAMPLE_RATE_HZ
 from ..errors import LivecueError
 from ..events import AudioChunk, ChannelStatus, Event, Notice
 from .capture import CaptureSettings, SideCapture
 from .recorder import CallRecorder
 
 DEVICE_EXIT = 4
-SPEAKERS = ("rep", "prospect")
+SPEAKERS = CALL_SIDES
 
 _INSTALL_HINTS = {
     "linux": "sudo apt-get install libportaudio2 (Debian/Ubuntu) or sudo dnf install portaudio (Fedora)",
@@ -256,7 +257,7 @@ class _Stream:
     def open(self) -> None:
         sd, dev = self.sd, self.plan.device
         last_exc: Exception | None = None
-        for rate in dict.fromkeys([dev.default_rate, 48000.0, 44100.0, 16000.0]):
+        for rate in dict.fromkeys([dev.default_rate, 48000.0, 44100.0, float(SAMPLE_RATE_HZ)]):
             try:
                 stream = sd.InputStream(device=dev.index, channels=self.plan.open_channels,
                                         samplerate=rate, dtype="float32", latency=self.latency_s,

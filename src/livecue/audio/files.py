@@ -17,11 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio_facts import SAMPLE_RATE_HZ, clock_tenths
 from ..errors import LivecueError, import_problem
 from ..events import AudioChunk, Event, Notice, Progress
 from .samples import finite_audio
 
-RATE = 16000
+RATE = SAMPLE_RATE_HZ
 
 
 MAX_CHANNELS = 64  # FFmpeg's resampler limit; no call recording has more
@@ -207,9 +208,7 @@ def _wav_header_seconds(path: Path) -> float | None:
     return None
 
 
-def _clock(t: float) -> str:
-    minutes, seconds = divmod(max(t, 0.0), 60)
-    return f"{int(minutes):02d}:{seconds:04.1f}"
+_clock = clock_tenths
 
 
 def decode_file(path: Path) -> np.ndarray:

@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Iterable
 
+from ..audio_facts import CALL_SIDES
 from ..events import (
     Committed,
     Cue,
@@ -89,7 +90,7 @@ def demo_events(level_step_s: float = 0.25, with_cues: bool = True) -> list[Even
     n = int(DEMO_DURATION_S / level_step_s)
     for i in range(1, n + 1):
         t = round(i * level_step_s, 3)
-        for side in ("rep", "prospect"):
+        for side in CALL_SIDES:
             talking = speaking(side, t)
             db = -22.0 + 6.0 * ((i * 7 + (3 if side == "rep" else 0)) % 5) / 4 if talking else -58.0
             events.append(Level(t=t, speaker=side, rms_db=db, speaking=talking))
@@ -121,7 +122,7 @@ def demo_events(level_step_s: float = 0.25, with_cues: bool = True) -> list[Even
     # conversation signals once a second
     for i in range(1, int(DEMO_DURATION_S) + 1):
         t = float(i)
-        talk = {side: sum(max(0.0, min(e, t) - s) for sp, s, e, _ in turns if sp == side) for side in ("rep", "prospect")}
+        talk = {side: sum(max(0.0, min(e, t) - s) for sp, s, e, _ in turns if sp == side) for side in CALL_SIDES}
         total = sum(talk.values())
         current = [(sp, s) for sp, s, e, _ in turns if s <= t <= e]
         answers = [len(w) for sp, s, e, w in turns if sp == "prospect" and e <= t]

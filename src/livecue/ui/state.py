@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..audio_facts import clock_hms
 from ..events import (
     ChannelStatus,
     Committed,
@@ -51,12 +52,7 @@ class OverlaySettings:
     lag_alert_s: float = 5.0  # ... and this far red: the machine is not keeping up
 
 
-def clock_text(t: float) -> str:
-    """``mm:ss`` of call time (``h:mm:ss`` past an hour)."""
-    total = int(max(t, 0.0))
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
+clock_text = clock_hms  # ``mm:ss`` of call time (``h:mm:ss`` past an hour)
 
 
 # --- the transcript -------------------------------------------------------------
