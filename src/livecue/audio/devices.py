@@ -23,6 +23,7 @@ from typing import Any
 from ..audio_facts import CALL_SIDES, SAMPLE_RATE_HZ
 from ..errors import LivecueError
 from ..events import AudioChunk, ChannelStatus, Event, Notice
+from ..sources import LIVE, SourceCapabilities
 from .capture import CaptureSettings, SideCapture
 from .recorder import CallRecorder
 
@@ -340,6 +341,7 @@ class _Stream:
 class DeviceSource:
     """Live capture of both sides; same interface as the file source."""
 
+    capabilities: SourceCapabilities = LIVE  # no pause, no seek
     speakers = SPEAKERS
     duration = None  # unknown for a live call
 
@@ -389,12 +391,16 @@ class DeviceSource:
         for stream in self._streams:
             stream.start()
 
-    def read(self, timeout_s: float = 0.1) -> list:
-        """New audio of both sides (16 kHz, contiguous from 0) and status events."""
+    def read(self, timeout_s: float = 0.1, stop: threading.Event | None = None) -> list:
+        """New audio of both sides (16 kHz, contiguous from 0) and status events.
+
+        The wait ends early on ``stop()``; a ``stop`` event already set skips it.
+        """
         if self.exhausted or not self._clock_ref:
             return []
         clock = self._clock_ref[0]
-        if timeout_s > 0 and max(s.pending_s for s in self.sides.values()) < self.settings.read_interval_s:
+        wait = timeout_s > 0 and not (stop is not None and stop.is_set())
+        if wait and max(s.pending_s for s in self.sides.values()) < self.settings.read_interval_s:
             self._stop.wait(min(timeout_s, self.settings.read_interval_s))
         now = clock.now()
         if self._stop.is_set():

@@ -1,7 +1,7 @@
 """A scripted stand-in for the pipeline, to develop and test the overlay without audio.
 
 ``ScriptedPipeline`` has the real pipeline's surface (``run(stop)``,
-``inject(event)``, ``source`` with pause/resume/seek) and plays a fixed list
+``inject(event)``, ``control(action, value)``, ``capabilities``) and plays a fixed list
 of events to its sinks.  ``demo_events()`` scripts a short call like
 ``../shared/calls/d04_not_interested_twice.wav``: the prospect brushes the
 rep off twice and two cards fire.  ``python -m livecue.ui.demo`` shows it.
@@ -15,6 +15,7 @@ import time
 from typing import Iterable
 
 from ..audio_facts import CALL_SIDES
+from ..sources import LIVE, REPLAY, SourceCapabilities
 from ..events import (
     Committed,
     Cue,
@@ -150,7 +151,7 @@ def demo_events(level_step_s: float = 0.25, with_cues: bool = True) -> list[Even
 
 
 class FakeSource:
-    """Records the overlay's replay controls; ScriptedPipeline obeys them."""
+    """Records the replay controls the pipeline passes on; ScriptedPipeline obeys them."""
 
     def __init__(self, duration: float | None) -> None:
         self.duration = duration
@@ -200,8 +201,9 @@ class ScriptedPipeline:
         self.hold = hold
         self.fast = fast
         # controls=False: a source like live capture's, with no pause or seek
-        self.source = FakeSource(duration) if controls else type("LiveSource", (), {"duration": None})()
-        self._controls = self.source if controls else FakeSource(None)
+        self.capabilities: SourceCapabilities = REPLAY if controls else LIVE
+        self.source = FakeSource(duration if controls else None)
+        self._controls = self.source
         self.started = SessionStarted(source=source_name, model=model, mode=mode, duration=duration)
         self.injected: list[Event] = []
         self.emitted = 0
@@ -219,11 +221,13 @@ class ScriptedPipeline:
         self._emit(event)
 
     def control(self, action: str, value: float = 0.0) -> None:
-        """Replay controls, as the real pipeline takes them (thread-safe)."""
-        if action == "seek":
+        """Replay controls, as the real pipeline takes them (thread-safe; ignored where not declared)."""
+        if action == "seek" and self.capabilities.seekable:
             self._controls.seek(value)
-        elif action in ("pause", "resume"):
-            getattr(self._controls, action)()
+        elif action == "pause" and self.capabilities.pausable:
+            self._controls.pause()
+        elif action == "resume" and self.capabilities.pausable:
+            self._controls.resume()
 
     def run(self, stop: threading.Event) -> None:
         self._emit(self.started)
