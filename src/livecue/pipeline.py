@@ -73,9 +73,22 @@ class Pipeline:
     # --- the loop -----------------------------------------------------------------
 
     def dispatch(self, events: Iterable[Event]) -> None:
+        """Pass each event through every stage, then everything to the sinks."""
+        self._dispatch(events, after=None)
+
+    def dispatch_after(self, stage, events: Iterable[Event]) -> None:
+        """Events a stage made on close go through the stages after it only."""
+        self._dispatch(events, after=stage)
+
+    def _dispatch(self, events: Iterable[Event], *, after) -> None:
+        """The one stage loop: a stage that raises is reported and switched off."""
         for event in events:
+            if after is None:
+                chain = list(self.stages)
+            else:
+                chain = self.stages[self.stages.index(after) + 1:] if after in self.stages else []
             batch = [event]
-            for stage in list(self.stages):
+            for stage in chain:
                 derived: list[Event] = []
                 for e in batch:
                     try:
@@ -184,16 +197,6 @@ class Pipeline:
                         sink.close()
                     except Exception:  # noqa: BLE001
                         pass
-
-    def dispatch_after(self, stage, events: Iterable[Event]) -> None:
-        """Events a stage made on close go through the stages after it only."""
-        later = self.stages[self.stages.index(stage) + 1:] if stage in self.stages else []
-        for event in events:
-            batch = [event]
-            for s in later:
-                batch.extend(x for e in list(batch) for x in s.feed(e))
-            for e in batch:
-                self._deliver(e)
 
 
 def build_transcriber(engine, speakers, settings: Settings, clock, fast: bool):
