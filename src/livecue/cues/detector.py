@@ -158,9 +158,6 @@ class Detector:
             if crule is not None:
                 pending.crule = crule
 
-    def set_profile(self, profile: Profile) -> None:
-        self.profile_values = profile.values()
-
     # --- input ---------------------------------------------------------------------------
 
     def feedback(self, event: Feedback) -> None:

@@ -375,13 +375,6 @@ class OverlayState:
 
     # --- derived figures for the meters ---
 
-    def level_fraction(self, speaker: str) -> float:
-        side = self.sides.get(speaker)
-        if not side or not side.levels:
-            return 0.0
-        floor = self.settings.level_floor_db
-        return min(1.0, max(0.0, (side.levels[-1] - floor) / -floor))
-
     def monologue_state(self) -> str:
         """``ok``, ``warn`` (amber) or ``alert`` (red) by the rules' thresholds."""
         s = self.signals
