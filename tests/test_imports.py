@@ -5,7 +5,8 @@ import sys
 
 from conftest import ROOT, SAMPLE_CALL, run_cli
 
-CORE = ["livecue.events", "livecue.clock", "livecue.config", "livecue.pipeline", "livecue.sinks",
+CORE = ["livecue.events", "livecue.audio_facts", "livecue.sources", "livecue.clock", "livecue.config",
+        "livecue.pipeline", "livecue.sinks",
         "livecue.audio.files", "livecue.vad.gate", "livecue.asr.agreement", "livecue.asr.streaming",
         "livecue.commands.replay", "livecue.commands.common", "livecue.cli",
         "livecue.commands.batch", "livecue.commands.summary", "livecue.library.runner",

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-Speaker = Literal["rep", "prospect", "call"]
-SPEAKERS: tuple[str, ...] = ("rep", "prospect", "call")
+from .audio_facts import CALL_SIDES, SAMPLE_RATE_HZ, SPEAKERS, Speaker  # noqa: F401  (re-exported)
 
 
 def _round(x: Any) -> Any:
@@ -110,7 +109,7 @@ class SessionStarted(Event):
     t: float = 0.0
     source: str = ""
     model: str = ""
-    speakers: tuple[str, ...] = ("rep", "prospect")
+    speakers: tuple[str, ...] = CALL_SIDES
     mode: str = "replay"  # replay | live
     duration: float | None = None  # known for files, None for live
 
@@ -143,7 +142,7 @@ class Progress(Event):
 
 @dataclass(frozen=True)
 class AudioChunk:
-    """16 kHz mono float32 samples of one side, starting at audio time ``t``.
+    """16 kHz (``SAMPLE_RATE_HZ``) mono float32 samples of one side, starting at audio time ``t``.
 
     Not an Event (never printed): it is the source's output.  ``samples`` is a
     numpy array; frozen means the dataclass, not the buffer.
@@ -155,7 +154,7 @@ class AudioChunk:
 
     @property
     def duration(self) -> float:
-        return len(self.samples) / 16000.0
+        return len(self.samples) / SAMPLE_RATE_HZ
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from typing import Iterable
 from .clock import AudioClock
 from .config import Settings
 from .events import AudioChunk, Event, Notice, SessionEnded, SessionStarted
+from .sources import Source, SourceCapabilities
 
 
 class ListSink:
@@ -35,7 +36,7 @@ class ListSink:
 
 
 class Pipeline:
-    def __init__(self, source, transcriber, stages: Iterable, sinks: Iterable, clock, *,
+    def __init__(self, source: Source, transcriber, stages: Iterable, sinks: Iterable, clock, *,
                  model_label: str = "", mode: str = "replay", finish_on_stop: bool = True) -> None:
         self.source = source
         self.transcriber = transcriber
@@ -50,6 +51,11 @@ class Pipeline:
         self._finished = False
         self._lock = threading.Lock()
 
+    @property
+    def capabilities(self) -> SourceCapabilities:
+        """What the source can do: the replay controls ``control`` will act on."""
+        return self.source.capabilities
+
     # --- called from other threads --------------------------------------------
 
     def inject(self, event: Event) -> None:
@@ -57,15 +63,32 @@ class Pipeline:
         self._inbox.put(event)
 
     def control(self, action: str, value: float = 0.0) -> None:
-        """Thread-safe replay controls: pause, resume, seek (seconds)."""
+        """Thread-safe replay controls: pause, resume, seek (seconds).
+
+        The one route for them: the loop applies each where ``capabilities``
+        allows and ignores the rest.
+        """
         self._controls.put((action, value))
 
     # --- the loop -----------------------------------------------------------------
 
     def dispatch(self, events: Iterable[Event]) -> None:
+        """Pass each event through every stage, then everything to the sinks."""
+        self._dispatch(events, after=None)
+
+    def dispatch_after(self, stage, events: Iterable[Event]) -> None:
+        """Events a stage made on close go through the stages after it only."""
+        self._dispatch(events, after=stage)
+
+    def _dispatch(self, events: Iterable[Event], *, after) -> None:
+        """The one stage loop: a stage that raises is reported and switched off."""
         for event in events:
+            if after is None:
+                chain = list(self.stages)
+            else:
+                chain = self.stages[self.stages.index(after) + 1:] if after in self.stages else []
             batch = [event]
-            for stage in list(self.stages):
+            for stage in chain:
                 derived: list[Event] = []
                 for e in batch:
                     try:
@@ -100,11 +123,12 @@ class Pipeline:
                 action, value = self._controls.get_nowait()
             except queue.Empty:
                 return
-            if action == "pause" and hasattr(self.source, "pause"):
+            caps = self.source.capabilities
+            if action == "pause" and caps.pausable:
                 self.source.pause()
-            elif action == "resume" and hasattr(self.source, "resume"):
+            elif action == "resume" and caps.pausable:
                 self.source.resume()
-            elif action == "seek" and hasattr(self.source, "seek"):
+            elif action == "seek" and caps.seekable:
                 self.dispatch(self.transcriber.reset())
                 self.source.seek(value)
 
@@ -131,7 +155,7 @@ class Pipeline:
                 if self.transcriber.pending():
                     self.dispatch(self.transcriber.step())
                 elif self.source.exhausted:
-                    reason = getattr(self.source, "end_reason", "end of input")
+                    reason = self.source.end_reason
                     break
         except KeyboardInterrupt:
             reason = "stopped"
@@ -173,16 +197,6 @@ class Pipeline:
                         sink.close()
                     except Exception:  # noqa: BLE001
                         pass
-
-    def dispatch_after(self, stage, events: Iterable[Event]) -> None:
-        """Events a stage made on close go through the stages after it only."""
-        later = self.stages[self.stages.index(stage) + 1:] if stage in self.stages else []
-        for event in events:
-            batch = [event]
-            for s in later:
-                batch.extend(x for e in list(batch) for x in s.feed(e))
-            for e in batch:
-                self._deliver(e)
 
 
 def build_transcriber(engine, speakers, settings: Settings, clock, fast: bool):

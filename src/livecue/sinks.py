@@ -11,6 +11,7 @@ import json
 import sys
 from typing import Protocol, TextIO
 
+from .audio_facts import clock_tenths
 from .events import Committed, Cue, Event, Notice, SessionEnded, SessionStarted
 
 LABELS = {"rep": "REP", "prospect": "PROSPECT", "call": "CALL"}
@@ -22,9 +23,7 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
-def _clock(t: float) -> str:
-    minutes, seconds = divmod(max(t, 0.0), 60)
-    return f"{int(minutes):02d}:{seconds:04.1f}"
+_clock = clock_tenths
 
 
 class _StreamSink:

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..audio_facts import SAMPLE_RATE_HZ
 from ..config import AsrSettings
 from ..errors import LivecueError, import_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from faster_whisper import WhisperModel
 
-SAMPLE_RATE = 16000
+SAMPLE_RATE = SAMPLE_RATE_HZ
 SIZE_NAMES = (
     "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
     "large-v1", "large-v2", "large-v3", "large", "distil-small.en", "distil-medium.en",

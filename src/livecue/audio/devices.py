@@ -20,13 +20,15 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from ..audio_facts import CALL_SIDES, SAMPLE_RATE_HZ
 from ..errors import LivecueError
 from ..events import AudioChunk, ChannelStatus, Event, Notice
+from ..sources import LIVE, SourceCapabilities
 from .capture import CaptureSettings, SideCapture
 from .recorder import CallRecorder
 
 DEVICE_EXIT = 4
-SPEAKERS = ("rep", "prospect")
+SPEAKERS = CALL_SIDES
 
 _INSTALL_HINTS = {
     "linux": "sudo apt-get install libportaudio2 (Debian/Ubuntu) or sudo dnf install portaudio (Fedora)",
@@ -256,7 +258,7 @@ class _Stream:
     def open(self) -> None:
         sd, dev = self.sd, self.plan.device
         last_exc: Exception | None = None
-        for rate in dict.fromkeys([dev.default_rate, 48000.0, 44100.0, 16000.0]):
+        for rate in dict.fromkeys([dev.default_rate, 48000.0, 44100.0, float(SAMPLE_RATE_HZ)]):
             try:
                 stream = sd.InputStream(device=dev.index, channels=self.plan.open_channels,
                                         samplerate=rate, dtype="float32", latency=self.latency_s,
@@ -339,6 +341,7 @@ class _Stream:
 class DeviceSource:
     """Live capture of both sides; same interface as the file source."""
 
+    capabilities: SourceCapabilities = LIVE  # no pause, no seek
     speakers = SPEAKERS
     duration = None  # unknown for a live call
 
@@ -388,12 +391,16 @@ class DeviceSource:
         for stream in self._streams:
             stream.start()
 
-    def read(self, timeout_s: float = 0.1) -> list:
-        """New audio of both sides (16 kHz, contiguous from 0) and status events."""
+    def read(self, timeout_s: float = 0.1, stop: threading.Event | None = None) -> list:
+        """New audio of both sides (16 kHz, contiguous from 0) and status events.
+
+        The wait ends early on ``stop()``; a ``stop`` event already set skips it.
+        """
         if self.exhausted or not self._clock_ref:
             return []
         clock = self._clock_ref[0]
-        if timeout_s > 0 and max(s.pending_s for s in self.sides.values()) < self.settings.read_interval_s:
+        wait = timeout_s > 0 and not (stop is not None and stop.is_set())
+        if wait and max(s.pending_s for s in self.sides.values()) < self.settings.read_interval_s:
             self._stop.wait(min(timeout_s, self.settings.read_interval_s))
         now = clock.now()
         if self._stop.is_set():

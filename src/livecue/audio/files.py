@@ -12,16 +12,19 @@ the length of the call; ``load_call`` decodes whole, for tests and ``--play``.
 from __future__ import annotations
 
 import stat
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from ..audio_facts import SAMPLE_RATE_HZ, clock_tenths
 from ..errors import LivecueError, import_problem
 from ..events import AudioChunk, Event, Notice, Progress
+from ..sources import REPLAY, SourceCapabilities
 from .samples import finite_audio
 
-RATE = 16000
+RATE = SAMPLE_RATE_HZ
 
 
 MAX_CHANNELS = 64  # FFmpeg's resampler limit; no call recording has more
@@ -207,9 +210,7 @@ def _wav_header_seconds(path: Path) -> float | None:
     return None
 
 
-def _clock(t: float) -> str:
-    minutes, seconds = divmod(max(t, 0.0), 60)
-    return f"{int(minutes):02d}:{seconds:04.1f}"
+_clock = clock_tenths
 
 
 def decode_file(path: Path) -> np.ndarray:
@@ -425,6 +426,9 @@ class FileSource:
     long recordings) or a ``CallAudio`` already in memory.
     """
 
+    capabilities: SourceCapabilities = REPLAY
+    end_reason = "end of input"
+
     def __init__(self, call: CallStream | CallAudio, fast: bool = False, block_s: float | None = None) -> None:
         self.call = call
         self.fast = fast
@@ -447,7 +451,7 @@ class FileSource:
         self._clock = clock
         self._pending = [Notice(0.0, "warning", n) for n in self.call.notices]
 
-    def read(self, timeout_s: float = 0.1, stop=None) -> list[AudioChunk | Event]:
+    def read(self, timeout_s: float = 0.1, stop: threading.Event | None = None) -> list[AudioChunk | Event]:
         out: list[AudioChunk | Event] = list(self._pending)
         self._pending = []
         if self.exhausted:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio_facts import CALL_SIDES
 from ..errors import LivecueError
 from ..events import AudioChunk
 from ..private_files import create_private
@@ -25,7 +26,7 @@ from .resample import TARGET_RATE
 class CallRecorder:
     """Interleaves two sides' chunks into a 16-bit stereo WAV as both become available."""
 
-    def __init__(self, path: Path | str, speakers: tuple[str, str] = ("rep", "prospect"),
+    def __init__(self, path: Path | str, speakers: tuple[str, str] = CALL_SIDES,
                  rate: int = TARGET_RATE) -> None:
         self.path = Path(path)
         self.speakers = speakers

@@ -15,7 +15,9 @@ from math import gcd
 
 import numpy as np
 
-TARGET_RATE = 16000
+from ..audio_facts import SAMPLE_RATE_HZ
+
+TARGET_RATE = SAMPLE_RATE_HZ
 
 
 class StreamResampler:

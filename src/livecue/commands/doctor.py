@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..audio_facts import SAMPLE_RATE_HZ
 from .. import __version__
 from ..docs import see
 from ..errors import LivecueError
@@ -40,7 +41,7 @@ def _line(label: str, text: str) -> None:
 
 def load_sample() -> np.ndarray:
     with wave.open(str(SAMPLE)) as w:
-        if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (16000, 1, 2):
+        if (w.getframerate(), w.getnchannels(), w.getsampwidth()) != (SAMPLE_RATE_HZ, 1, 2):
             raise LivecueError(f"{SAMPLE}: expected 16 kHz mono 16-bit audio")
         return np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768.0
 
@@ -76,8 +77,8 @@ def time_decodes(engine, audio: np.ndarray, repeats: int = 2) -> tuple[float, st
     """Seconds to decode a BUFFER_S buffer (best of ``repeats``, after a warm-up) and the text."""
     from time import perf_counter
 
-    buffer = audio[: int(BUFFER_S * 16000)]
-    engine.transcribe(audio[:16000 * 2])  # warm-up: first call allocates
+    buffer = audio[: int(BUFFER_S * SAMPLE_RATE_HZ)]
+    engine.transcribe(audio[:SAMPLE_RATE_HZ * 2])  # warm-up: first call allocates
     best, text = float("inf"), ""
     for _ in range(repeats):
         start = perf_counter()

@@ -11,10 +11,10 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from ..audio_facts import clock_mmss
 
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(max(seconds, 0.0)), 60)
-    return f"{minutes:02d}:{secs:02d}"
+
+_clock = clock_mmss
 
 
 def stderr_is_terminal() -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..audio_facts import CALL_SIDES
 from ..events import Cue, Feedback
 from .match import MatchTooSlow, Tokens, count_words, normalise_words
 from .profile import Profile
@@ -156,9 +157,6 @@ class Detector:
             crule = ruleset.get(rule_id)
             if crule is not None:
                 pending.crule = crule
-
-    def set_profile(self, profile: Profile) -> None:
-        self.profile_values = profile.values()
 
     # --- input ---------------------------------------------------------------------------
 
@@ -320,7 +318,7 @@ class Detector:
         why = _fill(hit.why or card.why or rule.card.why, values)
         script = tuple(_fill(line, values) for line in (card.script or rule.card.script))
         return Cue(t=t, cue=rule.id, title=title, why=why, script=script, priority=rule.priority,
-                   variant=hit.variant, speaker=hit.speaker if hit.speaker in ("rep", "prospect") else rule.listen,
+                   variant=hit.variant, speaker=hit.speaker if hit.speaker in CALL_SIDES else rule.listen,
                    anchor=hit.anchor)
 
     def _cancel_pending(self, update: Update) -> None:

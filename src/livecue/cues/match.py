@@ -476,9 +476,8 @@ def _sets(seq: list[Slot]) -> list[Slot]:
     return out
 
 
-# A fuzzy state: (token index, edit kind 0 none / 1 extra word / 2 changed or dropped word,
-# literals matched exactly, whether a literal must still match after a changed word)
-_State = tuple
+# A fuzzy state is a tuple: (token index, edit kind 0 none / 1 extra word / 2 changed or dropped
+# word, literals matched exactly, whether a literal must still match after a changed word)
 
 
 class _Fuzzy:

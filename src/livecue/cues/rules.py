@@ -25,13 +25,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from ..audio_facts import CALL_SIDES
 from ..config import Problem, did_you_mean, toml_error_line
 from ..errors import LivecueError
 from ..user_files import read_user_text
 from .match import PhraseSet
 from .triggers import KINDS, REGISTRY, phrase_set
 
-SPEAKERS = ("rep", "prospect")
+SPEAKERS = CALL_SIDES
 
 # Values a card's why and script lines may use, e.g. "{streak} short answers".
 PLACEHOLDERS = frozenset({

@@ -14,11 +14,12 @@ from __future__ import annotations
 from bisect import insort
 from dataclasses import dataclass
 
+from ..audio_facts import CALL_SIDES
 from ..events import Committed, Event, Lag, Signals, SpeechEnded, SpeechStarted, Tentative, Word
 from .match import count_words, normalise_words
 from .questions import question_kind as _question_kind
 
-SIDES = ("rep", "prospect")
+SIDES = CALL_SIDES
 
 # Continuers that say "I'm listening", not "I'm engaged".
 BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "hm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh"})

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ..audio_facts import CALL_SIDES
 from .clauses import clause_of, clause_text, in_scope
 from .match import PhraseSet
 from .questions import is_question
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Evidence spans closer than this are the same words heard twice (tentative, then committed).
 SPAN_TOLERANCE_S = 0.3
-SPEAKERS = ("rep", "prospect")
+SPEAKERS = CALL_SIDES
 
 
 @dataclass(frozen=True)

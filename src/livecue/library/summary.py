@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
+from ..audio_facts import CALL_SIDES
 from .. import __version__
 from ..errors import LivecueError
 from ..events import Lag, Signals
@@ -74,7 +75,7 @@ def row_from_log(path: Path, *, report: Path | None = None, fallback: CallRow | 
     cues: dict[str, int] = {}
     for entry in s.cues:
         cues[entry.cue.cue] = cues.get(entry.cue.cue, 0) + 1
-    two_sided = any(sp.speaker in ("rep", "prospect") for sp in s.spans) or talk > 0
+    two_sided = any(sp.speaker in CALL_SIDES for sp in s.spans) or talk > 0
     return CallRow(
         source=s.source or str(path),
         rep=(fallback.rep if fallback else "") or (rec.call_rep if rec else ""),

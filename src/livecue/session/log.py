@@ -25,6 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable
 
+from ..audio_facts import clock_mmss
 from .. import __version__
 from ..errors import LivecueError
 from ..private_files import create_private, head, loose_directory_warning
@@ -368,9 +369,7 @@ def _looks_like_record(obj: Any) -> bool:
     return isinstance(obj, dict) and (obj.get("type") in EVENT_TYPES or obj.get("type") == SessionSettings.type)
 
 
-def _clock(t: float) -> str:
-    minutes, seconds = divmod(max(t, 0.0), 60)
-    return f"{int(minutes):02d}:{int(seconds):02d}"
+_clock = clock_mmss
 
 
 MAX_LOG_BYTES = 512 * 1024 * 1024  # a day-long call logs far less

@@ -16,12 +16,13 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..audio_facts import CALL_SIDES, clock_hms
 from ..events import (
     ChannelStatus, Committed, Cue, Notice, Signals, SpeechEnded, SpeechStarted, Word, join_text, words_text,
 )
 from .log import SessionData
 
-SIDES = ("rep", "prospect")
+SIDES = CALL_SIDES
 NAMES = {"rep": "Rep", "prospect": "Prospect", "call": "Call"}
 
 
@@ -140,12 +141,7 @@ class CallSummary:
         return counts
 
 
-def clock(t: float) -> str:
-    """``mm:ss`` (``h:mm:ss`` past an hour) for reading, not for parsing."""
-    total = int(max(t, 0.0))
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
+clock = clock_hms  # ``mm:ss`` (``h:mm:ss`` past an hour) for reading, not for parsing
 
 
 def median(values: list[float]) -> float | None:

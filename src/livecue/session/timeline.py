@@ -11,6 +11,7 @@ import math
 
 from html import escape
 
+from ..audio_facts import CALL_SIDES
 from .summary import NAMES, CallSummary, clock
 
 WIDTH = 1000
@@ -63,7 +64,7 @@ class _Scale:
 
 def _lanes(summary: CallSummary, x: _Scale) -> list[str]:
     out = []
-    for side in ("rep", "prospect"):
+    for side in CALL_SIDES:
         y = LANE_Y[side]
         out.append(f'<text x="{LEFT - 10}" y="{y + LANE_H / 2 + 4}" text-anchor="end" font-weight="600" '
                    f'fill="{COLOURS[side]}">{NAMES[side]}</text>')

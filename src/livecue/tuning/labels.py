@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..audio_facts import CALL_SIDES
 from ..errors import LivecueError
 from ..cues.transcript import Utterance
 
@@ -74,7 +75,7 @@ def parse_call(data, path: Path) -> LabelledCall:
     utts = []
     for i, u in enumerate(data["utterances"]):
         where = f"{path}: utterance {i + 1}"
-        if not isinstance(u, dict) or u.get("speaker") not in ("rep", "prospect") or not isinstance(u.get("text"), str):
+        if not isinstance(u, dict) or u.get("speaker") not in CALL_SIDES or not isinstance(u.get("text"), str):
             raise LivecueError(f"{where} needs speaker rep|prospect and text")
         start, end = _num(u.get("start"), f"{where} start"), _num(u.get("end"), f"{where} end")
         utts.append(Utterance(u["speaker"], start, max(end, start), u["text"]))
@@ -90,7 +91,7 @@ def parse_call(data, path: Path) -> LabelledCall:
             raise LivecueError(f"{where} required must be true or false")
         windows.append(Window(e["cue"], start, anchor, end, required))
     channels = data.get("channels") or {"rep": 0, "prospect": 1}
-    if not isinstance(channels, dict) or not all(isinstance(channels.get(k), int) for k in ("rep", "prospect")):
+    if not isinstance(channels, dict) or not all(isinstance(channels.get(k), int) for k in CALL_SIDES):
         raise LivecueError(f"{path}: channels must give rep and prospect channel numbers")
     audio = path.parent / str(data.get("audio") or (path.stem + ".wav"))
     duration = data.get("duration")

@@ -27,6 +27,7 @@ from textual.theme import Theme
 from textual.widgets import Footer, Static
 
 from ..events import Event, Feedback
+from ..sources import SourceCapabilities
 from .state import OverlaySettings, OverlayState
 from .widgets.cue_card import CueCard
 from .widgets.meters import CompactMeters, MetersPanel
@@ -181,7 +182,8 @@ class HelpScreen(ModalScreen):
 
 
 class OverlayApp(App):
-    """The overlay; ``pipeline`` is anything with ``run(stop)``, ``inject(event)`` and ``source``."""
+    """The overlay; ``pipeline`` is anything with ``run(stop)``, ``inject(event)``,
+    ``control(action, value)`` and ``capabilities`` (a ``SourceCapabilities``)."""
 
     CSS_PATH = "livecue.tcss"
     TITLE = "livecue"
@@ -345,8 +347,9 @@ class OverlayApp(App):
     # --- keys ---
 
     @property
-    def source(self) -> Any:
-        return getattr(self.pipeline, "source", None)
+    def capabilities(self) -> SourceCapabilities:
+        """The replay controls the source declares (none without a pipeline)."""
+        return self.pipeline.capabilities if self.pipeline is not None else SourceCapabilities()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "dismiss_card":
@@ -357,16 +360,15 @@ class OverlayApp(App):
         # replay controls belong to the main layout (a live call has none); the
         # compact footer keeps room for the card keys and quit
         if action == "toggle_pause":
-            return hasattr(self.source, "pause") and hasattr(self.source, "resume") and not self.compact
+            return self.capabilities.pausable and not self.compact
         if action == "seek":
-            return hasattr(self.source, "seek") and not self.compact
+            return self.capabilities.seekable and not self.compact
         return True
 
     def _feedback(self, card, mark: str, snooze_s: float = 0.0) -> None:
         event = Feedback(t=self.state.now, cue=card.cue.cue, mark=mark, cue_t=card.cue.t, snooze_s=snooze_s)
-        inject = getattr(self.pipeline, "inject", None)
-        if inject is not None and not self.pipeline_done.is_set():
-            inject(event)
+        if self.pipeline is not None and not self.pipeline_done.is_set():
+            self.pipeline.inject(event)
         self._redraw({"card"})
         self.refresh_bindings()
 
@@ -388,25 +390,19 @@ class OverlayApp(App):
             self._feedback(card, mark)
 
     def _control(self, action: str, value: float = 0.0) -> None:
-        """Replay controls go through the pipeline's thread-safe queue when it has one."""
-        control = getattr(self.pipeline, "control", None)
-        if control is not None:
-            control(action, value)
-        elif action == "seek":
-            self.source.seek(value)
-        else:
-            getattr(self.source, action)()
+        """Replay controls go only through the pipeline's thread-safe queue (never to the source)."""
+        if self.pipeline is not None:
+            self.pipeline.control(action, value)
 
     def action_toggle_pause(self) -> None:
-        source = self.source
-        if not (hasattr(source, "pause") and hasattr(source, "resume")) or self.state.status.ended:
+        if not self.capabilities.pausable or self.state.status.ended:
             return
         self._control("resume" if self.state.status.paused else "pause")
         self.state.status.paused = not self.state.status.paused
         self._redraw({"status"})
 
     def action_seek(self, direction: int) -> None:
-        if not hasattr(self.source, "seek") or self.state.status.ended:
+        if not self.capabilities.seekable or self.state.status.ended:
             return
         delta = float(direction) * self.settings.seek_step_s
         self._control("seek", delta)

@@ -1,7 +1,7 @@
 """A scripted stand-in for the pipeline, to develop and test the overlay without audio.
 
 ``ScriptedPipeline`` has the real pipeline's surface (``run(stop)``,
-``inject(event)``, ``source`` with pause/resume/seek) and plays a fixed list
+``inject(event)``, ``control(action, value)``, ``capabilities``) and plays a fixed list
 of events to its sinks.  ``demo_events()`` scripts a short call like
 ``../shared/calls/d04_not_interested_twice.wav``: the prospect brushes the
 rep off twice and two cards fire.  ``python -m livecue.ui.demo`` shows it.
@@ -14,6 +14,8 @@ import threading
 import time
 from typing import Iterable
 
+from ..audio_facts import CALL_SIDES
+from ..sources import LIVE, REPLAY, SourceCapabilities
 from ..events import (
     Committed,
     Cue,
@@ -89,7 +91,7 @@ def demo_events(level_step_s: float = 0.25, with_cues: bool = True) -> list[Even
     n = int(DEMO_DURATION_S / level_step_s)
     for i in range(1, n + 1):
         t = round(i * level_step_s, 3)
-        for side in ("rep", "prospect"):
+        for side in CALL_SIDES:
             talking = speaking(side, t)
             db = -22.0 + 6.0 * ((i * 7 + (3 if side == "rep" else 0)) % 5) / 4 if talking else -58.0
             events.append(Level(t=t, speaker=side, rms_db=db, speaking=talking))
@@ -121,7 +123,7 @@ def demo_events(level_step_s: float = 0.25, with_cues: bool = True) -> list[Even
     # conversation signals once a second
     for i in range(1, int(DEMO_DURATION_S) + 1):
         t = float(i)
-        talk = {side: sum(max(0.0, min(e, t) - s) for sp, s, e, _ in turns if sp == side) for side in ("rep", "prospect")}
+        talk = {side: sum(max(0.0, min(e, t) - s) for sp, s, e, _ in turns if sp == side) for side in CALL_SIDES}
         total = sum(talk.values())
         current = [(sp, s) for sp, s, e, _ in turns if s <= t <= e]
         answers = [len(w) for sp, s, e, w in turns if sp == "prospect" and e <= t]
@@ -149,7 +151,7 @@ def demo_events(level_step_s: float = 0.25, with_cues: bool = True) -> list[Even
 
 
 class FakeSource:
-    """Records the overlay's replay controls; ScriptedPipeline obeys them."""
+    """Records the replay controls the pipeline passes on; ScriptedPipeline obeys them."""
 
     def __init__(self, duration: float | None) -> None:
         self.duration = duration
@@ -199,8 +201,9 @@ class ScriptedPipeline:
         self.hold = hold
         self.fast = fast
         # controls=False: a source like live capture's, with no pause or seek
-        self.source = FakeSource(duration) if controls else type("LiveSource", (), {"duration": None})()
-        self._controls = self.source if controls else FakeSource(None)
+        self.capabilities: SourceCapabilities = REPLAY if controls else LIVE
+        self.source = FakeSource(duration if controls else None)
+        self._controls = self.source
         self.started = SessionStarted(source=source_name, model=model, mode=mode, duration=duration)
         self.injected: list[Event] = []
         self.emitted = 0
@@ -218,11 +221,13 @@ class ScriptedPipeline:
         self._emit(event)
 
     def control(self, action: str, value: float = 0.0) -> None:
-        """Replay controls, as the real pipeline takes them (thread-safe)."""
-        if action == "seek":
+        """Replay controls, as the real pipeline takes them (thread-safe; ignored where not declared)."""
+        if action == "seek" and self.capabilities.seekable:
             self._controls.seek(value)
-        elif action in ("pause", "resume"):
-            getattr(self._controls, action)()
+        elif action == "pause" and self.capabilities.pausable:
+            self._controls.pause()
+        elif action == "resume" and self.capabilities.pausable:
+            self._controls.resume()
 
     def run(self, stop: threading.Event) -> None:
         self._emit(self.started)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from ..audio_facts import clock_hms
 from ..events import (
     ChannelStatus,
     Committed,
@@ -51,12 +52,7 @@ class OverlaySettings:
     lag_alert_s: float = 5.0  # ... and this far red: the machine is not keeping up
 
 
-def clock_text(t: float) -> str:
-    """``mm:ss`` of call time (``h:mm:ss`` past an hour)."""
-    total = int(max(t, 0.0))
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes:02d}:{seconds:02d}"
+clock_text = clock_hms  # ``mm:ss`` of call time (``h:mm:ss`` past an hour)
 
 
 # --- the transcript -------------------------------------------------------------
@@ -378,13 +374,6 @@ class OverlayState:
         return dirty
 
     # --- derived figures for the meters ---
-
-    def level_fraction(self, speaker: str) -> float:
-        side = self.sides.get(speaker)
-        if not side or not side.levels:
-            return 0.0
-        floor = self.settings.level_floor_db
-        return min(1.0, max(0.0, (side.levels[-1] - floor) / -floor))
 
     def monologue_state(self) -> str:
         """``ok``, ``warn`` (amber) or ``alert`` (red) by the rules' thresholds."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
+from ...audio_facts import CALL_SIDES, SPEAKERS
 from ..state import OverlayState, clock_text
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -54,7 +55,7 @@ def lag_style(lag: float | None, state: OverlayState) -> str:
 
 def talk_share(state: OverlayState) -> float | None:
     s = state.signals
-    if s is None or not any(s.talk_s.get(k, 0) for k in ("rep", "prospect")):
+    if s is None or not any(s.talk_s.get(k, 0) for k in CALL_SIDES):
         return None
     return s.rep_share
 
@@ -79,7 +80,7 @@ class MetersPanel(Static):
         window = f" · last {int(s.window_s // 60)} min" if s and s.window_s >= 60 else ""
         out.append(Content.assemble(("Talk share" + window, heading)))
         share = talk_share(state)
-        for side in ("rep", "prospect"):
+        for side in CALL_SIDES:
             frac = None if share is None else (share if side == "rep" else 1 - share)
             pct = "  –" if frac is None else f"{round(frac * 100):3d}%"
             out.append(Content.assemble(
@@ -134,7 +135,7 @@ class MetersPanel(Static):
         out.append(Content(""))
         out.append(Content.assemble(("Input", heading)))
         spark_w = state.settings.level_history
-        for side in ("rep", "prospect", "call") if "call" in state.sides else ("rep", "prospect"):
+        for side in SPEAKERS if "call" in state.sides else CALL_SIDES:
             meter = state.sides.get(side)
             label = (f"{SIDE_LABEL[side]:<9}", SIDE_STYLE[side])
             if meter is None:

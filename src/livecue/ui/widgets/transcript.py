@@ -14,6 +14,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ...audio_facts import CALL_SIDES
 from ..state import Transcript, Utterance, clock_text
 
 LABELS = {"rep": "REP", "prospect": "PROSPECT", "call": "CALL"}  # call: a mono recording
@@ -56,7 +57,7 @@ class TranscriptView(ScrollView, can_focus=False):
             first = Content.assemble(stamp, " " * LABEL_W) if self.show_time else Content("")
             lines = body.wrap(max(8, width - len(first.plain)))
             return [first + lines[0], *(Content(" " * len(first.plain)) + line for line in lines[1:])]
-        label_style = self._style(entry.speaker if entry.speaker in ("rep", "prospect") else "notice")
+        label_style = self._style(entry.speaker if entry.speaker in CALL_SIDES else "notice")
         label = LABELS.get(entry.speaker, entry.speaker.upper())
         parts: list = []
         if entry.committed:
