@@ -89,6 +89,8 @@ class Trigger:
     min_open: int = 0  # at least this many of them answer open questions (how, what, why...)
     # kind = "monologue_reply" / "monologue": rep talk without a substantive reply
     min_monologue_s: float = 20.0
+    unless_asked: bool = False  # monologue_reply: not after the prospect's own question (the answer they asked for)
+    acknowledgements: tuple[str, ...] = ()  # monologue_reply: replies of only these ("okay") accept, not disengage
     # kind = "talk_share": the prospect's share of the talk over a window
     max_share: float = 0.15
     window_s: float = 120.0

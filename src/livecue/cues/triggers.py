@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio_facts import CALL_SIDES
 from .clauses import clause_of, clause_text, in_scope
-from .match import PhraseSet
+from .match import PhraseSet, normalise_words
 from .questions import is_question
 from .signals import is_clipped
 
@@ -329,10 +329,19 @@ class ClippedStreak(TriggerKind):
 
 
 class MonologueReply(TriggerKind):
-    """After min_monologue_s of rep talk, the prospect's reply is only a backchannel."""
+    """After min_monologue_s of rep talk, the prospect's reply is only a backchannel.
+
+    When the rep took the floor after a real turn of the prospect's (the rep
+    is answering them, not pitching cold): with ``unless_asked`` a reply to
+    the answer of their own question does not count, and a reply made of
+    nothing but ``acknowledgements`` ("Okay.") accepts what was offered.
+    After a cold pitch both still count ("Okay." after a pitch is the classic
+    silent reply in the labelled calls).
+    """
 
     name = "monologue_reply"
-    keys = {"min_monologue_s": 20.0}
+    keys = {"min_monologue_s": 20.0, "unless_asked": False, "acknowledgements": ()}
+    lists = frozenset({"acknowledgements"})
     positive = ("min_monologue_s",)
     tunable = ("min_monologue_s",)
     meter = "warn"
@@ -348,15 +357,41 @@ class MonologueReply(TriggerKind):
         before = tracker.run_before(run)
         if not before or before[-1].speaker != "rep" or run[0].start < before[-1].last_end - 0.3:
             return None  # no rep turn before, or said over the rep: listening, not replying
-        span = tracker.monologue_before(tracker._index(run[0]), "rep")
+        index = tracker._index(run[0])
+        span = tracker.monologue_before(index, "rep")
         if span is None or span[1] - span[0] < trig.min_monologue_s:
             return None
+        reply = " ".join(t for seg in run for t in seg.texts).strip()
+        led = _turn_before(tracker, index)  # the rep took the floor after the prospect said this
+        if led is not None:
+            if trig.unless_asked and is_question(led):
+                return None
+            if trig.acknowledgements and _only_phrases(reply, trig.acknowledgements):
+                return None
         ev = Evidence("reply", run[0].start, run[0].start)
         if not ignore_used and det._consumed(crule.rule.id, ev):
             return None
-        reply = " ".join(t for seg in run for t in seg.texts).strip()
         return Hit(trig.name, "prospect", (ev,), run[-1].last_end,
                    {"monologue_s": span[1] - span[0], "reply": reply, "evidence": reply}, turn=run[0].id)
+
+
+def _only_phrases(text: str, phrases: tuple[str, ...]) -> bool:
+    """Is ``text`` nothing but these phrases (repeated or mixed: "okay, okay")?"""
+    rest = f" {normalise_words([text]).text} "
+    if not rest.strip():
+        return False
+    for phrase in sorted((normalise_words([p]).text for p in phrases), key=len, reverse=True):
+        if phrase:
+            rest = rest.replace(f" {phrase} ", " ").replace(f" {phrase} ", " ")
+    return not rest.strip()
+
+
+def _turn_before(tracker, index: int) -> list[str] | None:
+    """The prospect's last real (not backchannel) turn before timeline[index], or None."""
+    for seg in reversed(tracker.timeline[:index]):
+        if seg.speaker == "prospect" and not seg.backchannel:
+            return [t for s in tracker.run_of(seg) for t in s.texts]
+    return None
 
 
 class Monologue(TriggerKind):
