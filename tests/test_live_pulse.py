@@ -385,8 +385,9 @@ def test_play_sends_rep_left_and_prospect_right_to_the_output_in_step_with_the_c
     assert (len(heard) - loud[-1]) / rate > 0.5  # silence once the call has ended, no looping
     played = heard[loud[0]:loud[-1]]
     # the call once, at the clock's pace: not looped or slowed down (an output stall on a busy
-    # machine makes the player skip ahead to stay in step, so a little may be missing)
-    assert 1.6 < len(played) / rate < 2.1
+    # machine makes the player skip ahead to stay in step, so a little may be missing: 1.56 s
+    # of the 2 s was heard in 1 run of 4 with the code of 0998f74 as with today's)
+    assert 1.4 < len(played) / rate < 2.1
     assert abs(dominant(played[:, 0]) - 440) < 5 and abs(dominant(played[:, 1]) - 1000) < 5
 
 
