@@ -1,87 +1,45 @@
-"""Typed settings with units in their names, and loading them from TOML.
+"""The settings tree: every tunable number, typed, with its unit in its name and a checked range.
 
-Thresholds never hide as literals in the stages: they live here, documented,
-with their unit in the name (``_s``, ``_ms``, ``_db``).  A config file may
-override any of them; unknown keys and wrong types are reported with the file,
-the line and a likely intended key, all problems at once.
+Thresholds never hide as literals in the stages: they live here, one frozen
+dataclass per section of the config file (``[vad]``, ``[asr]``, ``[signals]``,
+``[overlay]`` ...), documented, with their unit in the name (``_s``, ``_ms``,
+``_db``) and their range in the class's ``RANGES`` (``ORDER``: pairs that must
+stay in order).  A config file may override any of them; unknown keys, wrong
+types and values out of range are reported with the file, the line and a
+likely intended key, all problems at once (the toolkit in ``user_files.py``).
+
+Adding a setting is a field here (with a range if it is a number) plus its
+use; ``docs/settings.md`` is generated from these classes
+(``python scripts/settings_doc.py``) and a test fails when it is out of date.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, get_type_hints
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from typing import Any, ClassVar
 
 from .errors import LivecueError
+from .user_files import (  # noqa: F401  (re-exported: the names config.py always offered)
+    Problem,
+    ProblemsError,
+    TomlLines,
+    build_dataclass,
+    did_you_mean,
+    load_dataclass,
+    range_problem,
+    read_toml,
+    toml_error_line,
+)
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem in a user-edited file, reported as ``file:line: message``."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
-
-
-class ProblemsError(LivecueError):
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        first = str(problems[0]) if problems else "invalid file"
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(first + more, exit_code=2)
-
-
-def did_you_mean(name: str, choices: list[str] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.5)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+Ranges = ClassVar[dict[str, tuple[float, float]]]
+Order = ClassVar[tuple[tuple[str, str], ...]]
 
 
 def key_line(text: str, key: str, section: str | None = None) -> int:
-    """Best-effort line number of ``key = ...`` (inside ``[section]`` if given)."""
-    lines = text.splitlines()
-    in_section = section is None
-    pattern = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
-    for number, line in enumerate(lines, 1):
-        stripped = line.strip()
-        if section is not None and stripped.startswith("["):
-            header = stripped.strip("[]").strip()
-            in_section = header == section or header.endswith("." + section)
-            continue
-        if in_section and pattern.match(line):
-            return number
-    if section is not None:
-        for number, line in enumerate(lines, 1):
-            if line.strip().strip("[]").strip() == section:
-                return number
-    return 0
-
-
-def toml_error_line(exc: Exception) -> int:
-    match = re.search(r"line (\d+)", str(exc))
-    return int(match.group(1)) if match else 0
-
-
-def read_toml(path: Path, what: str = "settings file") -> tuple[dict[str, Any], str]:
-    from .user_files import read_user_text
-
-    text = read_user_text(path, what)
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        raise ProblemsError([Problem(str(path), toml_error_line(exc), f"TOML syntax error: {exc}")]) from None
+    """Line of ``key = ...`` at the top of a TOML text, or in ``[section]``."""
+    return TomlLines(text).key((section,) if section else (), key)
 
 
 # --- the settings -------------------------------------------------------------
@@ -108,13 +66,13 @@ class VadSettings:
     clear_db: float = -30.0  # peak frame level, dBFS, or
     clear_snr_db: float = 35.0  # peak frame level above the side's noise floor
 
-    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+    RANGES: Ranges = {
         "threshold": (0.01, 0.99), "neg_threshold": (0.0, 0.99), "min_speech_ms": (0, 10_000),
         "min_silence_ms": (50, 10_000), "speech_pad_ms": (0, 2_000), "level_interval_ms": (20, 10_000),
         "loud_threshold": (0.0, 0.99), "loud_db": (-120.0, 0.0), "loud_snr_db": (0.0, 120.0),
         "clear_prob": (0.0, 1.0), "clear_min_prob": (0.0, 1.0), "clear_db": (-120.0, 0.0),
         "clear_snr_db": (0.0, 120.0)}
-    ORDER: ClassVar[tuple[tuple[str, str], ...]] = (  # first <= second
+    ORDER: Order = (  # first <= second
         ("neg_threshold", "threshold"), ("clear_min_prob", "clear_prob"))
 
 
@@ -150,7 +108,7 @@ class AsrSettings:
     retry_empty: bool = True  # a final decode of clear speech that comes back empty is tried once more
     max_tokens_per_s: float = 8.0  # generation cap: a loop cannot run past this  # --fast: decode at utterance ends and caps only
 
-    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+    RANGES: Ranges = {
         "threads": (0, 1024), "beam_size": (1, 20), "min_update_s": (0.05, 30.0), "cost_factor": (0.1, 100.0),
         "max_update_s": (0.1, 60.0), "trim_after_s": (1.0, 30.0), "max_buffer_s": (2.0, 30.0),
         "prompt_chars": (0, 2_000), "no_speech_threshold": (0.0, 1.0), "logprob_threshold": (-100.0, 0.0),
@@ -158,7 +116,7 @@ class AsrSettings:
         "bleed_window_s": (0.0, 5.0), "context_pad_s": (0.0, 30.0), "max_tokens_per_s": (1.0, 100.0),
         "grid_s": (0.01, 5.0), "min_decode_s": (0.0, 30.0), "quiet_no_speech": (0.0, 1.0),
         "filler_max_no_speech": (0.0, 1.0), "repeat_max_s": (0.0, 30.0)}
-    ORDER: ClassVar[tuple[tuple[str, str], ...]] = (("min_update_s", "max_update_s"), ("trim_after_s", "max_buffer_s"))
+    ORDER: Order = (("min_update_s", "max_update_s"), ("trim_after_s", "max_buffer_s"))
 
 
 @dataclass(frozen=True)
@@ -177,93 +135,152 @@ class CaptureSettings:
     overflow_report_interval_s: float = 5.0  # at most one overflow status per side per this
     end_grace_s: float = 0.5  # after --duration, wait this long for audio still in flight
 
-    RANGES: ClassVar[dict[str, tuple[float, float]]] = {
+    RANGES: Ranges = {
         "gap_tolerance_s": (0.01, 5.0), "overlap_tolerance_s": (0.01, 5.0), "drift_window_s": (0.05, 10.0),
         "drift_tolerance_s": (0.001, 1.0), "stall_fill_s": (0.05, 10.0), "max_backlog_s": (1.0, 600.0),
         "read_interval_s": (0.005, 1.0), "device_latency_s": (0.001, 2.0), "reopen_interval_s": (0.1, 60.0),
         "overflow_report_interval_s": (0.1, 3600.0), "end_grace_s": (0.0, 10.0)}
-    ORDER: ClassVar[tuple[tuple[str, str], ...]] = ()
+    ORDER: Order = ()
+
+
+@dataclass(frozen=True)
+class AgreementSettings:
+    """LocalAgreement between consecutive decodes (``asr/agreement.py``)."""
+
+    committed_overlap_s: float = 0.1  # new words must start later than the committed end minus this
+    boundary_gap_s: float = 1.0  # words this close after the committed tail are checked for repeating it ...
+    max_ngram: int = 5  # ... over at most this many words
+
+    RANGES: Ranges = {"committed_overlap_s": (0.0, 2.0), "boundary_gap_s": (0.0, 10.0), "max_ngram": (1, 20)}
+    ORDER: Order = ()
+
+
+@dataclass(frozen=True)
+class SignalSettings:
+    """Thresholds of the signals themselves (the rules set their own triggers)."""
+
+    window_s: float = 120.0  # rolling window for talk time and talk share
+    clipped_max_words: int = 3  # meters: an answer this short counts as clipped ...
+    clipped_max_s: float = 1.0  # ... or one this short in time (the recogniser may have heard extra words)
+    final_wait_s: float = 1.5  # speech ended but no final words yet: close the segment after this
+    decoded_wait_s: float = 0.15  # the final decode ran and brought no new words: close after this
+    floor_hold_s: float = 5.0  # a monologue meter drops to zero after this much silence
+    trend_answers: int = 3  # answers per half when comparing answer length, recent vs earlier
+
+    RANGES: Ranges = {
+        "window_s": (5.0, 3600.0), "clipped_max_words": (0, 100), "clipped_max_s": (0.0, 30.0),
+        "final_wait_s": (0.0, 30.0), "decoded_wait_s": (0.0, 10.0), "floor_hold_s": (0.0, 600.0),
+        "trend_answers": (1, 100)}
+    ORDER: Order = (("decoded_wait_s", "final_wait_s"),)
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    """How the cue detector looks back and paces itself (``cues/detector.py``)."""
+
+    tick_interval_s: float = 0.25  # time-based triggers (monologue, talk share) are checked this often
+    recent_segments: int = 30  # "the other side's last seconds" reads at most this many recent segments
+    rep_spoke_segments: int = 40  # "the rep spoke since" (after = ...) looks this many segments back
+    match_cache_size: int = 4000  # phrase matches remembered per turn text before the cache is cleared
+    after_tolerance_s: float = 0.05  # speech must start this much after a cue to count as after it
+
+    RANGES: Ranges = {
+        "tick_interval_s": (0.01, 10.0), "recent_segments": (1, 10_000), "rep_spoke_segments": (1, 10_000),
+        "match_cache_size": (10, 1_000_000), "after_tolerance_s": (0.0, 5.0)}
+    ORDER: Order = ()
+
+
+@dataclass(frozen=True)
+class OverlaySettings:
+    """The overlay's own knobs (display only; nothing here changes what fires)."""
+
+    snooze_s: float = 300.0  # audio seconds a snoozed play stays quiet
+    card_expire_s: float = 120.0  # audio seconds before an unhandled card leaves by itself
+    queued_expire_s: float = 15.0  # a waiting card older than this is no longer timely
+    card_flash_s: float = 1.5  # wall seconds a new card is highlighted (0: never)
+    max_redraws_per_s: float = 20.0  # event batches applied to the screen per second, at most
+    seek_step_s: float = 10.0  # replay seek per key press
+    stop_timeout_s: float = 15.0  # wall seconds quit waits for the pipeline to close the session
+    max_utterances: int = 400  # transcript entries kept on screen (older ones scroll away)
+    level_floor_db: float = -60.0  # level meter's empty end
+    level_history: int = 10  # level samples kept per side for the sparkline
+    latency_history: int = 6  # prospect response latencies kept for the trend
+    lag_warn_s: float = 2.0  # transcription this far behind the audio shows amber
+    lag_alert_s: float = 5.0  # ... and this far red: the machine is not keeping up
+
+    RANGES: Ranges = {
+        "snooze_s": (0.0, 36_000.0), "card_expire_s": (1.0, 36_000.0), "queued_expire_s": (0.0, 3600.0),
+        "card_flash_s": (0.0, 60.0), "max_redraws_per_s": (1.0, 240.0), "seek_step_s": (0.1, 3600.0),
+        "stop_timeout_s": (1.0, 600.0), "max_utterances": (10, 100_000), "level_floor_db": (-120.0, -1.0),
+        "level_history": (1, 1000), "latency_history": (1, 1000), "lag_warn_s": (0.1, 600.0),
+        "lag_alert_s": (0.1, 600.0)}
+    ORDER: Order = (("lag_warn_s", "lag_alert_s"),)
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Thresholds of the report's measures (not user-facing; documented for coaches)."""
+
+    backchannel_max_s: float = 1.0  # shorter speech over or inside the other's turn doesn't take the floor
+    backchannel_resume_s: float = 0.5  # ... when the speaker carries on within this after it
+    utterance_gap_s: float = 1.5  # a pause longer than this starts a new transcript line
+    word_gap_s: float = 0.6  # without VAD spans, words closer than this are one stretch of talk
+    question_tail_s: float = 1.0  # a turn "ends with a question" if its last words within this hold one
+    share_window_s: float = 60.0  # rolling window of the talk-share curve
+    share_points: int = 240  # samples of the talk-share curve across the call
+    share_min_talk_s: float = 1.0  # less talk than this in the window: no share point
+    rep_share_high: float = 0.65  # a rep share above this is called out
+    monologue_warn_s: float = 45.0  # used when the log has no Signals carrying the rules' value
+
+    RANGES: Ranges = {
+        "backchannel_max_s": (0.0, 10.0), "backchannel_resume_s": (0.0, 10.0), "utterance_gap_s": (0.1, 60.0),
+        "word_gap_s": (0.0, 10.0), "question_tail_s": (0.0, 30.0), "share_window_s": (5.0, 3600.0),
+        "share_points": (2, 10_000), "share_min_talk_s": (0.0, 600.0), "rep_share_high": (0.0, 1.0),
+        "monologue_warn_s": (1.0, 3600.0)}
+    ORDER: Order = ()
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """What the log keeps of the high-rate events (the report needs none of them)."""
+
+    signals_interval_s: float = 1.0  # at most one Signals snapshot per this much call time
+    lag_interval_s: float = 5.0  # at most one Lag per side per this much call time
+
+    RANGES: Ranges = {"signals_interval_s": (0.0, 600.0), "lag_interval_s": (0.0, 600.0)}
+    ORDER: Order = ()
+
+
+@dataclass(frozen=True)
+class SubtitleSettings:
+    """How transcript exports cut subtitles (``--srt``, ``--vtt``)."""
+
+    max_s: float = 6.0  # a subtitle never spans more than this
+    max_chars: int = 84  # ... nor holds more than this many characters (two lines)
+
+    RANGES: Ranges = {"max_s": (0.5, 60.0), "max_chars": (10, 1000)}
+    ORDER: Order = ()
 
 
 @dataclass(frozen=True)
 class Settings:
+    """The whole tree: one field per section of the config file."""
+
     vad: VadSettings = field(default_factory=VadSettings)
     asr: AsrSettings = field(default_factory=AsrSettings)
     capture: CaptureSettings = field(default_factory=CaptureSettings)
+    agreement: AgreementSettings = field(default_factory=AgreementSettings)
+    signals: SignalSettings = field(default_factory=SignalSettings)
+    cues: DetectorSettings = field(default_factory=DetectorSettings)
+    overlay: OverlaySettings = field(default_factory=OverlaySettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    subtitles: SubtitleSettings = field(default_factory=SubtitleSettings)
 
 
-def _coerce(value: Any, hint: Any) -> Any:
-    """Check a TOML value against a field type; return it converted or raise TypeError."""
-    origin = getattr(hint, "__origin__", None)
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise TypeError("a number")
-        return float(value)
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise TypeError("an integer")
-        return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise TypeError("true or false")
-        return value
-    if hint is str:
-        if not isinstance(value, str):
-            raise TypeError("a string")
-        return value
-    if origin is tuple:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise TypeError("a list of strings")
-        return tuple(value)
-    return value
-
-
-def build_dataclass(cls: type, data: dict[str, Any], file: str, text: str, section: str | None,
-                    problems: list[Problem]) -> Any:
-    """Make ``cls`` from ``data``, appending a Problem for each bad key."""
-    hints = get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in names:
-            problems.append(Problem(file, key_line(text, key, section),
-                                    f"unknown key '{key}'{did_you_mean(key, names)}"))
-            continue
-        hint = hints[key]
-        if dataclasses.is_dataclass(hint):
-            if not isinstance(value, dict):
-                problems.append(Problem(file, key_line(text, key, section), f"'{key}' must be a table"))
-                continue
-            kwargs[key] = build_dataclass(hint, value, file, text, key, problems)
-            continue
-        try:
-            kwargs[key] = _coerce(value, hint)
-        except TypeError as exc:
-            problems.append(Problem(file, key_line(text, key, section), f"'{key}' must be {exc}"))
-            continue
-        problem = range_problem(cls, key, kwargs[key])
-        if problem:
-            problems.append(Problem(file, key_line(text, key, section), problem))
-            del kwargs[key]
-    built = cls(**kwargs)
-    for low, high in getattr(cls, "ORDER", ()):
-        if (low in kwargs or high in kwargs) and not getattr(built, low) <= getattr(built, high):
-            key = low if low in kwargs else high
-            problems.append(Problem(file, key_line(text, key, section),
-                                    f"'{low}' ({getattr(built, low):g}) must not be more than "
-                                    f"'{high}' ({getattr(built, high):g})"))
-    return built
-
-
-def range_problem(cls: type, key: str, value: Any) -> str | None:
-    """Why ``value`` is outside the documented range of ``cls.key`` (NaN and inf included), or None."""
-    bounds = getattr(cls, "RANGES", {}).get(key)
-    if bounds is None or isinstance(value, bool):
-        return None
-    lo, hi = bounds
-    if lo <= value <= hi:  # False for NaN
-        return None
-    return f"'{key}' must be between {lo:g} and {hi:g} (got {value:g})"
+def sections() -> dict[str, type]:
+    """Section name -> its settings class, in the order of the config file and the docs."""
+    return {f.name: f.default_factory for f in dataclasses.fields(Settings)}  # type: ignore[misc]
 
 
 CONFIG_ENV = "LIVECUE_CONFIG"  # names a settings file to use instead of the user's config.toml
@@ -298,9 +315,7 @@ def discover_config(explicit: Path | None) -> Path | None:
 def load_settings(path: Path | None) -> Settings:
     if path is None:
         return Settings()
-    data, text = read_toml(path)
-    problems: list[Problem] = []
-    settings = build_dataclass(Settings, data, str(path), text, None, problems)
+    settings, problems, _ = load_dataclass(Settings, Path(path), "settings file")
     if problems:
         raise ProblemsError(problems)
     return settings

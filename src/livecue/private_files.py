@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import LivecueError
+from .user_files import file_kind
 
 _FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
@@ -49,7 +50,7 @@ def create_private(path: Path, what: str, may_replace: Callable[[Path], bool] | 
         raise LivecueError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
     if stat.S_ISLNK(st.st_mode):
         raise LivecueError(f"{path} is a symbolic link; livecue does not write {what} through links")
-    if not stat.S_ISREG(st.st_mode):
+    if file_kind(st.st_mode) is not None:
         raise LivecueError(f"{path} exists and is not a regular file; not writing {what} there")
     if may_replace is None:
         raise LivecueError(f"{path} exists; not overwriting it with {what} ({refuse_hint})")
@@ -91,7 +92,7 @@ def head(path: Path, n: int = 65536) -> bytes:
     except OSError:
         return b""
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        if file_kind(os.fstat(fd).st_mode) is not None:
             return b""
         return os.read(fd, n)
     except OSError:

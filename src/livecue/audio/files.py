@@ -11,7 +11,6 @@ the length of the call; ``load_call`` decodes whole, for tests and ``--play``.
 
 from __future__ import annotations
 
-import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ from ..audio_facts import SAMPLE_RATE_HZ, clock_tenths
 from ..errors import LivecueError, import_problem
 from ..events import AudioChunk, Event, Notice, Progress
 from ..sources import REPLAY, SourceCapabilities
+from ..user_files import regular_file
 from .samples import finite_audio
 
 RATE = SAMPLE_RATE_HZ
@@ -32,19 +32,7 @@ MAX_CHANNELS = 64  # FFmpeg's resampler limit; no call recording has more
 
 def _check_path(path: Path) -> None:
     """One-line errors for paths that are not a readable regular file."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise LivecueError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise LivecueError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise LivecueError(f"{path}: is a directory, not an audio file")
-    if not stat.S_ISREG(st.st_mode):
-        kind = ("a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
-                else "a pipe" if stat.S_ISFIFO(st.st_mode) else "a socket" if stat.S_ISSOCK(st.st_mode)
-                else "not a regular file")
-        raise LivecueError(f"{path}: is {kind}, not an audio file (livecue reads recordings from regular files)")
+    st = regular_file(path, "an audio file", " (livecue reads recordings from regular files)")
     try:
         with open(path, "rb"):
             pass

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import Problem, ProblemsError, build_dataclass, key_line, read_toml
+from ..user_files import Problem, ProblemsError, load_dataclass
 
 DEFAULT_HOT_BUTTONS = "the three problems you solve best"
 DEFAULT_BENEFIT = "the one result your customers value most"
@@ -57,11 +57,9 @@ def load_profile(path: Path | None) -> Profile:
         path = default_profile_path()
         if not path.is_file():
             return Profile()
-    data, text = read_toml(Path(path), "profile")
-    problems: list[Problem] = []
-    profile = build_dataclass(Profile, data, str(path), text, None, problems)
+    profile, problems, lines = load_dataclass(Profile, Path(path), "profile")
     if len(profile.hot_buttons) > 5:
-        problems.append(Problem(str(path), key_line(text, "hot_buttons"), "'hot_buttons' takes at most 5 entries"))
+        problems.append(Problem(str(path), lines.key((), "hot_buttons"), "'hot_buttons' takes at most 5 entries"))
     if problems:
         raise ProblemsError(problems)
     return profile

@@ -15,6 +15,7 @@ from bisect import insort
 from dataclasses import dataclass
 
 from ..audio_facts import CALL_SIDES
+from ..config import SignalSettings  # noqa: F401  (the [signals] section; defined with the other settings)
 from ..events import Committed, Event, Lag, Signals, SpeechEnded, SpeechStarted, Tentative, Word
 from .match import count_words, normalise_words
 from .questions import question_kind as _question_kind
@@ -25,17 +26,6 @@ SIDES = CALL_SIDES
 BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "hm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh"})
 BACKCHANNEL_PHRASES = ("i am following", "i follow", "that makes sense", "makes sense", "i see", "got it",
                        "go on", "go ahead", "uh huh", "all right", "i hear you", "understood")
-@dataclass(frozen=True)
-class SignalSettings:
-    """Thresholds of the signals themselves (the rules set their own triggers)."""
-
-    window_s: float = 120.0  # rolling window for talk time and talk share
-    clipped_max_words: int = 3  # meters: an answer this short counts as clipped ...
-    clipped_max_s: float = 1.0  # ... or one this short in time (the recogniser may have heard extra words)
-    final_wait_s: float = 1.5  # speech ended but no final words yet: close the segment after this
-    decoded_wait_s: float = 0.15  # the final decode ran and brought no new words: close after this
-    floor_hold_s: float = 5.0  # a monologue meter drops to zero after this much silence
-    trend_answers: int = 3  # answers per half when comparing answer length, recent vs earlier
 
 
 def is_backchannel(words: list[str] | tuple[str, ...]) -> bool:

@@ -11,14 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from ..config import SubtitleSettings  # noqa: F401  (the [subtitles] section; defined with the other settings)
 from ..events import Word, words_text
 from .summary import NAMES, CallSummary, Utterance, clock
-
-
-@dataclass(frozen=True)
-class SubtitleSettings:
-    max_s: float = 6.0  # a subtitle never spans more than this
-    max_chars: int = 84  # ... nor holds more than this many characters (two lines)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Any, Callable, ClassVar, Iterable
 
 from ..audio_facts import clock_mmss
 from .. import __version__
+from ..config import LogSettings  # noqa: F401  (the [log] section; defined with the other settings)
 from ..errors import LivecueError
 from ..private_files import create_private, head, loose_directory_warning
 from ..user_files import read_user_bytes
@@ -70,14 +71,6 @@ class SessionSettings(Event):
     call_date: str = ""
     tags: tuple[str, ...] = ()
     call_key: str = ""
-
-
-@dataclass(frozen=True)
-class LogSettings:
-    """What the log keeps of the high-rate events (the report needs none of them)."""
-
-    signals_interval_s: float = 1.0  # at most one Signals snapshot per this much call time
-    lag_interval_s: float = 5.0  # at most one Lag per side per this much call time
 
 
 # Never logged: meters and the revisable transcript tail, superseded by Committed.

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..audio_facts import CALL_SIDES, clock_hms
+from ..config import ReportSettings  # noqa: F401  (the [report] section; defined with the other settings)
 from ..events import (
     ChannelStatus, Committed, Cue, Notice, Signals, SpeechEnded, SpeechStarted, Word, join_text, words_text,
 )
@@ -24,22 +25,6 @@ from .log import SessionData
 
 SIDES = CALL_SIDES
 NAMES = {"rep": "Rep", "prospect": "Prospect", "call": "Call"}
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    """Thresholds of the report's measures (not user-facing; documented for coaches)."""
-
-    backchannel_max_s: float = 1.0  # shorter speech over or inside the other's turn doesn't take the floor
-    backchannel_resume_s: float = 0.5  # ... when the speaker carries on within this after it
-    utterance_gap_s: float = 1.5  # a pause longer than this starts a new transcript line
-    word_gap_s: float = 0.6  # without VAD spans, words closer than this are one stretch of talk
-    question_tail_s: float = 1.0  # a turn "ends with a question" if its last words within this hold one
-    share_window_s: float = 60.0  # rolling window of the talk-share curve
-    share_points: int = 240  # samples of the talk-share curve across the call
-    share_min_talk_s: float = 1.0  # less talk than this in the window: no share point
-    rep_share_high: float = 0.65  # a rep share above this is called out
-    monologue_warn_s: float = 45.0  # used when the log has no Signals carrying the rules' value
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ..audio_facts import clock_hms
+from ..config import OverlaySettings  # noqa: F401  (the [overlay] section; defined with the other settings)
 from ..events import (
     ChannelStatus,
     Committed,
@@ -31,25 +32,6 @@ from ..events import (
     join_text,
     words_text,
 )
-
-
-@dataclass(frozen=True)
-class OverlaySettings:
-    """The overlay's own knobs (display only; nothing here changes what fires)."""
-
-    snooze_s: float = 300.0  # audio seconds a snoozed play stays quiet
-    card_expire_s: float = 120.0  # audio seconds before an unhandled card leaves by itself
-    queued_expire_s: float = 15.0  # a waiting card older than this is no longer timely
-    card_flash_s: float = 1.5  # wall seconds a new card is highlighted (0: never)
-    max_redraws_per_s: float = 20.0  # event batches applied to the screen per second, at most
-    seek_step_s: float = 10.0  # replay seek per key press
-    stop_timeout_s: float = 15.0  # wall seconds quit waits for the pipeline to close the session
-    max_utterances: int = 400  # transcript entries kept on screen (older ones scroll away)
-    level_floor_db: float = -60.0  # level meter's empty end
-    level_history: int = 10  # level samples kept per side for the sparkline
-    latency_history: int = 6  # prospect response latencies kept for the trend
-    lag_warn_s: float = 2.0  # transcription this far behind the audio shows amber
-    lag_alert_s: float = 5.0  # ... and this far red: the machine is not keeping up
 
 
 clock_text = clock_hms  # ``mm:ss`` of call time (``h:mm:ss`` past an hour)
