@@ -203,7 +203,8 @@ def build_transcriber(engine, speakers, settings: Settings, clock, fast: bool):
     from .asr.streaming import StreamingTranscriber
     from .vad.silero import SileroStream
 
-    return StreamingTranscriber(engine, tuple(speakers), settings.asr, settings.vad, clock, SileroStream, fast=fast)
+    return StreamingTranscriber(engine, tuple(speakers), settings.asr, settings.vad, clock, SileroStream, fast=fast,
+                                agreement=settings.agreement)
 
 
 def replay_file_events(path: Path, *, rep_channel: int | None = None, prospect_channel: int | None = None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ..config import AgreementSettings
 from ..events import Word
 
 _PUNCT = re.compile(r"[^\w']+")
@@ -22,9 +23,11 @@ def norm(word: str) -> str:
 
 
 class HypothesisBuffer:
-    def __init__(self, committed_end: float = 0.0, max_ngram: int = 5) -> None:
+    def __init__(self, committed_end: float = 0.0, max_ngram: int | None = None,
+                 settings: AgreementSettings | None = None) -> None:
+        self.s = settings or AgreementSettings()
         self.committed_end = committed_end
-        self.max_ngram = max_ngram
+        self.max_ngram = self.s.max_ngram if max_ngram is None else max_ngram
         self.committed_tail: list[Word] = []  # recent committed words, for boundary dedupe
         self.prev: list[Word] = []  # last hypothesis beyond the committed words
         self.new: list[Word] = []
@@ -35,8 +38,9 @@ class HypothesisBuffer:
         ``allow_repeat``: a hypothesis that is nothing but the committed tail
         is kept (the caller knows it is new speech: "zero" ... "zero").
         """
-        fresh = [w for w in words if w.start > self.committed_end - 0.1 and norm(w.word)]
-        if fresh and self.committed_tail and abs(fresh[0].start - self.committed_tail[-1].end) < 1.0:
+        fresh = [w for w in words if w.start > self.committed_end - self.s.committed_overlap_s and norm(w.word)]
+        if (fresh and self.committed_tail
+                and abs(fresh[0].start - self.committed_tail[-1].end) < self.s.boundary_gap_s):
             tail = [norm(w.word) for w in self.committed_tail]
             for n in range(min(self.max_ngram, len(tail), len(fresh)), 0, -1):
                 if tail[-n:] == [norm(w.word) for w in fresh[:n]]:

@@ -23,7 +23,7 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from ..config import AsrSettings, VadSettings
+from ..config import AgreementSettings, AsrSettings, VadSettings
 from ..events import AudioChunk, Committed, Event, Lag, SpeechEnded, Tentative, Word, join_split_words, words_text
 from ..vad.gate import SpeechEvidence, SpeechGate, VoiceModel
 from .agreement import HypothesisBuffer, norm
@@ -120,10 +120,12 @@ def find_loop(words: list[Word]) -> int | None:
 
 
 class ChannelStream:
-    def __init__(self, speaker: str, gate: SpeechGate, settings: AsrSettings) -> None:
+    def __init__(self, speaker: str, gate: SpeechGate, settings: AsrSettings,
+                 agreement: AgreementSettings = AgreementSettings()) -> None:
         self.speaker = speaker
         self.gate = gate
         self.s = settings
+        self.agreement = agreement
         self.utterances: deque[Utterance] = deque()
         self.committed_words: deque[Word] = deque(maxlen=80)  # recent committed words (prompt)
         self.last_tentative: tuple[Word, ...] = ()
@@ -155,7 +157,7 @@ class ChannelStream:
             current.closed = True
             current = None
         if current is None:
-            current = Utterance(piece.t)
+            current = Utterance(piece.t, hyp=HypothesisBuffer(settings=self.agreement))
             self.utterances.append(current)
         current.append(np.asarray(piece.samples, dtype=np.float32))
 
@@ -183,7 +185,8 @@ class StreamingTranscriber:
     """Feeds every side's audio and runs one scheduled decode per ``step``."""
 
     def __init__(self, engine: Engine, speakers: tuple[str, ...], asr: AsrSettings, vad: VadSettings,
-                 clock, vad_factory: Callable[[], VoiceModel], fast: bool = False) -> None:
+                 clock, vad_factory: Callable[[], VoiceModel], fast: bool = False,
+                 agreement: AgreementSettings = AgreementSettings()) -> None:
         self.engine = engine
         self.s = asr
         self.clock = clock
@@ -191,7 +194,7 @@ class StreamingTranscriber:
         # live and paced runs skip grid points they are too slow for (catch_up)
         self.final_only = fast and asr.fast_final_only
         self.catch_up = not fast
-        self.channels = {sp: ChannelStream(sp, SpeechGate(sp, vad, vad_factory()), asr) for sp in speakers}
+        self.channels = {sp: ChannelStream(sp, SpeechGate(sp, vad, vad_factory()), asr, agreement) for sp in speakers}
         self.decode_s_ema = 0.3  # seeded with tiny.en on 2 cores; measured from then on
         self.decodes = 0
         self._prospect_words: deque[Word] = deque(maxlen=200)

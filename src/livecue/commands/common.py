@@ -95,13 +95,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return replace(settings, asr=asr)
 
 
-def build_stages(args: argparse.Namespace, clock) -> list:
+def build_stages(args: argparse.Namespace, clock, settings: Settings | None = None) -> list:
     """Stages after the transcriber: the cue engine (signals + detector)."""
     if getattr(args, "no_cues", False):
         return []
     from ..cues.stage import build_cue_stage
 
-    return [build_cue_stage(getattr(args, "rules", None), getattr(args, "profile", None), clock)]
+    return [build_cue_stage(getattr(args, "rules", None), getattr(args, "profile", None), clock, settings=settings)]
 
 
 def build_sinks(args: argparse.Namespace, stream=None) -> list[Sink]:
@@ -200,7 +200,7 @@ def pipeline_factory_for(args: argparse.Namespace, source, clock, *, mode: str =
 
     def factory(sinks: list[Sink]):
         transcriber = build_transcriber(engine, source.speakers, settings, clock, fast)
-        return Pipeline(source, transcriber, build_stages(args, clock), sinks, clock,
+        return Pipeline(source, transcriber, build_stages(args, clock, settings), sinks, clock,
                         model_label=engine.label, mode=mode)
 
     return factory

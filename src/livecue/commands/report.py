@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from functools import partial
 from pathlib import Path
 
 from ..errors import LivecueError
@@ -64,7 +65,8 @@ def write_private(path: Path, text: str, fmt: str = "", force: bool = False) -> 
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..session.exports import EXPORTS
+    from ..config import discover_config, load_settings
+    from ..session.exports import EXPORTS, to_srt, to_vtt
     from ..session.log import default_sessions_dir, read_session
     from ..session.report import to_html, to_markdown
     from ..session.summary import summarise
@@ -73,8 +75,10 @@ def run(args: argparse.Namespace) -> int:
     data = read_session(path)
     for notice in data.notices:
         print(f"livecue: note: {notice}", file=sys.stderr)
-    summary = summarise(data)
-    render = {"html": to_html, "md": to_markdown, **EXPORTS}
+    settings = load_settings(discover_config(getattr(args, "config", None)))  # [report], [subtitles]
+    summary = summarise(data, settings.report)
+    render = {"html": to_html, "md": to_markdown, **EXPORTS,
+              "srt": partial(to_srt, settings=settings.subtitles), "vtt": partial(to_vtt, settings=settings.subtitles)}
     wanted = {fmt: getattr(args, fmt) for fmt in FORMATS if getattr(args, fmt)}
     if not wanted:
         wanted = {"md": "-"}

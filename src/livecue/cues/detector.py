@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..audio_facts import CALL_SIDES
+from ..config import DetectorSettings
 from ..events import Cue, Feedback
 from .match import MatchTooSlow, Tokens, count_words, normalise_words
 from .profile import Profile
@@ -57,7 +58,8 @@ class _Context:
     """One evaluation: the update that caused it and per-update caches."""
 
     def __init__(self, reason: str, now: float, update: Update | None, tracker: Tracker,
-                 matches: dict) -> None:
+                 matches: dict, settings: DetectorSettings = DetectorSettings()) -> None:
+        self.s = settings
         self.reason = reason  # text | final | tick
         self.now = now
         self.update = update
@@ -104,7 +106,7 @@ class _Context:
         key = (speaker, within_s)
         if key not in self._recent:
             words: list = []
-            for seg in self.tracker.timeline[-30:]:
+            for seg in self.tracker.timeline[-self.s.recent_segments:]:
                 if seg.speaker == speaker and seg.last_end >= self.now - within_s:
                     words += seg.words
             texts = [w.word for w in words]
@@ -119,7 +121,7 @@ class _Context:
         if found is None:
             assert ct.phrases is not None
             found = ct.phrases.search(turn.toks, fuzzy=ct.trigger.fuzzy)
-            if len(self.matches) > 4000:
+            if len(self.matches) > self.s.match_cache_size:
                 self.matches.clear()
             self.matches[key] = found
         return found
@@ -127,11 +129,12 @@ class _Context:
 
 class Detector:
     def __init__(self, ruleset: RuleSet, profile: Profile | None = None, tracker: Tracker | None = None,
-                 tick_interval_s: float = 0.25) -> None:
+                 settings: DetectorSettings | None = None) -> None:
         self.ruleset = ruleset
         self.profile_values = (profile or Profile()).values()
         self.tracker = tracker or Tracker()
-        self.tick_interval_s = tick_interval_s
+        self.s = settings or DetectorSettings()
+        self.tick_interval_s = self.s.tick_interval_s
         self._matches: dict[tuple, list] = {}
         self.too_slow: set[str] = set()  # rules switched off because their phrases took too long
         self.notices: list[str] = []  # said once by the stage, then cleared
@@ -169,7 +172,7 @@ class Detector:
             self._cancel_pending(update)
             if update.kind == "speech":
                 return []
-        return self._evaluate(_Context(update.kind, now, update, self.tracker, self._matches))
+        return self._evaluate(_Context(update.kind, now, update, self.tracker, self._matches, self.s))
 
     def tick(self, now: float) -> list[Cue]:
         cues: list[Cue] = []
@@ -180,7 +183,7 @@ class Detector:
                     cues.append(self._fire(pending.crule, pending.hit, max(pending.due, pending.hit.anchor)))
         if now - self._last_tick >= self.tick_interval_s:
             self._last_tick = now
-            cues += self._evaluate(_Context("tick", now, None, self.tracker, self._matches))
+            cues += self._evaluate(_Context("tick", now, None, self.tracker, self._matches, self.s))
         return cues
 
     def close(self, now: float) -> list[Cue]:
@@ -252,7 +255,8 @@ class Detector:
             if not history:
                 return False
             anchor = history[-1].anchor
-            if not any(seg.speaker == "rep" and seg.start > anchor for seg in reversed(self.tracker.timeline[-40:])):
+            recent = self.tracker.timeline[-self.s.rep_spoke_segments:]
+            if not any(seg.speaker == "rep" and seg.start > anchor for seg in reversed(recent)):
                 return False
         return True
 
@@ -324,7 +328,7 @@ class Detector:
     def _cancel_pending(self, update: Update) -> None:
         """The speaker went on: a turn-end cue waits for the new end instead."""
         for rule_id, pending in list(self.pending.items()):
-            if pending.crule.rule.listen == update.speaker and _after(update.segment, pending.hit.anchor):
+            if pending.crule.rule.listen == update.speaker and _after(update.segment, pending.hit.anchor, self.s.after_tolerance_s):
                 del self.pending[rule_id]
 
     def _maybe_rearm(self, ctx: _Context, was_disarmed: set[str], fired_turns: dict[str, int | None]) -> None:
@@ -345,10 +349,10 @@ class Detector:
                 self.disarmed.discard(rule_id)
 
 
-def _after(segment: Segment, t: float) -> bool:
+def _after(segment: Segment, t: float, tolerance_s: float) -> bool:
     words = segment.words
     start = words[-1].start if words else segment.start
-    return start > t + 0.05
+    return start > t + tolerance_s
 
 
 class _Default(dict):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..config import Problem
+from ..config import DetectorSettings, Problem, Settings
 from ..errors import LivecueError
 from ..events import Event, Feedback, Notice, SessionStarted, Signals
 from .detector import Detector
@@ -72,12 +72,13 @@ class CueStage:
 
     def __init__(self, load: LoadResult, profile: Profile, clock, rules_dir: Path | None = None, *,
                  signals_per_s: float = 4.0, reload_interval_s: float = 1.0,
-                 settings: SignalSettings | None = None, notices: list[Notice] | None = None) -> None:
+                 settings: SignalSettings | None = None, notices: list[Notice] | None = None,
+                 detector: DetectorSettings | None = None) -> None:
         self.clock = clock
         self.rules_dir = rules_dir
         self.load = load
         self.tracker = Tracker(settings)
-        self.detector = Detector(load.ruleset, profile, self.tracker)
+        self.detector = Detector(load.ruleset, profile, self.tracker, detector)
         self.signal_interval_s = 1.0 / signals_per_s if signals_per_s > 0 else float("inf")
         self.reload_interval_s = reload_interval_s
         self._warn_s, self._alert_s = meter_thresholds(load.ruleset)
@@ -190,7 +191,7 @@ class CueStage:
 
 
 def build_cue_stage(rules_dir: Path | None, profile_path: Path | None, clock, *,
-                    watch: bool = True) -> CueStage:
+                    watch: bool = True, settings: Settings | None = None) -> CueStage:
     """The stage ``live`` and ``replay`` put after the transcriber.
 
     ``rules_dir`` None: the shipped rules, shadowed by the user rules directory.  ``profile_path`` None: the user's
@@ -211,4 +212,6 @@ def build_cue_stage(rules_dir: Path | None, profile_path: Path | None, clock, *,
             notices.append(Notice(0.0, "warning", f"profile {default_profile_path()} ignored: {exc}"))
             profile = Profile()
     load = load_rule_dir(directory)
-    return CueStage(load, profile, clock, directory if watch else None, notices=notices)
+    settings = settings or Settings()
+    return CueStage(load, profile, clock, directory if watch else None, notices=notices,
+                    settings=settings.signals, detector=settings.cues)

@@ -50,6 +50,10 @@ def settings_fingerprint(settings: Settings, *, model_path: str, rules_dir: Path
     asr = dataclasses.replace(settings.asr, threads=0)
     record = {"livecue": __version__, "vad": dataclasses.asdict(settings.vad),
               "asr": dataclasses.asdict(asr), "model": model_path, "cues": cues}
+    for name in ("agreement", "signals", "cues", "log"):  # later sections: in the digest once set
+        section = getattr(settings, name)
+        if section != type(section)():
+            record[name] = dataclasses.asdict(section)
     h = hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode())
     model = Path(model_path)
     if model.is_dir():  # a local model: its weights' size and time stand in for its bytes

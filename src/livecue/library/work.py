@@ -144,6 +144,6 @@ class CallWorker:
             def close(self) -> None:
                 pass
 
-        log = SessionLog(record, now, path=log_path, announce=lambda line: None)
+        log = SessionLog(record, now, path=log_path, announce=lambda line: None, log_settings=cfg.settings.log)
         factory([log, CueCount()]).run()
         return log_path.read_bytes(), audio.duration, cues

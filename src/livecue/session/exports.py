@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ..config import SubtitleSettings  # noqa: F401  (the [subtitles] section; defined with the other settings)
+from ..config import SubtitleSettings  # the [subtitles] section of the settings file
 from ..events import Word, words_text
 from .summary import NAMES, CallSummary, Utterance, clock
 
@@ -74,9 +74,9 @@ def _plain(text: str) -> str:
     return str(text).translate(_NO_TAGS).replace("\r", " ").replace("\n", " ")
 
 
-def to_srt(summary: CallSummary) -> str:
+def to_srt(summary: CallSummary, settings: SubtitleSettings = SubtitleSettings()) -> str:
     blocks = []
-    for n, s in enumerate(subtitles(summary.utterances), 1):
+    for n, s in enumerate(subtitles(summary.utterances, settings), 1):
         blocks.append(f"{n}\n{_stamp(s.start, ',')} --> {_stamp(max(s.end, s.start), ',')}\n"
                       f"{_plain(NAMES.get(s.speaker, s.speaker))}: {_plain(s.text)}\n")
     return "\n".join(blocks)
@@ -90,9 +90,9 @@ def _vtt_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_vtt(summary: CallSummary) -> str:
+def to_vtt(summary: CallSummary, settings: SubtitleSettings = SubtitleSettings()) -> str:
     blocks = ["WEBVTT\n"]
-    for s in subtitles(summary.utterances):
+    for s in subtitles(summary.utterances, settings):
         blocks.append(f"{_stamp(s.start, '.')} --> {_stamp(max(s.end, s.start), '.')}\n"
                       f"<v {_vtt_text(NAMES.get(s.speaker, s.speaker))}>{_vtt_text(_one_line(s.text))}\n")
     return "\n".join(blocks)

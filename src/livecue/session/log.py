@@ -27,7 +27,7 @@ from typing import Any, Callable, ClassVar, Iterable
 
 from ..audio_facts import clock_mmss
 from .. import __version__
-from ..config import LogSettings  # noqa: F401  (the [log] section; defined with the other settings)
+from ..config import LogSettings, discover_config, load_settings  # [log] is a section of the settings file
 from ..errors import LivecueError
 from ..private_files import create_private, head, loose_directory_warning
 from ..user_files import read_user_bytes
@@ -261,7 +261,8 @@ def open_session_log(args: Any, started: datetime, argv: Iterable[str], mode: st
         argv=tuple(str(a) for a in argv),
     )
     log = getattr(args, "log", None)
-    return SessionLog(settings, started, path=Path(log) if log else None)
+    log_settings = load_settings(discover_config(getattr(args, "config", None))).log
+    return SessionLog(settings, started, path=Path(log) if log else None, log_settings=log_settings)
 
 
 # --- reading ---------------------------------------------------------------------

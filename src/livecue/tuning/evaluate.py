@@ -226,7 +226,8 @@ def audio_cues_runner(load: LoadResult, profile: Profile | None, settings=None, 
         events = replay_file_events(
             call.audio, rep_channel=call.channels["rep"], prospect_channel=call.channels["prospect"],
             settings=settings, stages=lambda clock: [CueStage(load, profile or Profile(), clock, None,
-                                                              signals_per_s=0)],
+                                                              signals_per_s=0, settings=settings.signals,
+                                                              detector=settings.cues)],
             engine=engine, **kwargs)
         return [e for e in events if isinstance(e, Cue)]
 

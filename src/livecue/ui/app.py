@@ -26,6 +26,7 @@ from textual.screen import ModalScreen
 from textual.theme import Theme
 from textual.widgets import Footer, Static
 
+from ..config import discover_config, load_settings
 from ..events import Event, Feedback
 from ..sources import SourceCapabilities
 from .state import OverlaySettings, OverlayState
@@ -511,7 +512,7 @@ def run_overlay(args: Any, pipeline_factory: Callable[[list], Any], sinks: list,
     sink = UiSink()
     sinks.append(sink)
     pipeline = pipeline_factory(sinks)
-    settings = OverlaySettings()
+    settings = load_settings(discover_config(getattr(args, "config", None))).overlay  # checked by the factory
     app = OverlayApp(
         pipeline,
         sink,
