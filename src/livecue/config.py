@@ -21,25 +21,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from .errors import LivecueError
-from .user_files import (  # noqa: F401  (re-exported: the names config.py always offered)
+from .user_files import (  # noqa: F401  (Problem, ProblemsError, did_you_mean: re-exported for older imports)
     Problem,
     ProblemsError,
-    TomlLines,
-    build_dataclass,
     did_you_mean,
     load_dataclass,
-    range_problem,
-    read_toml,
-    toml_error_line,
 )
 
 Ranges = ClassVar[dict[str, tuple[float, float]]]
 Order = ClassVar[tuple[tuple[str, str], ...]]
-
-
-def key_line(text: str, key: str, section: str | None = None) -> int:
-    """Line of ``key = ...`` at the top of a TOML text, or in ``[section]``."""
-    return TomlLines(text).key((section,) if section else (), key)
 
 
 # --- the settings -------------------------------------------------------------
