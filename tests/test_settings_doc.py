@@ -89,11 +89,12 @@ def test_new_sections_report_problems_like_the_old_ones(tmp_path, text, message)
 def test_signals_and_cues_sections_reach_the_cue_stage():
     from livecue.cues.stage import build_cue_stage
 
-    settings = Settings(signals=SignalSettings(window_s=60.0), cues=DetectorSettings(tick_interval_s=1.0,
-                                                                                     recent_segments=5))
+    cues = DetectorSettings(tick_interval_s=1.0, recent_segments=5, signals_per_s=2.0, reload_interval_s=3.0)
+    settings = Settings(signals=SignalSettings(window_s=60.0), cues=cues)
     stage = build_cue_stage(None, None, ManualClock(), watch=False, settings=settings)
     assert stage.tracker.s.window_s == 60.0
     assert stage.detector.tick_interval_s == 1.0 and stage.detector.s.recent_segments == 5
+    assert stage.signal_interval_s == 0.5 and stage.reload_interval_s == 3.0
     default = build_cue_stage(None, None, ManualClock(), watch=False)
     assert default.tracker.s == SignalSettings() and default.detector.s == DetectorSettings()
 

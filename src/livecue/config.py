@@ -166,17 +166,20 @@ class SignalSettings:
 
 @dataclass(frozen=True)
 class DetectorSettings:
-    """How the cue detector looks back and paces itself (``cues/detector.py``)."""
+    """The cue engine: how the detector looks back and paces itself, how often the stage reports and reloads."""
 
     tick_interval_s: float = 0.25  # time-based triggers (monologue, talk share) are checked this often
     recent_segments: int = 30  # "the other side's last seconds" reads at most this many recent segments
     rep_spoke_segments: int = 40  # "the rep spoke since" (after = ...) looks this many segments back
     match_cache_size: int = 4000  # phrase matches remembered per turn text before the cache is cleared
     after_tolerance_s: float = 0.05  # speech must start this much after a cue to count as after it
+    signals_per_s: float = 4.0  # Signals snapshots (the overlay's meters) per second of call time, at most
+    reload_interval_s: float = 1.0  # how often the rule files are checked for changes (hot reload)
 
     RANGES: Ranges = {
         "tick_interval_s": (0.01, 10.0), "recent_segments": (1, 10_000), "rep_spoke_segments": (1, 10_000),
-        "match_cache_size": (10, 1_000_000), "after_tolerance_s": (0.0, 5.0)}
+        "match_cache_size": (10, 1_000_000), "after_tolerance_s": (0.0, 5.0), "signals_per_s": (0.1, 100.0),
+        "reload_interval_s": (0.05, 3600.0)}
     ORDER: Order = ()
 
 

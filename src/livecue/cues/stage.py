@@ -214,4 +214,5 @@ def build_cue_stage(rules_dir: Path | None, profile_path: Path | None, clock, *,
     load = load_rule_dir(directory)
     settings = settings or Settings()
     return CueStage(load, profile, clock, directory if watch else None, notices=notices,
+                    signals_per_s=settings.cues.signals_per_s, reload_interval_s=settings.cues.reload_interval_s,
                     settings=settings.signals, detector=settings.cues)
