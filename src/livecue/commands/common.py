@@ -2,6 +2,8 @@
 
 Integration points (one function each, so the pieces plug in without
 touching each other):
+- ``session_options`` / ``model_options`` / ``cue_options``: the namespace read once into the
+  typed records of ``livecue.options``; nothing below the commands sees the namespace;
 - ``build_stages``: the cue stage (signals + detector) after the transcriber;
 - ``build_sinks``: stdout (plain/json) and the session log;
 - ``run_session``: the overlay by default, or the plain/json loop.
