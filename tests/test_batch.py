@@ -142,13 +142,13 @@ def test_manifest_gives_rep_date_and_tags(calls, tmp_path):
 def test_a_worker_that_cannot_see_the_file_asks_for_its_bytes(calls, tmp_path):
     import argparse
 
-    from livecue.commands.common import settings_from_args
+    from livecue.commands.common import cue_options, settings_from_args
     from livecue.library.inputs import CallInput
     from livecue.library.runner import work_config
     from livecue.library.work import CallTask, CallWorker
 
     args = argparse.Namespace(rules=None, profile=None, no_cues=False, model=None)
-    worker = CallWorker(work_config(args, settings_from_args(args), threads=1))
+    worker = CallWorker(work_config(cue_options(args), settings_from_args(args), threads=1))
     elsewhere = CallInput(path=Path("/nowhere/on/this/node/call.wav"))
     asked = worker.process(CallTask(elsewhere, "k", (123,)))
     assert asked.need_bytes and not asked.ok

@@ -118,7 +118,7 @@ def test_ray_batch_survives_a_killed_worker_and_matches_the_local_pool(cluster, 
 
 
 def test_audio_goes_as_bytes_when_workers_cannot_see_the_path(cluster, calls):
-    from livecue.commands.common import settings_from_args
+    from livecue.commands.common import cue_options, settings_from_args
     from livecue.library.inputs import CallInput
     from livecue.library.ray_cluster import connect, run_ray
     from livecue.library.runner import work_config
@@ -128,7 +128,7 @@ def test_audio_goes_as_bytes_when_workers_cannot_see_the_path(cluster, calls):
     address, _ = cluster
     connect(address)
     args = argparse.Namespace(rules=None, profile=None, no_cues=False, model=None)
-    config = work_config(args, settings_from_args(args), threads=1)
+    config = work_config(cue_options(args), settings_from_args(args), threads=1)
     call = CallInput(path=calls[0])
     real = os.path.getsize(calls[0])
     # The sizes the driver saw differ from what the worker sees: as if the path named another machine's file.

@@ -16,7 +16,8 @@ import pytest
 from livecue.cli import main
 from livecue.session.log import read_session
 from livecue.session.report import to_html, to_markdown
-from livecue.session.summary import ReportSettings, Span, summarise, turns_from
+from livecue.session.measures import replay_measures
+from livecue.session.summary import summarise
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE = FIXTURES / "session_d04.jsonl"
@@ -72,17 +73,35 @@ def test_cues_carry_trigger_feedback_and_what_the_rep_said_next(summary):
     assert second.rep_next is None
 
 
+def said(speaker: str, t0: float, t1: float, text: str) -> list:
+    """One side saying ``text`` from t0 to t1: speech start, the words committed, speech end."""
+    from livecue.events import Committed, SpeechEnded, SpeechStarted, Word
+
+    tokens = text.split()
+    step = (t1 - t0) / len(tokens)
+    words = tuple(Word(" " + w, t0 + i * step, t0 + (i + 1) * step) for i, w in enumerate(tokens))
+    return [SpeechStarted(t0, speaker=speaker), SpeechEnded(t1, speaker=speaker, start=t0),
+            Committed(t1, speaker=speaker, text=text, final=True, words=words)]
+
+
+def turns_of(*lines: list) -> list[tuple[str, float, float]]:
+    events = sorted((e for line in lines for e in line), key=lambda e: e.t)
+    return [(t.speaker, t.start, t.end) for t in replay_measures(events, 20.0).turns()]
+
+
 def test_turns_short_answer_is_a_turn_but_mm_hm_is_not():
-    s = ReportSettings()
     # rep asks; prospect answers "No." (0.5 s) after the rep stopped; rep resumes 2 s later
-    answer = [Span("rep", 0, 5), Span("prospect", 5.5, 6.0), Span("rep", 8.0, 12)]
-    assert [t.speaker for t in turns_from(answer, s)] == ["rep", "prospect", "rep"]
-    # "mm-hm" in a short pause the rep talks straight through
-    mm_hm = [Span("rep", 0, 5), Span("prospect", 5.1, 5.5), Span("rep", 5.7, 12)]
-    assert [(t.speaker, t.start, t.end) for t in turns_from(mm_hm, s)] == [("rep", 0, 12)]
+    answer = turns_of(said("rep", 0, 5, "Do you have a budget?"), said("prospect", 5.5, 6.0, "No."),
+                      said("rep", 8.0, 12, "Fair enough, most teams don't."))
+    assert [speaker for speaker, _, _ in answer] == ["rep", "prospect", "rep"]
+    # a backchannel ("right") in a short pause the rep talks straight through
+    mm_hm = turns_of(said("rep", 0, 5, "We help clinics cut no-shows"), said("prospect", 5.1, 5.5, "Right."),
+                     said("rep", 5.7, 12, "with reminders that patients answer."))
+    assert mm_hm == [("rep", 0, 12)]
     # a long interruption takes the floor even though it overlaps
-    cut_in = [Span("rep", 0, 10), Span("prospect", 8, 14)]
-    assert [t.speaker for t in turns_from(cut_in, s)] == ["rep", "prospect"]
+    cut_in = turns_of(said("rep", 0, 10, "Let me walk you through the three plans we offer"),
+                      said("prospect", 8, 14, "Sorry, we already have a vendor for that."))
+    assert [speaker for speaker, _, _ in cut_in] == ["rep", "prospect"]
 
 
 def test_markdown_has_both_speakers_cues_and_figures(summary):

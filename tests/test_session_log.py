@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from livecue.commands.common import add_session_arguments, build_sinks
+from livecue.commands.common import add_session_arguments, build_sinks, session_options
 from livecue.errors import LivecueError
 from livecue.events import (
     Committed, Cue, Feedback, Level, Progress, SessionEnded, SessionStarted, Signals, Tentative, Word,
@@ -139,7 +139,7 @@ def session_parser() -> argparse.ArgumentParser:
 def test_no_log_writes_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     args = session_parser().parse_args(["call.wav", "--json", "--no-log"])
-    sinks = build_sinks(args)
+    sinks = build_sinks(session_options(args))
     assert not any(isinstance(s, SessionLog) for s in sinks)
     assert not (tmp_path / "data").exists()
 
@@ -147,7 +147,7 @@ def test_no_log_writes_nothing(tmp_path, monkeypatch):
 def test_default_log_goes_to_the_user_data_directory(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     args = session_parser().parse_args(["call.wav", "--json"])
-    logs = [s for s in build_sinks(args) if isinstance(s, SessionLog)]
+    logs = [s for s in build_sinks(session_options(args)) if isinstance(s, SessionLog)]
     assert len(logs) == 1
     logs[0].close()
     assert logs[0].path.parent == tmp_path / "data" / "livecue" / "sessions"
@@ -156,7 +156,7 @@ def test_default_log_goes_to_the_user_data_directory(tmp_path, monkeypatch):
 
 def test_log_option_writes_there(tmp_path):
     args = session_parser().parse_args(["call.wav", "--log", str(tmp_path / "x.jsonl"), "--rules", "myrules"])
-    log = open_session_log(args, START, ["replay", "call.wav"])
+    log = open_session_log(session_options(args, ["replay", "call.wav"]), START)
     log.close()
     first = records(tmp_path / "x.jsonl")[0]
     assert first["rules"] == "myrules" and first["source"] == "call.wav"
@@ -279,7 +279,7 @@ def test_a_full_disk_stops_logging_once_without_stopping_the_session(tmp_path, m
 def test_live_sessions_are_named_by_mode_and_record_their_devices(tmp_path):
     args = argparse.Namespace(command="live", rep_device="USB mic", prospect_device="BlackHole 2ch", device="cpu",
                               log=str(tmp_path), no_log=False)
-    log = open_session_log(args, START, ["live"])
+    log = open_session_log(session_options(args, ["live"]), START)
     log.close()
     assert log.path.name == "2025-03-04_10-30-00_live.jsonl"
     first = records(log.path)[0]

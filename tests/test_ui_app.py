@@ -12,6 +12,7 @@ import pytest
 
 from livecue.errors import LivecueError
 from livecue.events import ChannelStatus, Committed, Cue, Feedback, Lag, Level, Notice, Progress, Signals, Tentative, Word
+from livecue.options import CueOptions, SessionOptions
 from livecue.ui.app import THEMES, OverlayApp, UiSink, run_overlay
 from livecue.ui.demo import DEMO_CUES, ScriptedPipeline, demo_events, screen_text, settle
 from livecue.ui.state import OverlaySettings
@@ -375,10 +376,6 @@ def test_theme_text_colours_are_readable_on_their_background(name):
 
 
 def test_run_overlay_without_a_terminal_prints_the_plain_transcript(capsys):
-    class Args:
-        compact = bell = False
-        rules = model = None
-
     built = []
 
     def factory(sinks):
@@ -387,7 +384,7 @@ def test_run_overlay_without_a_terminal_prints_the_plain_transcript(capsys):
         return pipeline
 
     sinks: list = []
-    assert run_overlay(Args(), factory, sinks, threading.Event()) == 0
+    assert run_overlay(SessionOptions(), factory, sinks, threading.Event()) == 0
     out, err = capsys.readouterr()
     assert "not a terminal" in err
     assert "REP: Hi Tom, it's" in out
@@ -522,15 +519,10 @@ async def test_after_the_session_ends_marks_are_not_offered():
 def test_rules_on_the_status_line(tmp_path):
     from livecue.ui.app import _rules_text
 
-    class Args:
-        no_cues = False
-        rules = tmp_path
-
     (tmp_path / "reset.toml").write_text("")
     (tmp_path / "plant_seed.toml").write_text("")
-    assert _rules_text(Args()) == f"{tmp_path} (2 files)"
-    Args.no_cues = True
-    assert _rules_text(Args()) == "off (--no-cues)"
+    assert _rules_text(CueOptions(rules=tmp_path)) == f"{tmp_path} (2 files)"
+    assert _rules_text(CueOptions(rules=tmp_path, enabled=False)) == "off (--no-cues)"
 
 
 @sync
@@ -567,10 +559,6 @@ def test_an_overlay_that_fails_exits_non_zero(monkeypatch, capsys):
         def run(self, **kwargs):
             return super().run(headless=True, size=(100, 30))
 
-    class Args:
-        compact = bell = False
-        rules = model = None
-
     for stream in (app_module.sys.stdout, app_module.sys.stdin, app_module.sys.__stderr__):
         monkeypatch.setattr(stream, "isatty", lambda: True, raising=False)
     monkeypatch.setattr(app_module, "OverlayApp", FailingApp)
@@ -578,5 +566,5 @@ def test_an_overlay_that_fails_exits_non_zero(monkeypatch, capsys):
     def factory(sinks):
         return ScriptedPipeline(sinks, events_until(3.0), speed=None, source_name="call.wav")
 
-    assert run_overlay(Args(), factory, [], threading.Event()) == 1
+    assert run_overlay(SessionOptions(), factory, [], threading.Event()) == 1
     assert "overlay stopped on an error" in capsys.readouterr().err

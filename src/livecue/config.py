@@ -212,24 +212,22 @@ class OverlaySettings:
 
 @dataclass(frozen=True)
 class ReportSettings:
-    """Thresholds of the report's measures (not user-facing; documented for coaches)."""
+    """Thresholds of the report's own measures (documented for coaches).
 
-    backchannel_max_s: float = 1.0  # shorter speech over or inside the other's turn doesn't take the floor
-    backchannel_resume_s: float = 0.5  # ... when the speaker carries on within this after it
+    Backchannels, questions, turns and the talk-share window are the live
+    meters' (``SignalSettings``), not the report's: the report replays the
+    log through the same tracker (``session/measures.py``).
+    """
+
     utterance_gap_s: float = 1.5  # a pause longer than this starts a new transcript line
-    word_gap_s: float = 0.6  # without VAD spans, words closer than this are one stretch of talk
-    question_tail_s: float = 1.0  # a turn "ends with a question" if its last words within this hold one
-    share_window_s: float = 60.0  # rolling window of the talk-share curve
     share_points: int = 240  # samples of the talk-share curve across the call
     share_min_talk_s: float = 1.0  # less talk than this in the window: no share point
     rep_share_high: float = 0.65  # a rep share above this is called out
     monologue_warn_s: float = 45.0  # used when the log has no Signals carrying the rules' value
 
     RANGES: Ranges = {
-        "backchannel_max_s": (0.0, 10.0), "backchannel_resume_s": (0.0, 10.0), "utterance_gap_s": (0.1, 60.0),
-        "word_gap_s": (0.0, 10.0), "question_tail_s": (0.0, 30.0), "share_window_s": (5.0, 3600.0),
-        "share_points": (2, 10_000), "share_min_talk_s": (0.0, 600.0), "rep_share_high": (0.0, 1.0),
-        "monologue_warn_s": (1.0, 3600.0)}
+        "utterance_gap_s": (0.1, 60.0), "share_points": (2, 10_000), "share_min_talk_s": (0.0, 600.0),
+        "rep_share_high": (0.0, 1.0), "monologue_warn_s": (1.0, 3600.0)}
     ORDER: Order = ()
 
 

@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     calls = expand_inputs(list(args.inputs))
     if not calls:
         raise LivecueError("no calls to coach")
-    outcome = run_batch(calls, args.out, args, settings, model_path=model.path, workers=args.workers,
+    outcome = run_batch(calls, args.out, common.cue_options(args), settings, model_path=model.path,
+                        model_arg=args.model or "", workers=args.workers,
                         threads=args.threads or None, reports=args.reports, ray_address=args.ray,
                         progress=not args.no_progress)
     rate = f"; {outcome.audio_s / outcome.wall_s:.1f} audio h/h" if outcome.audio_s and outcome.wall_s else ""

@@ -2,6 +2,8 @@
 
 Integration points (one function each, so the pieces plug in without
 touching each other):
+- ``session_options`` / ``model_options`` / ``cue_options``: the namespace read once into the
+  typed records of ``livecue.options``; nothing below the commands sees the namespace;
 - ``build_stages``: the cue stage (signals + detector) after the transcriber;
 - ``build_sinks``: stdout (plain/json) and the session log;
 - ``run_session``: the overlay by default, or the plain/json loop.
@@ -17,6 +19,7 @@ from pathlib import Path
 
 from ..config import Settings, discover_config, load_settings
 from ..errors import LivecueError
+from ..options import CueOptions, ModelOptions, SessionOptions
 from ..sinks import JsonSink, PlainSink, Sink
 
 
@@ -77,50 +80,99 @@ def add_session_arguments(p: argparse.ArgumentParser, *, legacy_input_device: bo
     log.add_argument("--no-log", action="store_true", help="write no session log")
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    settings = load_settings(discover_config(getattr(args, "config", None)))
+def model_options(args: argparse.Namespace) -> ModelOptions:
+    """The model flags of any command that has them (``add_model_arguments``)."""
+    threads = getattr(args, "threads", None)
+    if threads is not None and threads < 0:
+        raise LivecueError("--threads must be 0 (all cores) or more")
+    vocab = getattr(args, "vocab", None) or ""
+    return ModelOptions(model=getattr(args, "model", None) or None, device=getattr(args, "device", None) or None,
+                        compute_type=getattr(args, "compute_type", None) or None, threads=threads,
+                        config=getattr(args, "config", None),
+                        vocab=tuple(v.strip() for v in vocab.split(",") if v.strip()))
+
+
+def cue_options(args: argparse.Namespace) -> CueOptions:
+    """``--rules``, ``--profile`` and ``--no-cues``."""
+    return CueOptions(rules=getattr(args, "rules", None), profile=getattr(args, "profile", None),
+                      enabled=not getattr(args, "no_cues", False))
+
+
+def source_label(args: argparse.Namespace) -> str:
+    """What is being coached, as the command line named it (the started record has the rest)."""
+    if getattr(args, "file", None):
+        return str(args.file)
+    for rep, prospect in (("rep", "prospect"), ("rep_device", "prospect_device")):
+        sides = [f"{side.split('_')[0]} {getattr(args, side)}" for side in (rep, prospect) if getattr(args, side, None)]
+        if sides:
+            return " + ".join(sides)
+    device = getattr(args, "input_device", None)
+    return f"device {device}" if device else ""
+
+
+def session_options(args: argparse.Namespace, argv: list[str] | tuple[str, ...] | None = None) -> SessionOptions:
+    """A ``replay`` or ``live`` session's options (``add_session_arguments``), read once from the namespace."""
+    log = getattr(args, "log", None)
+    return SessionOptions(
+        command=getattr(args, "command", None) or "",
+        source=source_label(args),
+        model=model_options(args),
+        cues=cue_options(args),
+        output="json" if getattr(args, "json", False) else "plain" if getattr(args, "plain", False) else "overlay",
+        compact=bool(getattr(args, "compact", False)),
+        bell=bool(getattr(args, "bell", False)),
+        log=Path(log) if log else None,
+        write_log=not getattr(args, "no_log", False),
+        argv=tuple(str(a) for a in (sys.argv[1:] if argv is None else argv)),
+    )
+
+
+def settings_for(model: ModelOptions) -> Settings:
+    """The settings file (``--config``, ``$LIVECUE_CONFIG``, the user's) with the model flags on top."""
+    settings = load_settings(discover_config(model.config))
     asr = settings.asr
-    if getattr(args, "model", None):
-        asr = replace(asr, model=args.model)
-    if getattr(args, "device", None):
-        asr = replace(asr, device=args.device)
-    if getattr(args, "compute_type", None):
-        asr = replace(asr, compute_type=args.compute_type)
-    if getattr(args, "threads", None) is not None:
-        if args.threads < 0:
-            raise LivecueError("--threads must be 0 (all cores) or more")
-        asr = replace(asr, threads=args.threads)
-    if getattr(args, "vocab", None):
-        asr = replace(asr, vocab=tuple(v.strip() for v in args.vocab.split(",") if v.strip()))
+    if model.model:
+        asr = replace(asr, model=model.model)
+    if model.device:
+        asr = replace(asr, device=model.device)
+    if model.compute_type:
+        asr = replace(asr, compute_type=model.compute_type)
+    if model.threads is not None:
+        asr = replace(asr, threads=model.threads)
+    if model.vocab:
+        asr = replace(asr, vocab=model.vocab)
     return replace(settings, asr=asr)
 
 
-def build_stages(args: argparse.Namespace, clock, settings: Settings | None = None) -> list:
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return settings_for(model_options(args))
+
+
+def build_stages(cues: CueOptions, clock, settings: Settings | None = None) -> list:
     """Stages after the transcriber: the cue engine (signals + detector)."""
-    if getattr(args, "no_cues", False):
+    if not cues.enabled:
         return []
     from ..cues.stage import build_cue_stage
 
-    return [build_cue_stage(getattr(args, "rules", None), getattr(args, "profile", None), clock, settings=settings)]
+    return [build_cue_stage(cues.rules, cues.profile, clock, settings=settings)]
 
 
-def build_sinks(args: argparse.Namespace, stream=None) -> list[Sink]:
+def build_sinks(options: SessionOptions, stream=None) -> list[Sink]:
     sinks: list[Sink] = []
-    if getattr(args, "json", False):
+    if options.output == "json":
         sinks.append(JsonSink(stream))
-    elif getattr(args, "plain", False):
+    elif options.output == "plain":
         sinks.append(PlainSink(stream))
-    if not getattr(args, "no_log", False):
-        import sys
+    if options.write_log:
         from datetime import datetime
 
         from ..session.log import open_session_log
 
-        sinks.append(open_session_log(args, datetime.now().astimezone(), sys.argv[1:]))
+        sinks.append(open_session_log(options, datetime.now().astimezone()))
     return sinks
 
 
-def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Event | None = None, *,
+def run_session(options: SessionOptions, pipeline_factory, stop: threading.Event | None = None, *,
                 progress_s: float | None = None) -> int:
     """Run a session to its end with the chosen output.
 
@@ -131,10 +183,10 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
     from ..termination import stop_on_signals
 
     stop = stop or threading.Event()
-    progress = _call_progress(args, progress_s)
+    progress = _call_progress(options, progress_s)
     stream = progress.stdout() if progress is not None and sys.stdout.isatty() else None
-    sinks = ([progress] if progress is not None else []) + build_sinks(args, stream)
-    if not (getattr(args, "json", False) or getattr(args, "plain", False)):
+    sinks = ([progress] if progress is not None else []) + build_sinks(options, stream)
+    if options.overlay:
         try:
             from ..ui.app import run_overlay
         except ImportError as exc:  # Textual missing or broken: the transcript still matters
@@ -148,7 +200,7 @@ def run_session(args: argparse.Namespace, pipeline_factory, stop: threading.Even
                       and sys.__stderr__.isatty())
             names = ("SIGTERM", "SIGHUP") if screen else ("SIGTERM", "SIGHUP", "SIGINT")
             with stop_on_signals(stop, names, interrupt=screen) as received:
-                code = run_overlay(args, pipeline_factory, sinks, stop)
+                code = run_overlay(options, pipeline_factory, sinks, stop)
             return _stopped_by(received) or code
     try:
         pipeline = pipeline_factory(sinks)
@@ -176,8 +228,8 @@ def _stopped_by(received: list[str]) -> int:
     return exit_status(received)
 
 
-def _call_progress(args: argparse.Namespace, duration_s: float | None):
-    if not duration_s or not (getattr(args, "json", False) or getattr(args, "plain", False)):
+def _call_progress(options: SessionOptions, duration_s: float | None):
+    if not duration_s or options.overlay:
         return None
     from .progress import CallProgress, stderr_is_terminal
 
@@ -189,18 +241,17 @@ def _call_progress(args: argparse.Namespace, duration_s: float | None):
         return None
 
 
-def pipeline_factory_for(args: argparse.Namespace, source, clock, *, mode: str = "replay", fast: bool = False,
-                         settings: Settings | None = None, engine=None):
+def pipeline_factory_for(cues: CueOptions, source, clock, *, settings: Settings, mode: str = "replay",
+                         fast: bool = False, engine=None):
     """A ``sinks -> Pipeline`` factory for ``run_session``; loads the model once."""
     from ..asr.whisper import load_engine
     from ..pipeline import Pipeline, build_transcriber
 
-    settings = settings or settings_from_args(args)
     engine = engine or load_engine(settings.asr)
 
     def factory(sinks: list[Sink]):
         transcriber = build_transcriber(engine, source.speakers, settings, clock, fast)
-        return Pipeline(source, transcriber, build_stages(args, clock, settings), sinks, clock,
+        return Pipeline(source, transcriber, build_stages(cues, clock, settings), sinks, clock,
                         model_label=engine.label, mode=mode)
 
     return factory

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..docs import see
 from ..errors import LivecueError
+from ..options import SessionOptions
 from . import common
 
 
@@ -60,6 +62,26 @@ def legacy_device(args: argparse.Namespace) -> None:
     args.input_device, args.device = args.device, None
 
 
+@dataclass(frozen=True)
+class LiveOptions:
+    """``livecue live``'s flags, read once from the namespace (after ``legacy_device``)."""
+
+    rep_device: str | None
+    prospect_device: str | None
+    input_device: str | None
+    rep_channel: int | None
+    prospect_channel: int | None
+    duration_s: float | None
+    record: Path | None
+    session: SessionOptions
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "LiveOptions":
+        return cls(rep_device=args.rep_device, prospect_device=args.prospect_device, input_device=args.input_device,
+                   rep_channel=args.rep_channel, prospect_channel=args.prospect_channel, duration_s=args.duration,
+                   record=args.record, session=common.session_options(args))
+
+
 def run(args: argparse.Namespace) -> int:
     from ..audio.devices import DeviceSource, import_sounddevice, list_input_devices, plan_capture
     from ..clock import WallClock
@@ -69,17 +91,19 @@ def run(args: argparse.Namespace) -> int:
         raise LivecueError("--duration must be a positive number of seconds")
     if args.record is not None and args.record.suffix.lower() not in (".wav", ".wave"):
         raise LivecueError(f"--record writes a WAV file: name it .wav (got {args.record})")
-    settings = common.settings_from_args(args)  # a bad config fails before any device opens
+    opts = LiveOptions.from_args(args)
+    settings = common.settings_for(opts.session.model)  # a bad config fails before any device opens
     sd = import_sounddevice()
-    plans = plan_capture(list_input_devices(sd), rep_device=args.rep_device,
-                         prospect_device=args.prospect_device, device=args.input_device,
-                         rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
+    plans = plan_capture(list_input_devices(sd), rep_device=opts.rep_device,
+                         prospect_device=opts.prospect_device, device=opts.input_device,
+                         rep_channel=opts.rep_channel, prospect_channel=opts.prospect_channel)
     clock = WallClock()
-    source = DeviceSource(plans, duration_s=args.duration, record_path=args.record, settings=settings.capture,
+    source = DeviceSource(plans, duration_s=opts.duration_s, record_path=opts.record, settings=settings.capture,
                           sd=sd)
     try:
-        factory = common.pipeline_factory_for(args, source, clock, mode="live", fast=False, settings=settings)
+        factory = common.pipeline_factory_for(opts.session.cues, source, clock, mode="live", fast=False,
+                                              settings=settings)
     except BaseException:
         source.close()
         raise
-    return common.run_session(args, factory)
+    return common.run_session(opts.session, factory)

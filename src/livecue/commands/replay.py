@@ -7,11 +7,12 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..clock import AudioClock, WallClock
 from ..errors import LivecueError
+from ..options import SessionOptions
 from . import common
 
 
@@ -30,6 +31,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     common.add_session_arguments(p)
 
 
+@dataclass(frozen=True)
+class ReplayOptions:
+    """``livecue replay``'s flags, read once from the namespace."""
+
+    file: Path | None
+    rep: Path | None
+    prospect: Path | None
+    rep_channel: int | None
+    prospect_channel: int | None
+    speed: float
+    fast: bool
+    play: bool
+    session: SessionOptions
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> "ReplayOptions":
+        return cls(file=args.file, rep=args.rep, prospect=args.prospect, rep_channel=args.rep_channel,
+                   prospect_channel=args.prospect_channel, speed=args.speed, fast=args.fast,
+                   play=bool(getattr(args, "play", False)), session=common.session_options(args))
+
+
 def run(args: argparse.Namespace) -> int:
     from ..audio.files import FileSource, open_call
 
@@ -39,24 +61,27 @@ def run(args: argparse.Namespace) -> int:
         raise LivecueError("--speed must be between 0.05 and 100")
     if getattr(args, "play", False) and (args.fast or args.speed != 1.0):
         raise LivecueError("--play plays the call at real time: drop --fast / --speed")
-    if args.file is not None and str(args.file) == "-":
-        call = load_stdin_call(args)  # a pipe can't be re-read: decoded whole, its spool file removed at once
+    opts = ReplayOptions.from_args(args)
+    if opts.file is not None and str(opts.file) == "-":
+        # a pipe can't be re-read: decoded whole, its spool file removed at once
+        call, opts = load_stdin_call(opts)
     else:
-        call = open_call(args.file, rep=args.rep, prospect=args.prospect,
-                         rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
-        if getattr(args, "play", False):
+        call = open_call(opts.file, rep=opts.rep, prospect=opts.prospect,
+                         rep_channel=opts.rep_channel, prospect_channel=opts.prospect_channel)
+        if opts.play:
             call = call.load()  # the player needs the sides in memory
-    clock = AudioClock() if args.fast else WallClock(args.speed)
-    source = FileSource(call, fast=args.fast)
-    factory = common.pipeline_factory_for(args, source, clock, mode="replay", fast=args.fast)
+    clock = AudioClock() if opts.fast else WallClock(opts.speed)
+    source = FileSource(call, fast=opts.fast)
+    factory = common.pipeline_factory_for(opts.session.cues, source, clock, mode="replay", fast=opts.fast,
+                                          settings=common.settings_for(opts.session.model))
     player = None
-    if getattr(args, "play", False):
+    if opts.play:
         from ..audio.playback import CallPlayer  # imports sounddevice: only with --play
 
         player = CallPlayer(call.sides, clock)  # silent until the session starts the clock
         player.start()
     try:
-        return common.run_session(args, factory, progress_s=call.duration if args.fast else None)
+        return common.run_session(opts.session, factory, progress_s=call.duration if opts.fast else None)
     finally:
         if player is not None:
             player.close()
@@ -75,35 +100,38 @@ def spool_stdin(stream=None) -> Path:
     return Path(name)
 
 
-def load_stdin_call(args: argparse.Namespace):
-    """``replay -``: the recording comes through a pipe (``cat call.wav | livecue replay -``)."""
+def load_stdin_call(opts: ReplayOptions) -> tuple:
+    """``replay -``: the recording comes through a pipe (``cat call.wav | livecue replay -``).
+
+    Returns the call and the options, whose output is plain when the overlay has no keyboard.
+    """
     from ..audio.files import load_call
 
-    if args.rep or args.prospect:
+    if opts.rep or opts.prospect:
         raise LivecueError("give either one recording or --rep FILE --prospect FILE, not both")
     if sys.stdin is None or sys.stdin.isatty():
         raise LivecueError("replay -: reads the recording from stdin, but stdin is a terminal; "
                            "pipe a file in (cat call.wav | livecue replay -)")
     path = spool_stdin()
     try:
-        call = load_call(path, rep_channel=args.rep_channel, prospect_channel=args.prospect_channel)
+        call = load_call(path, rep_channel=opts.rep_channel, prospect_channel=opts.prospect_channel)
     except LivecueError as exc:
         raise LivecueError(str(exc).replace(str(path), "stdin"), exc.exit_code) from None
     finally:
         path.unlink(missing_ok=True)
-    if not (args.json or args.plain):
-        _keyboard_from_terminal(args)
-    return replace(call, description="stdin")
+    if opts.session.overlay and not _keyboard_from_terminal():
+        opts = replace(opts, session=replace(opts.session, output="plain"))
+    return replace(call, description="stdin"), opts
 
 
-def _keyboard_from_terminal(args: argparse.Namespace) -> None:
+def _keyboard_from_terminal() -> bool:
     """The overlay reads keys from stdin, which the recording used up: take them from the terminal."""
     try:
         fd = os.open("/dev/tty", os.O_RDWR)
     except OSError:
         print("livecue: no terminal for the overlay's keys; printing the plain transcript", file=sys.stderr)
-        args.plain = True
-        return
+        return False
     os.dup2(fd, 0)
     os.close(fd)
     sys.stdin = open(0, "r", closefd=False)  # noqa: SIM115 - stays open for the session
+    return True

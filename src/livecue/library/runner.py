@@ -19,6 +19,7 @@ from typing import Callable
 
 from ..config import Settings
 from ..errors import LivecueError
+from ..options import CueOptions
 from .identity import HashCache, call_key, content_hash, settings_fingerprint
 from .inputs import CallInput
 from .summary import CallRow, failed_row, rows_from_logs, write_atomic, write_summary
@@ -152,21 +153,22 @@ class Progress:
             self._bar.stop()
 
 
-def work_config(args, settings: Settings, threads: int) -> WorkConfig:
+def work_config(cues: CueOptions, settings: Settings, threads: int, model_arg: str = "") -> WorkConfig:
+    """What every worker needs: ``model_arg`` is ``--model`` as given (for the logs' record)."""
     return WorkConfig(settings=replace(settings, asr=replace(settings.asr, threads=threads)),
-                      rules=str(args.rules) if getattr(args, "rules", None) else None,
-                      profile=str(args.profile) if getattr(args, "profile", None) else None,
-                      no_cues=bool(getattr(args, "no_cues", False)),
-                      model_arg=str(getattr(args, "model", None) or ""),
+                      rules=str(cues.rules) if cues.rules else None,
+                      profile=str(cues.profile) if cues.profile else None,
+                      no_cues=not cues.enabled,
+                      model_arg=model_arg,
                       argv=("batch",))
 
 
-def run_batch(calls: list[CallInput], out_dir: Path, args, settings: Settings, *, model_path: str,
-              workers: int | None = None, threads: int | None = None, reports: bool = False,
+def run_batch(calls: list[CallInput], out_dir: Path, cues: CueOptions, settings: Settings, *, model_path: str,
+              model_arg: str = "", workers: int | None = None, threads: int | None = None, reports: bool = False,
               ray_address: str | None = None, progress: bool = True) -> BatchOutcome:
     started = time.monotonic()
-    fingerprint = settings_fingerprint(settings, model_path=model_path, rules_dir=getattr(args, "rules", None),
-                                       profile=getattr(args, "profile", None), cues=not getattr(args, "no_cues", False))
+    fingerprint = settings_fingerprint(settings, model_path=model_path, rules_dir=cues.rules,
+                                       profile=cues.profile, cues=cues.enabled)
     logs_dir, reports_dir = out_dir / "logs", out_dir / "reports"
     for d in (out_dir, logs_dir) + ((reports_dir,) if reports else ()):
         _mkdir_private(d)
@@ -200,7 +202,7 @@ def run_batch(calls: list[CallInput], out_dir: Path, args, settings: Settings, *
             workers = min(workers, max(1, cpus // threads))  # an actor that cannot be placed would wait forever
         else:
             workers, threads = default_split(os.cpu_count() or 1, len(todo), workers, threads)
-        config = work_config(args, settings, threads)
+        config = work_config(cues, settings, threads, model_arg)
         tasks = [CallTask(p.call, p.key, p.sizes) for p in todo.values()]
         print(f"livecue: coaching {len(tasks)} calls ({skipped} already done) on {workers} worker(s) x "
               f"{threads} thread(s){' on Ray at ' + ray_address if ray_address else ''}", file=sys.stderr, flush=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 from ..audio_facts import CALL_SIDES
 from .. import __version__
 from ..errors import LivecueError
-from ..events import Lag, Signals
+from ..events import Signals
 from ..session.log import read_session
 from ..session.summary import ReportSettings, clock, summarise
 from ..session.timeline import COLOURS
@@ -62,7 +62,9 @@ class CallRow:
 def row_from_log(path: Path, *, report: Path | None = None, fallback: CallRow | None = None) -> CallRow:
     """A call's row from its session log; an unreadable log is a failed row, not an error."""
     try:
-        data = read_session(path, skip=(Signals, Lag))  # the row uses neither: most of a log's bytes
+        # Signals are most of a log's bytes and the row needs none; Lag records stay: the measures'
+        # tracker learns from them that an utterance's final decode came (session/measures.py)
+        data = read_session(path, skip=(Signals,))
     except LivecueError as exc:
         base = fallback or CallRow(source=str(path))
         return CallRow(source=base.source, rep=base.rep, date=base.date, tags=base.tags,

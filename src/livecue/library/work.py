@@ -9,7 +9,6 @@ nothing in the output directory; only the driver does.
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import tempfile
@@ -115,6 +114,7 @@ class CallWorker:
         from ..clock import AudioClock
         from ..commands import common
         from ..events import Cue
+        from ..options import CueOptions
         from ..session.log import SessionLog, SessionSettings
 
         call, cfg = task.call, self.config
@@ -123,10 +123,11 @@ class CallWorker:
         else:
             audio = load_call(rep=files[0], prospect=files[1])
         audio = replace(audio, description=call.label)  # bytes spilled to scratch keep the driver's name
-        args = argparse.Namespace(rules=cfg.rules, profile=cfg.profile, no_cues=cfg.no_cues)
+        cues = CueOptions(rules=Path(cfg.rules) if cfg.rules else None,
+                          profile=Path(cfg.profile) if cfg.profile else None, enabled=not cfg.no_cues)
         clock = AudioClock()
         source = FileSource(audio, fast=True)
-        factory = common.pipeline_factory_for(args, source, clock, mode="replay", fast=True,
+        factory = common.pipeline_factory_for(cues, source, clock, mode="replay", fast=True,
                                               settings=cfg.settings, engine=self.engine)
         now = datetime.now().astimezone()
         record = SessionSettings(started_at=now.isoformat(timespec="seconds"), mode="replay", source=call.label,

@@ -1,4 +1,4 @@
-"""The session log: every session's events as JSON lines, and reading them back.
+"""The session log: every session's events as JSON lines, written as they happen.
 
 A session log is what a coach's report, the transcript exports and cue tuning
 are made from, so it must survive the session ending badly: each record is
@@ -8,14 +8,17 @@ holds a private conversation, so the file is created with mode 0600 in one
 step (never chmod-ed afterwards).  Audio is never stored.
 
 The records are ``Event.to_json()`` lines, the same as ``--json``, after a
-first ``settings`` record that says how the session was run.
+first ``settings`` record that says how the session was run.  This module is
+the writer; the pieces around it are modules of their own (their names are
+re-exported here for the code that imports them from ``session.log``):
+``run_record`` (the first record), ``reader`` (reading a log back) and
+``listing`` (``livecue sessions``).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import re
 import shlex
@@ -23,54 +26,23 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Callable
 
-from ..audio_facts import clock_mmss
-from .. import __version__
 from ..config import LogSettings, discover_config, load_settings  # [log] is a section of the settings file
 from ..errors import LivecueError
+from ..events import Cue, Event, Lag, Level, Progress, SessionEnded, Signals, Tentative
+from ..options import SessionOptions
 from ..private_files import create_private, head, loose_directory_warning
-from ..user_files import read_user_bytes
-from ..events import (
-    EVENT_TYPES,
-    Committed,
-    Cue,
-    Event,
-    Feedback,
-    Lag,
-    Level,
-    Progress,
-    SessionEnded,
-    SessionStarted,
-    Signals,
-    Tentative,
-    event_from_json,
-)
+from .listing import SessionListing, list_sessions
+from .reader import (MAX_CALL_S, MAX_LOG_BYTES, CueOutcome, SessionData, decode_record, read_session,
+                     record_problem)
+from .run_record import LOG_VERSION, SessionSettings, run_record
 
-LOG_VERSION = 1
-
-
-@dataclass(frozen=True)
-class SessionSettings(Event):
-    """The log's first record: how the session was run, for the report and tuning."""
-
-    type: ClassVar[str] = "settings"
-    t: float = 0.0
-    log_version: int = LOG_VERSION
-    livecue: str = __version__
-    started_at: str = ""  # local wall time the session began, ISO 8601 with offset
-    mode: str = ""  # replay | live
-    source: str = ""
-    model: str = ""  # empty: the bundled tiny.en
-    rules: str = ""  # empty: the shipped cue rules
-    profile: str = ""
-    cues: bool = True  # False with --no-cues
-    argv: tuple[str, ...] = ()
-    # ``livecue batch``: who and when (from a manifest or folder), and the call's done-key
-    call_rep: str = ""
-    call_date: str = ""
-    tags: tuple[str, ...] = ()
-    call_key: str = ""
+__all__ = [
+    "DROPPED_TYPES", "LOG_VERSION", "MAX_CALL_S", "MAX_LOG_BYTES", "CueOutcome", "LogSettings", "SessionData",
+    "SessionListing", "SessionLog", "SessionSettings", "decode_record", "default_sessions_dir", "list_sessions",
+    "log_file_name", "open_session_log", "read_session", "record_problem", "run_record",
+]
 
 
 # Never logged: meters and the revisable transcript tail, superseded by Committed.
@@ -234,331 +206,9 @@ class SessionLog:
             self.announce(f"livecue: report: livecue report {shlex.quote(str(self.path))} --html {shlex.quote(str(html))}")
 
 
-def _source_from_args(args: Any) -> str:
-    """What is being coached, as the command line named it (the started record has the rest)."""
-    if getattr(args, "file", None):
-        return str(args.file)
-    for rep, prospect in (("rep", "prospect"), ("rep_device", "prospect_device")):
-        sides = [f"{side.split('_')[0]} {getattr(args, side)}" for side in (rep, prospect) if getattr(args, side, None)]
-        if sides:
-            return " + ".join(sides)
-    device = getattr(args, "input_device", None)
-    return f"device {device}" if device else ""
-
-
-def open_session_log(args: Any, started: datetime, argv: Iterable[str], mode: str = "") -> SessionLog | None:
-    """The session log the command line asks for (``--log``, ``--no-log``), or None."""
-    if getattr(args, "no_log", False):
+def open_session_log(options: SessionOptions, started: datetime, mode: str = "") -> SessionLog | None:
+    """The session log the options ask for (``--log``, ``--no-log``), or None."""
+    if not options.write_log:
         return None
-    settings = SessionSettings(
-        started_at=started.isoformat(timespec="seconds"),
-        mode=mode or getattr(args, "command", "") or "",
-        source=_source_from_args(args),
-        model=str(getattr(args, "model", None) or ""),
-        rules=str(getattr(args, "rules", None) or ""),
-        profile=str(getattr(args, "profile", None) or ""),
-        cues=not getattr(args, "no_cues", False),
-        argv=tuple(str(a) for a in argv),
-    )
-    log = getattr(args, "log", None)
-    log_settings = load_settings(discover_config(getattr(args, "config", None))).log
-    return SessionLog(settings, started, path=Path(log) if log else None, log_settings=log_settings)
-
-
-# --- reading ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CueOutcome:
-    """A fired cue and the rep's marks on it (helpful, wrong, dismissed, snoozed)."""
-
-    cue: Cue
-    marks: tuple[Feedback, ...] = ()
-
-    @property
-    def mark_names(self) -> tuple[str, ...]:
-        return tuple(m.mark for m in self.marks)
-
-
-@dataclass(frozen=True)
-class SessionData:
-    """A session log read back: its events in order, and what went wrong reading it."""
-
-    path: Path
-    settings: SessionSettings | None
-    events: tuple[Event, ...]
-    truncated: bool = False  # the log ends in the middle of a record
-    notices: tuple[str, ...] = ()
-
-    def of_type(self, cls: type) -> list:
-        return [e for e in self.events if isinstance(e, cls)]
-
-    @property
-    def started(self) -> SessionStarted | None:
-        return next((e for e in self.events if isinstance(e, SessionStarted)), None)
-
-    @property
-    def ended(self) -> SessionEnded | None:
-        return next((e for e in reversed(self.events) if isinstance(e, SessionEnded)), None)
-
-    @property
-    def cues(self) -> list[Cue]:
-        return self.of_type(Cue)
-
-    @property
-    def feedback(self) -> list[Feedback]:
-        return self.of_type(Feedback)
-
-    @property
-    def committed(self) -> list[Committed]:
-        return self.of_type(Committed)
-
-    @property
-    def source(self) -> str:
-        started = self.started
-        if started is not None and started.source:
-            return started.source
-        return self.settings.source if self.settings else ""
-
-    @property
-    def model(self) -> str:
-        started = self.started
-        if started is not None and started.model:
-            return started.model
-        return self.settings.model if self.settings and self.settings.model else ""
-
-    @property
-    def duration(self) -> float:
-        """Call length: the end record, else the furthest time anything was logged."""
-        ended = self.ended
-        if ended is not None:
-            return ended.t
-        latest = 0.0
-        for e in self.events:
-            latest = max(latest, e.t)
-            if isinstance(e, Committed) and e.words:
-                latest = max(latest, e.words[-1].end)
-        return latest
-
-    def cue_outcomes(self) -> list[CueOutcome]:
-        """Each fired cue with the feedback given on it (joined on cue name and cue time)."""
-        marks: dict[tuple[str, float], list[Feedback]] = {}
-        for fb in self.feedback:
-            marks.setdefault((fb.cue, round(fb.cue_t, 2)), []).append(fb)
-        return [CueOutcome(c, tuple(marks.get((c.cue, round(c.t, 2)), ()))) for c in self.cues]
-
-
-def decode_record(obj: Any) -> Event:
-    """One parsed log line as its event; ValueError if it is not a livecue record."""
-    if not isinstance(obj, dict):
-        raise ValueError("not a JSON object")
-    if obj.get("type") == SessionSettings.type:
-        names = {f.name for f in dataclasses.fields(SessionSettings)}
-        kwargs = {k: (tuple(v) if isinstance(v, list) else v) for k, v in obj.items() if k in names}
-        return SessionSettings(**kwargs)
-    return event_from_json(obj)
-
-
-def _looks_like_record(obj: Any) -> bool:
-    return isinstance(obj, dict) and (obj.get("type") in EVENT_TYPES or obj.get("type") == SessionSettings.type)
-
-
-_clock = clock_mmss
-
-
-MAX_LOG_BYTES = 512 * 1024 * 1024  # a day-long call logs far less
-MAX_CALL_S = 7 * 24 * 3600.0  # no call is longer than a week: a later time is a crafted or corrupt log
-_NUMBER_TYPES = ("float", "int")
-
-
-def _bad_time(value: Any) -> str | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return f"must be a number (got {json.dumps(value)})"
-    if not math.isfinite(value):
-        return f"must be a finite number (got {value})"
-    if not 0.0 <= value <= MAX_CALL_S:
-        return f"must be between 0 and {MAX_CALL_S:.0f} s (got {value:g})"
-    return None
-
-
-def record_problem(event: Any) -> str | None:
-    """Why a decoded record cannot be trusted (wrong type, NaN/Inf, a time past a week), or None.
-
-    Reports, listings and tuning read logs that may be crafted: every field is
-    checked against its declared type before any figure is computed from it.
-    """
-    for f in dataclasses.fields(event):
-        value = getattr(event, f.name)
-        kind = str(f.type)
-        optional = "None" in kind
-        if value is None and optional:
-            continue
-        if f.name in ("t", "start", "end", "duration") and kind.startswith(_NUMBER_TYPES):
-            problem = _bad_time(value)
-        elif kind.startswith(_NUMBER_TYPES):
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            problem = None if ok else f"must be a finite number (got {json.dumps(value)})"
-        elif kind.startswith("str"):
-            problem = None if isinstance(value, str) else f"must be text (got {json.dumps(value)})"
-        elif kind.startswith("bool"):
-            problem = None if isinstance(value, bool) else f"must be true or false (got {json.dumps(value)})"
-        elif kind.startswith("tuple[Word"):
-            problem = None
-            for w in value:
-                if not isinstance(w.word, str):
-                    problem = f"has a word that is not text ({json.dumps(w.word)})"
-                else:
-                    problem = _bad_time(w.start) or _bad_time(w.end)
-                    problem = f"has a word time that {problem}" if problem else None
-                if problem:
-                    break
-        elif kind.startswith("tuple[str"):
-            problem = None if all(isinstance(v, str) for v in value) else "must be a list of text"
-        elif kind.startswith("dict"):
-            problem = None if isinstance(value, dict) else f"must be a table (got {json.dumps(value)})"
-        else:
-            problem = None
-        if problem:
-            return f"'{f.name}' {problem}"
-    return None
-
-
-def read_session(path: Path | str, skip: tuple[type, ...] = ()) -> SessionData:
-    """Read a session log (or a ``--json`` capture), tolerating a cut-off last line.
-
-    ``skip``: event types left unparsed (a library summary needs no ``Signals``,
-    which are most of a log's bytes).  Raises LivecueError (one line) for a
-    missing file or one that isn't a log.
-    """
-    skipped = tuple(b'{"type": "%s"' % t.type.encode() for t in skip)
-    path = Path(path)
-    raw = read_user_bytes(path, "session log", MAX_LOG_BYTES)
-    lines = raw.split(b"\n")
-    ends_cleanly = raw.endswith(b"\n")
-    if ends_cleanly:
-        lines.pop()
-    if not any(line.strip() for line in lines):
-        raise LivecueError(f"{path}: empty file, not a livecue session log")
-
-    events: list[Event] = []
-    notices: list[str] = []
-    settings: SessionSettings | None = None
-    truncated = False
-    bad_lines: list[int] = []
-    unknown: dict[str, int] = {}
-    seen_record = False
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        if skipped and seen_record and line.startswith(skipped):
-            continue
-        last = number == len(lines)
-        try:
-            obj = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            obj = None
-        if not seen_record:
-            if obj is None and last and not ends_cleanly and line.startswith(b'{"type": "settings"'):
-                raise LivecueError(f"{path}: the session log was cut off before anything was recorded")
-            if not _looks_like_record(obj):
-                raise LivecueError(f"{path}: not a livecue session log (line {number} is not a livecue record)")
-            seen_record = True
-        if obj is None:
-            if last and not ends_cleanly:
-                truncated = True
-            else:
-                bad_lines.append(number)
-            continue
-        if isinstance(obj, dict) and obj.get("type") not in EVENT_TYPES and obj.get("type") != SessionSettings.type:
-            unknown[str(obj.get("type"))] = unknown.get(str(obj.get("type")), 0) + 1
-            continue
-        try:
-            event = decode_record(obj)
-        except (ValueError, TypeError, KeyError):
-            bad_lines.append(number)
-            continue
-        problem = record_problem(event)
-        if problem:
-            raise LivecueError(f"{path}:{number}: a {obj.get('type')} record whose {problem}: "
-                               "not a log livecue wrote (edited or damaged)")
-        if isinstance(event, SessionSettings):
-            settings = settings or event
-            continue
-        events.append(event)
-
-    data = SessionData(path, settings, tuple(events))
-    if settings is None:
-        notices.append("no settings record: this looks like a --json capture rather than a session log")
-    if truncated:
-        notices.append("the log ends in the middle of a record (the session was cut off); that record was skipped")
-    if bad_lines:
-        shown = ", ".join(str(n) for n in bad_lines[:5]) + (" ..." if len(bad_lines) > 5 else "")
-        notices.append(f"{len(bad_lines)} unreadable line(s) skipped (line {shown})")
-    if unknown:
-        kinds = ", ".join(f"{k} x{n}" for k, n in sorted(unknown.items()))
-        notices.append(f"records of types this livecue does not know were skipped ({kinds})")
-    if data.ended is None:
-        notices.append(f"the session has no end record (it was cut off); figures cover the first {_clock(data.duration)}")
-    return dataclasses.replace(data, truncated=truncated, notices=tuple(notices))
-
-
-# --- listing -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SessionListing:
-    """One line of ``livecue sessions``."""
-
-    path: Path
-    date: str  # local start time, "YYYY-MM-DD HH:MM"
-    source: str
-    duration: float
-    cues: int
-    complete: bool  # has its end record
-
-
-def _listing(path: Path) -> SessionListing | None:
-    date, source, duration, cues, complete = "", "", 0.0, 0, False
-    if not path.is_file():  # a FIFO or device named *.jsonl would block or never end
-        return None
-    try:
-        with open(path, "rb") as f:
-            for number, line in enumerate(iter(lambda: f.readline(1024 * 1024), b"")):
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    if number == 0:
-                        return None
-                    continue
-                if not isinstance(obj, dict):
-                    if number == 0:
-                        return None
-                    continue
-                kind = obj.get("type")
-                if number == 0 and kind not in EVENT_TYPES and kind != SessionSettings.type:
-                    return None
-                if kind == SessionSettings.type:
-                    date = str(obj.get("started_at", ""))[:16].replace("T", " ")
-                    source = source or str(obj.get("source", ""))
-                elif kind == SessionStarted.type and obj.get("source"):
-                    source = str(obj["source"])
-                elif kind == Cue.type:
-                    cues += 1
-                elif kind == SessionEnded.type:
-                    complete = True
-                t = obj.get("t")
-                if _bad_time(t) is None:
-                    duration = max(duration, float(t))
-    except OSError:
-        return None
-    if not date:
-        date = "?"
-    return SessionListing(path, date, Path(source).name if "/" in source else source, duration, cues, complete)
-
-
-def list_sessions(directory: Path) -> list[SessionListing]:
-    """The session logs in ``directory``, oldest first; files that aren't logs are left out."""
-    if not directory.is_dir():
-        return []
-    rows = [r for r in (_listing(p) for p in sorted(directory.glob("*.jsonl"))) if r is not None]
-    return sorted(rows, key=lambda r: (r.date, r.path.name))
+    log_settings = load_settings(discover_config(options.model.config)).log
+    return SessionLog(run_record(options, started, mode), started, path=options.log, log_settings=log_settings)

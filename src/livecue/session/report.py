@@ -121,6 +121,7 @@ def _rows(summary: CallSummary) -> list[tuple[str, str, str]]:
         ("Longest monologue", *side(longest)),
         ("Questions asked", *side(lambda st: str(st.questions))),
         ("Words", *side(lambda st: str(st.words))),
+        ("Backchannels (mm-hm, right)", "–", str(summary.backchannels)),
     ]
 
 

@@ -1,43 +1,32 @@
 """What a coach wants to know about a call, computed from its session log.
 
-Talk is measured on the voice-activity spans (``speech_end`` records), the
-same speech the live meters counted; a log without them falls back to the
-transcript's word times.  A *turn* is one side holding the floor: it lasts
-until the other side speaks, except for a short backchannel ("mm-hm") that
-overlaps it or that the speaker talks straight through.  Questions are counted
-from the transcript's question marks.
+The conversation measures come from ``measures.py``: the log's events are
+replayed through the tracker the live meters use (``cues.signals``), so the
+report and the overlay agree about the same call.  Talk is measured on the
+voice-activity spans (``speech_end`` records), the same speech the meters
+counted; a *turn* is one side holding the floor until the other side says
+something that is not a backchannel ("mm-hm", "right": judged by its words);
+questions are judged by their wording as well as a "?"; the talk-share curve
+uses the meters' window.  Transcript lines are grouped here.
 """
 
 from __future__ import annotations
 
-import bisect
-import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..audio_facts import CALL_SIDES, clock_hms
-from ..config import ReportSettings  # noqa: F401  (the [report] section; defined with the other settings)
-from ..events import (
-    ChannelStatus, Committed, Cue, Notice, Signals, SpeechEnded, SpeechStarted, Word, join_text, words_text,
-)
+from ..config import ReportSettings, SignalSettings  # the [report] and [signals] sections
+from ..events import ChannelStatus, Committed, Cue, Notice, Signals, Word, join_text, words_text
 from .log import SessionData
+from .measures import CallMeasures, Span, replay_measures
 
 SIDES = CALL_SIDES
 NAMES = {"rep": "Rep", "prospect": "Prospect", "call": "Call"}
 
-
-@dataclass(frozen=True)
-class Span:
-    """One side speaking from ``start`` to ``end`` (call seconds)."""
-
-    speaker: str
-    start: float
-    end: float
-
-    @property
-    def duration(self) -> float:
-        return max(0.0, self.end - self.start)
+__all__ = ["CallSummary", "CueEntry", "ReportSettings", "Reply", "SharePoint", "SideStats", "Span", "Utterance",
+           "summarise", "utterances_from"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +42,7 @@ class Utterance:
 
 @dataclass(frozen=True)
 class Reply:
-    """The prospect taking the floor after a rep turn; latency < 0 means they cut in."""
+    """The prospect answering a rep turn (the engagement meters' answer); latency < 0 means they cut in."""
 
     t: float  # when the rep's turn ended
     latency_s: float
@@ -67,7 +56,7 @@ class SideStats:
     share: float  # of both sides' talk, 0..1
     turns: int
     longest_turn: Span | None
-    questions: int
+    questions: int  # judged by their wording (and a "?"), as the meters judge them
     words: int
 
 
@@ -100,6 +89,7 @@ class CallSummary:
     spans: tuple[Span, ...]
     turns: tuple[Span, ...]  # who held the floor, in start order
     replies: tuple[Reply, ...]
+    backchannels: int  # the prospect's, counted as the meters count them
     utterances: tuple[Utterance, ...]
     cues: tuple[CueEntry, ...]
     share_curve: tuple[SharePoint, ...]
@@ -169,118 +159,24 @@ def utterances_from(committed: list[Committed], gap_s: float) -> list[Utterance]
     return out
 
 
-def speech_spans(data: SessionData, utterances: list[Utterance], settings: ReportSettings) -> list[Span]:
-    """Who spoke when: VAD spans if the log has them, else stretches of words."""
-    spans: list[Span] = []
-    open_at: dict[str, float] = {}
-    for e in data.events:
-        if isinstance(e, SpeechStarted):
-            open_at[e.speaker] = e.t
-        elif isinstance(e, SpeechEnded):
-            open_at.pop(e.speaker, None)
-            if e.t > e.start:
-                spans.append(Span(e.speaker, e.start, e.t))
-    for speaker, start in open_at.items():  # cut off while talking
-        if data.duration > start:
-            spans.append(Span(speaker, start, data.duration))
-    if not spans:
-        for u in utterances:
-            words = u.words or (Word(u.text, u.start, u.end),)
-            start, end = words[0].start, words[0].end
-            for w in words[1:]:
-                if w.start - end > settings.word_gap_s:
-                    spans.append(Span(u.speaker, start, end))
-                    start = w.start
-                end = max(end, w.end)
-            spans.append(Span(u.speaker, start, end))
-    spans = [s for s in spans if s.speaker in SIDES and s.end > s.start]
-    spans.sort(key=lambda s: (s.start, s.end))
-    return spans
+def replies_from(measures: CallMeasures) -> list[Reply]:
+    """The prospect's answers to rep turns, as the engagement meters see them."""
+    return [Reply(a.start - a.latency, a.latency, a.after_question) for a in measures.answers()]
 
 
-def is_backchannel(span: Span, by_side: dict[str, list[Span]], settings: ReportSettings) -> bool:
-    """Short speech inside the other side's speech, or in a pause they talk straight through."""
-    if span.duration >= settings.backchannel_max_s:
-        return False
-    others = by_side.get("prospect" if span.speaker == "rep" else "rep", [])
-    longest = max((o.duration for o in others), default=0.0)
-    starts = [o.start for o in others]
-    lo = bisect.bisect_left(starts, span.start - longest)
-    hi = bisect.bisect_right(starts, span.end + settings.backchannel_resume_s)
-    near = others[lo:hi]
-    if any(o.start <= span.start and o.end >= span.end for o in near):
-        return True
-    before = any(span.start - settings.backchannel_resume_s <= o.end <= span.end for o in near)
-    after = any(span.start <= o.start <= span.end + settings.backchannel_resume_s for o in near)
-    return before and after
-
-
-def turns_from(spans: list[Span], settings: ReportSettings) -> list[Span]:
-    """Who held the floor: spans merged until the other side speaks (backchannels aside)."""
-    by_side: dict[str, list[Span]] = {}
-    for s in spans:
-        by_side.setdefault(s.speaker, []).append(s)
-    turns: list[Span] = []
-    for s in spans:
-        if is_backchannel(s, by_side, settings):
-            continue
-        if turns and turns[-1].speaker == s.speaker:
-            turns[-1] = Span(s.speaker, turns[-1].start, max(turns[-1].end, s.end))
-        else:
-            turns.append(s)
-    return turns
-
-
-def _question_count(text: str) -> int:
-    return len(re.findall(r"\?+", text))
-
-
-def _ends_with_question(turn: Span, words: list[Word], starts: list[float], tail_s: float) -> bool:
-    """Whether the turn's last words (``words`` of its side, in start order) hold a question mark."""
-    lo = bisect.bisect_left(starts, turn.start - tail_s)
-    hi = bisect.bisect_right(starts, turn.end + tail_s)
-    inside = [w for w in words[lo:hi] if w.end <= turn.end + tail_s]
-    if not inside:
-        return False
-    tail = [w for w in inside if w.end >= inside[-1].end - tail_s]
-    return "?" in words_text(tail)
-
-
-def replies_from(turns: list[Span], utterances: list[Utterance], settings: ReportSettings) -> list[Reply]:
-    rep_words = sorted((w for u in utterances if u.speaker == "rep" for w in _words_of(u)), key=lambda w: w.start)
-    starts = [w.start for w in rep_words]
-    out = []
-    for a, b in zip(turns, turns[1:]):
-        if a.speaker == "rep" and b.speaker == "prospect":
-            asked = _ends_with_question(a, rep_words, starts, settings.question_tail_s)
-            out.append(Reply(a.end, b.start - a.end, asked))
-    return out
-
-
-def _words_of(u: Utterance) -> tuple[Word, ...]:
-    """The line's words; a line logged without word times counts as one word at its end."""
-    return u.words or (Word(u.text, u.end, u.end),)
-
-
-def share_curve(spans: list[Span], duration: float, settings: ReportSettings) -> list[SharePoint]:
-    """The rep's share of talk in a rolling window, sampled across the call."""
+def share_curve(measures: CallMeasures, duration: float, settings: ReportSettings) -> list[SharePoint]:
+    """The rep's share of talk over the meters' window, sampled across the call (what the meter showed)."""
     if duration <= 0:
         return []
     n = max(2, settings.share_points)
-    window = settings.share_window_s
     points = []
     for k in range(n + 1):
         t = duration * k / n
-        lo = t - window
-        talk = {"rep": 0.0, "prospect": 0.0}
-        for s in spans:
-            if s.start >= t:
-                break
-            if s.end > lo:
-                talk[s.speaker] += min(s.end, t) - max(s.start, lo)
+        talk = measures.talk_in_window(t)
         total = talk["rep"] + talk["prospect"]
         points.append(SharePoint(t, talk["rep"] / total if total >= settings.share_min_talk_s else None))
     return points
+
 
 
 def _nearest_before(utterances: list[Utterance], speaker: str, t: float) -> Utterance | None:
@@ -334,23 +230,25 @@ def session_notes(data: SessionData) -> list[str]:
     return [f"at {clock(t)}: {text}" + (f" ({n} times)" if n > 1 else "") for text, (t, n) in seen.items()]
 
 
-def summarise(data: SessionData, settings: ReportSettings = ReportSettings()) -> CallSummary:
+def summarise(data: SessionData, settings: ReportSettings = ReportSettings(),
+              signal_settings: SignalSettings | None = None) -> CallSummary:
     utterances = utterances_from(data.committed, settings.utterance_gap_s)
-    spans = speech_spans(data, utterances, settings)
-    turns = turns_from(spans, settings)
+    measures = replay_measures(data.events, data.duration, signal_settings)
+    spans = measures.talk_spans()
+    turns = measures.turns()
+    questions = measures.questions
     talk = {side: sum(s.duration for s in spans if s.speaker == side) for side in SIDES}
     total = sum(talk.values())
     sides = {}
     for side in SIDES:
         own_turns = [t for t in turns if t.speaker == side]
-        text = " ".join(u.text for u in utterances if u.speaker == side)
         sides[side] = SideStats(
             speaker=side,
             talk_s=talk[side],
             share=talk[side] / total if total > 0 else 0.0,
             turns=len(own_turns),
             longest_turn=max(own_turns, key=lambda t: t.duration, default=None),
-            questions=_question_count(text),
+            questions=questions.get(side, 0),
             words=sum(len(u.words) if u.words else len(u.text.split()) for u in utterances if u.speaker == side),
         )
     signals = data.of_type(Signals)
@@ -365,11 +263,12 @@ def summarise(data: SessionData, settings: ReportSettings = ReportSettings()) ->
         sides=sides,
         spans=tuple(spans),
         turns=tuple(turns),
-        replies=tuple(replies_from(turns, utterances, settings)),
+        replies=tuple(replies_from(measures)),
+        backchannels=measures.backchannels,
         utterances=tuple(utterances),
         cues=tuple(cue_entries(data, utterances)),
-        share_curve=tuple(share_curve(spans, data.duration, settings)),
-        share_window_s=settings.share_window_s,
+        share_curve=tuple(share_curve(measures, data.duration, settings)),
+        share_window_s=measures.window_s,
         monologue_warn_s=signals[-1].monologue_warn_s if signals else settings.monologue_warn_s,
         rep_share_high=settings.rep_share_high,
         notices=data.notices + tuple(session_notes(data)),

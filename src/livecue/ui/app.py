@@ -1,17 +1,17 @@
 """The Textual overlay: live transcript, cue card, meters and keys.
 
 The pipeline runs in a Textual thread worker; the overlay sees it only
-through ``UiSink``, which queues events and wakes the UI with one message per
-batch.  The UI applies a batch at most ``max_redraws_per_s`` times a second,
-so a ``--fast`` replay cannot flood it, and nothing on the UI thread ever
-waits for transcription.  The rep's reactions to cards go back into the
-pipeline as ``Feedback`` events (``Pipeline.inject``), so they reach the
-JSON stream and the session log like everything else.
+through ``UiSink`` (``bridge.py``), which queues events and wakes the UI with
+one message per batch.  The UI applies a batch at most ``max_redraws_per_s``
+times a second, so a ``--fast`` replay cannot flood it, and nothing on the UI
+thread ever waits for transcription.  The rep's reactions to cards go back
+into the pipeline as ``Feedback`` events (``Pipeline.inject``), so they reach
+the JSON stream and the session log like everything else.  Themes, the help
+screen and the no-terminal fallback are modules of their own.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -20,166 +20,25 @@ from typing import Any, Callable
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
-from textual.screen import ModalScreen
-from textual.theme import Theme
-from textual.widgets import Footer, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer
 
 from ..config import discover_config, load_settings
-from ..events import Event, Feedback
+from ..events import Feedback
+from ..options import CueOptions, SessionOptions
 from ..sources import SourceCapabilities
+from .bridge import EventsReady, PipelineDone, UiSink
+from .help import HELP_TEXT, HelpScreen
+from .plain_fallback import run_plain
 from .state import OverlaySettings, OverlayState
+from .themes import THEMES, pick_theme
 from .widgets.cue_card import CueCard
 from .widgets.meters import CompactMeters, MetersPanel
 from .widgets.status import StatusLine
 from .widgets.transcript import TranscriptView
 
-# Two themes with the overlay's own colour roles; text colours are picked to
-# stay readable on each theme's background (the overlay paints its own).
-THEMES = {
-    "livecue-dark": Theme(
-        name="livecue-dark",
-        primary="#0178D4",
-        secondary="#004578",
-        accent="#d17bff",
-        warning="#ffb74d",
-        error="#ff6b81",
-        success="#6fd08c",
-        foreground="#e6e6e6",
-        background="#121212",
-        surface="#1c1c1c",
-        panel="#262626",
-        dark=True,
-        variables={
-            "muted": "#9e9e9e",
-            "rep": "#6cb6ff",
-            "prospect": "#7ee0b0",
-            "warn": "#ffb74d",
-            "alert": "#ff6b81",
-            "ok": "#8fd19e",
-            "card-accent": "#d17bff",
-            "card-flash": "#3a2a4a",
-            "footer-key-foreground": "#d17bff",
-        },
-    ),
-    "livecue-light": Theme(
-        name="livecue-light",
-        primary="#004578",
-        secondary="#0178D4",
-        accent="#7a1fa2",
-        warning="#8a4b00",
-        error="#b00020",
-        success="#1b6e3a",
-        foreground="#1a1a1a",
-        background="#f4f4f4",
-        surface="#ffffff",
-        panel="#e2e2e2",
-        dark=False,
-        variables={
-            "muted": "#5c5c5c",
-            "rep": "#0b4f9c",
-            "prospect": "#136c43",
-            "warn": "#8a4b00",
-            "alert": "#b00020",
-            "ok": "#1b6e3a",
-            "card-accent": "#7a1fa2",
-            "card-flash": "#f1e0f8",
-            "footer-key-foreground": "#7a1fa2",
-        },
-    ),
-}
-
-
-def pick_theme(environ: dict[str, str] | None = None) -> str:
-    """Light or dark: ``LIVECUE_THEME`` if set, else the terminal's COLORFGBG hint."""
-    env = os.environ if environ is None else environ
-    wanted = env.get("LIVECUE_THEME", "").strip().lower()
-    if wanted in ("light", "dark"):
-        return f"livecue-{wanted}"
-    background = env.get("COLORFGBG", "").split(";")[-1]
-    return "livecue-light" if background in ("7", "15") else "livecue-dark"
-
-
-class UiSink:
-    """The pipeline's side of the overlay: queue events, wake the UI once per batch.
-
-    ``handle`` runs on the pipeline thread and never blocks on the UI.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: list[Event] = []
-        self._woken = False
-        self._wake: Callable[[], Any] | None = None
-        self.closed = False
-
-    def attach(self, wake: Callable[[], Any]) -> None:
-        with self._lock:
-            self._wake = wake
-            self._woken = False
-
-    def handle(self, event: Event) -> None:
-        with self._lock:
-            self._pending.append(event)
-            wake = None if self._woken else self._wake
-            if wake is not None:
-                self._woken = True
-        if wake is not None:
-            wake()
-
-    def drain(self) -> list[Event]:
-        with self._lock:
-            events, self._pending = self._pending, []
-            self._woken = False
-        return events
-
-    def close(self) -> None:
-        self.closed = True
-
-
-class EventsReady(Message):
-    """The sink has a batch waiting."""
-
-
-class PipelineDone(Message):
-    """The pipeline's run() returned (or raised)."""
-
-
-HELP_TEXT = """\
-[b]livecue keys[/b]  (↑ ↓ scroll this help; escape, ? or q closes it)
-
-[b]q[/b]  quit: stops capture and closes the session log
-[b]d[/b]  dismiss the card (recorded as [i]dismissed[/i])
-[b]s[/b]  snooze this play for {snooze} min (recorded as [i]snoozed[/i])
-[b]h[/b]  the card helped (recorded as [i]helpful[/i]; the card stays)
-[b]w[/b]  the card was wrong (recorded as [i]wrong[/i]; the card goes)
-[b]space[/b]  pause / resume a replay (main layout)
-[b]← →[/b]  seek a replay by {seek} s (main layout)
-[b]↑ ↓ PgUp PgDn[/b]  scroll the transcript; [b]End[/b] follows again
-[b]c[/b]  compact layout on / off
-[b]t[/b]  light / dark colours
-[b]?[/b]  this help
-
-[b]Meters[/b]  talk share over the signals window; the monologue timer turns amber and red at the rules' thresholds; engagement is the prospect's words per answer and response latency with their trend (↑ ↓ →); input shows each side's level and ● while it speaks; lag is how far the text is behind the audio."""
-
-
-class HelpScreen(ModalScreen):
-    BINDINGS = [
-        Binding("escape,question_mark,q", "app.pop_screen", "Close", show=False),
-    ]
-
-    def __init__(self, settings: OverlaySettings) -> None:
-        super().__init__()
-        self.settings = settings
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help"):  # scrolls in a small terminal
-            yield Static(HELP_TEXT.format(snooze=round(self.settings.snooze_s / 60),
-                                          seek=round(self.settings.seek_step_s)))
-
-    def on_mount(self) -> None:
-        self.query_one("#help").focus()
+__all__ = ["HELP_TEXT", "THEMES", "EventsReady", "HelpScreen", "OverlayApp", "PipelineDone", "UiSink",
+           "pick_theme", "run_overlay"]
 
 
 class OverlayApp(App):
@@ -457,7 +316,6 @@ class OverlayApp(App):
         self._redraw({"status"})
         self.set_timer(self.settings.stop_timeout_s, self.exit)
 
-
 def _log_path(sinks: list) -> str:
     for sink in sinks:
         path = getattr(sink, "path", None)
@@ -466,11 +324,11 @@ def _log_path(sinks: list) -> str:
     return ""
 
 
-def _rules_text(args: Any) -> str:
+def _rules_text(cues: CueOptions) -> str:
     """``rules`` on the status line: which rule files are loaded (problems arrive as notices)."""
-    if getattr(args, "no_cues", False):
+    if not cues.enabled:
         return "off (--no-cues)"
-    rules = getattr(args, "rules", None)
+    rules = cues.rules
     label = str(rules) if rules else "shipped"
     try:
         from ..cues.rules import default_rule_dirs, rule_dirs, rule_files
@@ -486,7 +344,8 @@ def _rules_text(args: Any) -> str:
     return f"{label} ({count} file{'s' if count != 1 else ''})"
 
 
-def run_overlay(args: Any, pipeline_factory: Callable[[list], Any], sinks: list, stop: threading.Event) -> int:
+def run_overlay(options: SessionOptions, pipeline_factory: Callable[[list], Any], sinks: list,
+                stop: threading.Event) -> int:
     """Run a session under the overlay; returns the exit status.
 
     The UI sink is appended to ``sinks`` before the pipeline is built, so the
@@ -495,32 +354,20 @@ def run_overlay(args: Any, pipeline_factory: Callable[[list], Any], sinks: list,
     """
     # Textual draws on stderr and reads stdin; a redirected stdout asks for text
     if not (sys.stdout.isatty() and sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
-        from ..sinks import PlainSink
-
-        print("livecue: not a terminal; printing the plain transcript (choose with --plain or --json)",
-              file=sys.stderr)
-        sinks.append(PlainSink())
-        pipeline = pipeline_factory(sinks)
-        try:
-            pipeline.run(stop)
-        except KeyboardInterrupt:
-            stop.set()
-            pipeline.finish("stopped")
-            return 130
-        return 0
+        return run_plain(pipeline_factory, sinks, stop)
 
     sink = UiSink()
     sinks.append(sink)
     pipeline = pipeline_factory(sinks)
-    settings = load_settings(discover_config(getattr(args, "config", None))).overlay  # checked by the factory
+    settings = load_settings(discover_config(options.model.config)).overlay  # checked by the factory
     app = OverlayApp(
         pipeline,
         sink,
         stop,
-        compact=bool(getattr(args, "compact", False)),
-        bell=bool(getattr(args, "bell", False)),
-        model=str(getattr(args, "model", "") or ""),
-        rules=_rules_text(args),
+        compact=options.compact,
+        bell=options.bell,
+        model=options.model.model or "",
+        rules=_rules_text(options.cues),
         log_path=_log_path(sinks),
         settings=settings,
     )
