@@ -3,7 +3,6 @@ generated docs/settings.md (issue 13)."""
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import subprocess
 import sys
@@ -128,12 +127,13 @@ def test_agreement_settings_change_what_is_deduplicated():
 def test_the_log_section_reaches_the_session_log(tmp_path):
     from datetime import datetime
 
+    from livecue.options import ModelOptions, SessionOptions
     from livecue.session.log import open_session_log
 
     config = tmp_path / "c.toml"
     config.write_text("[log]\nsignals_interval_s = 3.0\n")
-    args = argparse.Namespace(config=config, log=str(tmp_path / "s.jsonl"), command="replay")
-    log = open_session_log(args, datetime.now().astimezone(), [])
+    options = SessionOptions(command="replay", model=ModelOptions(config=config), log=tmp_path / "s.jsonl")
+    log = open_session_log(options, datetime.now().astimezone())
     try:
         assert log.log_settings.signals_interval_s == 3.0
     finally:
