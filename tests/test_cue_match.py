@@ -93,3 +93,11 @@ def test_bad_phrases_are_reported_not_raised(phrase, message):
 def test_phrase_tokens_lists_expansions():
     assert phrase_tokens("(we are|i am) (all set|covered)") == [
         ["we", "are", "all", "set"], ["we", "are", "covered"], ["i", "am", "all", "set"], ["i", "am", "covered"]]
+
+
+@pytest.mark.parametrize("word", [" Mm-hmm.", "Mm-hmm", " mm-hmm,", " Uh-huh.", " Mhm."])
+def test_a_backchannel_is_one_token_with_the_recognisers_leading_space(word):
+    """faster-whisper words start with a space: " Mm-hmm." must still read as a backchannel."""
+    from livecue.cues.match import word_tokens
+
+    assert word_tokens(word) == ("mhm",)

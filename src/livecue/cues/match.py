@@ -76,7 +76,7 @@ def word_tokens(word: str) -> tuple[str, ...]:
     """Normalised tokens of one recognised word (cached: words repeat a lot)."""
     w = word.lower().translate(_APOS)
     w = _DIGIT_COMMA.sub("", w).replace("%", " percent ").replace("&", " and ")
-    if _BACKCHANNEL_WORD.match(w.strip(".,!?;:\"()")):
+    if _BACKCHANNEL_WORD.match(w.strip(" .,!?;:\"()")):
         return ("mhm",)
     out: list[str] = []
     for piece in _PIECE.findall(w.replace("-", " ").replace("/", " ")):
