@@ -148,7 +148,7 @@ class AudioChunk:
     numpy array; frozen means the dataclass, not the buffer.
     """
 
-    speaker: str
+    speaker: Speaker
     t: float
     samples: Any  # np.ndarray[float32]
 
@@ -160,13 +160,13 @@ class AudioChunk:
 @dataclass(frozen=True)
 class SpeechStarted(Event):
     type: ClassVar[str] = "speech_start"
-    speaker: str = "rep"
+    speaker: Speaker = "rep"
 
 
 @dataclass(frozen=True)
 class SpeechEnded(Event):
     type: ClassVar[str] = "speech_end"
-    speaker: str = "rep"
+    speaker: Speaker = "rep"
     start: float = 0.0  # when this stretch of speech began
 
 
@@ -175,7 +175,7 @@ class Level(Event):
     """Input level of one side, a few times a second, for the meters."""
 
     type: ClassVar[str] = "level"
-    speaker: str = "rep"
+    speaker: Speaker = "rep"
     rms_db: float = -120.0
     speaking: bool = False
 
@@ -185,7 +185,7 @@ class ChannelStatus(Event):
     """A side's capture state changed (live capture: lost, reopened, overflow)."""
 
     type: ClassVar[str] = "status"
-    speaker: str = "rep"
+    speaker: Speaker = "rep"
     state: str = "ok"  # ok | lost | reopened | overflow | dropped
     detail: str = ""
     overflows: int = 0
@@ -203,7 +203,7 @@ class Tentative(Event):
     """
 
     type: ClassVar[str] = "tentative"
-    speaker: str = "rep"
+    speaker: Speaker = "rep"
     text: str = ""
     words: tuple[Word, ...] = ()
 
@@ -213,7 +213,7 @@ class Committed(Event):
     """Words of one side that will never be revised.  ``t`` = last word's end."""
 
     type: ClassVar[str] = "committed"
-    speaker: str = "rep"
+    speaker: Speaker = "rep"
     text: str = ""
     words: tuple[Word, ...] = ()
     final: bool = False  # True when this closes an utterance (speaker paused)
@@ -224,11 +224,24 @@ class Committed(Event):
 
 
 @dataclass(frozen=True)
+class UtteranceEnded(Event):
+    """The final decode of one side's utterance ran: no more words will come for it.
+
+    Emitted after every final decode, also when it found no words (then no
+    ``Committed`` follows), so a stage can close the stretch at once instead
+    of waiting.  ``t`` is the utterance's end in audio time.
+    """
+
+    type: ClassVar[str] = "utterance_end"
+    speaker: Speaker = "rep"
+
+
+@dataclass(frozen=True)
 class Lag(Event):
     """How far the committed text is behind the audio clock, per side."""
 
     type: ClassVar[str] = "lag"
-    speaker: str = "rep"
+    speaker: Speaker = "rep"
     lag_s: float = 0.0
     decode_s: float = 0.0  # wall seconds the last decode took
 
@@ -268,7 +281,7 @@ class Cue(Event):
     script: tuple[str, ...] = ()
     priority: int = 0
     variant: str = ""
-    speaker: str = "prospect"  # whose words triggered it
+    speaker: Speaker = "prospect"  # whose words triggered it
     anchor: float | None = None  # audio time of the evidence's end
 
 
@@ -296,6 +309,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ChannelStatus,
         Tentative,
         Committed,
+        UtteranceEnded,
         Lag,
         Signals,
         Cue,

@@ -15,11 +15,14 @@ from bisect import insort
 from dataclasses import dataclass
 
 from ..audio_facts import CALL_SIDES
-from ..events import Committed, Event, Lag, Signals, SpeechEnded, SpeechStarted, Tentative, Word
+from ..events import Committed, Event, Signals, SpeechEnded, SpeechStarted, Tentative, UtteranceEnded, Word
 from .match import count_words, normalise_words
 from .questions import question_kind as _question_kind
 
-SIDES = CALL_SIDES
+SIDES = CALL_SIDES  # the tracker follows the two sides; "call" events are not a side's speech
+
+# the events a side's speech arrives in; everything else leaves the tracker alone
+SIDE_SPEECH = (SpeechStarted, SpeechEnded, UtteranceEnded, Tentative, Committed)
 
 # Continuers that say "I'm listening", not "I'm engaged".
 BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "hm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh"})
@@ -148,6 +151,14 @@ class _Interval:
 
 
 class Tracker:
+    """Segments, turns and answers of both sides, from the core's events (see the module docstring).
+
+    ``feed(event, now)`` reads speech start/end, tentative and committed
+    words and ``UtteranceEnded`` (the final decode ran, even without words);
+    ``timeline`` holds the segments with words by start time and
+    ``position(seg)`` says where one sits in it.
+    """
+
     def __init__(self, settings: SignalSettings | None = None) -> None:
         self.s = settings or SignalSettings()
         self.reset()
@@ -168,9 +179,9 @@ class Tracker:
     # --- input ---------------------------------------------------------------------------
 
     def feed(self, event: Event, now: float) -> list[Update]:
-        speaker = getattr(event, "speaker", None)
-        if speaker not in SIDES:
+        if not isinstance(event, SIDE_SPEECH) or event.speaker not in SIDES:
             return []
+        speaker = event.speaker
         if isinstance(event, SpeechStarted):
             self.vad_seen[speaker] = True
             self.speaking[speaker] = True
@@ -187,13 +198,13 @@ class Tracker:
                     seg.ended_at = now
                     break
             return []
-        if isinstance(event, Lag) or (isinstance(event, Tentative) and not event.words):
-            # a decode after the speech ended is the final one: if it brings no words, nothing will
+        if isinstance(event, UtteranceEnded) or (isinstance(event, Tentative) and not event.words):
+            # the final decode ran (or the tail was cleared): words it did not bring will not come
             for seg in self.pending[speaker]:
                 if seg.speech_ended and seg.decoded_at is None:
                     seg.decoded_at = now
                 break
-            if isinstance(event, Lag):
+            if isinstance(event, UtteranceEnded):
                 return []
         if isinstance(event, Tentative):
             seg = self._current(speaker, event.words[0].start if event.words else event.t,
@@ -300,7 +311,11 @@ class Tracker:
 
     # --- turns ------------------------------------------------------------------------------
 
-    def _index(self, seg: Segment) -> int:
+    def position(self, seg: Segment) -> int:
+        """Where ``seg`` sits in ``timeline`` (ordered by start time); ValueError if it is not there.
+
+        Searched from the end: the segments a rule asks about are the recent ones.
+        """
         for i in range(len(self.timeline) - 1, -1, -1):
             if self.timeline[i] is seg:
                 return i
@@ -308,7 +323,7 @@ class Tracker:
 
     def run_of(self, seg: Segment) -> list[Segment]:
         """The turn ``seg`` belongs to: its side's consecutive segments around it."""
-        i = self._index(seg)
+        i = self.position(seg)
         lo = i
         while lo > 0 and self.timeline[lo - 1].speaker == seg.speaker:
             lo -= 1
@@ -318,7 +333,7 @@ class Tracker:
         return self.timeline[lo:hi + 1]
 
     def run_before(self, run: list[Segment]) -> list[Segment]:
-        i = self._index(run[0])
+        i = self.position(run[0])
         if i == 0:
             return []
         return self.run_of(self.timeline[i - 1])
