@@ -19,8 +19,6 @@ from ..events import Committed, Event, Signals, SpeechEnded, SpeechStarted, Tent
 from .match import count_words, normalise_words
 from .questions import question_kind as _question_kind
 
-SIDES = CALL_SIDES  # the tracker follows the two sides; "call" events are not a side's speech
-
 # the events a side's speech arrives in; everything else leaves the tracker alone
 SIDE_SPEECH = (SpeechStarted, SpeechEnded, UtteranceEnded, Tentative, Committed)
 
@@ -164,14 +162,14 @@ class Tracker:
         self.reset()
 
     def reset(self) -> None:
-        self.pending: dict[str, list[Segment]] = {s: [] for s in SIDES}
+        self.pending: dict[str, list[Segment]] = {s: [] for s in CALL_SIDES}
         self.timeline: list[Segment] = []  # segments with words, by start time
         self._order: list[tuple[float, int]] = []
         self.answers: list[Answer] = []
-        self.intervals: dict[str, list[_Interval]] = {s: [] for s in SIDES}
-        self.speaking = {s: False for s in SIDES}
-        self.vad_seen = {s: False for s in SIDES}
-        self.questions = {s: 0 for s in SIDES}
+        self.intervals: dict[str, list[_Interval]] = {s: [] for s in CALL_SIDES}
+        self.speaking = {s: False for s in CALL_SIDES}
+        self.vad_seen = {s: False for s in CALL_SIDES}
+        self.questions = {s: 0 for s in CALL_SIDES}
         self.backchannels = 0
         self.overlap_s = 0.0
         self._next_id = 0
@@ -179,7 +177,7 @@ class Tracker:
     # --- input ---------------------------------------------------------------------------
 
     def feed(self, event: Event, now: float) -> list[Update]:
-        if not isinstance(event, SIDE_SPEECH) or event.speaker not in SIDES:
+        if not isinstance(event, SIDE_SPEECH) or event.speaker not in CALL_SIDES:
             return []
         speaker = event.speaker
         if isinstance(event, SpeechStarted):
@@ -240,7 +238,7 @@ class Tracker:
     def tick(self, now: float) -> list[Update]:
         """Close segments whose final words never came (nothing new was heard)."""
         updates: list[Update] = []
-        for side in SIDES:
+        for side in CALL_SIDES:
             for seg in list(self.pending[side]):
                 decoded = seg.decoded_at is not None and now - seg.decoded_at >= self.s.decoded_wait_s
                 if seg.speech_ended and (decoded or now - seg.ended_at >= self.s.final_wait_s):
@@ -401,7 +399,7 @@ class Tracker:
 
     def snapshot(self, now: float, warn_s: float, alert_s: float) -> Signals:
         s = self.s
-        talk = {side: round(self.talk(side, now, s.window_s), 2) for side in SIDES}
+        talk = {side: round(self.talk(side, now, s.window_s), 2) for side in CALL_SIDES}
         total = talk["rep"] + talk["prospect"]
         speaker, mono = self.current_monologue(now)
         streak = 0
