@@ -7,10 +7,10 @@ parts are typed by their declared contracts (``Source``, ``Transcriber``,
 ``Stage``, ``Sink``, ``Clock``) and what they can do beyond them is read
 from their capabilities records, never probed.  Audio and events travel
 apart: chunks go only to the transcriber, events only to stages and sinks.
-``inject`` lets another thread (the
-overlay) add events such as the rep's feedback, which the loop delivers in
-order.  A failing stage or sink is reported and switched off; it never takes
-the session, or what the log already holds, down with it.
+``inject`` lets another thread (the overlay) add events such as the rep's
+feedback, which the loop delivers in order.  A failing stage or sink is
+reported and switched off; it never takes the session, or what the log
+already holds, down with it.
 """
 
 from __future__ import annotations

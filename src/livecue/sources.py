@@ -57,12 +57,29 @@ class Source(Protocol):
     through ``Pipeline.control``).
     """
 
-    capabilities: SourceCapabilities
-    description: str  # what is being heard, for the session header
-    speakers: tuple[str, ...]
-    duration: float | None  # seconds, None when unknown (live)
-    exhausted: bool  # no more audio will come
-    end_reason: str  # why it ended, read once ``exhausted``
+    @property
+    def capabilities(self) -> SourceCapabilities:
+        """What it can do besides reading (read-only, like the rest here)."""
+
+    @property
+    def description(self) -> str:
+        """What is being heard, for the session header."""
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """The sides it has audio for."""
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds, None when unknown (live)."""
+
+    @property
+    def exhausted(self) -> bool:
+        """No more audio will come."""
+
+    @property
+    def end_reason(self) -> str:
+        """Why it ended, read once ``exhausted``."""
 
     def start(self, clock) -> None:
         """Begin handing out audio; call time 0 is ``clock``'s start."""

@@ -167,9 +167,9 @@ class Tracker:
         self._order: list[tuple[float, int]] = []
         self.answers: list[Answer] = []
         self.intervals: dict[str, list[_Interval]] = {s: [] for s in CALL_SIDES}
-        self.speaking = {s: False for s in CALL_SIDES}
-        self.vad_seen = {s: False for s in CALL_SIDES}
-        self.questions = {s: 0 for s in CALL_SIDES}
+        self.speaking: dict[str, bool] = {s: False for s in CALL_SIDES}
+        self.vad_seen: dict[str, bool] = {s: False for s in CALL_SIDES}
+        self.questions: dict[str, int] = {s: 0 for s in CALL_SIDES}
         self.backchannels = 0
         self.overlap_s = 0.0
         self._next_id = 0
