@@ -157,3 +157,31 @@ def test_one_speaker_vocabulary():
 
     assert SPEAKERS == get_args(Speaker) == ("rep", "prospect", "call")
     assert CALL_SIDES == ("rep", "prospect")
+
+
+def members(protocol) -> set[str]:
+    """The names a Protocol declares (methods, properties, annotated fields)."""
+    names = {n for n in vars(protocol) if not n.startswith("_")} | set(getattr(protocol, "__annotations__", {}))
+    return names
+
+
+def test_the_real_parts_have_every_member_their_contract_declares():
+    from livecue.audio.devices import DeviceSource, list_input_devices, plan_capture
+    from livecue.cues.stage import build_cue_stage
+    from livecue.sources import Source
+    from livecue.stages import Stage
+    from livecue.transcribers import Transcriber
+
+    from fake_sounddevice import FakeSoundDevice, device
+
+    sd = FakeSoundDevice([device(0, "Mic", 1, 48000.0, default=True), device(1, "Loop", 2, 44100.0)])
+    live = DeviceSource(plan_capture(list_input_devices(sd), rep_device="mic", prospect_device="loop"), sd=sd)
+    replay = FileSource(CallAudio({"rep": np.zeros(160, np.float32), "prospect": np.zeros(160, np.float32)}, "x"))
+    transcriber = StreamingTranscriber(ScriptedEngine([]), CALL_SIDES, AsrSettings(), VadSettings(), ManualClock(),
+                                       EnergyVoice)
+    stage = build_cue_stage(None, None, ManualClock(), watch=False)
+    assert members(Source) >= {"capabilities", "read", "pause", "seek", "exhausted"}
+    for part, contract in ((live, Source), (replay, Source), (transcriber, Transcriber), (stage, Stage)):
+        missing = [n for n in members(contract) if not hasattr(part, n)]
+        assert missing == [], (type(part).__name__, missing)
+    live.close()

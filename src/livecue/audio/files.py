@@ -164,10 +164,11 @@ class AudioDecoder:
         """Say so when the file held less audio than its header promised (after the end)."""
         got = self.pos / SAMPLE_RATE_HZ
         if self.error and got > 0:
-            return (f"{self.path}: decoding stopped at {_clock(got)} ({self.error}); "
+            return (f"{self.path}: decoding stopped at {clock_tenths(got)} ({self.error}); "
                     "the rest of the file is damaged or missing")
         if self.declared_s is not None and self.declared_s - got > max(0.5, 0.01 * self.declared_s):
-            return (f"{self.path}: the file ends at {_clock(got)} but its header says {_clock(self.declared_s)}: "
+            return (f"{self.path}: the file ends at {clock_tenths(got)} "
+                    f"but its header says {clock_tenths(self.declared_s)}: "
                     "it was cut off, the rest of the call is missing")
         return None
 
@@ -205,9 +206,6 @@ def _wav_header_seconds(path: Path) -> float | None:
             return size / bytes_per_s
         pos += 8 + size + (size & 1)
     return None
-
-
-_clock = clock_tenths
 
 
 def decode_file(path: Path) -> np.ndarray:
