@@ -17,7 +17,7 @@ SAMPLE_RATE_HZ = 16000
 
 Speaker = Literal["rep", "prospect", "call"]
 """Who an event belongs to: one side of the call, or the call as a whole (the
-one speaker vocabulary: events' ``speaker`` fields are typed with it)."""
+one speaker vocabulary: every event's ``speaker`` is one of these)."""
 
 SPEAKERS: tuple[Speaker, ...] = get_args(Speaker)
 """Every value of ``Speaker``."""

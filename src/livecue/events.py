@@ -3,7 +3,9 @@
 Every stage talks to the next through these small frozen dataclasses (never
 tuples or loose dicts), and every event carries the audio time ``t`` in call
 seconds (0 = the moment the call clock started).  Events that belong to one
-side of the call also carry the ``speaker``.
+side of the call also carry the ``speaker``, one of ``audio_facts.SPEAKERS``
+(the ``Speaker`` vocabulary; the fields stay annotated ``str`` because the
+session-log reader checks crafted logs against these annotations).
 
 The JSON shape of each event (``to_json``) is the public ``--json`` stream and
 the session log format, so field names here are part of livecue's interface.
@@ -148,7 +150,7 @@ class AudioChunk:
     numpy array; frozen means the dataclass, not the buffer.
     """
 
-    speaker: Speaker
+    speaker: str
     t: float
     samples: Any  # np.ndarray[float32]
 
@@ -160,13 +162,13 @@ class AudioChunk:
 @dataclass(frozen=True)
 class SpeechStarted(Event):
     type: ClassVar[str] = "speech_start"
-    speaker: Speaker = "rep"
+    speaker: str = "rep"
 
 
 @dataclass(frozen=True)
 class SpeechEnded(Event):
     type: ClassVar[str] = "speech_end"
-    speaker: Speaker = "rep"
+    speaker: str = "rep"
     start: float = 0.0  # when this stretch of speech began
 
 
@@ -175,7 +177,7 @@ class Level(Event):
     """Input level of one side, a few times a second, for the meters."""
 
     type: ClassVar[str] = "level"
-    speaker: Speaker = "rep"
+    speaker: str = "rep"
     rms_db: float = -120.0
     speaking: bool = False
 
@@ -185,7 +187,7 @@ class ChannelStatus(Event):
     """A side's capture state changed (live capture: lost, reopened, overflow)."""
 
     type: ClassVar[str] = "status"
-    speaker: Speaker = "rep"
+    speaker: str = "rep"
     state: str = "ok"  # ok | lost | reopened | overflow | dropped
     detail: str = ""
     overflows: int = 0
@@ -203,7 +205,7 @@ class Tentative(Event):
     """
 
     type: ClassVar[str] = "tentative"
-    speaker: Speaker = "rep"
+    speaker: str = "rep"
     text: str = ""
     words: tuple[Word, ...] = ()
 
@@ -213,7 +215,7 @@ class Committed(Event):
     """Words of one side that will never be revised.  ``t`` = last word's end."""
 
     type: ClassVar[str] = "committed"
-    speaker: Speaker = "rep"
+    speaker: str = "rep"
     text: str = ""
     words: tuple[Word, ...] = ()
     final: bool = False  # True when this closes an utterance (speaker paused)
@@ -233,7 +235,7 @@ class UtteranceEnded(Event):
     """
 
     type: ClassVar[str] = "utterance_end"
-    speaker: Speaker = "rep"
+    speaker: str = "rep"
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,7 @@ class Lag(Event):
     """How far the committed text is behind the audio clock, per side."""
 
     type: ClassVar[str] = "lag"
-    speaker: Speaker = "rep"
+    speaker: str = "rep"
     lag_s: float = 0.0
     decode_s: float = 0.0  # wall seconds the last decode took
 
@@ -281,7 +283,7 @@ class Cue(Event):
     script: tuple[str, ...] = ()
     priority: int = 0
     variant: str = ""
-    speaker: Speaker = "prospect"  # whose words triggered it
+    speaker: str = "prospect"  # whose words triggered it
     anchor: float | None = None  # audio time of the evidence's end
 
 
