@@ -12,7 +12,8 @@ PIECES = (("brushoff", 0.0, 16.0), ("wrapup", 16.0, 30.0), ("opening", 4.0, 11.0
 
 
 def make_calls(directory: Path, pieces=PIECES) -> list[Path]:
-    from livecue.audio.files import RATE, decode_file
+    from livecue.audio.files import decode_file
+    from livecue.audio_facts import SAMPLE_RATE_HZ as RATE
 
     audio = decode_file(SAMPLE_CALL)
     directory.mkdir(parents=True, exist_ok=True)

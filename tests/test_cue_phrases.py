@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from livecue.cues.rules import load_rule_dir
-from livecue.cues.transcript import Utterance, run_events, utterance_events
+from livecue.cues.transcript import ReferenceLine, run_events, utterance_events
 
 RULES = Path(__file__).resolve().parents[1] / "cue_rules"
 LOAD = load_rule_dir(RULES)
@@ -24,7 +24,7 @@ CLOSE = "Great talking with you today."
 
 def cues_for(speaker: str, text: str, before: str = OPENER) -> list[str]:
     other = "rep" if speaker == "prospect" else "prospect"
-    utts = [Utterance(other, 0.5, 5.0, before), Utterance(speaker, 5.6, 9.0, text)]
+    utts = [ReferenceLine(other, 0.5, 5.0, before), ReferenceLine(speaker, 5.6, 9.0, text)]
     return [c.cue for c in run_events(utterance_events(utts), LOAD, None, 10.0)]
 
 

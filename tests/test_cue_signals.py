@@ -112,11 +112,11 @@ def test_turns_group_a_sides_segments():
 
 
 def test_a_final_decode_without_new_words_closes_the_segment_soon():
-    from livecue.events import Lag
+    from livecue.events import UtteranceEnded
 
     tr = Tracker()
     feed(tr, [SpeechStarted(1.0, "rep"), committed("rep", 1.0, 2.0, "hello there"), SpeechEnded(2.4, "rep", 1.0)])
-    assert tr.feed(Lag(2.6, "rep", 0.2, 0.1), 2.6) == []  # the final decode ran: it may still bring words ...
+    assert tr.feed(UtteranceEnded(2.6, "rep"), 2.6) == []  # the final decode ran: it may still bring words ...
     assert tr.tick(2.65) == []
     (update,) = tr.tick(2.8)  # ... it did not: closed well before final_wait_s
     assert update.kind == "final"

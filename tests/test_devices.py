@@ -104,7 +104,8 @@ def run_for(sd, source, clock, seconds, step=0.05, rep=0.2, prospect=0.4, skip=(
             stream = sd.live(dev) if any(s.device == dev and not s.closed for s in sd.streams) else None
             if stream is not None and stream.active and dev not in skip:
                 stream.deliver(clock.now(), step, [value])
-        items += source.read(0.0)
+        read = source.read(0.0)
+        items += [*read.events, *read.audio]  # these tests look at both, filtered by type
     return items
 
 
@@ -139,7 +140,8 @@ def test_a_lost_device_is_reported_the_other_side_keeps_going_and_it_is_reopened
     items += run_for(sd, source, clock, 2.0)
     back = [e for e in items if isinstance(e, ChannelStatus) and e.state == "reopened"]
     assert len(back) == 1 and back[0].speaker == "prospect" and 3.0 < back[0].t < 4.2
-    items += source._finish(clock.now(), "stopped")
+    audio, events = source._finish(clock.now(), "stopped")
+    items += events + audio
     rep, prospect = side_audio(items, "rep"), side_audio(items, "prospect")
     assert abs(len(rep) - 5 * 16000) < 200  # the rep side never stopped
     # the prospect side: audio until the loss, silence while lost, audio again after the reopen
@@ -165,7 +167,7 @@ def test_overflows_become_status_events():
     sd, source, clock = make_source()
     clock.advance(0.1)
     sd.live(0).deliver(clock.now(), 0.1, [0.1], overflow=True)
-    items = source.read(0.0)
+    items = source.read(0.0).events
     status = [e for e in items if isinstance(e, ChannelStatus)]
     assert [(e.speaker, e.state, e.overflows) for e in status] == [("rep", "overflow", 1)]
 

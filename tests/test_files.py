@@ -6,7 +6,7 @@ import pytest
 from livecue.audio.files import FileSource, decode_file, load_call
 from livecue.clock import AudioClock, ManualClock
 from livecue.errors import LivecueError
-from livecue.events import AudioChunk, Notice, Progress
+from livecue.events import Notice, Progress
 
 from audio_formats import write_audio
 from conftest import write_wav
@@ -100,14 +100,15 @@ def test_fast_source_runs_on_audio_time(tmp_path):
     clock = AudioClock()
     src = FileSource(load_call(path), fast=True)
     src.start(clock)
-    got = []
+    audio, events = [], []
     while not src.exhausted:
-        got += src.read()
-    audio = [c for c in got if isinstance(c, AudioChunk)]
+        read = src.read()
+        audio += read.audio
+        events += read.events
     assert sum(len(c.samples) for c in audio if c.speaker == "rep") == int(3.5 * 16000)
     assert clock.now() == pytest.approx(3.5)
     assert [c.t for c in audio if c.speaker == "rep"] == sorted(c.t for c in audio if c.speaker == "rep")
-    assert isinstance(got[-1], Progress)
+    assert isinstance(events[-1], Progress)
 
 
 def test_paced_source_hands_out_only_what_the_clock_allows(tmp_path):
@@ -116,10 +117,10 @@ def test_paced_source_hands_out_only_what_the_clock_allows(tmp_path):
     src = FileSource(load_call(path), fast=False)
     src.start(clock)
     clock.set(1.0)
-    first = [c for c in src.read(0.0) if isinstance(c, AudioChunk)]
+    first = list(src.read(0.0).audio)
     assert sum(len(c.samples) for c in first if c.speaker == "rep") <= 16000 + 1600
     clock.set(1.0)
-    assert [c for c in src.read(0.0) if isinstance(c, AudioChunk)] == []
+    assert list(src.read(0.0).audio) == []
     src.seek(1.0)
     assert clock.now() == pytest.approx(2.0, abs=0.11)
-    assert any(isinstance(e, Notice) for e in src.read(0.0))
+    assert any(isinstance(e, Notice) for e in src.read(0.0).events)

@@ -11,7 +11,7 @@ from livecue.audio.files import FileSource, load_call, open_call
 from livecue.clock import AudioClock
 from livecue.config import VadSettings
 from livecue.errors import LivecueError
-from livecue.events import AudioChunk, Notice, SpeechStarted
+from livecue.events import Notice, SpeechStarted
 from livecue.vad.gate import SpeechGate
 from livecue.vad.silero import SileroStream
 
@@ -127,7 +127,7 @@ def test_a_long_recording_is_decoded_as_it_plays_not_all_at_once(tmp_path):
         source.start(AudioClock())
         samples = 0
         while not source.exhausted:
-            samples += sum(len(c.samples) for c in source.read() if isinstance(c, AudioChunk) and c.speaker == "rep")
+            samples += sum(len(c.samples) for c in source.read().audio if c.speaker == "rep")
         source.close()
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -142,10 +142,10 @@ def test_seeking_back_in_a_streamed_recording_replays_the_same_audio(tmp_path):
     clock = AudioClock()
     source = FileSource(open_call(path), fast=True)
     source.start(clock)
-    first = [c for c in source.read() if isinstance(c, AudioChunk)]
+    first = list(source.read().audio)
     source.read()
     source.seek(-2.0)
-    again = [c for c in source.read() if isinstance(c, AudioChunk)]
+    again = list(source.read().audio)
     assert again[0].t == first[0].t == 0.0
     assert np.array_equal(again[0].samples, first[0].samples)
 
@@ -179,7 +179,7 @@ def test_a_cut_off_wav_plays_with_a_notice(tmp_path):
     source.start(AudioClock())
     events = []
     while not source.exhausted:
-        events += source.read()
+        events += source.read().events
     assert any(isinstance(e, Notice) and "cut off" in e.message for e in events)
     assert not any("cut off" in n for n in load_call(whole).notices)
 

@@ -12,7 +12,7 @@ from livecue.cues.match import MatchTooSlow, PhraseSet, normalise_words
 from livecue.cues.profile import Profile
 from livecue.cues.rules import load_rule_dir
 from livecue.cues.stage import CueStage
-from livecue.cues.transcript import Utterance, utterance_events
+from livecue.cues.transcript import ReferenceLine, utterance_events
 from livecue.events import Cue, Notice, SessionStarted
 
 RULE = '''id = "x"
@@ -92,8 +92,8 @@ def test_a_pattern_past_the_time_budget_switches_its_rule_off_and_the_call_goes_
     clock = ManualClock()
     stage = CueStage(load, Profile(), clock, None, signals_per_s=0)
     events = stage.feed(SessionStarted(0.0))
-    utts = [Utterance("prospect", 0.0, 60.0, " ".join(["word"] * 1500)),
-            Utterance("prospect", 61.0, 63.0, "We are not interested.")]
+    utts = [ReferenceLine("prospect", 0.0, 60.0, " ".join(["word"] * 1500)),
+            ReferenceLine("prospect", 61.0, 63.0, "We are not interested.")]
     start = time.perf_counter()
     for event in utterance_events(utts):
         clock.set(max(clock.now(), event.t))

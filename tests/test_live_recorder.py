@@ -124,7 +124,8 @@ def test_a_full_disk_stops_the_recording_but_not_the_live_source(tmp_path):
             stream = sd.live(dev)
             if stream is not None and stream.active:
                 stream.deliver(clock.now(), 0.05, [value])
-        items += source.read(0.0)
+        read = source.read(0.0)
+        items += [*read.events, *read.audio]
     notices = [x.message for x in items if isinstance(x, Notice)]
     assert any("No space left on device" in m and "recording stopped" in m and "coaching goes on" in m
                for m in notices), notices

@@ -7,6 +7,7 @@ from livecue.clock import AudioClock
 from livecue.events import Notice
 from livecue.pipeline import ListSink, Pipeline
 from livecue.sources import LIVE, REPLAY
+from livecue.transcribers import TranscriberCapabilities
 
 
 class Echo:
@@ -70,6 +71,8 @@ class Recording:
 
 
 class NoTranscript:
+    capabilities = TranscriberCapabilities(resettable=True)
+
     def reset(self):
         return []
 
@@ -90,6 +93,6 @@ def test_both_sources_declare_their_capabilities_and_one_read_signature():
     source = FileSource(call, fast=True)
     assert source.capabilities.pausable and source.capabilities.seekable and not source.capabilities.live
     source.start(AudioClock())
-    assert source.read(0.0, stop=None)  # the keyword the Source contract names
+    assert source.read(0.0, stop=None).audio  # the keyword the Source contract names
     from livecue.audio.devices import DeviceSource
     assert DeviceSource.capabilities.live and not DeviceSource.capabilities.seekable

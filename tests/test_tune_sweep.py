@@ -21,7 +21,7 @@ from livecue.events import Cue, Feedback, SessionEnded
 from livecue.tuning.sweep import (apply_params, best_overall, feedback_case, parse_set, sweep, write_params)
 from livecue.tuning.labels import Window
 from livecue.tuning.sweep import Case
-from livecue.cues.transcript import Utterance, utterance_events
+from livecue.cues.transcript import ReferenceLine, utterance_events
 
 from cue_events import utterance
 
@@ -30,10 +30,11 @@ LOAD = load_rule_dir(RULES)
 
 
 def two_clipped_call(name: str, expect_reset: bool) -> Case:
-    utts = [Utterance("rep", 0.5, 2.5, "How do you schedule crews?"), Utterance("prospect", 3.5, 4.0, "Whiteboard."),
-            Utterance("rep", 4.5, 6.5, "How many crews?"), Utterance("prospect", 7.5, 8.0, "Six."),
-            Utterance("rep", 8.5, 11.0, "What would you change about it?"),
-            Utterance("prospect", 11.5, 16.0, "Honestly the paperwork, it takes us every Friday afternoon.")]
+    utts = [ReferenceLine("rep", 0.5, 2.5, "How do you schedule crews?"),
+            ReferenceLine("prospect", 3.5, 4.0, "Whiteboard."),
+            ReferenceLine("rep", 4.5, 6.5, "How many crews?"), ReferenceLine("prospect", 7.5, 8.0, "Six."),
+            ReferenceLine("rep", 8.5, 11.0, "What would you change about it?"),
+            ReferenceLine("prospect", 11.5, 16.0, "Honestly the paperwork, it takes us every Friday afternoon.")]
     windows = (Window("reset", 7.5, 8.0, 20.0),) if expect_reset else ()
     return Case(name, utterance_events(utts), 17.0, windows)
 
@@ -112,8 +113,9 @@ def test_tune_cli_writes_the_best_setting(tmp_path, capsys):
     calls.mkdir()
     label = {"version": 1, "audio": "c.wav", "channels": {"rep": 0, "prospect": 1}, "duration": 17.0,
              "utterances": [{"speaker": u.speaker, "start": u.start, "end": u.end, "text": u.text} for u in [
-                 Utterance("rep", 0.5, 2.5, "How do you schedule crews?"), Utterance("prospect", 3.5, 4.0, "Whiteboard."),
-                 Utterance("rep", 4.5, 6.5, "How many crews?"), Utterance("prospect", 7.5, 8.0, "Six.")]],
+                 ReferenceLine("rep", 0.5, 2.5, "How do you schedule crews?"),
+                 ReferenceLine("prospect", 3.5, 4.0, "Whiteboard."),
+                 ReferenceLine("rep", 4.5, 6.5, "How many crews?"), ReferenceLine("prospect", 7.5, 8.0, "Six.")]],
              "expected": [{"cue": "reset", "from": 7.5, "anchor": 8.0, "to": 20.0, "required": True}]}
     (calls / "c.json").write_text(json.dumps(label))
     assert main(["tune", str(calls), "--rules", str(rules), "--set", "reset.min_streak=2,3,4", "--write"]) == 0

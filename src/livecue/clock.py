@@ -16,6 +16,9 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    def start(self) -> None:
+        """Call time 0 is now (the pipeline calls it once, before the source starts)."""
+
     def now(self) -> float:
         """Call seconds since start()."""
 

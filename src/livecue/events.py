@@ -3,7 +3,9 @@
 Every stage talks to the next through these small frozen dataclasses (never
 tuples or loose dicts), and every event carries the audio time ``t`` in call
 seconds (0 = the moment the call clock started).  Events that belong to one
-side of the call also carry the ``speaker``.
+side of the call also carry the ``speaker``, one of ``audio_facts.SPEAKERS``
+(the ``Speaker`` vocabulary; the fields stay annotated ``str`` because the
+session-log reader checks crafted logs against these annotations).
 
 The JSON shape of each event (``to_json``) is the public ``--json`` stream and
 the session log format, so field names here are part of livecue's interface.
@@ -224,6 +226,19 @@ class Committed(Event):
 
 
 @dataclass(frozen=True)
+class UtteranceEnded(Event):
+    """The final decode of one side's utterance ran: no more words will come for it.
+
+    Emitted after every final decode, also when it found no words (then no
+    ``Committed`` follows), so a stage can close the stretch at once instead
+    of waiting.  ``t`` is the utterance's end in audio time.
+    """
+
+    type: ClassVar[str] = "utterance_end"
+    speaker: str = "rep"
+
+
+@dataclass(frozen=True)
 class Lag(Event):
     """How far the committed text is behind the audio clock, per side."""
 
@@ -296,6 +311,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ChannelStatus,
         Tentative,
         Committed,
+        UtteranceEnded,
         Lag,
         Signals,
         Cue,

@@ -1,11 +1,16 @@
 """Wires a session: source -> transcriber -> stages -> sinks.
 
 This is the one place that knows about threads: ``run`` is a single loop
-(read audio, feed the gates, run at most one scheduled decode, pass every
-event through the stages to the sinks); ``inject`` lets another thread (the
-overlay) add events such as the rep's feedback, which the loop delivers in
-order.  A failing stage or sink is reported and switched off; it never takes
-the session, or what the log already holds, down with it.
+(read the source, feed its audio to the transcriber, run at most one
+scheduled decode, pass every event through the stages to the sinks).  The
+parts are typed by their declared contracts (``Source``, ``Transcriber``,
+``Stage``, ``Sink``, ``Clock``) and what they can do beyond them is read
+from their capabilities records, never probed.  Audio and events travel
+apart: chunks go only to the transcriber, events only to stages and sinks.
+``inject`` lets another thread (the overlay) add events such as the rep's
+feedback, which the loop delivers in order.  A failing stage or sink is
+reported and switched off; it never takes the session, or what the log
+already holds, down with it.
 """
 
 from __future__ import annotations
@@ -13,13 +18,19 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Literal
 
-from .clock import AudioClock
+from .clock import AudioClock, Clock
 from .config import Settings
-from .events import AudioChunk, Event, Notice, SessionEnded, SessionStarted
+from .events import Event, Notice, SessionEnded, SessionStarted
+from .sinks import Sink
 from .sources import Source, SourceCapabilities
+from .stages import Stage
+from .transcribers import Transcriber
+
+Control = Literal["pause", "resume", "seek"]
 
 
 class ListSink:
@@ -36,8 +47,10 @@ class ListSink:
 
 
 class Pipeline:
-    def __init__(self, source: Source, transcriber, stages: Iterable, sinks: Iterable, clock, *,
-                 model_label: str = "", mode: str = "replay", finish_on_stop: bool = True) -> None:
+    """One call: ``source`` -> ``transcriber`` -> ``stages`` -> ``sinks``, on ``clock``."""
+
+    def __init__(self, source: Source, transcriber: Transcriber, stages: Iterable[Stage], sinks: Iterable[Sink],
+                 clock: Clock, *, model_label: str = "", mode: str = "replay", finish_on_stop: bool = True) -> None:
         self.source = source
         self.transcriber = transcriber
         self.stages = list(stages)
@@ -47,14 +60,18 @@ class Pipeline:
         self.mode = mode
         self.finish_on_stop = finish_on_stop
         self._inbox: queue.SimpleQueue[Event] = queue.SimpleQueue()
-        self._controls: queue.SimpleQueue = queue.SimpleQueue()
+        self._controls: queue.SimpleQueue[tuple[Control, float]] = queue.SimpleQueue()
         self._finished = False
         self._lock = threading.Lock()
 
     @property
     def capabilities(self) -> SourceCapabilities:
-        """What the source can do: the replay controls ``control`` will act on."""
-        return self.source.capabilities
+        """The replay controls ``control`` will act on: the source's, seeking only
+        where the transcriber can forget its buffers too."""
+        caps = self.source.capabilities
+        if caps.seekable and not self.transcriber.capabilities.resettable:
+            caps = replace(caps, seekable=False)
+        return caps
 
     # --- called from other threads --------------------------------------------
 
@@ -62,7 +79,7 @@ class Pipeline:
         """Thread-safe: deliver ``event`` to the stages and sinks from the loop."""
         self._inbox.put(event)
 
-    def control(self, action: str, value: float = 0.0) -> None:
+    def control(self, action: Control, value: float = 0.0) -> None:
         """Thread-safe replay controls: pause, resume, seek (seconds).
 
         The one route for them: the loop applies each where ``capabilities``
@@ -76,11 +93,11 @@ class Pipeline:
         """Pass each event through every stage, then everything to the sinks."""
         self._dispatch(events, after=None)
 
-    def dispatch_after(self, stage, events: Iterable[Event]) -> None:
+    def dispatch_after(self, stage: Stage, events: Iterable[Event]) -> None:
         """Events a stage made on close go through the stages after it only."""
         self._dispatch(events, after=stage)
 
-    def _dispatch(self, events: Iterable[Event], *, after) -> None:
+    def _dispatch(self, events: Iterable[Event], *, after: Stage | None) -> None:
         """The one stage loop: a stage that raises is reported and switched off."""
         for event in events:
             if after is None:
@@ -123,7 +140,7 @@ class Pipeline:
                 action, value = self._controls.get_nowait()
             except queue.Empty:
                 return
-            caps = self.source.capabilities
+            caps = self.capabilities
             if action == "pause" and caps.pausable:
                 self.source.pause()
             elif action == "resume" and caps.pausable:
@@ -147,11 +164,11 @@ class Pipeline:
                 self._drain_inbox()
                 self._apply_controls()
                 busy = self.transcriber.pending()
-                for item in self.source.read(0.0 if busy else 0.05):
-                    if isinstance(item, AudioChunk):
-                        self.dispatch(self.transcriber.feed(item))
-                    else:
-                        self.dispatch([item])
+                read = self.source.read(0.0 if busy else 0.05)
+                self.dispatch(read.before)
+                for chunk in read.audio:
+                    self.dispatch(self.transcriber.feed(chunk))
+                self.dispatch(read.after)
                 if self.transcriber.pending():
                     self.dispatch(self.transcriber.step())
                 elif self.source.exhausted:
@@ -181,12 +198,10 @@ class Pipeline:
             self._drain_inbox()
             t = self.clock.now()
             for stage in list(self.stages):
-                closer = getattr(stage, "close", None)
-                if closer is not None:
-                    try:
-                        self.dispatch_after(stage, closer(t))
-                    except Exception as exc:  # noqa: BLE001
-                        self._deliver(Notice(t, "error", f"{type(stage).__name__} stopped: {exc}"))
+                try:
+                    self.dispatch_after(stage, stage.close(t))
+                except Exception as exc:  # noqa: BLE001
+                    self._deliver(Notice(t, "error", f"{type(stage).__name__} stopped: {exc}"))
             self._deliver(SessionEnded(t, reason))
         finally:
             try:
@@ -199,7 +214,7 @@ class Pipeline:
                         pass
 
 
-def build_transcriber(engine, speakers, settings: Settings, clock, fast: bool):
+def build_transcriber(engine, speakers, settings: Settings, clock: Clock, fast: bool) -> Transcriber:
     from .asr.streaming import StreamingTranscriber
     from .vad.silero import SileroStream
 
@@ -208,7 +223,8 @@ def build_transcriber(engine, speakers, settings: Settings, clock, fast: bool):
 
 
 def replay_file_events(path: Path, *, rep_channel: int | None = None, prospect_channel: int | None = None,
-                       settings: Settings | None = None, stages: Iterable = (), fast: bool = True,
+                       settings: Settings | None = None,
+                       stages: Iterable[Stage] | Callable[[Clock], Iterable[Stage]] = (), fast: bool = True,
                        engine=None, speed: float = 1.0) -> list[Event]:
     """Replay a recording and return every event (eval, benchmarks, tests).
 

@@ -23,9 +23,6 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
-_clock = clock_tenths
-
-
 class _StreamSink:
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
@@ -64,10 +61,11 @@ class PlainSink(_StreamSink):
         if isinstance(event, SessionStarted):
             self._write(f"# {event.source} ({', '.join(event.speakers)}; model {event.model})\n")
         elif isinstance(event, Committed) and event.text:
-            self._write(f"[{_clock(event.start)}] {LABELS.get(event.speaker, event.speaker.upper())}: {event.text}\n")
+            who = LABELS.get(event.speaker, event.speaker.upper())
+            self._write(f"[{clock_tenths(event.start)}] {who}: {event.text}\n")
         elif isinstance(event, Cue):
             bar = "=" * 8
-            lines = [f"{bar} CUE {event.cue} @ {_clock(event.t)}: {event.title} {bar}"]
+            lines = [f"{bar} CUE {event.cue} @ {clock_tenths(event.t)}: {event.title} {bar}"]
             if event.why:
                 lines.append(f"  why: {event.why}")
             lines += [f"  - {line}" for line in event.script]
@@ -75,4 +73,4 @@ class PlainSink(_StreamSink):
         elif isinstance(event, Notice):
             self._write(f"# {event.level}: {event.message}\n")
         elif isinstance(event, SessionEnded):
-            self._write(f"# ended at {_clock(event.t)} ({event.reason})\n")
+            self._write(f"# ended at {clock_tenths(event.t)} ({event.reason})\n")

@@ -23,12 +23,14 @@ from typing import Callable, Protocol
 
 import numpy as np
 
+from ..audio_facts import SAMPLE_RATE_HZ as RATE
 from ..config import AgreementSettings, AsrSettings, VadSettings
-from ..events import AudioChunk, Committed, Event, Lag, SpeechEnded, Tentative, Word, join_split_words, words_text
+from ..events import (AudioChunk, Committed, Event, Lag, SpeechEnded, Tentative, UtteranceEnded, Word,
+                      join_split_words, words_text)
+from ..transcribers import TranscriberCapabilities
 from ..vad.gate import SpeechEvidence, SpeechGate, VoiceModel
 from .agreement import HypothesisBuffer, norm
 
-RATE = 16000
 SENTENCE_END = (".", "?", "!")
 # what Whisper says on a quiet line or noise: accepted only from clear speech
 HABITUAL_FILLERS = frozenset({
@@ -194,6 +196,7 @@ class StreamingTranscriber:
         # live and paced runs skip grid points they are too slow for (catch_up)
         self.final_only = fast and asr.fast_final_only
         self.catch_up = not fast
+        self.capabilities = TranscriberCapabilities(interim_results=not self.final_only, resettable=True)
         self.channels = {sp: ChannelStream(sp, SpeechGate(sp, vad, vad_factory()), asr, agreement) for sp in speakers}
         self.decode_s_ema = 0.3  # seeded with tiny.en on 2 cores; measured from then on
         self.decodes = 0
@@ -362,6 +365,8 @@ class StreamingTranscriber:
             if end_t - utt.t0 >= self.s.max_buffer_s:
                 words += utt.hyp.commit_until(end_t - 1.0)
         events.append(Lag(self.clock.now(), ch.speaker, max(0.0, self.clock.now() - utt.end), took))
+        if final:  # said even when nothing was heard: the stretch is over
+            events.append(UtteranceEnded(utt.end, ch.speaker))
         words = self._drop_bleed(ch.speaker, words)
         if words:
             utt.committed.extend(words)

@@ -19,9 +19,10 @@ from collections import deque
 
 import numpy as np
 
+from ..audio_facts import SAMPLE_RATE_HZ
 from ..config import CaptureSettings
 from ..events import AudioChunk, ChannelStatus, Event, Notice
-from .resample import TARGET_RATE, StreamResampler
+from .resample import StreamResampler
 from .samples import finite_audio
 
 
@@ -76,7 +77,7 @@ class SideCapture:
     @property
     def t(self) -> float:
         """Call time up to which this side's audio has been emitted."""
-        return self._out_samples / TARGET_RATE
+        return self._out_samples / SAMPLE_RATE_HZ
 
     def restarted(self, native_rate: int) -> None:
         """A (re)opened stream: place its first block by its stamp; it may run at another rate."""
@@ -89,7 +90,7 @@ class SideCapture:
 
     def _set_rate(self, native_rate: int, start_t: float) -> None:
         self.native_rate = int(round(native_rate))
-        self._resampler = StreamResampler(self.native_rate, TARGET_RATE)
+        self._resampler = StreamResampler(self.native_rate, SAMPLE_RATE_HZ)
         self._native_t0 = start_t  # call time of the resampler's first input sample
         self._native_in = 0  # native samples fed to the resampler since _native_t0
         self._flushed = False
@@ -183,11 +184,11 @@ class SideCapture:
             self._flushed = True
         samples = np.concatenate(outs) if outs else np.zeros(0, dtype=np.float32)
         if until is not None:
-            room = int(round(until * TARGET_RATE)) - self._out_samples
+            room = int(round(until * SAMPLE_RATE_HZ)) - self._out_samples
             samples = samples[: max(0, room)]
         if not len(samples):
             return []
-        chunk = AudioChunk(self.speaker, self._out_samples / TARGET_RATE, samples.astype(np.float32, copy=False))
+        chunk = AudioChunk(self.speaker, self._out_samples / SAMPLE_RATE_HZ, samples.astype(np.float32, copy=False))
         self._out_samples += len(samples)
         return [chunk]
 

@@ -23,12 +23,11 @@ from typing import Any
 from ..audio_facts import CALL_SIDES, SAMPLE_RATE_HZ
 from ..errors import LivecueError
 from ..events import AudioChunk, ChannelStatus, Event, Notice
-from ..sources import LIVE, SourceCapabilities
+from ..sources import LIVE, SourceCapabilities, SourceRead
 from .capture import CaptureSettings, SideCapture
 from .recorder import CallRecorder
 
 DEVICE_EXIT = 4
-SPEAKERS = CALL_SIDES
 
 _INSTALL_HINTS = {
     "linux": "sudo apt-get install libportaudio2 (Debian/Ubuntu) or sudo dnf install portaudio (Fedora)",
@@ -342,7 +341,7 @@ class DeviceSource:
     """Live capture of both sides; same interface as the file source."""
 
     capabilities: SourceCapabilities = LIVE  # no pause, no seek
-    speakers = SPEAKERS
+    speakers = CALL_SIDES
     duration = None  # unknown for a live call
 
     def __init__(self, plans: list[StreamPlan], *, duration_s: float | None = None,
@@ -357,16 +356,17 @@ class DeviceSource:
         self.end_reason = ""
         self._lost: dict[int, float] = {}  # stream number -> call time of the next reopen try
         self._streams: list[_Stream] = []
+        self.recorder: CallRecorder | None = None
         self.sides: dict[str, SideCapture] = {}
         for plan in plans:
             rate = int(round(plan.device.default_rate)) or 48000
             sides = {s: SideCapture(s, rate, self.settings) for s in plan.channels}
             self.sides.update(sides)
             self._streams.append(_Stream(plan, sides, self.sd, self._clock_ref, self.settings.device_latency_s))
-        missing = [s for s in SPEAKERS if s not in self.sides]
+        missing = [s for s in CALL_SIDES if s not in self.sides]
         if missing:
             raise LivecueError(f"no input chosen for {', '.join(missing)}")
-        self.recorder = CallRecorder(record_path, SPEAKERS) if record_path else None
+        self.recorder = CallRecorder(record_path, CALL_SIDES) if record_path else None
         try:
             for stream in self._streams:  # open now: a busy or wrong device fails before the model loads
                 stream.open()
@@ -391,37 +391,39 @@ class DeviceSource:
         for stream in self._streams:
             stream.start()
 
-    def read(self, timeout_s: float = 0.1, stop: threading.Event | None = None) -> list:
+    def read(self, timeout_s: float = 0.1, stop: threading.Event | None = None) -> SourceRead:
         """New audio of both sides (16 kHz, contiguous from 0) and status events.
 
-        The wait ends early on ``stop()``; a ``stop`` event already set skips it.
+        Status (lost, reopened, overflow) comes ``before`` the audio; a
+        recording that stopped on a full disk is said ``after`` it.  The wait
+        ends early on ``stop()``; a ``stop`` event already set skips it.
         """
         if self.exhausted or not self._clock_ref:
-            return []
+            return SourceRead()
         clock = self._clock_ref[0]
         wait = timeout_s > 0 and not (stop is not None and stop.is_set())
         if wait and max(s.pending_s for s in self.sides.values()) < self.settings.read_interval_s:
             self._stop.wait(min(timeout_s, self.settings.read_interval_s))
         now = clock.now()
         if self._stop.is_set():
-            out = self._finish(now, "stopped")
-            self._record(out)
-            return out
-        out: list = []
-        out += self._check_streams(now)
+            audio, events = self._finish(now, "stopped")
+            return SourceRead(events, audio, self._record(audio))
+        events: list[Event] = self._check_streams(now)
+        audio: list[AudioChunk] = []
         until = self.duration_s
         for side in self.sides.values():
-            chunks, events = side.drain(now, until)
-            out += events
-            out += chunks
+            side_chunks, side_events = side.drain(now, until)
+            events += side_events
+            audio += side_chunks
         for number, stream in enumerate(self._streams):
             if number in self._lost:  # keep the lost side's timeline moving with silence
                 for side in stream.sides.values():
-                    out += side.fill_to(now - self.settings.stall_fill_s, until)
+                    audio += side.fill_to(now - self.settings.stall_fill_s, until)
         if until is not None and now >= until + self.settings.end_grace_s:
-            out += self._finish(now, "duration")
-        self._record(out)
-        return out
+            end_audio, end_events = self._finish(now, "duration")
+            audio += end_audio
+            events += end_events
+        return SourceRead(events, audio, self._record(audio))
 
     def _check_streams(self, now: float) -> list[Event]:
         events: list[Event] = []
@@ -457,37 +459,49 @@ class DeviceSource:
                 events.append(Notice(t=now, level="info", message=f"{speakers}: input {name!r} is back"))
         return events
 
-    def _finish(self, now: float, reason: str) -> list:
-        """Close the streams and end both sides at the same time."""
+    def _finish(self, now: float, reason: str) -> tuple[list[AudioChunk], list[Event]]:
+        """Close the streams and end both sides at the same time: the last audio, and status."""
         for stream in self._streams:
             stream.close()
         end = self.duration_s if reason == "duration" and self.duration_s is not None else None
-        out: list = []
+        audio: list[AudioChunk] = []
+        events: list[Event] = []
         for side in self.sides.values():
-            chunks, events = side.drain(now, end)
-            out += events + chunks
+            chunks, side_events = side.drain(now, end)
+            events += side_events
+            audio += chunks
         end_t = end if end is not None else max(side.t for side in self.sides.values())
         for side in self.sides.values():
-            out += side.fill_to(end_t, end)
-            out += side.flush(end)
+            audio += side.fill_to(end_t, end)
+            audio += side.flush(end)
         self.exhausted = True
         self.end_reason = reason
-        return out
+        return audio, events
 
-    def _record(self, items: list) -> None:
+    def _record(self, audio: list[AudioChunk]) -> list[Event]:
+        """Write ``audio`` to the ``--record`` file; a notice if the recording had to stop."""
         if self.recorder is None:
-            return
-        for item in items:
-            if isinstance(item, AudioChunk):
-                try:
-                    self.recorder.write(item)
-                except LivecueError as exc:  # a full disk ends the recording, never the coaching
-                    frames = self.recorder.duration_s
-                    self.recorder = None
-                    items.append(Notice(t=item.t, level="error",
-                                        message=f"{exc}; recording stopped after {frames:.1f} s "
-                                                f"(the file keeps that much), coaching goes on"))
-                    return
+            return []
+        for chunk in audio:
+            try:
+                self.recorder.write(chunk)
+            except LivecueError as exc:  # a full disk ends the recording, never the coaching
+                frames = self.recorder.duration_s
+                self.recorder = None
+                return [Notice(t=chunk.t, level="error",
+                               message=f"{exc}; recording stopped after {frames:.1f} s "
+                                       f"(the file keeps that much), coaching goes on")]
+        return []
+
+    # live capture declares neither pausable nor seekable: the pipeline never calls these
+    def pause(self) -> None:
+        raise NotImplementedError("live capture cannot pause")
+
+    def resume(self) -> None:
+        raise NotImplementedError("live capture cannot pause")
+
+    def seek(self, delta_s: float) -> float:
+        raise NotImplementedError("live capture cannot seek")
 
     def stop(self) -> None:
         """Thread-safe: the next read() ends the capture."""
@@ -498,6 +512,5 @@ class DeviceSource:
         for stream in self._streams:
             stream.close()
         self.exhausted = True
-        recorder = getattr(self, "recorder", None)
-        if recorder is not None:
-            recorder.close()
+        if self.recorder is not None:
+            self.recorder.close()

@@ -20,12 +20,9 @@ import numpy as np
 from ..audio_facts import SAMPLE_RATE_HZ, clock_tenths
 from ..errors import LivecueError, import_problem
 from ..events import AudioChunk, Event, Notice, Progress
-from ..sources import REPLAY, SourceCapabilities
+from ..sources import REPLAY, SourceCapabilities, SourceRead
 from ..user_files import regular_file
 from .samples import finite_audio
-
-RATE = SAMPLE_RATE_HZ
-
 
 MAX_CHANNELS = 64  # FFmpeg's resampler limit; no call recording has more
 
@@ -89,7 +86,7 @@ class AudioDecoder:
                                    f"livecue reads 1 to {MAX_CHANNELS}")
             self.channels = channels
             self.declared_s = _wav_header_seconds(path) or _declared_seconds(container, stream)
-            self._resampler = av.AudioResampler(format="flt", layout=stream.codec_context.layout, rate=RATE)
+            self._resampler = av.AudioResampler(format="flt", layout=stream.codec_context.layout, rate=SAMPLE_RATE_HZ)
         except LivecueError:
             container.close()
             raise
@@ -147,18 +144,19 @@ class AudioDecoder:
         self.pos += head.shape[1]
         return head
 
-    def skip(self, n: int, block: int = RATE * 10) -> None:
+    def skip(self, n: int, block: int = SAMPLE_RATE_HZ * 10) -> None:
         while n > 0 and not (self.ended and not self._buffered):
             n -= max(1, self.read(min(n, block)).shape[1])
 
     def cut_notice(self) -> str | None:
         """Say so when the file held less audio than its header promised (after the end)."""
-        got = self.pos / RATE
+        got = self.pos / SAMPLE_RATE_HZ
         if self.error and got > 0:
-            return (f"{self.path}: decoding stopped at {_clock(got)} ({self.error}); "
+            return (f"{self.path}: decoding stopped at {clock_tenths(got)} ({self.error}); "
                     "the rest of the file is damaged or missing")
         if self.declared_s is not None and self.declared_s - got > max(0.5, 0.01 * self.declared_s):
-            return (f"{self.path}: the file ends at {_clock(got)} but its header says {_clock(self.declared_s)}: "
+            return (f"{self.path}: the file ends at {clock_tenths(got)} "
+                    f"but its header says {clock_tenths(self.declared_s)}: "
                     "it was cut off, the rest of the call is missing")
         return None
 
@@ -198,19 +196,16 @@ def _wav_header_seconds(path: Path) -> float | None:
     return None
 
 
-_clock = clock_tenths
-
-
 def decode_file(path: Path) -> np.ndarray:
     """All channels of ``path`` as float32 (channels, samples) at 16 kHz (whole file in memory)."""
     decoder = AudioDecoder(path)
     try:
         pieces = []
         while True:
-            block = decoder.read(RATE * 60)
+            block = decoder.read(SAMPLE_RATE_HZ * 60)
             if block.shape[1]:
                 pieces.append(block)
-            if block.shape[1] < RATE * 60:
+            if block.shape[1] < SAMPLE_RATE_HZ * 60:
                 break
         if not pieces and decoder.error:
             raise LivecueError(f"{path}: cannot decode audio ({decoder.error})")
@@ -288,11 +283,11 @@ class CallStream:
         pieces: dict[str, list[np.ndarray]] = {s: [] for s in self.speakers}
         try:
             while True:
-                got = self.read(RATE * 60)
+                got = self.read(SAMPLE_RATE_HZ * 60)
                 n = len(next(iter(got.values())))
                 for s, x in got.items():
                     pieces[s].append(x)
-                if n < RATE * 60:
+                if n < SAMPLE_RATE_HZ * 60:
                     break
             late = self.late_notices()
         finally:
@@ -320,7 +315,7 @@ class CallAudio:
 
     @property
     def duration(self) -> float:
-        return max(len(x) for x in self.sides.values()) / RATE
+        return max(len(x) for x in self.sides.values()) / SAMPLE_RATE_HZ
 
 
 class _ArrayReader:
@@ -420,7 +415,7 @@ class FileSource:
     def __init__(self, call: CallStream | CallAudio, fast: bool = False, block_s: float | None = None) -> None:
         self.call = call
         self.fast = fast
-        self.block = int(RATE * (block_s or (1.0 if fast else 0.1)))
+        self.block = int(SAMPLE_RATE_HZ * (block_s or (1.0 if fast else 0.1)))
         self.speakers = call.speakers
         self.description = call.description
         self.duration = call.duration
@@ -439,68 +434,63 @@ class FileSource:
         self._clock = clock
         self._pending = [Notice(0.0, "warning", n) for n in self.call.notices]
 
-    def read(self, timeout_s: float = 0.1, stop: threading.Event | None = None) -> list[AudioChunk | Event]:
-        out: list[AudioChunk | Event] = list(self._pending)
+    def read(self, timeout_s: float = 0.1, stop: threading.Event | None = None) -> SourceRead:
+        before: list[Event] = list(self._pending)  # notices queued by start() and seek()
         self._pending = []
         if self.exhausted:
-            return out
+            return SourceRead(before)
         clock = self._clock
         if self.fast:
             want = self.block
         else:
             target = self._pos + self.block
-            deadline = min(target / RATE, clock.now() + timeout_s)
+            deadline = min(target / SAMPLE_RATE_HZ, clock.now() + timeout_s)
             clock.sleep_until(deadline, stop)
-            available = int(clock.now() * RATE)
+            available = int(clock.now() * SAMPLE_RATE_HZ)
             if available < target:
-                return out
+                return SourceRead(before)
             want = max(target, available // self.block * self.block) - self._pos
         sides = self._reader.read(want)
         got = len(next(iter(sides.values())))
         end = self._pos + got
         if self.fast:
-            clock.advance_to(end / RATE)
+            clock.advance_to(end / SAMPLE_RATE_HZ)
         if got < want:
             self._ended = True
-        t = self._pos / RATE
-        if got:
-            for speaker, samples in sides.items():
-                out.append(AudioChunk(speaker, t, samples))
+        t = self._pos / SAMPLE_RATE_HZ
+        audio = [AudioChunk(speaker, t, samples) for speaker, samples in sides.items()] if got else []
         self._pos = end
-        out.extend(Notice(t, "warning", n) for n in self._reader.late_notices())
-        if end / RATE >= self._next_progress or self.exhausted:
-            total = max(self.duration or 0.0, end / RATE)
-            out.append(Progress(end / RATE, total))
-            self._next_progress = end / RATE + 1.0
-        return out
+        after: list[Event] = [Notice(t, "warning", n) for n in self._reader.late_notices()]
+        if end / SAMPLE_RATE_HZ >= self._next_progress or self.exhausted:
+            total = max(self.duration or 0.0, end / SAMPLE_RATE_HZ)
+            after.append(Progress(end / SAMPLE_RATE_HZ, total))
+            self._next_progress = end / SAMPLE_RATE_HZ + 1.0
+        return SourceRead(before, audio, after)
 
     # --- replay controls (overlay keys) ----------------------------------------
 
     def pause(self) -> None:
-        if hasattr(self._clock, "pause"):
+        """Hold the wall clock of a paced replay; ``--fast`` runs on audio time, which waits anyway."""
+        if not self.fast:
             self._clock.pause()
 
     def resume(self) -> None:
-        if hasattr(self._clock, "resume"):
+        if not self.fast:
             self._clock.resume()
-
-    @property
-    def paused(self) -> bool:
-        return bool(getattr(self._clock, "paused", False))
 
     def seek(self, delta_s: float) -> float:
         """Jump by ``delta_s`` seconds of audio; returns the new position."""
-        pos = max(0, self._pos + int(delta_s * RATE))
+        pos = max(0, self._pos + int(delta_s * SAMPLE_RATE_HZ))
         if self.duration:
-            pos = min(pos, int(self.duration * RATE))
+            pos = min(pos, int(self.duration * SAMPLE_RATE_HZ))
         pos = pos // self.block * self.block
         self._reader.seek(pos)
         self._pos = pos
         self._ended = False
         if self._clock is not None:
-            self._clock.set_time(pos / RATE)
-        self._pending.append(Notice(pos / RATE, "info", f"seek to {pos / RATE:.1f} s"))
-        return pos / RATE
+            self._clock.set_time(pos / SAMPLE_RATE_HZ)
+        self._pending.append(Notice(pos / SAMPLE_RATE_HZ, "info", f"seek to {pos / SAMPLE_RATE_HZ:.1f} s"))
+        return pos / SAMPLE_RATE_HZ
 
     def close(self) -> None:
         self._reader.close()

@@ -15,9 +15,10 @@ import sys
 
 import numpy as np
 
+from ..audio_facts import SAMPLE_RATE_HZ
 from ..errors import LivecueError
 from .devices import DEVICE_EXIT, import_sounddevice
-from .resample import TARGET_RATE, StreamResampler
+from .resample import StreamResampler
 
 
 class CallPlayer:
@@ -50,7 +51,7 @@ class CallPlayer:
                 extra["extra_settings"] = sd.WasapiSettings(auto_convert=True)
             except (AttributeError, TypeError):
                 pass
-        rates = [float(TARGET_RATE)]
+        rates = [float(SAMPLE_RATE_HZ)]
         try:
             rates.append(float(sd.query_devices(device, "output")["default_samplerate"]))
         except (ValueError, sd.PortAudioError) as exc:
@@ -60,19 +61,19 @@ class CallPlayer:
             try:
                 stream = sd.OutputStream(device=device, channels=2, samplerate=rate, dtype="float32",
                                          latency=self.latency_s, callback=self._callback,
-                                         **(extra if rate == TARGET_RATE else {}))
+                                         **(extra if rate == SAMPLE_RATE_HZ else {}))
             except (sd.PortAudioError, ValueError) as exc:
                 last = exc
                 continue
             self.stream = stream
             self.rate = int(round(stream.samplerate))
-            self._resamplers = None if self.rate == TARGET_RATE else self._new_resamplers()
+            self._resamplers = None if self.rate == SAMPLE_RATE_HZ else self._new_resamplers()
             return
         raise LivecueError(f"--play: cannot open the output device: {last}", DEVICE_EXIT)
 
     def _new_resamplers(self):
         self._fifo = np.zeros((0, 2), dtype=np.float32)  # converted audio not played yet
-        return [StreamResampler(TARGET_RATE, self.rate), StreamResampler(TARGET_RATE, self.rate)]
+        return [StreamResampler(SAMPLE_RATE_HZ, self.rate), StreamResampler(SAMPLE_RATE_HZ, self.rate)]
 
     def start(self) -> None:
         self.stream.start()
@@ -87,8 +88,8 @@ class CallPlayer:
             return
         # the audio due now, heard one output latency later: a little behind the transcript is
         # harmless (the text trails speech anyway), skipping the call's first words is not
-        target = int(now * TARGET_RATE)
-        if abs(target - self._pos) > self.resync_s * TARGET_RATE:
+        target = int(now * SAMPLE_RATE_HZ)
+        if abs(target - self._pos) > self.resync_s * SAMPLE_RATE_HZ:
             self._pos = target
             if self._resamplers is not None:
                 self._resamplers = self._new_resamplers()
@@ -100,7 +101,7 @@ class CallPlayer:
             self._pos += frames
             return block
         while len(self._fifo) < frames:  # convert just enough of the call to fill this buffer
-            n = max(64, int(np.ceil((frames - len(self._fifo)) * TARGET_RATE / self.rate)))
+            n = max(64, int(np.ceil((frames - len(self._fifo)) * SAMPLE_RATE_HZ / self.rate)))
             block = self._slice(n)
             self._pos += n
             converted = np.stack([r.process(block[:, ch]) for ch, r in enumerate(self._resamplers)], axis=1)

@@ -16,18 +16,17 @@ from pathlib import Path
 
 import numpy as np
 
-from ..audio_facts import CALL_SIDES
+from ..audio_facts import CALL_SIDES, SAMPLE_RATE_HZ
 from ..errors import LivecueError
 from ..events import AudioChunk
 from ..private_files import create_private
-from .resample import TARGET_RATE
 
 
 class CallRecorder:
     """Interleaves two sides' chunks into a 16-bit stereo WAV as both become available."""
 
     def __init__(self, path: Path | str, speakers: tuple[str, str] = CALL_SIDES,
-                 rate: int = TARGET_RATE) -> None:
+                 rate: int = SAMPLE_RATE_HZ) -> None:
         self.path = Path(path)
         self.speakers = speakers
         self.rate = rate

@@ -17,13 +17,12 @@ import numpy as np
 
 from ..audio_facts import SAMPLE_RATE_HZ
 
-TARGET_RATE = SAMPLE_RATE_HZ
 
 
 class StreamResampler:
     """Converts float32 mono blocks from ``in_rate`` to ``out_rate``, keeping state."""
 
-    def __init__(self, in_rate: int, out_rate: int = TARGET_RATE, zero_crossings: int = 16,
+    def __init__(self, in_rate: int, out_rate: int = SAMPLE_RATE_HZ, zero_crossings: int = 16,
                  rolloff: float = 0.94) -> None:
         in_rate, out_rate = int(round(in_rate)), int(round(out_rate))
         if in_rate <= 0 or out_rate <= 0:

@@ -12,6 +12,7 @@ import sys
 from typing import TextIO
 
 from ..audio_facts import clock_mmss
+from ..events import Event
 
 
 _clock = clock_mmss
@@ -63,8 +64,8 @@ class CallProgress:
         """Where stdout sinks write when stdout is this terminal too: lines go above the bar."""
         return ConsoleWriter(self.console)  # type: ignore[return-value]
 
-    def handle(self, event) -> None:
-        t = min(getattr(event, "t", 0.0), self.duration_s)
+    def handle(self, event: Event) -> None:
+        t = min(event.t, self.duration_s)
         if t > self._t:
             self._t = t
             self.progress.update(self.task, completed=t, where=f"{_clock(t)} / {_clock(self.duration_s)}")

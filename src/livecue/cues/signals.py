@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 from ..audio_facts import CALL_SIDES
 from ..config import SignalSettings  # noqa: F401  (the [signals] section; defined with the other settings)
-from ..events import Committed, Event, Lag, Signals, SpeechEnded, SpeechStarted, Tentative, Word
+from ..events import Committed, Event, Signals, SpeechEnded, SpeechStarted, Tentative, UtteranceEnded, Word
 from .match import count_words, normalise_words
 from .questions import question_kind as _question_kind
 
-SIDES = CALL_SIDES
+# the events a side's speech arrives in; everything else leaves the tracker alone
+SIDE_SPEECH = (SpeechStarted, SpeechEnded, UtteranceEnded, Tentative, Committed)
 
 # Continuers that say "I'm listening", not "I'm engaged".
 BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "hm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh"})
@@ -138,19 +139,27 @@ class _Interval:
 
 
 class Tracker:
+    """Segments, turns and answers of both sides, from the core's events (see the module docstring).
+
+    ``feed(event, now)`` reads speech start/end, tentative and committed
+    words and ``UtteranceEnded`` (the final decode ran, even without words);
+    ``timeline`` holds the segments with words by start time and
+    ``position(seg)`` says where one sits in it.
+    """
+
     def __init__(self, settings: SignalSettings | None = None) -> None:
         self.s = settings or SignalSettings()
         self.reset()
 
     def reset(self) -> None:
-        self.pending: dict[str, list[Segment]] = {s: [] for s in SIDES}
+        self.pending: dict[str, list[Segment]] = {s: [] for s in CALL_SIDES}
         self.timeline: list[Segment] = []  # segments with words, by start time
         self._order: list[tuple[float, int]] = []
         self.answers: list[Answer] = []
-        self.intervals: dict[str, list[_Interval]] = {s: [] for s in SIDES}
-        self.speaking = {s: False for s in SIDES}
-        self.vad_seen = {s: False for s in SIDES}
-        self.questions = {s: 0 for s in SIDES}
+        self.intervals: dict[str, list[_Interval]] = {s: [] for s in CALL_SIDES}
+        self.speaking: dict[str, bool] = {s: False for s in CALL_SIDES}
+        self.vad_seen: dict[str, bool] = {s: False for s in CALL_SIDES}
+        self.questions: dict[str, int] = {s: 0 for s in CALL_SIDES}
         self.backchannels = 0
         self.overlap_s = 0.0
         self._next_id = 0
@@ -158,9 +167,9 @@ class Tracker:
     # --- input ---------------------------------------------------------------------------
 
     def feed(self, event: Event, now: float) -> list[Update]:
-        speaker = getattr(event, "speaker", None)
-        if speaker not in SIDES:
+        if not isinstance(event, SIDE_SPEECH) or event.speaker not in CALL_SIDES:
             return []
+        speaker = event.speaker
         if isinstance(event, SpeechStarted):
             self.vad_seen[speaker] = True
             self.speaking[speaker] = True
@@ -177,13 +186,13 @@ class Tracker:
                     seg.ended_at = now
                     break
             return []
-        if isinstance(event, Lag) or (isinstance(event, Tentative) and not event.words):
-            # a decode after the speech ended is the final one: if it brings no words, nothing will
+        if isinstance(event, UtteranceEnded) or (isinstance(event, Tentative) and not event.words):
+            # the final decode ran (or the tail was cleared): words it did not bring will not come
             for seg in self.pending[speaker]:
                 if seg.speech_ended and seg.decoded_at is None:
                     seg.decoded_at = now
                 break
-            if isinstance(event, Lag):
+            if isinstance(event, UtteranceEnded):
                 return []
         if isinstance(event, Tentative):
             seg = self._current(speaker, event.words[0].start if event.words else event.t,
@@ -219,7 +228,7 @@ class Tracker:
     def tick(self, now: float) -> list[Update]:
         """Close segments whose final words never came (nothing new was heard)."""
         updates: list[Update] = []
-        for side in SIDES:
+        for side in CALL_SIDES:
             for seg in list(self.pending[side]):
                 decoded = seg.decoded_at is not None and now - seg.decoded_at >= self.s.decoded_wait_s
                 if seg.speech_ended and (decoded or now - seg.ended_at >= self.s.final_wait_s):
@@ -290,7 +299,11 @@ class Tracker:
 
     # --- turns ------------------------------------------------------------------------------
 
-    def _index(self, seg: Segment) -> int:
+    def position(self, seg: Segment) -> int:
+        """Where ``seg`` sits in ``timeline`` (ordered by start time); ValueError if it is not there.
+
+        Searched from the end: the segments a rule asks about are the recent ones.
+        """
         for i in range(len(self.timeline) - 1, -1, -1):
             if self.timeline[i] is seg:
                 return i
@@ -298,7 +311,7 @@ class Tracker:
 
     def run_of(self, seg: Segment) -> list[Segment]:
         """The turn ``seg`` belongs to: its side's consecutive segments around it."""
-        i = self._index(seg)
+        i = self.position(seg)
         lo = i
         while lo > 0 and self.timeline[lo - 1].speaker == seg.speaker:
             lo -= 1
@@ -308,7 +321,7 @@ class Tracker:
         return self.timeline[lo:hi + 1]
 
     def run_before(self, run: list[Segment]) -> list[Segment]:
-        i = self._index(run[0])
+        i = self.position(run[0])
         if i == 0:
             return []
         return self.run_of(self.timeline[i - 1])
@@ -376,7 +389,7 @@ class Tracker:
 
     def snapshot(self, now: float, warn_s: float, alert_s: float) -> Signals:
         s = self.s
-        talk = {side: round(self.talk(side, now, s.window_s), 2) for side in SIDES}
+        talk = {side: round(self.talk(side, now, s.window_s), 2) for side in CALL_SIDES}
         total = talk["rep"] + talk["prospect"]
         speaker, mono = self.current_monologue(now)
         streak = 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ..clock import Clock
 from ..config import DetectorSettings, Problem, Settings
 from ..errors import LivecueError
 from ..events import Event, Feedback, Notice, SessionStarted, Signals
@@ -68,9 +69,9 @@ def _left_out(load: LoadResult) -> str:
 
 
 class CueStage:
-    """Pipeline stage; see the module docstring."""
+    """A ``Stage`` (``stages.py``): ``feed(event)`` and ``close(t)``; see the module docstring."""
 
-    def __init__(self, load: LoadResult, profile: Profile, clock, rules_dir: Path | None = None, *,
+    def __init__(self, load: LoadResult, profile: Profile, clock: Clock, rules_dir: Path | None = None, *,
                  signals_per_s: float = 4.0, reload_interval_s: float = 1.0,
                  settings: SignalSettings | None = None, notices: list[Notice] | None = None,
                  detector: DetectorSettings | None = None) -> None:
@@ -130,6 +131,7 @@ class CueStage:
         return notices
 
     def close(self, t: float) -> list[Event]:
+        """End of the call: segments still open are closed, waiting cues fire, a last snapshot."""
         now = max(t, self.clock.now())
         out: list[Event] = []
         for update in self.tracker.tick(now + 3600.0):  # nothing more will be heard
@@ -190,7 +192,7 @@ class CueStage:
         return [Notice(now, "info", f"cue rules reloaded ({len(result.ruleset.rules)} rules)")]
 
 
-def build_cue_stage(rules_dir: Path | None, profile_path: Path | None, clock, *,
+def build_cue_stage(rules_dir: Path | None, profile_path: Path | None, clock: Clock, *,
                     watch: bool = True, settings: Settings | None = None) -> CueStage:
     """The stage ``live`` and ``replay`` put after the transcriber.
 

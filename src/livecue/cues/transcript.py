@@ -20,14 +20,16 @@ from .rules import LoadResult
 
 
 @dataclass(frozen=True)
-class Utterance:
+class ReferenceLine:
+    """One line of a reference transcript (a labelled call, a rule example): who, when, what."""
+
     speaker: str
     start: float
     end: float
     text: str
 
 
-def utterance_words(u: Utterance) -> tuple[Word, ...]:
+def utterance_words(u: ReferenceLine) -> tuple[Word, ...]:
     """Words with times interpolated across the utterance by their length."""
     parts = u.text.split()
     if not parts:
@@ -43,7 +45,7 @@ def utterance_words(u: Utterance) -> tuple[Word, ...]:
     return tuple(out)
 
 
-def utterance_events(utterances: Iterable[Utterance]) -> list[Event]:
+def utterance_events(utterances: Iterable[ReferenceLine]) -> list[Event]:
     """Speech start, speech end and the final words of each utterance, in time order."""
     timed: list[tuple[float, int, int, Event]] = []
     for n, u in enumerate(utterances):
@@ -77,7 +79,7 @@ def run_events(events: list[Event], load: LoadResult, profile: Profile | None = 
 
 def check_example(load: LoadResult, rule_id: str, example, profile: Profile | None = None) -> str | None:
     """Run one rule example with every loaded rule; None if it holds, else why not."""
-    utts = [Utterance(line.speaker, line.start, line.end, line.text) for line in example.lines]
+    utts = [ReferenceLine(line.speaker, line.start, line.end, line.text) for line in example.lines]
     end = max((u.end for u in utts), default=0.0)
     cues = [c for c in run_events(utterance_events(utts), load, profile, end) if c.cue == rule_id]
     times = ", ".join(f"{c.t:.1f}" for c in cues) or "never"

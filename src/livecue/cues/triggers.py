@@ -357,7 +357,7 @@ class MonologueReply(TriggerKind):
         before = tracker.run_before(run)
         if not before or before[-1].speaker != "rep" or run[0].start < before[-1].last_end - 0.3:
             return None  # no rep turn before, or said over the rep: listening, not replying
-        index = tracker._index(run[0])
+        index = tracker.position(run[0])
         span = tracker.monologue_before(index, "rep")
         if span is None or span[1] - span[0] < trig.min_monologue_s:
             return None

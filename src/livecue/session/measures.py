@@ -19,7 +19,7 @@ from typing import Iterable
 
 from ..audio_facts import CALL_SIDES
 from ..cues.signals import Answer, SignalSettings, Tracker
-from ..events import Event, Feedback, SessionStarted, Signals
+from ..events import Event, Feedback, Lag, SessionStarted, Signals, UtteranceEnded
 
 # The meters' monologue colours when a log has no Signals record saying what the rules set.
 DEFAULT_WARN_S = 45.0
@@ -100,7 +100,12 @@ def replay_measures(events: Iterable[Event], end_s: float, settings: SignalSetti
     tracker = Tracker(settings)
     now = 0.0
     warn_s, alert_s = DEFAULT_WARN_S, DEFAULT_ALERT_S
+    events = list(events)
+    # logs written before the transcriber emitted UtteranceEnded: a side's Lag marked its decodes
+    legacy = not any(isinstance(e, UtteranceEnded) for e in events)
     for event in events:
+        if legacy and isinstance(event, Lag):
+            event = UtteranceEnded(t=event.t, speaker=event.speaker)
         if isinstance(event, SessionStarted):
             tracker.reset()
         if isinstance(event, Feedback):  # the rep's marks carry the UI's time, not the call's

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..audio_facts import CALL_SIDES
 from ..errors import LivecueError
-from ..cues.transcript import Utterance
+from ..cues.transcript import ReferenceLine
 
 CUES = ("reset", "second_effort", "plant_seed", "weak_ending", "decision_maker")
 
@@ -41,7 +41,7 @@ class LabelledCall:
     channels: dict
     title: str
     duration: float
-    utterances: tuple[Utterance, ...]
+    utterances: tuple[ReferenceLine, ...]
     expected: tuple[Window, ...]
 
     @property
@@ -78,7 +78,7 @@ def parse_call(data, path: Path) -> LabelledCall:
         if not isinstance(u, dict) or u.get("speaker") not in CALL_SIDES or not isinstance(u.get("text"), str):
             raise LivecueError(f"{where} needs speaker rep|prospect and text")
         start, end = _num(u.get("start"), f"{where} start"), _num(u.get("end"), f"{where} end")
-        utts.append(Utterance(u["speaker"], start, max(end, start), u["text"]))
+        utts.append(ReferenceLine(u["speaker"], start, max(end, start), u["text"]))
     windows = []
     for i, e in enumerate(data.get("expected") or []):
         where = f"{path}: expected {i + 1}"

@@ -41,7 +41,7 @@ clock_text = clock_hms  # ``mm:ss`` of call time (``h:mm:ss`` past an hour)
 
 
 @dataclass
-class Utterance:
+class TranscriptEntry:
     """One transcript entry: a side's turn, or a notice line (speaker ``call``)."""
 
     id: int
@@ -68,13 +68,13 @@ class Transcript:
     """
 
     def __init__(self, max_entries: int = 400) -> None:
-        self.entries: list[Utterance] = []
+        self.entries: list[TranscriptEntry] = []
         self.max_entries = max_entries
-        self._open: dict[str, Utterance] = {}
+        self._open: dict[str, TranscriptEntry] = {}
         self._next_id = 0
 
-    def _new(self, speaker: str, start: float, **kw) -> Utterance:
-        entry = Utterance(self._next_id, speaker, start, **kw)
+    def _new(self, speaker: str, start: float, **kw) -> TranscriptEntry:
+        entry = TranscriptEntry(self._next_id, speaker, start, **kw)
         self._next_id += 1
         self.entries.append(entry)
         if len(self.entries) > self.max_entries:
@@ -83,7 +83,7 @@ class Transcript:
                 del self._open[drop.speaker]
         return entry
 
-    def _close(self, entry: Utterance) -> None:
+    def _close(self, entry: TranscriptEntry) -> None:
         entry.closed = True
         if entry.tentative:
             entry.tentative, entry.tentative_words = "", ()
@@ -93,7 +93,7 @@ class Transcript:
         if not entry.committed and not entry.is_notice:
             self.entries.remove(entry)
 
-    def _entry_for(self, speaker: str, start: float) -> Utterance:
+    def _entry_for(self, speaker: str, start: float) -> TranscriptEntry:
         entry = self._open.get(speaker)
         if entry is not None:
             index = len(self.entries) - 1

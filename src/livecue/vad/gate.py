@@ -13,10 +13,9 @@ from typing import Protocol
 
 import numpy as np
 
+from ..audio_facts import SAMPLE_RATE_HZ as RATE
 from ..config import VadSettings
 from ..events import AudioChunk, Event, Level, SpeechEnded, SpeechStarted
-
-RATE = 16000
 
 
 class VoiceModel(Protocol):

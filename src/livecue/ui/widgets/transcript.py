@@ -15,7 +15,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...audio_facts import CALL_SIDES
-from ..state import Transcript, Utterance, clock_text
+from ..state import Transcript, TranscriptEntry, clock_text
 
 LABELS = {"rep": "REP", "prospect": "PROSPECT", "call": "CALL"}  # call: a mono recording
 LABEL_W = 10
@@ -48,7 +48,7 @@ class TranscriptView(ScrollView, can_focus=False):
     def _style(self, name: str):
         return self.get_visual_style(f"transcript--{name}", partial=True)
 
-    def _entry_lines(self, entry: Utterance, width: int) -> list[Content]:
+    def _entry_lines(self, entry: TranscriptEntry, width: int) -> list[Content]:
         indent = (TIME_W if self.show_time else 0) + LABEL_W
         stamp = (clock_text(entry.start) + " ", self._style("time")) if self.show_time else ""
         if entry.is_notice:
@@ -72,7 +72,7 @@ class TranscriptView(ScrollView, can_focus=False):
         pad = Content(" " * indent)
         return [head + lines[0], *(pad + line for line in lines[1:])]
 
-    def _strips(self, entry: Utterance, width: int) -> list[Strip]:
+    def _strips(self, entry: TranscriptEntry, width: int) -> list[Strip]:
         key = (entry.version, width, self.show_time, entry.committed, entry.tentative)
         cached = self._cache.get(entry.id)
         if cached is not None and cached[0] == key:
