@@ -17,7 +17,7 @@ import pytest
 from livecue.clock import ManualClock
 from livecue.cues.stage import build_cue_stage
 from livecue.events import (Committed, Lag, Level, SessionEnded, SessionStarted, SpeechEnded, SpeechStarted,
-                            Tentative, Word)
+                            Tentative, UtteranceEnded, Word)
 from livecue.session.log import SessionLog, SessionSettings, read_session
 from livecue.session.summary import summarise
 from livecue.ui.state import OverlayState
@@ -64,9 +64,10 @@ def timed_events() -> list[tuple[float, object]]:
         else:
             rest = ws
         out.append((end + 0.4, SpeechEnded(end + 0.4, speaker=speaker, start=start)))
+        out.append((end + 0.9, Lag(end + 0.9, speaker=speaker, lag_s=0.9, decode_s=0.3)))
+        out.append((end + 0.9, UtteranceEnded(end + 0.4, speaker=speaker)))
         out.append((end + 0.9, Committed(end, speaker=speaker, text=" ".join(w.word.strip() for w in rest),
                                          words=rest, final=True)))
-        out.append((end + 0.9, Lag(end + 0.9, speaker=speaker, lag_s=0.9, decode_s=0.3)))
     t = 0.0
     while t < END_S:  # the level meters: the stage's clock ticks on them between words
         out.append((t, Level(t, speaker="rep", rms_db=-40.0)))
@@ -96,11 +97,11 @@ def call(tmp_path_factory):
     clock.set(END_S)
     deliver(stage.close(END_S) + [SessionEnded(END_S, "end of input")])
     log.close()
-    return overlay, summarise(read_session(path))
+    return overlay, summarise(read_session(path)), path
 
 
 def test_the_report_counts_questions_and_backchannels_as_the_meters_did(call):
-    overlay, summary = call
+    overlay, summary, _ = call
     meters = overlay.signals
     # the wording counts: "So how do you handle reminders today" and "Would you have time ..." have no "?"
     assert meters.questions == {"rep": 3, "prospect": 0}
@@ -111,7 +112,7 @@ def test_the_report_counts_questions_and_backchannels_as_the_meters_did(call):
 
 
 def test_the_report_talk_share_curve_ends_where_the_meter_did(call):
-    overlay, summary = call
+    overlay, summary, _ = call
     meters = overlay.signals
     assert meters.window_s == summary.share_window_s == 120.0
     assert meters.t == pytest.approx(END_S) and summary.share_curve[-1].t == pytest.approx(END_S)
@@ -122,8 +123,21 @@ def test_the_report_talk_share_curve_ends_where_the_meter_did(call):
 
 
 def test_the_report_latencies_are_the_ones_the_meter_showed(call):
-    overlay, summary = call
+    overlay, summary, _ = call
     shown = list(overlay.latencies)  # each new latency after a rep question, as the meter showed it
     reported = [round(r.latency_s, 2) for r in summary.question_replies]
     assert len(shown) == 3 and reported == pytest.approx(shown, abs=0.006)
     assert round(summary.question_replies[-1].latency_s, 2) == pytest.approx(overlay.signals.response_latency_s)
+
+
+def test_a_log_from_before_utterance_end_records_gives_the_same_report(call, tmp_path):
+    """Logs written before the transcriber emitted UtteranceEnded mark decodes with Lag only."""
+    _, summary, path = call
+    lines = path.read_text().splitlines(keepends=True)
+    old = tmp_path / "old.jsonl"
+    old.write_text("".join(line for line in lines if '"type": "utterance_end"' not in line))
+    assert len(old.read_text()) < len(path.read_text())
+    before = summarise(read_session(old))
+    assert [(t.speaker, t.start, t.end) for t in before.turns] == [(t.speaker, t.start, t.end) for t in summary.turns]
+    assert [r.latency_s for r in before.question_replies] == [r.latency_s for r in summary.question_replies]
+    assert before.backchannels == summary.backchannels
