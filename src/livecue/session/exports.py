@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from ..config import SubtitleSettings  # the [subtitles] section of the settings file
 from ..events import Word, words_text
-from .summary import NAMES, CallSummary, Utterance, clock
+from .summary import NAMES, CallSummary, TranscriptLine, clock
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def _ends_clause(word: Word, marks: str = ".?!,;:") -> bool:
     return word.word.rstrip().endswith(tuple(marks))
 
 
-def subtitles(utterances: tuple[Utterance, ...] | list[Utterance],
+def subtitles(utterances: tuple[TranscriptLine, ...] | list[TranscriptLine],
               settings: SubtitleSettings = SubtitleSettings()) -> list[Subtitle]:
     """Each line split into readable subtitles, at sentence or clause ends where it can be."""
     out: list[Subtitle] = []

@@ -14,7 +14,7 @@ from datetime import datetime
 from html import escape
 
 from .. import __version__
-from .summary import NAMES, SIDES, CallSummary, CueEntry, Utterance, clock, median
+from .summary import NAMES, SIDES, CallSummary, CueEntry, TranscriptLine, clock, median
 from .timeline import COLOURS, LIGHT, mark_colour, timeline_svg
 
 
@@ -142,12 +142,12 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
-def _quote(u: Utterance, limit: int = 240) -> str:
+def _quote(u: TranscriptLine, limit: int = 240) -> str:
     text = u.text if len(u.text) <= limit else u.text[: limit - 1].rstrip() + "…"
     return f"“{text}”"
 
 
-def _md_quote(u: Utterance) -> str:
+def _md_quote(u: TranscriptLine) -> str:
     return _md_escape(_quote(u))
 
 
@@ -304,7 +304,7 @@ def _cards(summary: CallSummary) -> str:
     return f'<section class="cards">{"".join(cards)}</section>'
 
 
-def _said(u: Utterance, who: str) -> str:
+def _said(u: TranscriptLine, who: str) -> str:
     return (f'<blockquote class="said {u.speaker}"><span class="who">{_h(who)}</span>'
             f'{_h(_quote(u, 400))}</blockquote>')
 

@@ -25,12 +25,12 @@ from .measures import CallMeasures, Span, replay_measures
 SIDES = CALL_SIDES
 NAMES = {"rep": "Rep", "prospect": "Prospect", "call": "Call"}
 
-__all__ = ["CallSummary", "CueEntry", "ReportSettings", "Reply", "SharePoint", "SideStats", "Span", "Utterance",
+__all__ = ["CallSummary", "CueEntry", "ReportSettings", "Reply", "SharePoint", "SideStats", "Span", "TranscriptLine",
            "summarise", "utterances_from"]
 
 
 @dataclass(frozen=True)
-class Utterance:
+class TranscriptLine:
     """One transcript line: a side's committed words up to a pause."""
 
     speaker: str
@@ -67,8 +67,8 @@ class CueEntry:
     number: int
     cue: Cue
     marks: tuple[str, ...]
-    trigger: Utterance | None  # the line of ``cue.speaker`` the cue responded to
-    rep_next: Utterance | None  # what the rep said after the cue, until the prospect spoke
+    trigger: TranscriptLine | None  # the line of ``cue.speaker`` the cue responded to
+    rep_next: TranscriptLine | None  # what the rep said after the cue, until the prospect spoke
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class CallSummary:
     turns: tuple[Span, ...]  # who held the floor, in start order
     replies: tuple[Reply, ...]
     backchannels: int  # the prospect's, counted as the meters count them
-    utterances: tuple[Utterance, ...]
+    utterances: tuple[TranscriptLine, ...]
     cues: tuple[CueEntry, ...]
     share_curve: tuple[SharePoint, ...]
     share_window_s: float
@@ -126,7 +126,7 @@ def median(values: list[float]) -> float | None:
 # --- the pieces ----------------------------------------------------------------------
 
 
-def utterances_from(committed: list[Committed], gap_s: float) -> list[Utterance]:
+def utterances_from(committed: list[Committed], gap_s: float) -> list[TranscriptLine]:
     """Group each side's committed text into lines at ``final`` marks and long pauses."""
     open_lines: dict[str, list[Committed]] = {}
     done: list[list[Committed]] = []
@@ -148,13 +148,13 @@ def utterances_from(committed: list[Committed], gap_s: float) -> list[Utterance]
             done.append(current)
             open_lines[c.speaker] = []
     done.extend(line for line in open_lines.values() if line)
-    out: list[Utterance] = []
+    out: list[TranscriptLine] = []
     for line in done:
         words = tuple(w for c in line for w in c.words)
         text = join_text(c.text for c in line) or words_text(words)
         start = words[0].start if words else line[0].t
         end = words[-1].end if words else line[-1].t
-        out.append(Utterance(line[0].speaker, start, max(start, end), text, words))
+        out.append(TranscriptLine(line[0].speaker, start, max(start, end), text, words))
     out.sort(key=lambda u: (u.start, u.end))
     return out
 
@@ -179,7 +179,7 @@ def share_curve(measures: CallMeasures, duration: float, settings: ReportSetting
 
 
 
-def _nearest_before(utterances: list[Utterance], speaker: str, t: float) -> Utterance | None:
+def _nearest_before(utterances: list[TranscriptLine], speaker: str, t: float) -> TranscriptLine | None:
     best = None
     for u in utterances:
         if u.speaker == speaker and u.start <= t:
@@ -187,9 +187,9 @@ def _nearest_before(utterances: list[Utterance], speaker: str, t: float) -> Utte
     return best
 
 
-def _rep_reply(utterances: list[Utterance], t: float) -> Utterance | None:
+def _rep_reply(utterances: list[TranscriptLine], t: float) -> TranscriptLine | None:
     """The rep's lines after ``t`` up to the prospect's next line, as one."""
-    lines: list[Utterance] = []
+    lines: list[TranscriptLine] = []
     for u in utterances:
         if u.start < t:
             continue
@@ -200,11 +200,11 @@ def _rep_reply(utterances: list[Utterance], t: float) -> Utterance | None:
         lines.append(u)
     if not lines:
         return None
-    return Utterance("rep", lines[0].start, lines[-1].end, " ".join(u.text for u in lines),
+    return TranscriptLine("rep", lines[0].start, lines[-1].end, " ".join(u.text for u in lines),
                      tuple(w for u in lines for w in u.words))
 
 
-def cue_entries(data: SessionData, utterances: list[Utterance]) -> list[CueEntry]:
+def cue_entries(data: SessionData, utterances: list[TranscriptLine]) -> list[CueEntry]:
     out = []
     for number, outcome in enumerate(data.cue_outcomes(), 1):
         cue = outcome.cue

@@ -317,11 +317,10 @@ class OverlayApp(App):
         self.set_timer(self.settings.stop_timeout_s, self.exit)
 
 def _log_path(sinks: list) -> str:
-    for sink in sinks:
-        path = getattr(sink, "path", None)
-        if path:
-            return str(path)
-    return ""
+    """Where the session log is written (shown on the status line), or "" without one."""
+    from ..session.log import SessionLog
+
+    return next((str(s.path) for s in sinks if isinstance(s, SessionLog) and s.path), "")
 
 
 def _rules_text(cues: CueOptions) -> str:
