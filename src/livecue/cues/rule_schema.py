@@ -18,7 +18,7 @@ from typing import Any
 from ..audio_facts import CALL_SIDES
 from ..user_files import field_types
 
-SPEAKERS = CALL_SIDES
+SPEAKERS = CALL_SIDES  # the sides a rule may listen to (re-exported from audio_facts)
 
 # Values a card's why and script lines may use, e.g. "{streak} short answers".
 PLACEHOLDERS = frozenset({

@@ -23,7 +23,6 @@ import os
 import re
 import shlex
 import sys
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable

@@ -14,7 +14,8 @@ from datetime import datetime
 from html import escape
 
 from .. import __version__
-from .summary import NAMES, SIDES, CallSummary, CueEntry, TranscriptLine, clock, median
+from ..audio_facts import CALL_SIDES
+from .summary import NAMES, CallSummary, CueEntry, TranscriptLine, clock, median
 from .timeline import COLOURS, LIGHT, mark_colour, timeline_svg
 
 
@@ -76,7 +77,7 @@ def highlights(summary: CallSummary) -> list[str]:
                        f"(called out above {_pct(summary.rep_share_high)}).")
         else:
             out.append(f"Talk split: rep {_pct(rep.share)}, prospect {_pct(prospect.share)}.")
-    for side in SIDES:
+    for side in CALL_SIDES:
         turn = summary.sides[side].longest_turn
         if turn is not None and turn.duration >= summary.monologue_warn_s:
             out.append(f"{NAMES[side]} monologue of {_secs(turn.duration)} at {clock(turn.start)} "
@@ -109,7 +110,7 @@ def highlights(summary: CallSummary) -> list[str]:
 
 def _rows(summary: CallSummary) -> list[tuple[str, str, str]]:
     def side(fn):
-        return tuple(fn(summary.sides[s]) for s in SIDES)
+        return tuple(fn(summary.sides[s]) for s in CALL_SIDES)
 
     def longest(st):
         t = st.longest_turn

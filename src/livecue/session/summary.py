@@ -22,7 +22,6 @@ from ..events import ChannelStatus, Committed, Cue, Notice, Signals, Word, join_
 from .log import SessionData
 from .measures import CallMeasures, Span, replay_measures
 
-SIDES = CALL_SIDES
 NAMES = {"rep": "Rep", "prospect": "Prospect", "call": "Call"}
 
 __all__ = ["CallSummary", "CueEntry", "ReportSettings", "Reply", "SharePoint", "SideStats", "Span", "TranscriptLine",
@@ -209,7 +208,7 @@ def cue_entries(data: SessionData, utterances: list[TranscriptLine]) -> list[Cue
     for number, outcome in enumerate(data.cue_outcomes(), 1):
         cue = outcome.cue
         at = cue.anchor if cue.anchor is not None else cue.t
-        trigger = _nearest_before(utterances, cue.speaker, at + 0.25) if cue.speaker in SIDES else None
+        trigger = _nearest_before(utterances, cue.speaker, at + 0.25) if cue.speaker in CALL_SIDES else None
         rep_next = _rep_reply(utterances, cue.t)
         out.append(CueEntry(number, cue, outcome.mark_names, trigger, rep_next))
     return out
@@ -237,10 +236,10 @@ def summarise(data: SessionData, settings: ReportSettings = ReportSettings(),
     spans = measures.talk_spans()
     turns = measures.turns()
     questions = measures.questions
-    talk = {side: sum(s.duration for s in spans if s.speaker == side) for side in SIDES}
+    talk = {side: sum(s.duration for s in spans if s.speaker == side) for side in CALL_SIDES}
     total = sum(talk.values())
     sides = {}
-    for side in SIDES:
+    for side in CALL_SIDES:
         own_turns = [t for t in turns if t.speaker == side]
         sides[side] = SideStats(
             speaker=side,
