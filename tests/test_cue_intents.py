@@ -301,8 +301,37 @@ sounds_like_from = "hesitant.said"
     assert f"hesitant.toml:{borrow_phrases}: phrases_from 'hesitant.hesitant' is not a phrases trigger" in out
     assert f"hesitant.toml:{borrow_examples}: sounds_like_from 'hesitant.said' is not an intent trigger" in out
 
-    badly_named = RULE.replace('[card]', '[triggers.badly_named]\nkind = "intent"\nsounds_like_from = "no dot"\n\n[card]')
+    badly_named = RULE.replace(
+        '[card]', '[triggers.badly_named]\nkind = "intent"\nsounds_like_from = "no dot"\n\n[card]')
     write_rule(tmp_path, badly_named)
     assert main(["rules", "check", str(tmp_path)]) != 0
     line = badly_named.splitlines().index('sounds_like_from = "no dot"') + 1
     assert f"hesitant.toml:{line}: 'sounds_like_from' must look like 'rule_id.trigger_name'" in capsys.readouterr().out
+
+
+@needs_minilm
+def test_the_intent_latency_calls_fire_their_cue_only_through_an_intent(tmp_path):
+    """tests/intent_calls measure an intent cue's paced latency: each cue must need its intent."""
+    import re
+
+    from livecue.tuning.evaluate import transcript_cues
+    from livecue.tuning.labels import find_calls
+
+    shipped = Path(__file__).resolve().parents[1] / "cue_rules"
+    for rule_file in shipped.glob("*.toml"):  # the same rules with every intent switched off
+        out, intent = [], False
+        for line in rule_file.read_text().splitlines():
+            if line.startswith("["):
+                intent = False
+            intent = intent or line.strip() == 'kind = "intent"'
+            out.append(re.sub(r"^(threshold|margin) = .*", r"\1 = 1.0", line) if intent else line)
+        (tmp_path / rule_file.name).write_text("\n".join(out) + "\n")
+    calls = find_calls([Path(__file__).parent / "intent_calls"])
+    assert len(calls) == 6
+    with_intents, without = load_rule_dir(shipped), load_rule_dir(tmp_path)
+    assert not without.problems
+    for call in calls:
+        (window,) = call.expected
+        fired = [c.cue for c in transcript_cues(call, with_intents) if window.contains(c.t)]
+        assert window.cue in fired, call.path.name
+        assert window.cue not in [c.cue for c in transcript_cues(call, without)], call.path.name

@@ -373,8 +373,8 @@ class MiniLMEmbedder(_Cached):
         self._type0 = np.array(t["embeddings.token_type_embeddings.weight"][0], dtype=np.float32)
         self._ln0 = (t["embeddings.LayerNorm.weight"], t["embeddings.LayerNorm.bias"])
         n_layers = int(config["num_hidden_layers"])
-        layers = [{k.removeprefix(f"encoder.layer.{i}."): v for k, v in t.items() if k.startswith(f"encoder.layer.{i}.")}
-                  for i in range(n_layers)]
+        layers = [{k.removeprefix(f"encoder.layer.{i}."): v for k, v in t.items()
+                   if k.startswith(f"encoder.layer.{i}.")} for i in range(n_layers)]
         runtime = runtime or os.environ.get("LIVECUE_MINILM_RUNTIME", "") or "onnxruntime"
         if runtime not in self.RUNTIMES:
             raise EmbeddingUnavailable(f"unknown MiniLM runtime {runtime!r} (one of {', '.join(self.RUNTIMES)})")
