@@ -335,3 +335,25 @@ def test_the_intent_latency_calls_fire_their_cue_only_through_an_intent(tmp_path
         fired = [c.cue for c in transcript_cues(call, with_intents) if window.contains(c.t)]
         assert window.cue in fired, call.path.name
         assert window.cue not in [c.cue for c in transcript_cues(call, without)], call.path.name
+
+
+def test_asides_at_a_clause_edge_are_not_read_as_meaning():
+    from livecue.cues.intents import example_text, without_asides
+
+    assert without_asides("our system kind of does that already to be honest") == \
+        "our system kind of does that already"
+    assert without_asides("to be fair i mean it is fine") == "it is fine"
+    assert without_asides("you know where to find me") == "you know where to find me"
+    assert without_asides("it is okay i guess") == "it is okay i guess"  # a hedge that makes it lukewarm stays
+    assert without_asides("we are to be honest all set") == "we are to be honest all set"  # only at the edges
+    assert without_asides("to be honest") == "to be honest"  # nothing else: kept as it is
+    assert example_text("I'm not really impressed, to be honest") == "i am not impressed"
+
+
+@needs_minilm
+def test_a_clause_scores_the_same_with_or_without_a_trailing_aside():
+    from livecue.cues.intents import Intent
+
+    intent = Intent(("we are all set", "we are happy with who we use"), (), "minilm")
+    plain, aside = intent.score(["we are all set with our provider", "we are all set with our provider to be honest"])
+    assert abs(plain.similarity - aside.similarity) < 1e-6 and plain.example == aside.example
