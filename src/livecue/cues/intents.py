@@ -21,8 +21,32 @@ from .embedding import Embedder, encode_examples, load_embedder
 from .clauses import clause_text
 from .match import word_tokens
 
+# Asides that frame a clause without changing what it says: "our system kind of does that already to
+# be honest" means what "our system kind of does that already" means.  The recogniser often leaves out
+# the comma that would have split them off as a clause of their own.
+# Not "I guess" ("it's okay, I guess" is lukewarm where "it's okay" is not) nor "you know" ("you know
+# where to find me" is a sign-off).
+_ASIDES = (("to", "be", "honest"), ("to", "be", "fair"), ("if", "i", "am", "honest"), ("in", "all", "honesty"),
+           ("i", "mean"), ("at", "the", "end", "of", "the", "day"))
+
+
+def without_asides(text: str) -> str:
+    """The clause without asides at its start or end (kept when nothing else would be left)."""
+    words = text.split()
+    changed = True
+    while changed:
+        changed = False
+        for aside in _ASIDES:
+            n = len(aside)
+            if len(words) > n + 1 and tuple(words[-n:]) == aside:
+                words, changed = words[:-n], True
+            elif len(words) > n + 1 and tuple(words[:n]) == aside:
+                words, changed = words[n:], True
+    return " ".join(words)
+
+
 def example_text(text: str) -> str:
-    return clause_text([t for w in text.split() for t in word_tokens(w)])
+    return without_asides(clause_text([t for w in text.split() for t in word_tokens(w)]))
 
 
 @dataclass(frozen=True)
@@ -49,7 +73,7 @@ class Intent:
     def score(self, texts: list[str]) -> list[Score]:
         if not texts:
             return []
-        vecs = self.embedder.encode(texts)
+        vecs = self.embedder.encode([without_asides(t) for t in texts])
         pos = vecs @ self._pos.T
         neg = vecs @ self._neg.T if len(self._neg) else None
         out = []

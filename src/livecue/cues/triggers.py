@@ -85,6 +85,36 @@ def phrase_set(phrases: tuple[str, ...], classes: dict, fuzzy: bool, allow_commo
 _REF = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
 
 
+_FROM_KIND = {"phrases_from": "phrases", "sounds_like_from": "intent"}  # a borrowing key -> the kind it borrows from
+
+
+def _check_ref(trig: "Trigger", key: str, at: Problems) -> None:
+    """``phrases_from`` / ``sounds_like_from`` name another trigger as 'rule_id.trigger_name'."""
+    value = getattr(trig, key)
+    if value and not _REF.fullmatch(value):
+        at.key(key, f"'{key}' must look like 'rule_id.trigger_name'")
+
+
+def _borrowed(trig: "Trigger", key: str, rules: dict[str, "Rule"], at: Problems) -> "tuple[Rule, Trigger] | None":
+    """The rule and trigger that ``key`` borrows from: same kind, and not borrowing in turn."""
+    ref = getattr(trig, key)
+    kind = _FROM_KIND[key]
+    src_id, _, src_trig = ref.partition(".")
+    src_rule = rules.get(src_id)
+    source = src_rule.trigger(src_trig) if src_rule else None
+    if src_rule is None or source is None or source.kind != kind or getattr(source, key):
+        at.key(key, f"{key} '{ref}' is not {'an' if kind[0] in 'aeiou' else 'a'} {kind} trigger")
+        return None
+    return src_rule, source
+
+
+def _check_phrase_list(trig: "Trigger", key: str, classes: dict, allow_common: bool, at: Problems) -> None:
+    """Each pattern of a phrase list compiles (errors name the pattern)."""
+    items = getattr(trig, key)
+    for index, message in PhraseSet(items, classes, fuzzy=False, allow_common=allow_common).errors:
+        at.item(key, items[index], message)
+
+
 class TriggerKind:
     """Base class: a kind's keys (with defaults), checks, compilation and evaluation."""
 
@@ -129,29 +159,24 @@ class Phrases(TriggerKind):
         super().check(trig, data, at)
         if not trig.phrases and not trig.phrases_from:
             at.table(f"trigger '{trig.name}' needs phrases or phrases_from")
-        if trig.phrases_from and not _REF.fullmatch(trig.phrases_from):
-            at.key("phrases_from", "'phrases_from' must look like 'rule_id.trigger_name'")
+        _check_ref(trig, "phrases_from", at)
         if trig.speaker and trig.speaker not in SPEAKERS:
             at.key("speaker", f"'speaker' must be one of {', '.join(SPEAKERS)}, not {trig.speaker!r}")
 
     def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
-        for key, items in (("phrases", trig.phrases), ("unless", trig.unless)):
-            compiled = PhraseSet(items, classes, fuzzy=False, allow_common=trig.max_turn_words > 0)
-            for index, message in compiled.errors:
-                at.item(key, items[index], message)
+        for key in ("phrases", "unless"):
+            _check_phrase_list(trig, key, classes, trig.max_turn_words > 0, at)
 
     def compile(self, ct: "CompiledTrigger", rule: "Rule", rules: dict[str, "Rule"], at: Problems) -> bool:
         trig = ct.trigger
         phrases, classes = trig.phrases, rule.classes
         if trig.phrases_from:
-            src_id, _, src_trig = trig.phrases_from.partition(".")
-            src_rule = rules.get(src_id)
-            source = src_rule.trigger(src_trig) if src_rule else None
-            if source is None or source.kind != "phrases" or source.phrases_from:
-                at.key("phrases_from", f"phrases_from '{trig.phrases_from}' is not a phrases trigger")
+            found = _borrowed(trig, "phrases_from", rules, at)
+            if found is None:
                 return False
+            src_rule, source = found
             phrases = tuple(trig.phrases) + tuple(source.phrases)
-            classes = {**src_rule.classes, **rule.classes}  # type: ignore[union-attr]
+            classes = {**src_rule.classes, **rule.classes}
         ct.phrases = phrase_set(phrases, classes, True, trig.max_turn_words > 0)
         ct.unless = phrase_set(trig.unless, rule.classes, False, False) if trig.unless else None
         return True
@@ -214,8 +239,7 @@ class IntentKind(TriggerKind):
         super().check(trig, data, at)
         if not trig.sounds_like and not trig.sounds_like_from:
             at.table(f"trigger '{trig.name}' needs sounds_like (examples that mean the intent) or sounds_like_from")
-        if trig.sounds_like_from and not _REF.fullmatch(trig.sounds_like_from):
-            at.key("sounds_like_from", "'sounds_like_from' must look like 'rule_id.trigger_name'")
+        _check_ref(trig, "sounds_like_from", at)
         if "threshold" in data and not 0 < trig.threshold <= 1:
             at.key("threshold", "'threshold' must be more than 0 and at most 1")
         if "margin" in data and not -1 <= trig.margin <= 1:
@@ -230,20 +254,16 @@ class IntentKind(TriggerKind):
                     at.item(key, text, f"an empty example in '{key}'")
 
     def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
-        compiled = PhraseSet(trig.unless, classes, fuzzy=False, allow_common=False)
-        for index, message in compiled.errors:
-            at.item("unless", trig.unless[index], message)
+        _check_phrase_list(trig, "unless", classes, False, at)
 
     def compile(self, ct: "CompiledTrigger", rule: "Rule", rules: dict[str, "Rule"], at: Problems) -> bool:
         trig = ct.trigger
         positives, negatives = tuple(trig.sounds_like), tuple(trig.not_like)
         if trig.sounds_like_from:
-            src_id, _, src_trig = trig.sounds_like_from.partition(".")
-            src_rule = rules.get(src_id)
-            source = src_rule.trigger(src_trig) if src_rule else None
-            if source is None or source.kind != "intent" or source.sounds_like_from:
-                at.key("sounds_like_from", f"sounds_like_from '{trig.sounds_like_from}' is not an intent trigger")
+            found = _borrowed(trig, "sounds_like_from", rules, at)
+            if found is None:
                 return False
+            source = found[1]
             positives += tuple(source.sounds_like)
             negatives += tuple(source.not_like)
         from .embedding import EmbeddingUnavailable

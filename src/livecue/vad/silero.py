@@ -1,4 +1,4 @@
-"""The only module that imports onnxruntime: Silero VAD run as a stream.
+"""One of two modules that import onnxruntime (cues/embedding.py is the other): Silero VAD as a stream.
 
 faster-whisper ships the Silero model (v6) as an ONNX file but only runs it
 over whole files.  Here the LSTM state (``h``, ``c``) and the 64-sample

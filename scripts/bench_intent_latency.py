@@ -1,0 +1,88 @@
+"""Where an intent-fired cue's paced latency goes: end of speech, final decode, the cue.
+
+For each labelled call (e.g. tests/intent_calls, whose cues only an intent
+trigger can fire) the full pipeline replays the audio in real time with the
+shipped rules, and for every expected cue this prints, relative to the
+window's anchor (the end of the turn that carries the evidence): when the
+recogniser's end-of-speech event for that turn reached the stages
+(``speech_end``: the VAD's silence), when the turn's final words did
+(``final``: after the final decode), and when the cue fired (``cue``), all
+on the session's clock.  An intent is judged only on a
+finished segment, so ``cue`` cannot come before ``final``.
+
+    python scripts/bench_intent_latency.py tests/intent_calls
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("calls", nargs="+")
+    ap.add_argument("--speed", type=float, default=1.0, help="replay speed (1.0 = real time)")
+    args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from livecue.asr.whisper import load_engine
+    from livecue.config import Settings
+    from livecue.cues.profile import Profile
+    from livecue.cues.rules import default_rule_dirs, load_rule_dir
+    from livecue.cues.stage import CueStage
+    from livecue.events import Committed, Cue, SpeechEnded
+    from livecue.pipeline import replay_file_events
+    from livecue.tuning.labels import find_calls
+
+    settings = Settings()
+    engine = load_engine(settings.asr)
+    load = load_rule_dir(default_rule_dirs())
+
+    class Arrivals:
+        """First stage: notes when (on the session clock) each event arrived; passes nothing on."""
+
+        def __init__(self, clock) -> None:
+            self.clock, self.seen = clock, []
+
+        def feed(self, event):
+            self.seen.append((self.clock.now(), event))
+            return []
+
+    rows: dict[str, list[float]] = {"speech_end": [], "final": [], "cue": []}
+    for call in find_calls([Path(p) for p in args.calls]):
+        noted: list = []
+
+        def stages(clock):
+            arrivals = Arrivals(clock)
+            noted.append(arrivals)
+            return [arrivals, CueStage(load, Profile(), clock, None, signals_per_s=0)]
+
+        events = replay_file_events(
+            call.audio, rep_channel=call.channels["rep"], prospect_channel=call.channels["prospect"],
+            settings=settings, stages=stages, engine=engine, fast=False, speed=args.speed)
+        seen = noted[0].seen
+        for window in call.expected:
+            anchor = window.anchor
+            side = "rep" if window.cue == "weak_ending" else "prospect"
+            ends = [now for now, e in seen if isinstance(e, SpeechEnded) and e.speaker == side and now >= anchor - 0.2]
+            finals = [now for now, e in seen
+                      if isinstance(e, Committed) and e.final and e.speaker == side and now >= anchor - 0.2]
+            cues = [e.t for e in events if isinstance(e, Cue) and e.cue == window.cue and window.contains(e.t)]
+            got = {"speech_end": min(ends) - anchor if ends else None,
+                   "final": min(finals) - anchor if finals else None,
+                   "cue": cues[0] - anchor if cues else None}
+            for key, value in got.items():
+                if value is not None:
+                    rows[key].append(value)
+            shown = ", ".join(f"{k} {'-' if v is None else f'{v:+.2f} s'}" for k, v in got.items())
+            print(f"{call.path.name}: {window.cue}: {shown}")
+    for key, values in rows.items():
+        if values:
+            print(f"{key}: median {statistics.median(values):+.2f} s, worst {max(values):+.2f} s ({len(values)})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
