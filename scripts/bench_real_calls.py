@@ -63,16 +63,15 @@ def parse_args():
     return ap.parse_args()
 
 
-def apply_sets(settings, sets: list[str]):
-    for item in sets:
-        key, _, value = item.partition("=")
-        section, _, name = key.partition(".")
-        sub = getattr(settings, section)
-        old = getattr(sub, name)
-        cast = type(old)
-        new = (value.lower() in ("1", "true", "yes")) if cast is bool else cast(value)
-        settings = replace(settings, **{section: replace(sub, **{name: new})})
-    return settings
+def overrides(settings, items: list[str]):
+    """The package's ``--set`` overrides (``livecue.setting_overrides``); an older checkout may lack them."""
+    if not items:
+        return settings
+    try:
+        from livecue.setting_overrides import apply_overrides
+    except ImportError:
+        sys.exit("--set needs a livecue with livecue.setting_overrides (this --src is older)")
+    return apply_overrides(settings, items)
 
 
 def reference(path: Path) -> list[dict]:
@@ -103,7 +102,7 @@ def main() -> int:
     from livecue.pipeline import replay_file_events
 
     normalise = EnglishTextNormalizer()
-    settings = apply_sets(Settings(), args.set)
+    settings = overrides(Settings(), args.set)
     if args.model:
         settings = replace(settings, asr=replace(settings.asr, model=args.model))
     engine = load_engine(settings.asr)

@@ -245,3 +245,31 @@ def test_a_slow_live_decoder_skips_grid_points_but_stays_on_the_grid():
     lengths = [round(t1 - t0, 3) for _, t1 in engine.calls[:-1]]
     assert all(abs(x / 0.2 - round(x / 0.2)) < 1e-3 for x in lengths)  # whole grid steps
     assert len(engine.calls) <= 5
+
+
+def test_a_loop_in_interim_decodes_is_never_committed_by_agreement():
+    """Two interim decodes that loop alike agree on the loop's first phrase: it still waits for the final decode."""
+    for min_decode_s in (0.4, 0.6, 1.0):
+        engine = ScriptedEngine(WORDS, unstable_tail=False, extra=["thank", "you", "thank", "you", "thank", "you"])
+        events, _ = run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])},
+                        AsrSettings(min_update_s=0.5, min_decode_s=min_decode_s))
+        interim = [w.word for e in events if isinstance(e, Committed) and not e.final for w in e.words]
+        assert "thank" not in interim, min_decode_s
+        got = committed_words(events, "prospect")
+        assert got.count("thank") <= 1
+        assert got[:6] == [w for w, _, _ in WORDS]
+
+
+def test_agreement_holds_words_from_where_either_hypothesis_looped():
+    from livecue.asr.agreement import HypothesisBuffer
+
+    def ws(text, t0=0.0):
+        return [Word(w, t0 + i * 0.5, t0 + i * 0.5 + 0.4) for i, w in enumerate(text.split())]
+
+    buf = HypothesisBuffer()
+    buf.insert(ws("we already thank you"), loop_from=1.0)  # looped at "thank"
+    assert buf.flush() == []
+    buf.insert(ws("we already thank you"))  # the next decode agrees, without a loop
+    assert [w.word for w in buf.flush()] == ["we", "already"]  # "thank you" waits
+    buf.insert(ws("we already thank you"))
+    assert [w.word for w in buf.flush()] == ["thank", "you"]  # two clean decodes agree: committed

@@ -102,7 +102,13 @@ LOOP_MAX_N = 8
 
 
 def find_loop(words: list[Word]) -> int | None:
-    """Index where a repetition loop starts (an n-gram repeated back to back), or None."""
+    """Index where to cut a repetition loop (after the first occurrence of the repeated n-gram), or None."""
+    span = find_loop_span(words)
+    return None if span is None else span[1]
+
+
+def find_loop_span(words: list[Word]) -> tuple[int, int] | None:
+    """Start and end of the first occurrence of an n-gram repeated back to back, or None."""
     tokens = [norm(w.word) for w in words]
     for start in range(len(tokens)):
         for n in range(1, LOOP_MAX_N + 1):
@@ -115,7 +121,7 @@ def find_loop(words: list[Word]) -> int | None:
                 repeats += 1
                 pos += n
             if repeats >= LOOP_REPEATS.get(n, 2):
-                return start + n  # keep the first occurrence
+                return start, start + n  # keep the first occurrence
     return None
 
 
@@ -341,17 +347,21 @@ class StreamingTranscriber:
         words = [w for w in words if w.start < end_t and w.end > utt.t0 - 0.05] if offset != utt.t0 else words
         if words and not self._speech_evidence(hyp, clear, words):
             words = []
-        cut = find_loop(words)
-        if cut is not None or hyp.loop:
+        span = find_loop_span(words)
+        loop_from = None if hyp.loop_from_s is None else offset + hyp.loop_from_s
+        if span is not None or hyp.loop:
             utt.loops += 1  # decode the next time without the prompt, which often seeds loops
-            words = words[:cut] if cut is not None else words  # the adapter cut its own loops
+            if span is not None:  # (the adapter cut its own loops)
+                words = words[:span[1]]
+                loop_from = words[span[0]].start if loop_from is None else min(loop_from, words[span[0]].start)
         else:
             utt.loops = 0  # ... and with it again once a decode is clean: without, tiny.en drifts
         # a lone word that repeats the side's last word is new speech when the stretch
         # is short, clear and has committed nothing yet ("zero" ... "zero"); anything
         # longer is more likely Whisper restating its prompt
+        # the loop's first occurrence is committed by the final decode only
         utt.hyp.insert(words, allow_repeat=clear and not utt.committed and len(words) == 1
-                       and utt.duration <= self.s.repeat_max_s)
+                       and utt.duration <= self.s.repeat_max_s, loop_from=loop_from)
         if final:
             words = utt.hyp.commit_all()
         else:
