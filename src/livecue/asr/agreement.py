@@ -64,9 +64,13 @@ class HypothesisBuffer:
                and self.new[0].start < hold and self.prev[0].start < hold):
             commit.append(self.new.pop(0))
             self.prev.pop(0)
-        self.prev = self.new
-        self.prev_loop_from, self.new_loop_from = self.new_loop_from, None
-        self.new = []
+        if self.new or not self.prev or self.new_loop_from is not None:
+            self.prev = self.new
+            self.prev_loop_from = self.new_loop_from
+        # else: the new hypothesis stopped early, inside the previous one (tiny.en
+        # sometimes ends a decode before the audio does): the previous one's rest
+        # stays the reference, so the next decode can still agree with it
+        self.new, self.new_loop_from = [], None
         self._mark(commit)
         return commit
 
