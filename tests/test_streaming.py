@@ -138,9 +138,9 @@ class PromptRecorder(ScriptedEngine):
         super().__init__(*a, **k)
         self.prompts = []
 
-    def transcribe(self, audio, prompt=""):
+    def transcribe(self, audio, prompt="", beam_size=None):
         self.prompts.append(prompt)
-        return super().transcribe(audio, prompt)
+        return super().transcribe(audio, prompt, beam_size)
 
 
 def test_prompt_holds_earlier_committed_text_and_the_vocabulary_only():
@@ -221,9 +221,9 @@ class SlowEngine(ScriptedEngine):
         super().__init__(*a, **k)
         self.clock, self.cost = clock, cost
 
-    def transcribe(self, audio, prompt=""):
+    def transcribe(self, audio, prompt="", beam_size=None):
         self.clock.advance(self.cost)
-        return super().transcribe(audio, prompt)
+        return super().transcribe(audio, prompt, beam_size)
 
 
 def test_a_slow_live_decoder_skips_grid_points_but_stays_on_the_grid():
@@ -273,3 +273,23 @@ def test_agreement_holds_words_from_where_either_hypothesis_looped():
     assert [w.word for w in buf.flush()] == ["we", "already"]  # "thank you" waits
     buf.insert(ws("we already thank you"))
     assert [w.word for w in buf.flush()] == ["thank", "you"]  # two clean decodes agree: committed
+
+
+class BeamRecorder(ScriptedEngine):
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.beams = []
+
+    def transcribe(self, audio, prompt="", beam_size=None):
+        self.beams.append(beam_size)
+        return super().transcribe(audio, prompt, beam_size)
+
+
+def test_the_final_decode_of_an_utterance_uses_the_wider_beam():
+    engine = BeamRecorder(WORDS, unstable_tail=False)
+    events, _ = run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])},
+                    AsrSettings(min_update_s=0.5, beam_size=1, final_beam_size=5))
+    finals = [e for e in events if isinstance(e, Committed) and e.final]
+    assert finals and len(engine.beams) >= 3
+    assert engine.beams[-1] == 5  # the decode at the pause
+    assert set(engine.beams[:-1]) == {1}  # every interim decode stays cheap

@@ -45,7 +45,7 @@ def is_habitual_filler(words) -> bool:
 class Engine(Protocol):
     """What the transcriber needs from the model adapter (faked in tests)."""
 
-    def transcribe(self, audio: np.ndarray, prompt: str = ""): ...
+    def transcribe(self, audio: np.ndarray, prompt: str = "", beam_size: int | None = None): ...
 
 
 @dataclass
@@ -326,7 +326,8 @@ class StreamingTranscriber:
         audio = utt.audio()[:end]
         end_t = utt.t0 + end / RATE
         started = self.clock.wall()
-        hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "")
+        beam = self.s.final_beam_size if final else self.s.beam_size
+        hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "", beam_size=beam)
         offset = utt.t0
         clear = utt.evidence is None or utt.evidence.clear
         if final and clear and not hyp.words and self.s.retry_empty and not utt.retried:
@@ -334,7 +335,7 @@ class StreamingTranscriber:
             # silence around it (a lone short word often decodes to nothing)
             utt.retried = True
             pad = np.zeros(int(RETRY_PAD_S * RATE), dtype=np.float32)
-            hyp = self.engine.transcribe(np.concatenate([pad, audio, pad]), "")
+            hyp = self.engine.transcribe(np.concatenate([pad, audio, pad]), "", beam_size=beam)
             offset = utt.t0 - RETRY_PAD_S
             self.decodes += 1
         took = self.clock.wall() - started

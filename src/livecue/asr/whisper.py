@@ -154,10 +154,12 @@ class WhisperEngine:
     def label(self) -> str:
         return self.resolved.label
 
-    def transcribe(self, audio: np.ndarray, prompt: str = "") -> Hypothesis:
+    def transcribe(self, audio: np.ndarray, prompt: str = "", beam_size: int | None = None) -> Hypothesis:
+        """``beam_size``: this decode's beam (the final decode of an utterance uses a wider one)."""
+        beam = beam_size or self.settings.beam_size
         if self.settings.short_context:
-            return self._transcribe_short(audio, prompt)
-        return self._transcribe_full(audio, prompt)
+            return self._transcribe_short(audio, prompt, beam)
+        return self._transcribe_full(audio, prompt, beam)
 
     def _tokenizer(self):
         if self._tok is None:
@@ -167,7 +169,7 @@ class WhisperEngine:
                                   task="transcribe", language="en")
         return self._tok
 
-    def _transcribe_short(self, audio: np.ndarray, prompt: str) -> Hypothesis:
+    def _transcribe_short(self, audio: np.ndarray, prompt: str, beam_size: int) -> Hypothesis:
         """Decode a buffer with an encoder window sized to it, not to 30 s.
 
         CTranslate2 accepts a shorter mel input; the encoder then costs in
@@ -192,7 +194,7 @@ class WhisperEngine:
         prefix = prompt_tokens + list(tok.sot_sequence) + [tok.no_timestamps]
         max_new = min(224, int(content / SAMPLE_RATE * s.max_tokens_per_s) + 8)
         result = self.model.model.generate(
-            encoded, [prefix], beam_size=s.beam_size, max_length=min(448, len(prefix) + max_new),
+            encoded, [prefix], beam_size=beam_size, max_length=min(448, len(prefix) + max_new),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
             suppress_tokens=[-1] + list(tok.non_speech_tokens),
         )[0]
@@ -234,12 +236,12 @@ class WhisperEngine:
         )
         return Hypothesis(words, 0, looped, result.no_speech_prob, avg_logprob, loop_from)
 
-    def _transcribe_full(self, audio: np.ndarray, prompt: str = "") -> Hypothesis:
+    def _transcribe_full(self, audio: np.ndarray, prompt: str, beam_size: int) -> Hypothesis:
         s = self.settings
         segments, _info = self.model.transcribe(
             audio,
             language="en",
-            beam_size=s.beam_size,
+            beam_size=beam_size,
             best_of=1,
             temperature=0.0,
             word_timestamps=True,
