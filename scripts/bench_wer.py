@@ -58,6 +58,8 @@ def main() -> int:
     ap.add_argument("--set", action="append", default=[], help="setting override, e.g. asr.prompt_chars=200")
     ap.add_argument("--no-offline", action="store_true")
     ap.add_argument("--final-only", action="store_true", help="score what --fast replay commits (final decodes only)")
+    ap.add_argument("--paced", action="store_true", help="replay on the wall clock (real time / --speed), as live")
+    ap.add_argument("--speed", type=float, default=1.0)
     ap.add_argument("--src", type=Path, default=ROOT / "src", help="livecue package source to measure")
     args = ap.parse_args()
     sys.path.insert(0, str(args.src.resolve()))  # measure this checkout, not the installed livecue
@@ -72,8 +74,10 @@ def main() -> int:
     settings = replace(settings, asr=replace(settings.asr, fast_final_only=args.final_only))
     engine = load_engine(settings.asr)
     warn_if_fallback()
+    mode = f"paced x{args.speed:g}" if args.paced else ("fast, final decodes only" if args.final_only
+                                                        else "fast, live schedule")
     print(f"machine: {platform.machine()}, python {platform.python_version()}, model {engine.label}, "
-          f"overrides {args.set or 'none'}")
+          f"src {args.src}, mode {mode}, overrides {args.set or 'none'}")
     print(f"scorer: {scorer()}")
     totals = {"stream": [0, 0], "offline": [0, 0], "stream_fallback": [0, 0], "offline_fallback": [0, 0]}
     for audio in sorted(args.speech.iterdir()):
@@ -81,7 +85,7 @@ def main() -> int:
             continue
         refs = reference(audio.with_suffix(".txt"))
         t0 = time.perf_counter()
-        events = replay_file_events(audio, settings=settings, engine=engine, fast=True)
+        events = replay_file_events(audio, settings=settings, engine=engine, fast=not args.paced, speed=args.speed)
         took = time.perf_counter() - t0
         hyp = {side: " ".join(e.text for e in events if isinstance(e, Committed) and e.speaker == side)
                for side in refs}
