@@ -8,11 +8,11 @@ from livecue.setting_overrides import apply_overrides
 
 
 def test_overrides_cast_to_the_settings_own_types():
-    s = apply_overrides(Settings(), ["asr.min_decode_s=0.4", "asr.fast_final_only=false", "vad.min_speech_ms=120",
+    s = apply_overrides(Settings(), ["asr.min_decode_s=0.6", "asr.fast_final_only=false", "vad.min_speech_ms=120",
                                      "asr.vocab=Acme, Northwind"])
-    assert s.asr.min_decode_s == 0.4 and s.asr.fast_final_only is False
+    assert s.asr.min_decode_s == 0.6 and s.asr.fast_final_only is False
     assert s.vad.min_speech_ms == 120 and s.asr.vocab == ("Acme", "Northwind")
-    assert Settings().asr.min_decode_s != 0.4  # the defaults are untouched
+    assert Settings().asr.min_decode_s != 0.6  # the defaults are untouched
 
 
 @pytest.mark.parametrize("spec, says", [

@@ -130,7 +130,7 @@ class AsrSettings:
     final_beam_size: int = 5  # beam of the decode that closes an utterance (offline tiny.en uses 5)
     grid_s: float = 0.2  # decodes of a growing utterance end on this grid of audio time (fast == paced)
     min_update_s: float = 0.4  # a growing utterance is decoded every this much audio (a multiple of grid_s)
-    min_decode_s: float = 1.0  # no decode of a growing utterance before it holds this much audio (the final one always runs)
+    min_decode_s: float = 0.4  # no decode of a growing utterance before it holds this much audio (the final one always runs)
     cost_factor: float = 1.2  # live: the interval (a multiple of min_update_s) >= this x measured decode time
     max_update_s: float = 2.0  # the interval never grows past this
     trim_after_s: float = 8.0  # trim the buffer at a committed sentence end past this
