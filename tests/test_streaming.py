@@ -293,3 +293,18 @@ def test_the_final_decode_of_an_utterance_uses_the_wider_beam():
     assert finals and len(engine.beams) >= 3
     assert engine.beams[-1] == 5  # the decode at the pause
     assert set(engine.beams[:-1]) == {1}  # every interim decode stays cheap
+
+
+def test_the_block_size_of_a_fast_replay_does_not_move_the_decode_points():
+    """--fast reads 1 s blocks, paced 0.1 s: with the live schedule both decode the same grid points."""
+    script = WORDS + [("yes", 4.5, 4.9), ("of", 6.0, 6.2), ("course", 6.3, 6.8)]
+    audio = {"prospect": call_audio(8.0, [(0.9, 3.8), (4.4, 5.0), (5.9, 6.9)]), "rep": call_audio(8.0, [(4.0, 4.3)])}
+    live_schedule = AsrSettings(fast_final_only=False)
+    paced = ScriptedEngine(script)
+    paced_events, _ = run_blocks(paced, audio, fast=False, block_s=0.1, asr=live_schedule)
+    for block_s in (0.1, 0.5, 1.0, 2.0):
+        fast = ScriptedEngine(script)
+        fast_events, _ = run_blocks(fast, audio, fast=True, block_s=block_s, asr=live_schedule)
+        assert sorted(fast.calls) == sorted(paced.calls), block_s
+        for side in audio:
+            assert committed_words(fast_events, side) == committed_words(paced_events, side), block_s
