@@ -127,7 +127,7 @@ class AsrSettings:
     compute_type: str = ""  # empty: int8 on CPU, float16 on CUDA
     threads: int = 0  # 0: all cores
     beam_size: int = 1
-    final_beam_size: int = 5  # beam of the decode that closes an utterance (offline tiny.en uses 5)
+    final_beam_size: int = 1  # beam of the decode that closes an utterance (offline uses 5: lower WER, see docs/benchmarks.md)
     grid_s: float = 0.2  # decodes of a growing utterance end on this grid of audio time (fast == paced)
     min_update_s: float = 0.4  # a growing utterance is decoded every this much audio (a multiple of grid_s)
     min_decode_s: float = 0.4  # no decode of a growing utterance before it holds this much audio (the final one always runs)

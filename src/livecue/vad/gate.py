@@ -83,7 +83,6 @@ class SpeechGate:
         self._next_t: float | None = None  # audio time of the next frame to classify
         self._pending = np.zeros(0, dtype=np.float32)
         self._history: list[np.ndarray] = []  # recent quiet frames, for the pre-roll
-        self._tail: list[np.ndarray] = []  # the last frames of the current utterance (pre-roll of a next one)
         self._candidate: list[np.ndarray] = []
         self._silence = 0
         self.speaking = False
@@ -156,17 +155,12 @@ class SpeechGate:
             self._level_acc = []
         if self.speaking:
             self._emit_audio([frame], t, out)
-            self._tail = (self._tail + [frame])[-self._pad_frames:]
             if p < s.neg_threshold and not loud:
                 self._silence += 1
                 if self._silence >= self._min_silence:
                     self.speaking = False
                     out.add(SpeechEnded(self._last_speech_end, self.speaker, self._speech_start))
-                    # speech that starts again at once still gets its pre-roll: these
-                    # frames were sent with the utterance that just ended, and a turn's
-                    # first word often begins in them ("How does ..." lost its "How")
-                    self._history = self._tail
-                    self._tail = []
+                    self._history = []
             else:
                 self._silence = 0
                 self._last_speech_end = t + self.frame_s
