@@ -75,4 +75,3 @@ def test_gate_pads_speech_and_ignores_clicks():
     assert abs(kept[0].t - (2.0 - 0.2)) < 0.05  # pre-roll kept
     end = [e for e in events if isinstance(e, SpeechEnded)][0]
     assert abs(end.t - 3.0) < 0.05 and abs(end.start - starts[0].t) < 1e-9
-
