@@ -165,3 +165,13 @@ def test_eval_scores_fast_runs_with_the_live_schedule(monkeypatch, tmp_path):
     assert fast_live["fast"] and fast_live["settings"].asr.fast_final_only is False
     assert fast_final["fast"] and fast_final["settings"].asr.fast_final_only is True
     assert not paced_run["fast"]
+
+
+def test_the_adapter_says_where_a_cut_loop_began():
+    from livecue.asr.whisper import token_loop_span
+
+    # " we" " already" " thank" " you" " thank" " you" " thank" " you"
+    tokens = [10, 11, 20, 21, 20, 21, 20, 21]
+    assert token_loop_span(tokens) == (2, 4)  # the loop's first occurrence: kept, but only a final decode commits it
+    assert token_loop_start(tokens) == 4
+    assert token_loop_span([10, 11, 12]) is None
