@@ -60,19 +60,29 @@ def parse_args():
     ap.add_argument("--no-cues", action="store_true")
     ap.add_argument("--show", action="store_true", help="print misses, quiet-line words and split tokens")
     ap.add_argument("--json", type=Path, help="write per-file results here")
+    ap.add_argument("--offline-cache", type=Path,
+                    help="JSON of offline transcripts per file and side: read if it exists, else written "
+                         "(the offline reference does not change between runs of one model)")
     return ap.parse_args()
 
 
-def apply_sets(settings, sets: list[str]):
-    for item in sets:
-        key, _, value = item.partition("=")
-        section, _, name = key.partition(".")
-        sub = getattr(settings, section)
-        old = getattr(sub, name)
-        cast = type(old)
-        new = (value.lower() in ("1", "true", "yes")) if cast is bool else cast(value)
-        settings = replace(settings, **{section: replace(sub, **{name: new})})
-    return settings
+def overrides(settings, items: list[str]):
+    """The package's ``--set`` overrides (``livecue.setting_overrides``); an older checkout may lack them."""
+    if not items:
+        return settings
+    try:
+        from livecue.setting_overrides import apply_overrides
+    except ImportError:
+        sys.exit("--set needs a livecue with livecue.setting_overrides (this --src is older)")
+    return apply_overrides(settings, items)
+
+
+def kinds(refs: list[str], hyps: list[str]) -> str:
+    """Where the errors are: substitutions, deletions, insertions (jiwer's alignment)."""
+    import jiwer
+
+    out = jiwer.process_words(refs, hyps)
+    return f" (S {out.substitutions} D {out.deletions} I {out.insertions})"
 
 
 def reference(path: Path) -> list[dict]:
@@ -103,7 +113,9 @@ def main() -> int:
     from livecue.pipeline import replay_file_events
 
     normalise = EnglishTextNormalizer()
-    settings = apply_sets(Settings(), args.set)
+    cache = json.loads(args.offline_cache.read_text()) if args.offline_cache and args.offline_cache.exists() else {}
+    cache_dirty = False
+    settings = overrides(Settings(), args.set)
     if args.model:
         settings = replace(settings, asr=replace(settings.asr, model=args.model))
     engine = load_engine(settings.asr)
@@ -139,16 +151,22 @@ def main() -> int:
         ref_path = path.with_name(path.name.replace("_stereo.flac", ".transcript.json"))
         if path.name.startswith("hvb_") and ref_path.exists():
             segs = reference(ref_path)
-            call = load_call(path) if not args.no_offline else None
+            call = None
+            if not args.no_offline and not all(f"{path.name}:{sd}" in cache for sd in ("rep", "prospect")):
+                call = load_call(path)
             for side in ("rep", "prospect"):
                 ref = " ".join(s["text"] for s in segs if s["side"] == side)
                 hyp = " ".join(e.text for e in committed if e.speaker == side)
                 pooled[side]["ref"].append(normalise(ref))
                 pooled[side]["stream"].append(normalise(hyp))
                 row[f"{side}_ref"], row[f"{side}_stream"] = pooled[side]["ref"][-1], pooled[side]["stream"][-1]
-                if call is not None:
-                    segments, _ = engine.model.transcribe(call.sides[side], language="en", beam_size=5)
-                    pooled[side]["offline"].append(normalise(" ".join(s.text for s in segments)))
+                if not args.no_offline:
+                    key = f"{path.name}:{side}"
+                    if key not in cache:
+                        segments, _ = engine.model.transcribe(call.sides[side], language="en", beam_size=5)
+                        cache[key] = " ".join(s.text for s in segments)
+                        cache_dirty = True
+                    pooled[side]["offline"].append(normalise(cache[key]))
                     row[f"{side}_offline"] = pooled[side]["offline"][-1]
             misses, quiet_words = [], []
             for s in segs:
@@ -185,17 +203,20 @@ def main() -> int:
         for side in ("rep", "prospect"):
             p = pooled[side]
             s_wer = jiwer.wer(p["ref"], p["stream"])
-            text = f"WER {side}: streaming {s_wer:.1%}"
+            text = f"WER {side}: streaming {s_wer:.1%}{kinds(p['ref'], p['stream'])}"
             summary[f"wer_{side}"] = round(s_wer, 4)
             if p["offline"]:
                 o_wer = jiwer.wer(p["ref"], p["offline"])
                 summary[f"wer_{side}_offline"] = round(o_wer, 4)
-                text += f", offline {o_wer:.1%}, ratio {s_wer / max(o_wer, 1e-9):.2f}x"
+                text += (f", offline {o_wer:.1%}{kinds(p['ref'], p['offline'])}, "
+                         f"ratio {s_wer / max(o_wer, 1e-9):.2f}x")
             print(text)
         print(f"short-answer recall {short_hit}/{short_all} = {short_hit / short_all:.1%}")
         print(f"quiet-line words {quiet}")
         summary.update(short_recall=[short_hit, short_all], quiet_words=quiet)
     print(f"split tokens {split}; cues {cue_total} over {len(files)} files")
+    if args.offline_cache and cache_dirty:
+        args.offline_cache.write_text(json.dumps(cache, indent=1))
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "files": results}, indent=1))
     return 0

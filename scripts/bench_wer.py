@@ -9,27 +9,34 @@ windows).  Pooled WER = all errors / all reference words, scored with jiwer
 and Whisper's English normaliser (``pip install 'livecue[bench]'``; without
 it a fallback scores and the output says so).
 
-    python scripts/bench_wer.py [--speech DIR] [--set asr.prompt_chars=200]
+    python scripts/bench_wer.py [--speech DIR] [--set asr.prompt_chars=200] [--src DIR]
+
+``--src DIR`` measures another checkout's package (default: this
+checkout's ``src``, whatever livecue the environment has installed).
 """
 
 from __future__ import annotations
 
 import argparse
 import platform
+import re
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
-from livecue.asr.whisper import load_engine  # noqa: E402
-from livecue.audio.files import load_call  # noqa: E402
-from livecue.config import Settings  # noqa: E402
-from livecue.events import Committed  # noqa: E402
-from livecue.pipeline import replay_file_events  # noqa: E402
-from livecue.wer import fallback_wer, scorer, warn_if_fallback, wer  # noqa: E402
+
+def overrides(settings, items: list[str]):
+    """The package's ``--set`` overrides (``livecue.setting_overrides``); an older checkout may lack them."""
+    if not items:
+        return settings
+    try:
+        from livecue.setting_overrides import apply_overrides
+    except ImportError:
+        sys.exit("--set needs a livecue with livecue.setting_overrides (this --src is older)")
+    return apply_overrides(settings, items)
 
 
 def reference(path: Path) -> dict[str, str]:
@@ -45,34 +52,32 @@ def reference(path: Path) -> dict[str, str]:
     return {"call": text}
 
 
-import re  # noqa: E402
-
-
-def apply_sets(settings: Settings, sets: list[str]) -> Settings:
-    for item in sets:
-        key, _, value = item.partition("=")
-        section, _, name = key.partition(".")
-        sub = getattr(settings, section)
-        old = getattr(sub, name)
-        cast = type(old)
-        new = (value.lower() in ("1", "true", "yes")) if cast is bool else cast(value)
-        settings = replace(settings, **{section: replace(sub, **{name: new})})
-    return settings
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--speech", type=Path, default=ROOT.parent / "shared" / "speech")
     ap.add_argument("--set", action="append", default=[], help="setting override, e.g. asr.prompt_chars=200")
     ap.add_argument("--no-offline", action="store_true")
     ap.add_argument("--final-only", action="store_true", help="score what --fast replay commits (final decodes only)")
+    ap.add_argument("--paced", action="store_true", help="replay on the wall clock (real time / --speed), as live")
+    ap.add_argument("--speed", type=float, default=1.0)
+    ap.add_argument("--src", type=Path, default=ROOT / "src", help="livecue package source to measure")
     args = ap.parse_args()
-    settings = apply_sets(Settings(), args.set)
+    sys.path.insert(0, str(args.src.resolve()))  # measure this checkout, not the installed livecue
+    from livecue.asr.whisper import load_engine
+    from livecue.audio.files import load_call
+    from livecue.config import Settings
+    from livecue.events import Committed
+    from livecue.pipeline import replay_file_events
+    from livecue.wer import fallback_wer, scorer, warn_if_fallback, wer
+
+    settings = overrides(Settings(), args.set)
     settings = replace(settings, asr=replace(settings.asr, fast_final_only=args.final_only))
     engine = load_engine(settings.asr)
     warn_if_fallback()
+    mode = f"paced x{args.speed:g}" if args.paced else ("fast, final decodes only" if args.final_only
+                                                        else "fast, live schedule")
     print(f"machine: {platform.machine()}, python {platform.python_version()}, model {engine.label}, "
-          f"overrides {args.set or 'none'}")
+          f"src {args.src}, mode {mode}, overrides {args.set or 'none'}")
     print(f"scorer: {scorer()}")
     totals = {"stream": [0, 0], "offline": [0, 0], "stream_fallback": [0, 0], "offline_fallback": [0, 0]}
     for audio in sorted(args.speech.iterdir()):
@@ -80,7 +85,7 @@ def main() -> int:
             continue
         refs = reference(audio.with_suffix(".txt"))
         t0 = time.perf_counter()
-        events = replay_file_events(audio, settings=settings, engine=engine, fast=True)
+        events = replay_file_events(audio, settings=settings, engine=engine, fast=not args.paced, speed=args.speed)
         took = time.perf_counter() - t0
         hyp = {side: " ".join(e.text for e in events if isinstance(e, Committed) and e.speaker == side)
                for side in refs}

@@ -66,7 +66,7 @@ class ScriptedEngine:
         self.extra = list(extra)
         self.calls: list[tuple[float, float]] = []
 
-    def transcribe(self, audio, prompt=""):
+    def transcribe(self, audio, prompt="", beam_size=None):
         speech = np.nonzero(np.abs(audio) > 0.01)[0]
         if len(speech) == 0:
             return Hypothesis(())

@@ -59,3 +59,22 @@ def test_final_commits_everything_and_cap_commits_up_to_a_time():
     assert [w.word for w in b.commit_until(1.0)] == ["a", "b"]
     assert [w.word for w in b.commit_all()] == ["c", "d"]
     assert b.tentative == []
+
+
+def test_a_decode_that_stops_early_does_not_reset_agreement():
+    """tiny.en sometimes ends a decode before the audio does: the next decode can still agree with the one before."""
+    def ws(text, t0=0.0):
+        return [Word(w, t0 + i * 0.5, t0 + i * 0.5 + 0.4) for i, w in enumerate(text.split())]
+
+    buf = HypothesisBuffer()
+    buf.insert(ws("quick question with a fees cap"))
+    assert buf.flush() == []
+    buf.insert(ws("quick question"))  # stopped early: a prefix of the previous hypothesis
+    assert [w.word for w in buf.flush()] == ["quick", "question"]
+    assert [w.word for w in buf.tentative] == ["with", "a", "fees", "cap"]  # the previous rest is kept
+    buf.insert(ws("quick question with a fees cap in your state"))
+    assert [w.word for w in buf.flush()] == ["with", "a", "fees", "cap"]
+    # a hypothesis that disagrees still replaces the reference, as before
+    buf.insert(ws("quick question with a fees cap in her state tomorrow"))
+    assert [w.word for w in buf.flush()] == ["in"]
+    assert [w.word for w in buf.tentative] == ["her", "state", "tomorrow"]

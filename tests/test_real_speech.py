@@ -141,3 +141,37 @@ def test_the_cue_tracker_orders_turns_by_call_time_not_arrival():
     for now, event in ((20.0, rep_bc), (21.0, caller), (22.5, rep)):  # the rep's "Mm-hmm" arrives first
         tracker.feed(event, now)
     assert [(s.speaker, s.start) for s in tracker.timeline] == [("prospect", 16.9), ("rep", 19.5), ("rep", 21.0)]
+
+
+def test_eval_scores_fast_runs_with_the_live_schedule(monkeypatch, tmp_path):
+    """`livecue eval` (audio, fast) decodes every grid point as a live call does; --final-only is the quick path."""
+    import livecue.asr.whisper as whisper
+    import livecue.pipeline as pipeline
+    from livecue.config import Settings
+    from livecue.cues.rules import default_rule_dirs, load_rule_dir
+    from livecue.tuning.evaluate import audio_cues_runner
+    from livecue.tuning.labels import LabelledCall
+
+    seen = []
+    monkeypatch.setattr(whisper, "load_engine", lambda asr: ScriptedEngine([]))
+    monkeypatch.setattr(pipeline, "replay_file_events", lambda path, **kw: seen.append(kw) or [])
+    audio = tmp_path / "a.wav"
+    audio.write_bytes(b"RIFF")
+    call = LabelledCall(tmp_path / "a.json", audio, {"rep": 0, "prospect": 1}, "a", 1.0, (), ())
+    load = load_rule_dir(default_rule_dirs())
+    for final_only, paced in ((False, False), (True, False), (False, True)):
+        audio_cues_runner(load, None, Settings(), paced=paced, final_only=final_only)(call)
+    fast_live, fast_final, paced_run = seen
+    assert fast_live["fast"] and fast_live["settings"].asr.fast_final_only is False
+    assert fast_final["fast"] and fast_final["settings"].asr.fast_final_only is True
+    assert not paced_run["fast"]
+
+
+def test_the_adapter_says_where_a_cut_loop_began():
+    from livecue.asr.whisper import token_loop_span
+
+    # " we" " already" " thank" " you" " thank" " you" " thank" " you"
+    tokens = [10, 11, 20, 21, 20, 21, 20, 21]
+    assert token_loop_span(tokens) == (2, 4)  # the loop's first occurrence: kept, but only a final decode commits it
+    assert token_loop_start(tokens) == 4
+    assert token_loop_span([10, 11, 12]) is None

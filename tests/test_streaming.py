@@ -138,9 +138,9 @@ class PromptRecorder(ScriptedEngine):
         super().__init__(*a, **k)
         self.prompts = []
 
-    def transcribe(self, audio, prompt=""):
+    def transcribe(self, audio, prompt="", beam_size=None):
         self.prompts.append(prompt)
-        return super().transcribe(audio, prompt)
+        return super().transcribe(audio, prompt, beam_size)
 
 
 def test_prompt_holds_earlier_committed_text_and_the_vocabulary_only():
@@ -221,9 +221,9 @@ class SlowEngine(ScriptedEngine):
         super().__init__(*a, **k)
         self.clock, self.cost = clock, cost
 
-    def transcribe(self, audio, prompt=""):
+    def transcribe(self, audio, prompt="", beam_size=None):
         self.clock.advance(self.cost)
-        return super().transcribe(audio, prompt)
+        return super().transcribe(audio, prompt, beam_size)
 
 
 def test_a_slow_live_decoder_skips_grid_points_but_stays_on_the_grid():
@@ -245,3 +245,66 @@ def test_a_slow_live_decoder_skips_grid_points_but_stays_on_the_grid():
     lengths = [round(t1 - t0, 3) for _, t1 in engine.calls[:-1]]
     assert all(abs(x / 0.2 - round(x / 0.2)) < 1e-3 for x in lengths)  # whole grid steps
     assert len(engine.calls) <= 5
+
+
+def test_a_loop_in_interim_decodes_is_never_committed_by_agreement():
+    """Two interim decodes that loop alike agree on the loop's first phrase: it still waits for the final decode."""
+    for min_decode_s in (0.4, 0.6, 1.0):
+        engine = ScriptedEngine(WORDS, unstable_tail=False, extra=["thank", "you", "thank", "you", "thank", "you"])
+        events, _ = run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])},
+                        AsrSettings(min_update_s=0.5, min_decode_s=min_decode_s))
+        interim = [w.word for e in events if isinstance(e, Committed) and not e.final for w in e.words]
+        assert "thank" not in interim, min_decode_s
+        got = committed_words(events, "prospect")
+        assert got.count("thank") <= 1
+        assert got[:6] == [w for w, _, _ in WORDS]
+
+
+def test_agreement_holds_words_from_where_either_hypothesis_looped():
+    from livecue.asr.agreement import HypothesisBuffer
+
+    def ws(text, t0=0.0):
+        return [Word(w, t0 + i * 0.5, t0 + i * 0.5 + 0.4) for i, w in enumerate(text.split())]
+
+    buf = HypothesisBuffer()
+    buf.insert(ws("we already thank you"), loop_from=1.0)  # looped at "thank"
+    assert buf.flush() == []
+    buf.insert(ws("we already thank you"))  # the next decode agrees, without a loop
+    assert [w.word for w in buf.flush()] == ["we", "already"]  # "thank you" waits
+    buf.insert(ws("we already thank you"))
+    assert [w.word for w in buf.flush()] == ["thank", "you"]  # two clean decodes agree: committed
+
+
+class BeamRecorder(ScriptedEngine):
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.beams = []
+
+    def transcribe(self, audio, prompt="", beam_size=None):
+        self.beams.append(beam_size)
+        return super().transcribe(audio, prompt, beam_size)
+
+
+def test_the_final_decode_of_an_utterance_uses_the_wider_beam():
+    engine = BeamRecorder(WORDS, unstable_tail=False)
+    events, _ = run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])},
+                    AsrSettings(min_update_s=0.5, beam_size=1, final_beam_size=5))
+    finals = [e for e in events if isinstance(e, Committed) and e.final]
+    assert finals and len(engine.beams) >= 3
+    assert engine.beams[-1] == 5  # the decode at the pause
+    assert set(engine.beams[:-1]) == {1}  # every interim decode stays cheap
+
+
+def test_the_block_size_of_a_fast_replay_does_not_move_the_decode_points():
+    """--fast reads 1 s blocks, paced 0.1 s: with the live schedule both decode the same grid points."""
+    script = WORDS + [("yes", 4.5, 4.9), ("of", 6.0, 6.2), ("course", 6.3, 6.8)]
+    audio = {"prospect": call_audio(8.0, [(0.9, 3.8), (4.4, 5.0), (5.9, 6.9)]), "rep": call_audio(8.0, [(4.0, 4.3)])}
+    live_schedule = AsrSettings(fast_final_only=False)
+    paced = ScriptedEngine(script)
+    paced_events, _ = run_blocks(paced, audio, fast=False, block_s=0.1, asr=live_schedule)
+    for block_s in (0.1, 0.5, 1.0, 2.0):
+        fast = ScriptedEngine(script)
+        fast_events, _ = run_blocks(fast, audio, fast=True, block_s=block_s, asr=live_schedule)
+        assert sorted(fast.calls) == sorted(paced.calls), block_s
+        for side in audio:
+            assert committed_words(fast_events, side) == committed_words(paced_events, side), block_s

@@ -75,9 +75,10 @@ class AsrSettings:
     compute_type: str = ""  # empty: int8 on CPU, float16 on CUDA
     threads: int = 0  # 0: all cores
     beam_size: int = 1
+    final_beam_size: int = 1  # beam of the decode that closes an utterance (offline uses 5: lower WER, see docs/benchmarks.md)
     grid_s: float = 0.2  # decodes of a growing utterance end on this grid of audio time (fast == paced)
     min_update_s: float = 0.4  # a growing utterance is decoded every this much audio (a multiple of grid_s)
-    min_decode_s: float = 1.0  # no decode of a growing utterance before it holds this much audio (the final one always runs)
+    min_decode_s: float = 0.4  # no decode of a growing utterance before it holds this much audio (the final one always runs)
     cost_factor: float = 1.2  # live: the interval (a multiple of min_update_s) >= this x measured decode time
     max_update_s: float = 2.0  # the interval never grows past this
     trim_after_s: float = 8.0  # trim the buffer at a committed sentence end past this
@@ -99,7 +100,7 @@ class AsrSettings:
     max_tokens_per_s: float = 8.0  # generation cap: a loop cannot run past this  # --fast: decode at utterance ends and caps only
 
     RANGES: Ranges = {
-        "threads": (0, 1024), "beam_size": (1, 20), "min_update_s": (0.05, 30.0), "cost_factor": (0.1, 100.0),
+        "threads": (0, 1024), "beam_size": (1, 20), "final_beam_size": (1, 20), "min_update_s": (0.05, 30.0), "cost_factor": (0.1, 100.0),
         "max_update_s": (0.1, 60.0), "trim_after_s": (1.0, 30.0), "max_buffer_s": (2.0, 30.0),
         "prompt_chars": (0, 2_000), "no_speech_threshold": (0.0, 1.0), "logprob_threshold": (-100.0, 0.0),
         "compression_ratio_threshold": (1.0, 100.0), "min_word_probability": (0.0, 1.0),

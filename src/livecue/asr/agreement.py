@@ -5,11 +5,15 @@ afresh: a word is committed once the same word at the same place appears in
 two decodes in a row; committed words are never revised; what is left is the
 tentative tail.  Words from a new hypothesis that start before the committed
 end, or repeat the committed tail at the boundary, are dropped so a trimmed
-buffer never duplicates words.
+buffer never duplicates words.  Words from where a hypothesis looped (the
+kept first occurrence of "thank you thank you thank you") are never
+committed by agreement, only by the final decode: two interim decodes of a
+growing buffer often loop alike at its end.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..config import AgreementSettings
@@ -31,13 +35,19 @@ class HypothesisBuffer:
         self.committed_tail: list[Word] = []  # recent committed words, for boundary dedupe
         self.prev: list[Word] = []  # last hypothesis beyond the committed words
         self.new: list[Word] = []
+        self.prev_loop_from: float | None = None  # where the previous hypothesis looped
+        self.new_loop_from: float | None = None
 
-    def insert(self, words: list[Word] | tuple[Word, ...], allow_repeat: bool = False) -> None:
+    def insert(self, words: list[Word] | tuple[Word, ...], allow_repeat: bool = False,
+               loop_from: float | None = None) -> None:
         """A new hypothesis with absolute times.
 
         ``allow_repeat``: a hypothesis that is nothing but the committed tail
         is kept (the caller knows it is new speech: "zero" ... "zero").
+        ``loop_from``: the hypothesis looped from this time on (its words
+        there are the loop's kept first occurrence).
         """
+        self.new_loop_from = loop_from
         fresh = [w for w in words if w.start > self.committed_end - self.s.committed_overlap_s and norm(w.word)]
         if (fresh and self.committed_tail
                 and abs(fresh[0].start - self.committed_tail[-1].end) < self.s.boundary_gap_s):
@@ -52,11 +62,19 @@ class HypothesisBuffer:
     def flush(self) -> list[Word]:
         """Commit the longest common prefix of the previous and the new hypothesis."""
         commit: list[Word] = []
-        while self.new and self.prev and norm(self.new[0].word) == norm(self.prev[0].word):
+        holds = [t for t in (self.prev_loop_from, self.new_loop_from) if t is not None]
+        hold = min(holds) - 0.01 if holds else math.inf
+        while (self.new and self.prev and norm(self.new[0].word) == norm(self.prev[0].word)
+               and self.new[0].start < hold and self.prev[0].start < hold):
             commit.append(self.new.pop(0))
             self.prev.pop(0)
-        self.prev = self.new
-        self.new = []
+        if self.new or not self.prev or self.new_loop_from is not None:
+            self.prev = self.new
+            self.prev_loop_from = self.new_loop_from
+        # else: the new hypothesis stopped early, inside the previous one (tiny.en
+        # sometimes ends a decode before the audio does): the previous one's rest
+        # stays the reference, so the next decode can still agree with it
+        self.new, self.new_loop_from = [], None
         self._mark(commit)
         return commit
 
@@ -64,6 +82,7 @@ class HypothesisBuffer:
         """Final decode: everything in the newest hypothesis is committed."""
         words = self.new or self.prev
         self.new, self.prev = [], []
+        self.prev_loop_from = self.new_loop_from = None
         self._mark(words)
         return words
 

@@ -47,7 +47,7 @@ def is_habitual_filler(words) -> bool:
 class Engine(Protocol):
     """What the transcriber needs from the model adapter (faked in tests)."""
 
-    def transcribe(self, audio: np.ndarray, prompt: str = ""): ...
+    def transcribe(self, audio: np.ndarray, prompt: str = "", beam_size: int | None = None): ...
 
 
 @dataclass
@@ -104,7 +104,13 @@ LOOP_MAX_N = 8
 
 
 def find_loop(words: list[Word]) -> int | None:
-    """Index where a repetition loop starts (an n-gram repeated back to back), or None."""
+    """Index where to cut a repetition loop (after the first occurrence of the repeated n-gram), or None."""
+    span = find_loop_span(words)
+    return None if span is None else span[1]
+
+
+def find_loop_span(words: list[Word]) -> tuple[int, int] | None:
+    """Start and end of the first occurrence of an n-gram repeated back to back, or None."""
     tokens = [norm(w.word) for w in words]
     for start in range(len(tokens)):
         for n in range(1, LOOP_MAX_N + 1):
@@ -117,7 +123,7 @@ def find_loop(words: list[Word]) -> int | None:
                 repeats += 1
                 pos += n
             if repeats >= LOOP_REPEATS.get(n, 2):
-                return start + n  # keep the first occurrence
+                return start, start + n  # keep the first occurrence
     return None
 
 
@@ -326,7 +332,8 @@ class StreamingTranscriber:
         audio = utt.audio()[:end]
         end_t = utt.t0 + end / RATE
         started = self.clock.wall()
-        hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "")
+        beam = self.s.final_beam_size if final else self.s.beam_size
+        hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "", beam_size=beam)
         offset = utt.t0
         clear = utt.evidence is None or utt.evidence.clear
         if final and clear and not hyp.words and self.s.retry_empty and not utt.retried:
@@ -334,7 +341,7 @@ class StreamingTranscriber:
             # silence around it (a lone short word often decodes to nothing)
             utt.retried = True
             pad = np.zeros(int(RETRY_PAD_S * RATE), dtype=np.float32)
-            hyp = self.engine.transcribe(np.concatenate([pad, audio, pad]), "")
+            hyp = self.engine.transcribe(np.concatenate([pad, audio, pad]), "", beam_size=beam)
             offset = utt.t0 - RETRY_PAD_S
             self.decodes += 1
         took = self.clock.wall() - started
@@ -347,17 +354,21 @@ class StreamingTranscriber:
         words = [w for w in words if w.start < end_t and w.end > utt.t0 - 0.05] if offset != utt.t0 else words
         if words and not self._speech_evidence(hyp, clear, words):
             words = []
-        cut = find_loop(words)
-        if cut is not None or hyp.loop:
+        span = find_loop_span(words)
+        loop_from = None if hyp.loop_from_s is None else offset + hyp.loop_from_s
+        if span is not None or hyp.loop:
             utt.loops += 1  # decode the next time without the prompt, which often seeds loops
-            words = words[:cut] if cut is not None else words  # the adapter cut its own loops
+            if span is not None:  # (the adapter cut its own loops)
+                words = words[:span[1]]
+                loop_from = words[span[0]].start if loop_from is None else min(loop_from, words[span[0]].start)
         else:
             utt.loops = 0  # ... and with it again once a decode is clean: without, tiny.en drifts
         # a lone word that repeats the side's last word is new speech when the stretch
         # is short, clear and has committed nothing yet ("zero" ... "zero"); anything
         # longer is more likely Whisper restating its prompt
+        # the loop's first occurrence is committed by the final decode only
         utt.hyp.insert(words, allow_repeat=clear and not utt.committed and len(words) == 1
-                       and utt.duration <= self.s.repeat_max_s)
+                       and utt.duration <= self.s.repeat_max_s, loop_from=loop_from)
         if final:
             words = utt.hyp.commit_all()
         else:

@@ -112,10 +112,11 @@ class Hypothesis:
     loop: bool = False  # a repetition loop was detected (and cut or dropped)
     no_speech_prob: float = 0.0  # the decoder's no-speech probability (highest segment)
     avg_logprob: float = 0.0  # mean token log-probability (lowest segment)
+    loop_from_s: float | None = None  # start of the kept first occurrence of a cut loop (buffer time)
 
 
-def token_loop_start(tokens: list[int], repeats: int = 3, max_n: int = 10) -> int | None:
-    """End of the first occurrence of a back-to-back repeated token n-gram, or None.
+def token_loop_span(tokens: list[int], repeats: int = 3, max_n: int = 10) -> tuple[int, int] | None:
+    """Start and end of the first occurrence of a back-to-back repeated token n-gram, or None.
 
     A 2+-token n-gram (" Savings" ".") counts as a loop at ``repeats``
     occurrences in a row, a single token at one more (people say "no, no").
@@ -130,8 +131,14 @@ def token_loop_start(tokens: list[int], repeats: int = 3, max_n: int = 10) -> in
                 count += 1
                 pos += n
             if count >= (repeats + 1 if n == 1 else repeats):
-                return start + n
+                return start, start + n
     return None
+
+
+def token_loop_start(tokens: list[int], repeats: int = 3, max_n: int = 10) -> int | None:
+    """End of the first occurrence of a back-to-back repeated token n-gram (where to cut), or None."""
+    span = token_loop_span(tokens, repeats, max_n)
+    return None if span is None else span[1]
 
 
 class WhisperEngine:
@@ -147,10 +154,12 @@ class WhisperEngine:
     def label(self) -> str:
         return self.resolved.label
 
-    def transcribe(self, audio: np.ndarray, prompt: str = "") -> Hypothesis:
+    def transcribe(self, audio: np.ndarray, prompt: str = "", beam_size: int | None = None) -> Hypothesis:
+        """``beam_size``: this decode's beam (the final decode of an utterance uses a wider one)."""
+        beam = beam_size or self.settings.beam_size
         if self.settings.short_context:
-            return self._transcribe_short(audio, prompt)
-        return self._transcribe_full(audio, prompt)
+            return self._transcribe_short(audio, prompt, beam)
+        return self._transcribe_full(audio, prompt, beam)
 
     def _tokenizer(self):
         if self._tok is None:
@@ -160,7 +169,7 @@ class WhisperEngine:
                                   task="transcribe", language="en")
         return self._tok
 
-    def _transcribe_short(self, audio: np.ndarray, prompt: str) -> Hypothesis:
+    def _transcribe_short(self, audio: np.ndarray, prompt: str, beam_size: int) -> Hypothesis:
         """Decode a buffer with an encoder window sized to it, not to 30 s.
 
         CTranslate2 accepts a shorter mel input; the encoder then costs in
@@ -185,7 +194,7 @@ class WhisperEngine:
         prefix = prompt_tokens + list(tok.sot_sequence) + [tok.no_timestamps]
         max_new = min(224, int(content / SAMPLE_RATE * s.max_tokens_per_s) + 8)
         result = self.model.model.generate(
-            encoded, [prefix], beam_size=s.beam_size, max_length=min(448, len(prefix) + max_new),
+            encoded, [prefix], beam_size=beam_size, max_length=min(448, len(prefix) + max_new),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
             suppress_tokens=[-1] + list(tok.non_speech_tokens),
         )[0]
@@ -199,7 +208,8 @@ class WhisperEngine:
         compressed = get_compression_ratio(text) > s.compression_ratio_threshold
         # a short buffer often decodes as "Savings. Savings. Savings. ...": keep
         # the words before the repetition instead of throwing the answer away
-        cut = token_loop_start(tokens, repeats=2 if compressed else 3)
+        span = token_loop_span(tokens, repeats=2 if compressed else 3)
+        cut = None if span is None else span[1]
         looped = compressed or cut is not None
         if looped:
             if cut is not None:
@@ -211,19 +221,27 @@ class WhisperEngine:
         alignment = self.model.find_alignment(tok, [tokens], encoded, num_frames)[0]
         merge_punctuations(alignment, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
         limit = content / SAMPLE_RATE
+        loop_from = None
+        if span is not None:  # the word holding the loop's first token: where the loop began
+            seen = 0
+            for w in alignment:
+                seen += len(w["tokens"])
+                if seen > span[0] and w["word"].strip():
+                    loop_from = float(min(w["start"], limit))
+                    break
         words = tuple(
             RawWord(w["word"], float(min(w["start"], limit)), float(min(w["end"], limit)), float(w["probability"]))
             for w in alignment
             if w["word"].strip() and w["start"] < limit - 0.02 and not (s.min_word_probability and w["probability"] < s.min_word_probability)
         )
-        return Hypothesis(words, 0, looped, result.no_speech_prob, avg_logprob)
+        return Hypothesis(words, 0, looped, result.no_speech_prob, avg_logprob, loop_from)
 
-    def _transcribe_full(self, audio: np.ndarray, prompt: str = "") -> Hypothesis:
+    def _transcribe_full(self, audio: np.ndarray, prompt: str, beam_size: int) -> Hypothesis:
         s = self.settings
         segments, _info = self.model.transcribe(
             audio,
             language="en",
-            beam_size=s.beam_size,
+            beam_size=beam_size,
             best_of=1,
             temperature=0.0,
             word_timestamps=True,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -204,8 +204,15 @@ def transcript_runner(calls: list[LabelledCall], load: LoadResult, profile: Prof
     return run
 
 
-def audio_cues_runner(load: LoadResult, profile: Profile | None, settings=None, paced: bool = False) -> Callable:
-    """A function call -> cues that runs the full audio pipeline (model loaded once)."""
+def audio_cues_runner(load: LoadResult, profile: Profile | None, settings=None, paced: bool = False,
+                      final_only: bool = False) -> Callable:
+    """A function call -> cues that runs the full audio pipeline (model loaded once).
+
+    Fast (audio time) runs score with the live update schedule, every grid
+    point decoded as on a machine that keeps up, so the scores predict a live
+    call; ``final_only`` decodes once per utterance instead (3-8x quicker,
+    what ``replay --fast`` does; its words can differ).
+    """
     try:
         from ..asr.whisper import load_engine
         from ..pipeline import replay_file_events
@@ -215,6 +222,8 @@ def audio_cues_runner(load: LoadResult, profile: Profile | None, settings=None, 
     from ..cues.stage import CueStage
 
     settings = settings or Settings()
+    if not paced:
+        settings = replace(settings, asr=replace(settings.asr, fast_final_only=final_only))
     engine = load_engine(settings.asr)
 
     def run(call: LabelledCall) -> list[Cue]:
