@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import fields, is_dataclass, replace
 
-from .config import Settings, did_you_mean, range_problem
+from .config import Settings
+from .user_files import did_you_mean, range_problem
 from .errors import LivecueError
 
 _TRUE = ("1", "true", "yes", "on")
