@@ -51,7 +51,7 @@ class Engine(Protocol):
 
 
 @dataclass
-class Utterance:
+class SpeechBuffer:
     """One stretch of a side's speech, decoded as it grows."""
 
     t0: float
@@ -134,7 +134,7 @@ class ChannelStream:
         self.gate = gate
         self.s = settings
         self.agreement = agreement
-        self.utterances: deque[Utterance] = deque()
+        self.utterances: deque[SpeechBuffer] = deque()
         self.committed_words: deque[Word] = deque(maxlen=80)  # recent committed words (prompt)
         self.last_tentative: tuple[Word, ...] = ()
 
@@ -165,7 +165,7 @@ class ChannelStream:
             current.closed = True
             current = None
         if current is None:
-            current = Utterance(piece.t, hyp=HypothesisBuffer(settings=self.agreement))
+            current = SpeechBuffer(piece.t, hyp=HypothesisBuffer(settings=self.agreement))
             self.utterances.append(current)
         current.append(np.asarray(piece.samples, dtype=np.float32))
 
@@ -241,7 +241,7 @@ class StreamingTranscriber:
         want = min(self.s.max_update_s, self.s.cost_factor * self.decode_s_ema)
         return max(self.s.min_update_s, math.ceil(want / grid - 1e-6) * grid)
 
-    def _grid_end(self, utt: Utterance) -> int | None:
+    def _grid_end(self, utt: SpeechBuffer) -> int | None:
         """End (in samples) of the next decode of the growing utterance, if one is due.
 
         Decodes end on grid points every ``grid_s`` of audio from the
@@ -266,7 +266,7 @@ class StreamingTranscriber:
         end = utt.decoded_samples + (pending // grid) * grid
         return end if end >= first else None
 
-    def _decode_end(self, utt: Utterance) -> tuple[int, bool]:
+    def _decode_end(self, utt: SpeechBuffer) -> tuple[int, bool]:
         """Samples of the utterance the next decode covers, and whether it is the final decode."""
         end = self._grid_end(utt)
         # live and a whole interval late with a closed utterance: straight to the final decode
@@ -277,14 +277,14 @@ class StreamingTranscriber:
             return end, False
         return utt.samples, utt.closed
 
-    def _due(self, utt: Utterance) -> bool:
+    def _due(self, utt: SpeechBuffer) -> bool:
         if utt.closed:
             return True
         if self.final_only:
             return utt.duration >= self.s.max_buffer_s
         return self._grid_end(utt) is not None
 
-    def next_job(self) -> tuple[ChannelStream, Utterance] | None:
+    def next_job(self) -> tuple[ChannelStream, SpeechBuffer] | None:
         best = None
         for ch in self.channels.values():
             if not ch.utterances:
@@ -322,7 +322,7 @@ class StreamingTranscriber:
 
     # --- decoding -------------------------------------------------------------
 
-    def _decode(self, ch: ChannelStream, utt: Utterance) -> list[Event]:
+    def _decode(self, ch: ChannelStream, utt: SpeechBuffer) -> list[Event]:
         events: list[Event] = []
         end, final = self._decode_end(utt)
         if utt.decoded_samples == 0 and ch.committed_words:
@@ -406,7 +406,7 @@ class StreamingTranscriber:
             return clear and hyp.no_speech_prob < self.s.filler_max_no_speech
         return True
 
-    def _trim(self, utt: Utterance) -> None:
+    def _trim(self, utt: SpeechBuffer) -> None:
         if utt.duration < self.s.trim_after_s or not utt.committed:
             return
         cut = None

@@ -23,7 +23,6 @@ from ..errors import LivecueError, import_problem
 if TYPE_CHECKING:  # pragma: no cover
     from faster_whisper import WhisperModel
 
-SAMPLE_RATE = SAMPLE_RATE_HZ
 SIZE_NAMES = (
     "tiny", "tiny.en", "base", "base.en", "small", "small.en", "medium", "medium.en",
     "large-v1", "large-v2", "large-v3", "large", "distil-small.en", "distil-medium.en",
@@ -183,8 +182,8 @@ class WhisperEngine:
         s = self.settings
         tok = self._tokenizer()
         content = len(audio)
-        seconds = min(30, int(np.ceil((content / SAMPLE_RATE + s.context_pad_s) / 2.0)) * 2)
-        padded = np.zeros(seconds * SAMPLE_RATE, dtype=np.float32)
+        seconds = min(30, int(np.ceil((content / SAMPLE_RATE_HZ + s.context_pad_s) / 2.0)) * 2)
+        padded = np.zeros(seconds * SAMPLE_RATE_HZ, dtype=np.float32)
         padded[: min(content, len(padded))] = audio[: len(padded)]
         features = self.model.feature_extractor(padded)[:, : seconds * 100]
         encoded = self.model.encode(features)
@@ -192,7 +191,7 @@ class WhisperEngine:
         if prompt:
             prompt_tokens = [tok.sot_prev] + tok.encode(" " + prompt.strip())[-100:]
         prefix = prompt_tokens + list(tok.sot_sequence) + [tok.no_timestamps]
-        max_new = min(224, int(content / SAMPLE_RATE * s.max_tokens_per_s) + 8)
+        max_new = min(224, int(content / SAMPLE_RATE_HZ * s.max_tokens_per_s) + 8)
         result = self.model.model.generate(
             encoded, [prefix], beam_size=beam_size, max_length=min(448, len(prefix) + max_new),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
@@ -220,7 +219,7 @@ class WhisperEngine:
         num_frames = content // self.model.feature_extractor.hop_length
         alignment = self.model.find_alignment(tok, [tokens], encoded, num_frames)[0]
         merge_punctuations(alignment, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
-        limit = content / SAMPLE_RATE
+        limit = content / SAMPLE_RATE_HZ
         loop_from = None
         if span is not None:  # the word holding the loop's first token: where the loop began
             seen = 0
