@@ -250,3 +250,17 @@ def test_judged_at_speech_end_a_later_clause_still_overrules_a_brush_off():
     f.feed(committed("prospect", 4.5, 8.5, "We're all set on hardware, but the software side is what I need.",
                      final=True), lag_s=1.5)
     assert f.cues() == []
+
+
+def test_a_turn_end_cue_judged_at_speech_end_keeps_its_time_when_the_same_words_are_committed():
+    from livecue.events import Committed
+
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "Hi, it's Ana from Ridgeway. Got a minute?"))
+    f.feed(SpeechStarted(4.6, "prospect"))
+    f.feed(tentative("prospect", 4.6, 6.0, "Not interested, thanks for calling me today."), lag_s=0.3)
+    f.feed(SpeechEnded(6.1, "prospect", 4.6), lag_s=0.45)  # judged now: due after the 0.3 s settle
+    f.feed(committed("prospect", 4.6, 6.0, "Not interested, thanks for calling me today."), lag_s=0.7)  # not new speech
+    f.feed(Committed(6.1, "prospect", "", (), True), lag_s=0.9)  # the final decode: nothing more
+    f.feed(*utterance("rep", 8.0, 9.0, "Sure, one thing."))
+    assert [(c.cue, round(c.t, 2)) for c in f.cues()] == [("second_effort", 6.85)]

@@ -174,7 +174,8 @@ class Detector:
             self.snoozed_until[event.cue or "*"] = event.t + event.snooze_s
 
     def on_update(self, update: Update, now: float) -> list[Cue]:
-        if update.kind in ("speech", "text", "ended"):
+        if update.kind == "speech" or (update.kind == "text" and not update.segment.announced):
+            # words of a segment already judged as over (``ended``) are the same words committed, not more
             self._cancel_pending(update)
             if update.kind == "speech":
                 return []
