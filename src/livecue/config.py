@@ -154,7 +154,7 @@ class SignalSettings:
     clipped_max_s: float = 1.0  # ... or one this short in time (the recogniser may have heard extra words)
     final_wait_s: float = 1.5  # speech ended but no final words yet: close the segment after this
     decoded_wait_s: float = 0.15  # the final decode ran and brought no new words: close after this
-    ended_cover_s: float = 0.3  # speech ended and the words heard reach this close to its end: judge the turn now (0: at the final decode)
+    ended_cover_s: float = 0.3  # speech ended, words heard reach this near its end: judge the turn (0: at final decode)
     floor_hold_s: float = 5.0  # a monologue meter drops to zero after this much silence
     trend_answers: int = 3  # answers per half when comparing answer length, recent vs earlier
 
