@@ -7,8 +7,9 @@ window's anchor (the end of the turn that carries the evidence): when the
 recogniser's end-of-speech event for that turn reached the stages
 (``speech_end``: the VAD's silence), when the turn's final words did
 (``final``: after the final decode), and when the cue fired (``cue``), all
-on the session's clock.  An intent is judged only on a
-finished segment, so ``cue`` cannot come before ``final``.
+on the session's clock.  An intent is judged when the turn is over: at
+the end of speech when the words already heard reach it (then ``cue`` can
+come with ``speech_end``), else on the finished segment (with ``final``).
 
     python scripts/bench_intent_latency.py tests/intent_calls
 """

@@ -211,3 +211,56 @@ def test_curt_answers_to_yes_no_questions_are_not_a_reset():
         f.feed(*utterance("prospect", t + 2.5, t + 3.0, answer))
         t += 4.0
     assert f.cues() == []
+
+
+def test_an_intent_cue_fires_when_speech_ends_not_after_the_final_decode():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "So could we get the order in before the end of the month?"))
+    f.feed(SpeechStarted(4.5, "prospect"))
+    said = "I'd love to. But that one is really up to the owner, he signs everything here."
+    f.feed(tentative("prospect", 4.5, 8.5, said), lag_s=0.3)
+    assert f.cues() == []  # still speaking: a later clause may overrule it
+    f.feed(SpeechEnded(8.6, "prospect", 4.5), lag_s=0.45)  # the VAD's silence; the final decode is still to run
+    assert [(c.cue, round(c.t, 2)) for c in f.cues()] == [("decision_maker", 9.05)]
+    assert "up to the owner" in f.cues()[0].why
+    f.feed(committed("prospect", 4.5, 8.5, said, final=True), lag_s=1.0)
+    assert len(f.cues()) == 1  # the final words are the same evidence: no second card
+
+
+def test_an_intent_waits_for_the_final_decode_when_the_words_heard_stop_short():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "So could we get the order in before the end of the month?"))
+    f.feed(SpeechStarted(4.5, "prospect"))
+    f.feed(tentative("prospect", 4.5, 6.0, "I'd love to. But that one is"), lag_s=0.3)
+    f.feed(SpeechEnded(8.6, "prospect", 4.5), lag_s=0.45)
+    assert f.cues() == []  # two seconds of speech not decoded yet
+    f.feed(committed("prospect", 4.5, 8.5, "I'd love to. But that one is really up to the owner, he signs everything here.",
+                     final=True), lag_s=1.0)
+    assert [(c.cue, round(c.t, 1)) for c in f.cues()] == [("decision_maker", 9.5)]
+
+
+def test_judged_at_speech_end_a_later_clause_still_overrules_a_brush_off():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "Is now a good time to talk about your systems?"))
+    f.feed(SpeechStarted(4.5, "prospect"))
+    f.feed(tentative("prospect", 4.5, 8.5, "We're all set on hardware, but the software side is what I need."),
+           lag_s=0.3)
+    f.feed(SpeechEnded(8.6, "prospect", 4.5), lag_s=0.45)
+    f.clock.set(10.0)
+    f.feed(committed("prospect", 4.5, 8.5, "We're all set on hardware, but the software side is what I need.",
+                     final=True), lag_s=1.5)
+    assert f.cues() == []
+
+
+def test_a_turn_end_cue_judged_at_speech_end_keeps_its_time_when_the_same_words_are_committed():
+    from livecue.events import Committed
+
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "Hi, it's Ana from Ridgeway. Got a minute?"))
+    f.feed(SpeechStarted(4.6, "prospect"))
+    f.feed(tentative("prospect", 4.6, 6.0, "Not interested, thanks for calling me today."), lag_s=0.3)
+    f.feed(SpeechEnded(6.1, "prospect", 4.6), lag_s=0.45)  # judged now: due after the 0.3 s settle
+    f.feed(committed("prospect", 4.6, 6.0, "Not interested, thanks for calling me today."), lag_s=0.7)  # not new speech
+    f.feed(Committed(6.1, "prospect", "", (), True), lag_s=0.9)  # the final decode: nothing more
+    f.feed(*utterance("rep", 8.0, 9.0, "Sure, one thing."))
+    assert [(c.cue, round(c.t, 2)) for c in f.cues()] == [("second_effort", 6.85)]

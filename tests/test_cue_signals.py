@@ -89,7 +89,8 @@ def test_segments_follow_tentative_then_committed_words():
     updates = feed(tr, [tentative("prospect", 1.0, 2.5, "we're all set")])
     assert seg.texts == ["we're", "all", "set"]
     updates = feed(tr, [SpeechEnded(2.6, "prospect", 1.0), committed("prospect", 1.0, 2.5, "We're all set.", True)])
-    assert [u.kind for u in updates] == ["text", "final"] and seg.final and seg.texts == ["We're", "all", "set."]
+    # the speech ended with its words heard ("ended": judged now), then the final words close it
+    assert [u.kind for u in updates] == ["ended", "text", "final"] and seg.final and seg.texts == ["We're", "all", "set."]
     assert tr.answers[-1].words == 3
 
 
@@ -120,3 +121,31 @@ def test_a_final_decode_without_new_words_closes_the_segment_soon():
     assert tr.tick(2.65) == []
     (update,) = tr.tick(2.8)  # ... it did not: closed well before final_wait_s
     assert update.kind == "final"
+
+
+def test_speech_end_with_the_words_heard_reaching_it_announces_the_turn_before_the_final_decode():
+    tr = Tracker()
+    feed(tr, [SpeechStarted(1.0, "prospect"), tentative("prospect", 1.0, 2.5, "we're all set")])
+    updates = feed(tr, [SpeechEnded(2.6, "prospect", 1.0)])
+    assert [u.kind for u in updates] == ["ended"]  # judged now, on the tentative words
+    seg = updates[0].segment
+    assert not seg.final and seg.texts == ["we're", "all", "set"]
+    updates = feed(tr, [committed("prospect", 1.0, 2.5, "We're all set.", True)])
+    assert [u.kind for u in updates] == ["text", "final"]  # once only: the final words close it as before
+
+
+def test_no_early_turn_end_while_the_words_heard_stop_short_of_the_speech():
+    tr = Tracker()
+    feed(tr, [SpeechStarted(1.0, "prospect"), tentative("prospect", 1.0, 1.8, "we're all")])
+    assert feed(tr, [SpeechEnded(2.6, "prospect", 1.0)]) == []  # 0.8 s of speech not decoded yet
+    updates = feed(tr, [tentative("prospect", 1.0, 2.5, "we're all set")])  # a decode that covers it
+    assert [u.kind for u in updates] == ["ended"]
+    assert [u.kind for u in feed(tr, [tentative("prospect", 1.0, 2.55, "we are all set")])] == ["text"]  # once
+
+
+def test_early_turn_end_can_be_switched_off():
+    from livecue.config import SignalSettings
+
+    tr = Tracker(SignalSettings(ended_cover_s=0.0))
+    feed(tr, [SpeechStarted(1.0, "prospect"), tentative("prospect", 1.0, 2.5, "we're all set")])
+    assert feed(tr, [SpeechEnded(2.6, "prospect", 1.0)]) == []

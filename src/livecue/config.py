@@ -155,13 +155,14 @@ class SignalSettings:
     clipped_max_s: float = 1.0  # ... or one this short in time (the recogniser may have heard extra words)
     final_wait_s: float = 1.5  # speech ended but no final words yet: close the segment after this
     decoded_wait_s: float = 0.15  # the final decode ran and brought no new words: close after this
+    ended_cover_s: float = 0.3  # speech ended, words heard reach this near its end: judge the turn (0: at final decode)
     floor_hold_s: float = 5.0  # a monologue meter drops to zero after this much silence
     trend_answers: int = 3  # answers per half when comparing answer length, recent vs earlier
 
     RANGES: Ranges = {
         "window_s": (5.0, 3600.0), "clipped_max_words": (0, 100), "clipped_max_s": (0.0, 30.0),
         "final_wait_s": (0.0, 30.0), "decoded_wait_s": (0.0, 10.0), "floor_hold_s": (0.0, 600.0),
-        "trend_answers": (1, 100)}
+        "trend_answers": (1, 100), "ended_cover_s": (0.0, 5.0)}
     ORDER: Order = (("decoded_wait_s", "final_wait_s"),)
 
 

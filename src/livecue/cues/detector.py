@@ -60,7 +60,7 @@ class _Context:
     def __init__(self, reason: str, now: float, update: Update | None, tracker: Tracker,
                  matches: dict, settings: DetectorSettings = DetectorSettings()) -> None:
         self.s = settings
-        self.reason = reason  # text | final | tick
+        self.reason = reason  # text | ended | final | tick
         self.now = now
         self.update = update
         self.speaker = update.speaker if update else ""
@@ -70,6 +70,12 @@ class _Context:
         self._clauses: dict[int, list[Clause]] = {}
         self._scores: dict[tuple, list["Score"]] = {}
         self.matches = matches
+
+    @property
+    def turn_over(self) -> bool:
+        """The speaker's turn is over: its segment closed (``final``), or its speech ended with the
+        words heard reaching the end (``ended``: judged now, not after the final decode)."""
+        return self.reason in ("final", "ended")
 
     def clauses(self, turn: _Turn) -> list[Clause]:
         """The turn's clauses (see clauses.py), once per evaluation."""
@@ -168,7 +174,8 @@ class Detector:
             self.snoozed_until[event.cue or "*"] = event.t + event.snooze_s
 
     def on_update(self, update: Update, now: float) -> list[Cue]:
-        if update.kind == "speech" or update.kind == "text":
+        if update.kind == "speech" or (update.kind == "text" and not update.segment.announced):
+            # words of a segment already judged as over (``ended``) are the same words committed, not more
             self._cancel_pending(update)
             if update.kind == "speech":
                 return []
@@ -204,7 +211,7 @@ class Detector:
             rule = crule.rule
             if not self._gate(crule, ctx.now):
                 continue
-            if rule.fire == "turn_end" and not (ctx.reason == "final" and ctx.speaker == rule.listen):
+            if rule.fire == "turn_end" and not (ctx.turn_over and ctx.speaker == rule.listen):
                 continue
             if rule.id in self.too_slow:
                 continue
@@ -218,7 +225,7 @@ class Detector:
                 continue
             if rule.fire == "turn_end" and rule.settle_s > 0:
                 pending = self.pending.get(rule.id)
-                if pending is None or pending.hit.keys != hit.keys:
+                if pending is None or not _same_keys(pending.hit.keys, hit.keys):
                     self.pending[rule.id] = _Pending(ctx.now + rule.settle_s, crule, hit)
                 continue
             hits.append((crule, hit))
@@ -347,6 +354,11 @@ class Detector:
                 continue
             if self._when(crule, crule.when, ctx, True) is None:
                 self.disarmed.discard(rule_id)
+
+
+def _same_keys(a: tuple, b: tuple) -> bool:
+    """The same evidence: a turn judged when its speech ended and again when its final words came."""
+    return len(a) == len(b) and all(x.same_as(y) for x, y in zip(a, b))
 
 
 def _after(segment: Segment, t: float, tolerance_s: float) -> bool:

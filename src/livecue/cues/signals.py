@@ -61,7 +61,7 @@ class Segment:
     """One stretch of one side's speech and the words heard in it."""
 
     __slots__ = ("id", "speaker", "start", "end", "committed", "tentative", "speech_ended", "ended_at",
-                 "decoded_at", "final", "in_timeline", "_bc")
+                 "decoded_at", "final", "in_timeline", "announced", "_bc")
 
     def __init__(self, seg_id: int, speaker: str, start: float) -> None:
         self.id = seg_id
@@ -75,6 +75,7 @@ class Segment:
         self.decoded_at: float | None = None  # when a decode after the speech ended reported in
         self.final = False
         self.in_timeline = False
+        self.announced = False  # an "ended" update went out: the turn was judged before the final decode
         self._bc: bool | None = None
 
     @property
@@ -125,7 +126,10 @@ class Answer:
 
 @dataclass(frozen=True)
 class Update:
-    """What changed: ``text`` (words of a segment), ``final`` (a segment closed), ``speech``."""
+    """What changed: ``text`` (words of a segment), ``final`` (a segment closed), ``speech``, or
+    ``ended``: the side stopped speaking and the words already heard (committed and tentative) reach
+    the end of its speech, so the turn can be judged now, before the final decode closes the segment.
+    """
 
     kind: str
     speaker: str
@@ -184,7 +188,7 @@ class Tracker:
                     seg.speech_ended = True
                     seg.end = max(seg.end, event.t)
                     seg.ended_at = now
-                    break
+                    return self._ended(seg)
             return []
         if isinstance(event, UtteranceEnded) or (isinstance(event, Tentative) and not event.words):
             # the final decode ran (or the tail was cleared): words it did not bring will not come
@@ -205,7 +209,9 @@ class Tracker:
                 return []
             seg.tentative = words
             self._place(seg)
-            return [Update("text", speaker, seg)] if seg.in_timeline else []
+            if not seg.in_timeline:
+                return []
+            return self._ended(seg) or [Update("text", speaker, seg)]
         if isinstance(event, Committed):
             words = [w for w in event.words if w.word.strip()]
             seg = self._current(speaker, words[0].start if words else event.t, create=bool(words) or event.final)
@@ -218,7 +224,7 @@ class Tracker:
                 seg.tentative = [w for w in seg.tentative if w.start >= cut]
                 seg.end = max(seg.end, words[-1].end)
                 self._place(seg)
-                updates.append(Update("text", speaker, seg))
+                updates += (self._ended(seg) if not event.final else []) or [Update("text", speaker, seg)]
             if event.final:
                 seg.tentative = []
                 updates += self._finalise(seg)
@@ -234,6 +240,25 @@ class Tracker:
                 if seg.speech_ended and (decoded or now - seg.ended_at >= self.s.final_wait_s):
                     updates += self._finalise(seg)
         return updates
+
+    def _ended(self, seg: Segment) -> list[Update]:
+        """``ended``, once, when the side's speech is over and its words already reach the end.
+
+        Only for the segment the recogniser is working on, and only when the
+        last word heard (committed or tentative) ends within ``ended_cover_s``
+        of the end of speech: then nothing but a short word can be missing,
+        and the final decode rarely changes what was heard.  Otherwise the turn
+        waits for the final decode, as before.
+        """
+        cover = self.s.ended_cover_s
+        if (cover <= 0 or seg.announced or seg.final or not seg.speech_ended or not seg.in_timeline
+                or not self.pending[seg.speaker] or self.pending[seg.speaker][0] is not seg):
+            return []
+        words = seg.words
+        if not words or words[-1].end < seg.end - cover:
+            return []
+        seg.announced = True
+        return [Update("ended", seg.speaker, seg)]
 
     def _new_segment(self, speaker: str, start: float) -> Segment:
         seg = Segment(self._next_id, speaker, start)

@@ -183,15 +183,15 @@ class Phrases(TriggerKind):
 
     def evaluate(self, det, crule, ct, ctx, ignore_used):
         rule, trig = crule.rule, ct.trigger
-        if ctx.reason not in ("text", "final") or ctx.speaker != rule.listen or not ct.phrases:
+        if ctx.reason not in ("text", "ended", "final") or ctx.speaker != rule.listen or not ct.phrases:
             return None
         other = trig.speaker and trig.speaker != rule.listen
-        if trig.clause_scope and not other and ctx.reason != "final":
+        if trig.clause_scope and not other and not ctx.turn_over:
             return None  # what a clause means depends on the clauses after it
         turn = ctx.recent(trig.speaker, trig.within_s) if other else ctx.turn()
         if not turn.words:
             return None
-        if trig.max_turn_words and (turn.count > trig.max_turn_words or (ctx.reason != "final" and not other)):
+        if trig.max_turn_words and (turn.count > trig.max_turn_words or (not ctx.turn_over and not other)):
             return None  # a turn's length is known only when it ends
         if ct.unless is not None and ct.unless.search(turn.toks, fuzzy=False):
             return None
@@ -224,7 +224,12 @@ class Phrases(TriggerKind):
 
 
 class IntentKind(TriggerKind):
-    """A clause of the listened side's finished turn means what the examples mean."""
+    """A clause of the listened side's finished turn means what the examples mean.
+
+    Judged when the turn is over: when its segment closes, or already when
+    the speech ended and the words heard reach its end (``ended``; words
+    still tentative then count only where the rule allows ``tentative``).
+    """
 
     name = "intent"
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
@@ -279,7 +284,7 @@ class IntentKind(TriggerKind):
 
     def evaluate(self, det, crule, ct, ctx, ignore_used):
         rule, trig = crule.rule, ct.trigger
-        if ctx.reason != "final" or ctx.speaker != rule.listen or ct.intent is None:
+        if not ctx.turn_over or ctx.speaker != rule.listen or ct.intent is None:
             return None
         turn = ctx.turn()
         if not turn.words:
@@ -311,10 +316,13 @@ class IntentKind(TriggerKind):
         ev = Evidence("span", turn.words[clause.start].start, turn.words[clause.end - 1].end)
         if not ignore_used and det._consumed(rule.id, ev):
             return None
+        tentative = any(turn.tentative[clause.start:clause.end])
+        if tentative and not ignore_used and not rule.tentative:
+            return None  # the rule waits for words the recogniser will not revise
         text = clause.text.strip(" ,.;:")
         return Hit(trig.name, ctx.speaker, (ev,), turn.words[clause.end - 1].end,
                    {"evidence": text, "clause": text, "example": scores[best].example,
-                    "score": scores[best].similarity}, turn=turn.key)
+                    "score": scores[best].similarity}, turn=turn.key, tentative=tentative)
 
 
 # --- conversation signals ------------------------------------------------------------------
