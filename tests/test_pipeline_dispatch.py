@@ -96,3 +96,40 @@ def test_both_sources_declare_their_capabilities_and_one_read_signature():
     assert source.read(0.0, stop=None).audio  # the keyword the Source contract names
     from livecue.audio.devices import DeviceSource
     assert DeviceSource.capabilities.live and not DeviceSource.capabilities.seekable
+
+
+class Backlog:
+    """A transcriber with three decodes due after every chunk; records what was read when it decoded."""
+
+    capabilities = TranscriberCapabilities(interim_results=True)
+
+    def __init__(self):
+        self.due, self.fed, self.log = 0, 0, []
+
+    def feed(self, chunk):
+        self.fed += 1
+        self.due += 3
+        return []
+
+    def pending(self):
+        return self.due > 0
+
+    def step(self):
+        self.due -= 1
+        self.log.append(self.fed)
+        return []
+
+    def finish(self):
+        self.log.append("finish")
+        return []
+
+
+def test_on_audio_time_every_due_decode_runs_before_more_audio_is_read():
+    """--fast stands for a machine that keeps up: decodes never fall behind the audio read."""
+    call = CallAudio({"rep": np.zeros(16000 * 3, np.float32)}, "x")
+    source = FileSource(call, fast=True, block_s=1.0)
+    assert source.capabilities.audio_time and not FileSource(call).capabilities.audio_time
+    transcriber = Backlog()
+    Pipeline(source, transcriber, [], [ListSink()], AudioClock()).run()
+    # three decodes after each of the three one-second reads, none carried over to a later read
+    assert [n for n in transcriber.log if n != "finish"] == [1, 1, 1, 2, 2, 2, 3, 3, 3]

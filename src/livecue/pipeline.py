@@ -170,7 +170,11 @@ class Pipeline:
                     self.dispatch(self.transcriber.feed(chunk))
                 self.dispatch(read.after)
                 if self.transcriber.pending():
+                    # on audio time every decode due runs before more audio is read, as on a
+                    # machine that keeps up; live and paced, one decode and back to the audio
                     self.dispatch(self.transcriber.step())
+                    while self.source.capabilities.audio_time and self.transcriber.pending():
+                        self.dispatch(self.transcriber.step())
                 elif self.source.exhausted:
                     reason = self.source.end_reason
                     break

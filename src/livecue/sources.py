@@ -26,6 +26,7 @@ class SourceCapabilities:
     pausable: bool = False  # pause() / resume() hold and restart the call clock
     seekable: bool = False  # seek(delta_s) jumps in the audio
     live: bool = False  # the audio is happening now (no duration, no replay controls)
+    audio_time: bool = False  # read() is held to no clock (replay --fast): decodes due are run before reading on
 
 
 @dataclass(frozen=True)
@@ -103,4 +104,5 @@ class Source(Protocol):
 
 
 REPLAY = SourceCapabilities(pausable=True, seekable=True)
+FAST_REPLAY = SourceCapabilities(pausable=True, seekable=True, audio_time=True)
 LIVE = SourceCapabilities(live=True)

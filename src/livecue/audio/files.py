@@ -20,7 +20,7 @@ import numpy as np
 from ..audio_facts import SAMPLE_RATE_HZ, clock_tenths
 from ..errors import LivecueError, import_problem
 from ..events import AudioChunk, Event, Notice, Progress
-from ..sources import REPLAY, SourceCapabilities, SourceRead
+from ..sources import FAST_REPLAY, REPLAY, SourceCapabilities, SourceRead
 from ..user_files import regular_file
 from .samples import finite_audio
 
@@ -415,6 +415,7 @@ class FileSource:
     def __init__(self, call: CallStream | CallAudio, fast: bool = False, block_s: float | None = None) -> None:
         self.call = call
         self.fast = fast
+        self.capabilities = FAST_REPLAY if fast else REPLAY
         self.block = int(SAMPLE_RATE_HZ * (block_s or (1.0 if fast else 0.1)))
         self.speakers = call.speakers
         self.description = call.description

@@ -205,13 +205,14 @@ def transcript_runner(calls: list[LabelledCall], load: LoadResult, profile: Prof
 
 
 def audio_cues_runner(load: LoadResult, profile: Profile | None, settings=None, paced: bool = False,
-                      final_only: bool = False) -> Callable:
+                      final_only: bool = True) -> Callable:
     """A function call -> cues that runs the full audio pipeline (model loaded once).
 
-    Fast (audio time) runs score with the live update schedule, every grid
-    point decoded as on a machine that keeps up, so the scores predict a live
-    call; ``final_only`` decodes once per utterance instead (3-8x quicker,
-    what ``replay --fast`` does; its words can differ).
+    Fast (audio time) runs decode once per utterance by default, as
+    ``replay --fast`` does (deterministic, 3-8x quicker); ``final_only=False``
+    decodes every grid point, as a live call on a machine that keeps up
+    (``eval --live-schedule``; its words and cues can differ, see
+    docs/architecture.md "Update schedule").
     """
     try:
         from ..asr.whisper import load_engine
