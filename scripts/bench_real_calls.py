@@ -38,6 +38,8 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from bench_wer import overrides  # scripts/ is on sys.path when a script runs
+
 ROOT = Path(__file__).resolve().parents[1]
 
 TAG = re.compile(r"\[[^\]]*\]|<[^>]*>")
@@ -64,17 +66,6 @@ def parse_args():
                     help="JSON of offline transcripts per file and side: read if it exists, else written "
                          "(the offline reference does not change between runs of one model)")
     return ap.parse_args()
-
-
-def overrides(settings, items: list[str]):
-    """The package's ``--set`` overrides (``livecue.setting_overrides``); an older checkout may lack them."""
-    if not items:
-        return settings
-    try:
-        from livecue.setting_overrides import apply_overrides
-    except ImportError:
-        sys.exit("--set needs a livecue with livecue.setting_overrides (this --src is older)")
-    return apply_overrides(settings, items)
 
 
 def kinds(refs: list[str], hyps: list[str]) -> str:
