@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .match import FILLERS, HEDGES, word_tokens
+from .match import FILLERS, HEDGES, resolve_bare_were, word_tokens
 from .questions import is_question
 
 CONTRAST = frozenset({"but", "however", "though", "although", "except", "yet", "actually"})
@@ -86,6 +86,8 @@ def _norm(word: str) -> tuple[str, ...]:
 def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
     """The turn's clauses, in order; every word belongs to exactly one."""
     toks = [_norm(w) for w in words]
+    if any(t == ("were",) for t in toks):
+        toks = resolve_bare_were(words, toks)
     bounds: list[tuple[int, str]] = [(0, "")]
     n = len(words)
     for i in range(n):
@@ -182,3 +184,40 @@ def clause_text(tokens: tuple[str, ...] | list[str]) -> str:
     while len(toks) > 2 and toks[0] in _LEAD:
         toks = toks[1:]
     return " ".join(toks)
+
+
+# Unpunctuated speech runs several statements into one clause ("were all set thanks weve got a guy who
+# handles our computers").  A subject pronoun followed by a verb starts a new statement unless the word
+# before it governs it ("tell me what we need", "i think we are fine", "for you to").
+_SUBJECT = frozenset({"i", "we", "they", "he", "she", "it", "you", "that", "there"})
+_VERBISH = frozenset({"am", "are", "is", "was", "were", "have", "has", "had", "will", "would", "can", "could", "do",
+                      "does", "did", "just", "already", "need", "needs", "want", "wants", "got", "use", "make",
+                      "makes", "decide", "decides", "sign", "signs", "handle", "handles", "take", "takes", "go",
+                      "goes", "should", "might", "must", "may", "only", "never", "still", "also", "tried", "looked",
+                      "signed", "renewed", "switched", "went", "like", "love", "work", "works", "run", "runs",
+                      "vote", "votes", "approve", "approves", "own", "owns", "pick", "picks", "call", "calls"})
+_GOVERNS = frozenset({"to", "for", "with", "at", "of", "than", "that", "if", "when", "what", "how", "who", "where",
+                      "why", "which", "tell", "let", "ask", "asked", "see", "know", "think", "mean", "guess", "hope",
+                      "say", "said", "feel", "believe", "sure", "about", "like", "because", "and", "but", "or", "as",
+                      "once", "until", "unless", "since", "whether", "make", "help", "give", "show", "get", "thought",
+                      "suppose", "bet", "wish", "whatever", "whenever", "before", "after", "while", "so", "by",
+                      "from", "on", "in", "is", "are", "was", "were", "do", "does", "did", "can", "could", "would",
+                      "will", "should", "have", "has", "had", "not", "then", "even", "also", "just", "me", "us",
+                      "him", "her", "them"})
+
+
+def statements(text: str, min_words: int = 3) -> list[str]:
+    """The statements inside one model-ready clause text (see ``clause_text``) that the recogniser ran
+    together without punctuation; empty when there is only one."""
+    toks = text.split()
+    cuts = [0]
+    for i in range(2, len(toks) - 1):
+        if toks[i] in _SUBJECT and toks[i + 1] in _VERBISH and toks[i - 1] not in _GOVERNS \
+                and i - cuts[-1] >= 2:
+            cuts.append(i)
+    if len(cuts) == 1:
+        return []
+    cuts.append(len(toks))
+    pieces = [" ".join(toks[a:b]) for a, b in zip(cuts, cuts[1:])]
+    return [p for p in pieces if len(p.split()) >= min_words]
+

@@ -54,6 +54,19 @@ _IRREGULAR = {
     "yep": "yes", "yup": "yes", "yeah": "yes", "ya": "yes", "nope": "no", "nah": "no",
     "thanks": "thank you", "thx": "thank you", "e-mail": "email",
 }
+# Contractions as a recogniser prints them without the apostrophe ("dont", "were all set" stays ambiguous and
+# is left alone, as are "well", "wed", "id", "hell", "shell").
+_BARE = {
+    "dont": "do not", "doesnt": "does not", "didnt": "did not", "cant": "can not", "couldnt": "could not",
+    "wouldnt": "would not", "shouldnt": "should not", "isnt": "is not", "arent": "are not", "wasnt": "was not",
+    "werent": "were not", "havent": "have not", "hasnt": "has not", "hadnt": "had not", "wont": "will not",
+    "aint": "is not", "mustnt": "must not", "im": "i am", "ive": "i have", "ill": "i will", "youre": "you are",
+    "youve": "you have", "youll": "you will", "youd": "you would", "theyre": "they are", "theyve": "they have",
+    "theyll": "they will", "theyd": "they would", "weve": "we have", "hes": "he is", "shes": "she is",
+    "thats": "that is", "theres": "there is", "whats": "what is", "heres": "here is", "whos": "who is",
+    "wheres": "where is", "hows": "how is", "its": "it is", "lets": "let us", "itll": "it will",
+    "thatll": "that will", "shouldve": "should have", "wouldve": "would have", "couldve": "could have",
+}
 _IS_BASES = frozenset({"it", "that", "there", "here", "what", "who", "where", "how", "he", "she",
                        "this", "when", "why", "everything", "nothing", "something", "everyone"})
 _SUFFIXES = (("n't", " not"), ("'re", " are"), ("'m", " am"), ("'ve", " have"), ("'ll", " will"),
@@ -85,6 +98,9 @@ def word_tokens(word: str) -> tuple[str, ...]:
             continue
         if piece in _IRREGULAR:
             out.extend(_IRREGULAR[piece].split())
+            continue
+        if piece in _BARE:
+            out.extend(_BARE[piece].split())
             continue
         for suffix, expansion in _SUFFIXES:
             if piece.endswith(suffix) and len(piece) > len(suffix):
@@ -171,11 +187,40 @@ class Tokens:
         return lo
 
 
+# "were" printed for "we're": at the start of a statement ("were all set", "no were good", "thanks were happy
+# with them") it can only be "we are"; after a subject ("they were", "the machines were") or before one
+# ("were you", "were there") it is the past tense and stays.
+_WERE_AFTER = frozenset({"yes", "no", "oh", "well", "so", "but", "and", "because", "you", "um", "uh", "look", "okay",
+                         "right", "sure", "honestly", "actually", "now", "though", "also", "still", "then", "think",
+                         "guess", "mean", "if", "since", "thank", "listen", "like", "hey", "hi", "ah", "mhm"})
+_WERE_BEFORE = frozenset({"you", "they", "there", "we", "the", "your", "those", "these", "any", "he", "she", "it",
+                          "i"})
+
+
+def resolve_bare_were(words: list[str] | tuple[str, ...], toks: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """``toks`` (each word's tokens) with a bare "were" that stands for "we're" read as "we are"."""
+    out = list(toks)
+    for i, word in enumerate(words):
+        if out[i] != ("were",) or "'" in word:
+            continue
+        prev = next((t[-1] for t in reversed(out[:i]) if t), "")
+        starts = not prev or (i > 0 and words[i - 1].rstrip()[-1:] in ".,!?;:")
+        nxt = next((t[0] for t in out[i + 1:] if t), "")
+        if (starts or prev in _WERE_AFTER) and nxt not in _WERE_BEFORE and not (prev == "you" and nxt == ""):
+            if prev == "you" and not (i > 1 and out[i - 2][-1:] == ("thank",)):
+                continue  # "you were right": only "thank you were fine" is a we
+            out[i] = ("we", "are")
+    return out
+
+
 def normalise_words(words: list[str] | tuple[str, ...], *, drop_hedges: bool = True) -> Tokens:
     tokens: list[str] = []
     origin: list[int] = []
-    for index, word in enumerate(words):
-        for tok in word_tokens(word):
+    per_word = [word_tokens(word) for word in words]
+    if any(t == ("were",) for t in per_word):
+        per_word = resolve_bare_were(words, per_word)
+    for index, word_toks in enumerate(per_word):
+        for tok in word_toks:
             if tok in FILLERS or (drop_hedges and tok in HEDGES):
                 continue
             tokens.append(tok)

@@ -30,7 +30,8 @@ _LEAD_INS = frozenset("and so but okay great now well then also sure perfect coo
                       "understood oh nice wow interesting mhm hmm anyway thanks".split())
 _LEAD_PHRASES = ("got it", "i see", "fair enough", "makes sense", "thank you", "quick question", "one more thing",
                  "all right", "that makes sense", "good to know", "out of curiosity", "just curious", "by the way",
-                 "let me ask", "can i ask", "may i ask", "i have to ask")
+                 "let me ask", "can i ask", "may i ask", "i have to ask", "no problem at all", "no problem",
+                 "no worries", "sure thing", "of course", "not a problem", "understood")
 _SUBJECTS = frozenset("i we they he she it this that there our my".split())
 # after an inverted auxiliary: "do YOU...", "is THAT...", "can ANYONE..."
 _INVERTED = frozenset("you we i they he she it this that there your the these those anyone anybody someone "
@@ -69,6 +70,9 @@ def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str
     if opener and toks[0] in AUXILIARIES and toks[0] not in ("any", "anything", "anyone") and not asked \
             and (len(toks) < 2 or toks[1] not in _INVERTED):
         opener = False  # "don't know offhand", "haven't decided", "will do": statements, no inversion
+    if opener and toks[0] in ("any", "anything", "anyone") and not asked and len(toks) > 3 \
+            and toks[1] not in ("else", "other", "questions", "thoughts", "chance", "idea", "luck"):
+        opener = False  # "anything over ten grand goes through procurement": a statement; "anything else?" asks
     if opener and after_comma and toks[0] in ("which", "where", "when", "who", "whose") and not asked:
         opener = False  # a relative clause: "we tried one, which did not work"
     if not asked and not opener:

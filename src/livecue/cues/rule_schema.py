@@ -69,6 +69,7 @@ class Trigger:
     questions_overrule: bool = False  # a question later in the turn means they are engaged after all
     last_clauses: int = 0  # only the turn's last N clauses (0 = all): where a sign-off comes
     judge_questions: bool = False  # questions ("who's calling?") state no stance: not judged unless set
+    min_other_turns: int = 0  # the other side spoke (not only "mm-hmm") at least this often before the turn
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3
     max_words: int = 3

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio_facts import CALL_SIDES
-from .clauses import clause_of, clause_text, in_scope
+from .clauses import clause_of, clause_text, in_scope, statements
 from .match import PhraseSet, normalise_words
 from .questions import is_question
 from .signals import is_clipped
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # Evidence spans closer than this are the same words heard twice (tentative, then committed).
 SPAN_TOLERANCE_S = 0.3
+_PUNCT = ".,?!;:\u2026"
 SPEAKERS = CALL_SIDES
 
 
@@ -185,7 +186,9 @@ class Phrases(TriggerKind):
         rule, trig = crule.rule, ct.trigger
         if ctx.reason not in ("text", "ended", "final") or ctx.speaker != rule.listen or not ct.phrases:
             return None
-        other = trig.speaker and trig.speaker != rule.listen
+        # with `speaker`, read that side's last within_s seconds (the other side's, or the listened side's
+        # own recent turns: "a next step said half a minute ago still stands")
+        other = bool(trig.speaker)
         if trig.clause_scope and not other and not ctx.turn_over:
             return None  # what a clause means depends on the clauses after it
         turn = ctx.recent(trig.speaker, trig.within_s) if other else ctx.turn()
@@ -234,7 +237,7 @@ class IntentKind(TriggerKind):
     name = "intent"
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
             "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
-            "last_clauses": 0, "judge_questions": False}
+            "last_clauses": 0, "judge_questions": False, "min_other_turns": 0}
     lists = frozenset({"sounds_like", "not_like", "unless"})
     positive = ("threshold", "min_words", "max_words")
     tunable = ("threshold", "margin")
@@ -289,17 +292,34 @@ class IntentKind(TriggerKind):
         turn = ctx.turn()
         if not turn.words:
             return None
+        if trig.min_other_turns and _turns_before(det.tracker, ctx.update.segment, trig.min_other_turns) \
+                < trig.min_other_turns:
+            return None  # e.g. a sign-off needs a conversation to close: not the rep's greeting
         if ct.unless is not None and ct.unless.search(turn.toks, fuzzy=False):
             return None
         clauses = ctx.clauses(turn)
         texts = [clause_text(c.tokens) for c in clauses]
-        # only clauses that can state an intent go through the model: not "thanks", not a whole pitch
         first = len(clauses) - trig.last_clauses if trig.last_clauses else 0
-        judged = [k for k, c in enumerate(clauses) if k >= first
-                  and not c.courtesy and trig.min_words <= len(texts[k].split()) <= trig.max_words
-                  and (trig.judge_questions or not is_question(c.text.split()))]
-        found = ctx.intent_scores(ct, [texts[k] for k in judged])
-        scores = {k: s for k, s in zip(judged, found)}
+        # a clause the recogniser ran together from several statements ("were all set thanks weve got a guy
+        # for that") is also judged statement by statement; only clauses and statements of min_words to
+        # max_words words go through the model: not "thanks", not a whole pitch
+        # (a turn with any punctuation has its statements split already)
+        run_on = not any(ch in w.word for w in turn.words for ch in _PUNCT)
+        parts: dict[int, list[str]] = {}
+        for k, c in enumerate(clauses):
+            if k < first or c.courtesy or (not trig.judge_questions and is_question(c.text.split())):
+                continue
+            options = [t for t in [texts[k]] + (statements(texts[k], trig.min_words) if run_on else [])
+                       if trig.min_words <= len(t.split()) <= trig.max_words]
+            if options:
+                parts[k] = options
+        judged = list(parts)
+        flat = [t for k in judged for t in parts[k]]
+        found = iter(ctx.intent_scores(ct, flat))
+        scores = {}
+        for k in judged:
+            options = [next(found) for _ in parts[k]]
+            scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin), s.similarity))
         meaning = {k: s.means(trig.threshold, trig.margin) for k, s in scores.items()}
         # a later clause that says nearly the same agrees with it rather than overruling it
         close = {k: s.means(trig.threshold - 0.1, trig.margin) for k, s in scores.items()}
@@ -412,6 +432,21 @@ def _only_phrases(text: str, phrases: tuple[str, ...]) -> bool:
         if phrase:
             rest = rest.replace(f" {phrase} ", " ").replace(f" {phrase} ", " ")
     return not rest.strip()
+
+
+def _turns_before(tracker, segment, enough: int) -> int:
+    """How often the other side spoke (segments that are not only a backchannel) before ``segment``'s
+    turn began; counting stops at ``enough``."""
+    start = tracker.run_of(segment)[0].start
+    count = 0
+    for seg in tracker.timeline:
+        if seg.start >= start:
+            break
+        if seg.speaker != segment.speaker and not seg.backchannel:
+            count += 1
+            if count >= enough:
+                break
+    return count
 
 
 def _turn_before(tracker, index: int) -> list[str] | None:
