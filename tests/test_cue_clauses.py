@@ -59,3 +59,16 @@ def test_questions_can_overrule_when_asked_to():
 
 def test_clause_text_drops_connectives_fillers_and_hedges():
     assert clause_text(clauses("but um honestly we're all set")[0].tokens) == "we are all set"
+
+
+def test_run_on_statements_are_split_at_a_new_subject():
+    from livecue.cues.clauses import statements
+
+    assert statements("we are all set thank you we have got a guy who handles our computers") == [
+        "we are all set thank you", "we have got a guy who handles our computers"]
+    # a subject governed by the word before it does not start a statement
+    assert statements("i think we are fine with what we have") == []
+    assert statements("that is what convinced me we need to do something") == []
+    assert statements("tell me what we need to do") == []
+    # pieces shorter than min_words are left out
+    assert statements("no we are good they do") == ["no we are good"]

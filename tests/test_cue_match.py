@@ -101,3 +101,24 @@ def test_a_backchannel_is_one_token_with_the_recognisers_leading_space(word):
     from livecue.cues.match import word_tokens
 
     assert word_tokens(word) == ("mhm",)
+
+
+def test_contractions_without_apostrophes_are_expanded():
+    assert normalise("dont think its for us im sure") == "do not think it is for us i am sure"
+    assert normalise("weve got a guy theyre fine") == "we have got a guy they are fine"
+    # "well", "wed", "id" stay: they are words in their own right
+    assert normalise("well id say wed") == "well id say wed"
+
+
+def test_bare_were_at_the_start_of_a_statement_is_we_are():
+    assert normalise("were all set thanks") == "we are all set thank you"
+    assert normalise("no were not changing anything") == "no we are not changing anything"
+    assert normalise("thank you were fine") == "thank you we are fine"
+    # the past tense stays
+    assert normalise("they were good") == "they were good"
+    assert normalise("were you there") == "were you there"
+    assert normalise("the machines were down") == "the machines were down"
+    assert normalise("you were right") == "you were right"
+    # token origins still point at the source word
+    toks = normalise_words(["were", "good"])
+    assert toks.tokens == ("we", "are", "good") and toks.origin == (0, 0, 1)

@@ -38,3 +38,15 @@ def test_clipped_negative_answers_are_not_questions():
     assert kind("haven't decided") == ""
     assert kind("Can't recall.") == ""
     assert kind("Is that about right") == "closed"
+
+
+def test_any_and_anything_open_a_question_only_when_they_ask():
+    assert kind("Anything over ten grand goes through procurement.") == ""
+    assert kind("anything over ten grand goes through procurement they want three quotes") == ""
+    assert kind("anything else i can help you with") == "closed"
+    assert kind("Any questions") == "closed"
+
+
+def test_a_question_after_no_problem_is_still_a_question():
+    assert kind("no problem at all when is a better time to reach you") == "open"
+    assert kind("No worries, what works for you") == "open"
