@@ -50,3 +50,15 @@ def test_any_and_anything_open_a_question_only_when_they_ask():
 def test_a_question_after_no_problem_is_still_a_question():
     assert kind("no problem at all when is a better time to reach you") == "open"
     assert kind("No worries, what works for you") == "open"
+
+
+def test_a_question_run_on_after_a_greeting_or_an_acknowledgement():
+    assert kind("hi megan thanks for your time how does your team plan field service visits today") == "open"
+    assert kind("yeah i bet what are you paying on a typical summer month") == "open"
+    assert kind("no problem whats your plan for the roof once the lease renews") == "open"
+    assert kind("and do customers ever complain about missed windows") == "closed"
+    # statements stay statements
+    assert kind("i know how you feel") == ""
+    assert kind("thanks i think we are good") == ""
+    assert kind("dont know offhand") == ""
+    assert kind("did some digging") == ""

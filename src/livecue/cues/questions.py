@@ -68,7 +68,8 @@ def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str
     if opener and toks[0] in OPEN_STARTS and len(toks) > 1 and toks[1] in _SUBJECTS and not asked:
         opener = False  # "what we need is...", "when i get back..."
     if opener and toks[0] in AUXILIARIES and toks[0] not in ("any", "anything", "anyone") and not asked \
-            and (len(toks) < 2 or toks[1] not in _INVERTED):
+            and (len(toks) < 2 or toks[1] not in _INVERTED) \
+            and not (toks[0] in ("do", "does", "did") and len(toks) >= 4 and toks[1] not in ("not", "some", "a")):
         opener = False  # "don't know offhand", "haven't decided", "will do": statements, no inversion
     if opener and toks[0] in ("any", "anything", "anyone") and not asked and len(toks) > 3 \
             and toks[1] not in ("else", "other", "questions", "thoughts", "chance", "idea", "luck"):
@@ -76,10 +77,36 @@ def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str
     if opener and after_comma and toks[0] in ("which", "where", "when", "who", "whose") and not asked:
         opener = False  # a relative clause: "we tried one, which did not work"
     if not asked and not opener:
-        return ""
+        return _run_on_question(toks) if mark in ("", ",") else ""
     if toks[0] in OPEN_STARTS or start2 in _OPEN_PHRASES:
         return "open"
     return "closed"
+
+
+_TURNS = frozenset("so and okay now well but then yes no bet sure great thank you perfect cool right".split())
+_ASKING_AUX = frozenset("do does did are is was were can could would will have has should".split())
+_HOW_MUCH = frozenset("much many long often soon far big".split())
+_NOT_ASKING = frozenset("that which who than as if whether nor".split())
+
+
+def _run_on_question(toks: list[str]) -> str:
+    """A question the recogniser ran on after a greeting or an acknowledgement without any punctuation
+    ("hi megan thanks for your time how does your team plan visits", "yeah i bet what are you paying"):
+    a question word and an inverted auxiliary ("how does your", "what are you", "how many do you"),
+    or an auxiliary and "you" ("and do you ever"); "whats your plan" only after a word that ends what
+    came before."""
+    for i in range(1, len(toks) - 2):
+        prev, word, nxt, after = toks[i - 1], toks[i], toks[i + 1], toks[i + 2]
+        if word in OPEN_STARTS:
+            k = i + 2 if nxt in _HOW_MUCH and i + 3 < len(toks) else i + 1
+            if toks[k] in _ASKING_AUX and toks[k + 1] in _INVERTED:
+                return "open"
+            if nxt == "is" and after in ("your", "the", "that", "it") and prev in _TURNS:
+                return "open"  # "no problem whats your plan"
+        if word in _ASKING_AUX and word not in ("was", "were") and nxt in ("you", "your") \
+                and prev not in _NOT_ASKING and prev not in OPEN_STARTS:
+            return "closed"
+    return ""
 
 
 def question_kind(words: list[str] | tuple[str, ...]) -> str:
