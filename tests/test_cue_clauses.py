@@ -72,3 +72,9 @@ def test_run_on_statements_are_split_at_a_new_subject():
     assert statements("tell me what we need to do") == []
     # pieces shorter than min_words are left out
     assert statements("no we are good they do") == ["no we are good"]
+
+
+def test_thanks_run_together_with_a_statement_are_not_a_statement_of_their_own():
+    from livecue.cues.clauses import statements
+
+    assert statements("no thank you that was all for today") == ["that was all for today"]

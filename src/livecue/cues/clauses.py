@@ -68,15 +68,20 @@ class Clause:
     @property
     def courtesy(self) -> bool:
         """Only thanks, goodbyes and acknowledgements ("all right", "thank you", "no thanks")."""
-        if len(self.tokens) <= 3 and all(t in _COURTESY or t == "no" for t in self.tokens):
-            return True  # "no thank you" to "anything else?" is manners, not a brush-off
-        return all(t in _COURTESY for t in self.tokens)
+        return is_courtesy(self.tokens)
 
     @property
     def substantive(self) -> bool:
         """Says something beyond thanks and goodbyes."""
         content = [t for t in self.tokens if t not in _COURTESY]
         return len(self.tokens) >= 3 and len(content) >= 2
+
+
+def is_courtesy(tokens: tuple[str, ...] | list[str]) -> bool:
+    """Only thanks, goodbyes and acknowledgements ("all right", "thank you", "no thanks")."""
+    if len(tokens) <= 3 and all(t in _COURTESY or t == "no" for t in tokens):
+        return True  # "no thank you" to "anything else?" is manners, not a brush-off
+    return all(t in _COURTESY for t in tokens)
 
 
 def _norm(word: str) -> tuple[str, ...]:
@@ -208,7 +213,7 @@ _GOVERNS = frozenset({"to", "for", "with", "at", "of", "than", "that", "if", "wh
 
 def statements(text: str, min_words: int = 3) -> list[str]:
     """The statements inside one model-ready clause text (see ``clause_text``) that the recogniser ran
-    together without punctuation; empty when there is only one."""
+    together without punctuation, less thanks and goodbyes; empty when there is only one."""
     toks = text.split()
     cuts = [0]
     for i in range(2, len(toks) - 1):
@@ -219,5 +224,5 @@ def statements(text: str, min_words: int = 3) -> list[str]:
         return []
     cuts.append(len(toks))
     pieces = [" ".join(toks[a:b]) for a, b in zip(cuts, cuts[1:])]
-    return [p for p in pieces if len(p.split()) >= min_words]
+    return [p for p in pieces if len(p.split()) >= min_words and not is_courtesy(p.split())]
 
