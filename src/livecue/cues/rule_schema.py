@@ -53,7 +53,7 @@ class Trigger:
     unless: tuple[str, ...] = ()  # phrases in the same turn that cancel the match
     max_turn_words: int = 0  # only turns of at most this many words (0 = any length)
     fuzzy: bool = True  # allow one misheard, missing or extra word in long phrases
-    speaker: str = ""  # read this side instead of the rule's listen side ...
+    speaker: str = ""  # read this side's recent words (the other side, or the listened side's last turns) ...
     within_s: float = 30.0  # ... in what it said over the last within_s seconds
     clause_scope: bool = False  # a later clause can overrule the match ("..., but the software side is")
     skip_past: bool = False  # ignore clauses about the past ("last year we had no budget")
