@@ -2,8 +2,11 @@
 from scratch in my own words, *before* any rule example of this pass, in the
 casual register of real calls (fillers, no stock words, some lowercase and
 unpunctuated as a recogniser prints them).  Each situation runs as a short
-scripted call through the cue engine (transcript level).  It is the check I
-used in place of the held-out half: never copied from ../shared/calls-text.
+scripted call through the cue engine (transcript level).  Never copied from
+../shared/calls-text.  Its must-fire lines stayed independent of the shipped
+rules (the examples first written alongside them were dropped again: they
+bought nothing on the held-out half); the false cues it found on its
+must-stay-quiet lines were fixed with near misses, so that count is not.
 
     python scripts/probe_unseen.py [RULES_DIR] [--show]
 """
