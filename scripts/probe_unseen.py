@@ -230,7 +230,6 @@ def main():
         key = (cue, want)
         hit, total = tally.get(key, (0, 0))
         tally[key] = (hit + ok, total + 1)
-        others = [c for c in got if c != cue and c != "second_effort" or (c == "second_effort" and cue == "plant_seed" and False)]
         if SHOW and not ok:
             print(f"{'MISS' if want else 'FALSE'} {cue:15s} {text!r}  fired={got}")
     for (cue, want), (hit, total) in sorted(tally.items()):
