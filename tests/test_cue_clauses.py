@@ -78,3 +78,11 @@ def test_thanks_run_together_with_a_statement_are_not_a_statement_of_their_own()
     from livecue.cues.clauses import statements
 
     assert statements("no thank you that was all for today") == ["that was all for today"]
+
+
+def test_an_unpunctuated_so_opens_a_clause_unless_it_intensifies():
+    assert [c.marker for c in clauses("the new roof is not a priority this year it got moved so the gutters come first")] \
+        == ["", "so"]
+    assert [c.marker for c in clauses("we are so busy right now")] == [""]
+    assert [c.marker for c in clauses("thanks so much")] == [""]
+    assert [c.marker for c in clauses("yes i think so")] == [""]

@@ -84,6 +84,21 @@ def is_courtesy(tokens: tuple[str, ...] | list[str]) -> bool:
     return all(t in _COURTESY for t in tokens)
 
 
+# "so" as an intensifier or an object ("so much", "are so busy", "i think so") does not open a clause
+_SO_INTENSIFIES = frozenset("much many far long good well bad glad happy busy sorry nice great cool fast quickly easy "
+                            "hard cheap expensive big small little few what yes".split())
+_SO_AFTER_VERB = frozenset("is are was were am be been not feel feels looks sounds seems really just and or do did "
+                           "does think hope guess said say i very".split())
+
+
+def _so_joins(toks: list[tuple[str, ...]], i: int) -> bool:
+    """Unpunctuated "X so Y" with a new statement after it ("it got pushed so training is at the top"):
+    at least three words before, and "so" neither an intensifier nor an object."""
+    before = [t for j in range(i) for t in toks[j]]
+    return (len(before) >= 3 and before[-1] not in _SO_AFTER_VERB
+            and toks[i + 1][0] not in _SO_INTENSIFIES)
+
+
 def _norm(word: str) -> tuple[str, ...]:
     return word_tokens(word)
 
@@ -107,7 +122,8 @@ def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
         elif first == "actually" and (i == 0 or prev_end in ",.!?;:" or word.endswith(",")):
             marker = "actually"
         elif first == "so" and i > 0 and (prev_end in ",.!?;:" or (i + 1 < n and toks[i + 1][:1] and
-                                                                    toks[i + 1][0] in _SO_NEXT)):
+                                                                    (toks[i + 1][0] in _SO_NEXT or
+                                                                     _so_joins(toks, i)))):
             marker = "so"
         elif i > 0 and prev_end == "," and not marker:
             marker = ","
