@@ -114,6 +114,7 @@ def test_bare_were_at_the_start_of_a_statement_is_we_are():
     assert normalise("were all set thanks") == "we are all set thank you"
     assert normalise("no were not changing anything") == "no we are not changing anything"
     assert normalise("thank you were fine") == "thank you we are fine"
+    assert normalise("not the right time for us were mid migration") == "not the right time for us we are mid migration"
     # the past tense stays
     assert normalise("they were good") == "they were good"
     assert normalise("were you there") == "were you there"

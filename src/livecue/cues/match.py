@@ -192,7 +192,8 @@ class Tokens:
 # ("were you", "were there") it is the past tense and stays.
 _WERE_AFTER = frozenset({"yes", "no", "oh", "well", "so", "but", "and", "because", "you", "um", "uh", "look", "okay",
                          "right", "sure", "honestly", "actually", "now", "though", "also", "still", "then", "think",
-                         "guess", "mean", "if", "since", "thank", "listen", "like", "hey", "hi", "ah", "mhm"})
+                         "guess", "mean", "if", "since", "thank", "listen", "like", "hey", "hi", "ah", "mhm", "us", "me",
+                         "them", "him", "her", "today", "anyway"})
 _WERE_BEFORE = frozenset({"you", "they", "there", "we", "the", "your", "those", "these", "any", "he", "she", "it",
                           "i"})
 
