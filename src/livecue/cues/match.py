@@ -54,8 +54,8 @@ _IRREGULAR = {
     "yep": "yes", "yup": "yes", "yeah": "yes", "ya": "yes", "nope": "no", "nah": "no",
     "thanks": "thank you", "thx": "thank you", "e-mail": "email",
 }
-# Contractions as a recogniser prints them without the apostrophe ("dont", "were all set" stays ambiguous and
-# is left alone, as are "well", "wed", "id", "hell", "shell").
+# Contractions as a recogniser prints them without the apostrophe ("dont", "weve"); "well", "wed", "id",
+# "hell" and "shell" are words of their own and stay, and a bare "were" is read in context (resolve_bare_were).
 _BARE = {
     "dont": "do not", "doesnt": "does not", "didnt": "did not", "cant": "can not", "couldnt": "could not",
     "wouldnt": "would not", "shouldnt": "should not", "isnt": "is not", "arent": "are not", "wasnt": "was not",
@@ -207,9 +207,9 @@ def resolve_bare_were(words: list[str] | tuple[str, ...], toks: list[tuple[str, 
         prev = next((t[-1] for t in reversed(out[:i]) if t), "")
         starts = not prev or (i > 0 and words[i - 1].rstrip()[-1:] in ".,!?;:")
         nxt = next((t[0] for t in out[i + 1:] if t), "")
-        if (starts or prev in _WERE_AFTER) and nxt not in _WERE_BEFORE and not (prev == "you" and nxt == ""):
-            if prev == "you" and not (i > 1 and out[i - 2][-1:] == ("thank",)):
-                continue  # "you were right": only "thank you were fine" is a we
+        if prev == "you" and not (i > 1 and out[i - 2][-1:] == ("thank",)):
+            continue  # "you were right": only "thank you were fine" is a we
+        if (starts or prev in _WERE_AFTER) and nxt not in _WERE_BEFORE:
             out[i] = ("we", "are")
     return out
 
