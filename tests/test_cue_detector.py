@@ -264,3 +264,28 @@ def test_a_turn_end_cue_judged_at_speech_end_keeps_its_time_when_the_same_words_
     f.feed(Committed(6.1, "prospect", "", (), True), lag_s=0.9)  # the final decode: nothing more
     f.feed(*utterance("rep", 8.0, 9.0, "Sure, one thing."))
     assert [(c.cue, round(c.t, 2)) for c in f.cues()] == [("second_effort", 6.85)]
+
+
+def _two_rules(tmp_path: Path) -> Path:
+    """A settling brush-off rule and a lesser rule that reads the same words."""
+    for rule_id, priority, settle in (("brush", 70, 0.3), ("lesser", 40, 0.0)):
+        (tmp_path / f"{rule_id}.toml").write_text(
+            f'id = "{rule_id}"\ntitle = "{rule_id}"\nlisten = "prospect"\npriority = {priority}\n'
+            f'fire = "turn_end"\nsettle_s = {settle}\nwhen = "words"\n\n'
+            '[triggers.words]\nkind = "phrases"\nphrases = ["not for us"]\n\n'
+            f'[card]\ntitle = "{rule_id}"\n\n'
+            '[[examples]]\nname = "fires"\nexpect = "fire"\nlines = ["0.5-2.0 prospect: It is not for us."]\n\n'
+            '[[examples]]\nname = "silent"\nexpect = "silent"\nlines = ["0.5-2.0 prospect: Tell me more."]\n',
+            encoding="utf-8")
+    return tmp_path
+
+
+def test_a_lesser_cue_waits_behind_a_more_important_one_settling_on_the_same_turn(tmp_path):
+    clock = ManualClock()
+    f = Feeder(CueStage(load_rule_dir(_two_rules(tmp_path)), Profile(), clock, None), clock)
+    f.feed(SessionStarted(0.0))
+    f.feed(*utterance("rep", 0.5, 4.0, "Could this help your team?"))
+    f.feed(*utterance("prospect", 4.6, 6.0, "Honestly, it's not for us."))
+    f.feed(*utterance("rep", 7.0, 9.0, "Understood."))
+    # before: "lesser" took the turn at 6.0 while "brush" settled, and both cards showed
+    assert [c.cue for c in f.cues()] == ["brush"]

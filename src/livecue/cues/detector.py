@@ -268,10 +268,18 @@ class Detector:
         return True
 
     def _turn_free(self, crule: CompiledRule, hit: Hit) -> bool:
-        """One card per turn: a turn that already gave a cue this important gives no other."""
+        """One card per turn: a turn that already gave a cue this important gives no other.
+
+        A more important cue still settling on the same turn (``settle_s``) holds it too:
+        a brush-off waiting 0.3 s in case the prospect goes on must not be beaten to the
+        card by a lesser cue read from the same words.
+        """
         if hit.turn is None:
             return True
-        return self.turn_priority.get(hit.turn, -10**9) < crule.rule.priority
+        if self.turn_priority.get(hit.turn, -10**9) >= crule.rule.priority:
+            return False
+        return not any(p.hit.turn == hit.turn and p.crule.rule.priority > crule.rule.priority
+                       and p.crule.rule.id != crule.rule.id for p in self.pending.values())
 
     def _consumed(self, rule_id: str, ev: Evidence) -> bool:
         return any(ev.same_as(c) for c in self.consumed.get(rule_id, ()))
