@@ -329,12 +329,28 @@ class IntentKind(TriggerKind):
 
 
 class ClippedStreak(TriggerKind):
-    """The prospect gave min_streak short answers in a row to the rep's questions."""
+    """The prospect gave min_streak short answers in a row to the rep's questions.
+
+    Closing courtesies are not answers that show disengagement: a short reply
+    to a rep turn holding one of ``closing_questions`` ("anything else I can
+    help you with?") and a reply of nothing but ``closing_answers`` ("no
+    thank you", "bye") are left out of the streak; they neither count nor
+    break it.
+    """
 
     name = "clipped_streak"
-    keys = {"min_streak": 3, "max_words": 3, "max_answer_s": 1.0, "min_open": 0}
+    keys = {"min_streak": 3, "max_words": 3, "max_answer_s": 1.0, "min_open": 0,
+            "closing_questions": (), "closing_answers": ()}
+    lists = frozenset({"closing_questions", "closing_answers"})
     positive = ("min_streak", "max_words")
     tunable = ("min_streak", "max_words", "max_answer_s", "min_open")
+
+    @staticmethod
+    def is_closing(answer, trig) -> bool:
+        """A courtesy at the close of the call, not a clipped answer."""
+        if trig.closing_questions and _has_phrase(answer.asked, trig.closing_questions):
+            return True
+        return bool(trig.closing_answers) and _only_phrases(answer.text, trig.closing_answers)
 
     def evaluate(self, det, crule, ct, ctx, ignore_used):
         trig = ct.trigger
@@ -344,7 +360,7 @@ class ClippedStreak(TriggerKind):
         for answer in reversed(det.tracker.answers):
             if not is_clipped(answer, trig.max_words, trig.max_answer_s):
                 break
-            if answer.after_question and answer.words:
+            if answer.after_question and answer.words and not self.is_closing(answer, trig):
                 streak.append(answer)
         fresh = [a for a in streak
                  if ignore_used or not det._consumed(crule.rule.id, Evidence("answer", a.start, a.start))]
@@ -412,6 +428,12 @@ def _only_phrases(text: str, phrases: tuple[str, ...]) -> bool:
         if phrase:
             rest = rest.replace(f" {phrase} ", " ").replace(f" {phrase} ", " ")
     return not rest.strip()
+
+
+def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
+    """Does ``text`` hold one of these phrases, on word boundaries (normalised: "what's" = "what is")?"""
+    padded = f" {normalise_words([text]).text} "
+    return any(f" {p} " in padded for p in (normalise_words([q]).text for q in phrases) if p)
 
 
 def _turn_before(tracker, index: int) -> list[str] | None:
