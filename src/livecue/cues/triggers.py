@@ -401,6 +401,8 @@ class MonologueReply(TriggerKind):
         before = tracker.run_before(run)
         if not before or before[-1].speaker != "rep" or run[0].start < before[-1].last_end - 0.3:
             return None  # no rep turn before, or said over the rep: listening, not replying
+        if _speaking_through(tracker, "rep", run[0].start, 0.3):
+            return None  # the rep had gone on before it (words not decoded yet): listening, not replying
         index = tracker.position(run[0])
         span = tracker.monologue_before(index, "rep")
         if span is None or span[1] - span[0] < trig.min_monologue_s:
@@ -428,6 +430,18 @@ def _only_phrases(text: str, phrases: tuple[str, ...]) -> bool:
         if phrase:
             rest = rest.replace(f" {phrase} ", " ").replace(f" {phrase} ", " ")
     return not rest.strip()
+
+
+def _speaking_through(tracker, speaker: str, t: float, margin: float) -> bool:
+    """Had ``speaker`` started speaking (VAD) before ``t`` and not stopped by ``t + margin``?
+
+    Speech whose words are not decoded yet is in no segment, but it is in
+    the tracker's speech intervals.
+    """
+    for iv in reversed(tracker.intervals[speaker]):
+        if iv.start < t:
+            return iv.end is None or iv.end > t + margin
+    return False
 
 
 def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
