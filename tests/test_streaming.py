@@ -358,11 +358,11 @@ def test_the_left_context_is_off_by_default_and_cut_between_words():
     assert committed_words(events, "prospect") == ["we", "use", "paper", "mostly."]
 
 
-def test_only_final_decodes_ask_for_the_full_encoder_window():
+def test_only_final_decodes_ask_for_the_wide_encoder_window():
     engine = OptionRecorder(WORDS, unstable_tail=False)
-    run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])}, AsrSettings(min_update_s=0.5, final_window_s=30.0))
+    run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])}, AsrSettings(min_update_s=0.5, final_window_s=24.0))
     assert len(engine.options) >= 3
-    assert engine.options[-1].get("min_window_s") == 30.0  # the decode at the pause
+    assert engine.options[-1].get("min_window_s") == 24.0  # the decode at the pause
     assert all("min_window_s" not in o for o in engine.options[:-1])  # interim decodes stay short and cheap
 
 
@@ -378,3 +378,12 @@ def test_the_adapter_keeps_only_the_words_after_the_forced_prefix():
     # a word holding the last forced token belongs to the prefix
     glued = [w(" sav", 1), w("ings.", 2), w(" yes", 1)]
     assert [x["word"] for x in words_after_prefix(glued, 2)] == [" yes"]
+
+
+def test_the_encoder_window_is_the_buffer_plus_silence_at_least_the_final_window():
+    from livecue.asr.whisper import encoder_window_s
+
+    assert encoder_window_s(1.5, 8.0) == 10  # an interim decode: sized to the buffer
+    assert encoder_window_s(1.5, 8.0, 20.0) == 20  # a final decode of a short answer: wider
+    assert encoder_window_s(14.0, 8.0, 20.0) == 22  # a long utterance keeps its own size
+    assert encoder_window_s(29.0, 8.0, 20.0) == 30  # never past Whisper's 30 s

@@ -364,7 +364,7 @@ class StreamingTranscriber:
         end_t = utt.t0 + end / RATE
         started = self.clock.wall()
         beam = self.s.final_beam_size if final else self.s.beam_size
-        # the final decode: a full encoder window, the side's previous words as left context
+        # the final decode: a wide encoder window (and, opt-in, the side's previous words as left context)
         options = {"min_window_s": self.s.final_window_s} if final else {}
         clear = utt.evidence is None or utt.evidence.clear
         room = WINDOW_S - 2.0 - CONTEXT_GAP_S - end / RATE  # context and utterance fit one encoder window

@@ -154,6 +154,12 @@ def token_loop_start(tokens: list[int], repeats: int = 3, max_n: int = 10) -> in
     return None if span is None else span[1]
 
 
+def encoder_window_s(buffer_s: float, pad_s: float, min_window_s: float = 0.0) -> int:
+    """Seconds of mel the encoder sees: the buffer plus ``pad_s`` of silence, at least
+    ``min_window_s``, rounded up to 2 s, at most Whisper's 30 s."""
+    return min(30, int(np.ceil(max(buffer_s + pad_s, min_window_s) / 2.0)) * 2)
+
+
 def words_after_prefix(alignment: list[dict], forced: int) -> list[dict]:
     """The aligned words made only of tokens after the first ``forced`` (the prefix's words dropped).
 
@@ -208,17 +214,17 @@ class WhisperEngine:
         on two cores, against 0.4 s for the fixed 30 s window).  Text is
         decoded without timestamp tokens; word times come from the
         cross-attention alignment, as in faster-whisper's word_timestamps.
-        The final decode of an utterance asks for a full window
-        (``min_window_s``, ``asr.final_window_s``): Whisper was trained on
-        30 s windows, and on the bank calls a short one added words at the
-        end of utterances (docs/benchmarks.md, issue-12w).
+        The final decode of an utterance asks for a wider window
+        (``min_window_s``, ``asr.final_window_s``, 20 s): Whisper was trained
+        on 30 s windows, and on the bank calls a short one made up words
+        (docs/benchmarks.md, issue-12w).
         """
         from faster_whisper.transcribe import get_compression_ratio, merge_punctuations
 
         s = self.settings
         tok = self._tokenizer()
         content = len(audio)
-        seconds = min(30, int(np.ceil(max(content / SAMPLE_RATE_HZ + s.context_pad_s, min_window_s) / 2.0)) * 2)
+        seconds = encoder_window_s(content / SAMPLE_RATE_HZ, s.context_pad_s, min_window_s)
         padded = np.zeros(seconds * SAMPLE_RATE_HZ, dtype=np.float32)
         padded[: min(content, len(padded))] = audio[: len(padded)]
         features = self.model.feature_extractor(padded)[:, : seconds * 100]
