@@ -214,9 +214,9 @@ class WhisperEngine:
         on two cores, against 0.4 s for the fixed 30 s window).  Text is
         decoded without timestamp tokens; word times come from the
         cross-attention alignment, as in faster-whisper's word_timestamps.
-        The final decode of an utterance asks for a wider window
-        (``min_window_s``, ``asr.final_window_s``, 20 s): Whisper was trained
-        on 30 s windows, and on the bank calls a short one made up words
+        The final decode of an utterance can ask for a wider window
+        (``min_window_s``, ``asr.final_window_s``): Whisper was trained on
+        30 s windows, and on the bank calls a short one made up words
         (docs/benchmarks.md, issue-12w).
         """
         from faster_whisper.transcribe import get_compression_ratio, merge_punctuations
