@@ -64,19 +64,25 @@ class ScriptedEngine:
         self.words = words
         self.unstable_tail = unstable_tail
         self.extra = list(extra)
-        self.calls: list[tuple[float, float]] = []
+        self.calls: list[tuple[float, float]] = []  # call times each decode's new speech covered
+        self.contexts: list = []  # the DecodeContext of each decode (None: no left context)
 
-    def transcribe(self, audio, prompt="", beam_size=None):
-        speech = np.nonzero(np.abs(audio) > 0.01)[0]
+    def transcribe(self, audio, prompt="", beam_size=None, context=None, min_window_s=0.0):
+        """``context``: the buffer's first ``context.seconds`` are earlier speech whose words are
+        not returned again (as the adapter does with Whisper's forced prefix); times stay relative
+        to the whole buffer."""
+        skip = int(round(context.seconds * RATE)) if context is not None else 0
+        self.contexts.append(context)
+        speech = np.nonzero(np.abs(audio[skip:]) > 0.01)[0]
         if len(speech) == 0:
             return Hypothesis(())
-        first = speech[0]
-        t0 = (float(audio[first]) - 0.1) * 1000.0 - first / RATE
+        first = speech[0] + skip
+        t0 = (float(audio[first]) - 0.1) * 1000.0 - first / RATE  # call time of the buffer's start
         t1 = t0 + len(audio) / RATE
-        self.calls.append((round(t0, 3), round(t1, 3)))
+        self.calls.append((round(t0 + skip / RATE, 3), round(t1, 3)))
         out = []
         for text, a, b in self.words:
-            if a >= t0 - 0.01 and b <= t1 + 0.01:
+            if a >= t0 + skip / RATE - 0.01 and b <= t1 + 0.01:
                 word = text
                 if self.unstable_tail and b > t1 - 0.3:
                     word = text + "?garbled"

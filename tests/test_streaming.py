@@ -138,9 +138,9 @@ class PromptRecorder(ScriptedEngine):
         super().__init__(*a, **k)
         self.prompts = []
 
-    def transcribe(self, audio, prompt="", beam_size=None):
+    def transcribe(self, audio, prompt="", beam_size=None, **options):
         self.prompts.append(prompt)
-        return super().transcribe(audio, prompt, beam_size)
+        return super().transcribe(audio, prompt, beam_size, **options)
 
 
 def test_prompt_holds_earlier_committed_text_and_the_vocabulary_only():
@@ -221,9 +221,9 @@ class SlowEngine(ScriptedEngine):
         super().__init__(*a, **k)
         self.clock, self.cost = clock, cost
 
-    def transcribe(self, audio, prompt="", beam_size=None):
+    def transcribe(self, audio, prompt="", beam_size=None, **options):
         self.clock.advance(self.cost)
-        return super().transcribe(audio, prompt, beam_size)
+        return super().transcribe(audio, prompt, beam_size, **options)
 
 
 def test_a_slow_live_decoder_skips_grid_points_but_stays_on_the_grid():
@@ -280,9 +280,9 @@ class BeamRecorder(ScriptedEngine):
         super().__init__(*a, **k)
         self.beams = []
 
-    def transcribe(self, audio, prompt="", beam_size=None):
+    def transcribe(self, audio, prompt="", beam_size=None, **options):
         self.beams.append(beam_size)
-        return super().transcribe(audio, prompt, beam_size)
+        return super().transcribe(audio, prompt, beam_size, **options)
 
 
 def test_the_final_decode_of_an_utterance_uses_the_wider_beam():
@@ -308,3 +308,82 @@ def test_the_block_size_of_a_fast_replay_does_not_move_the_decode_points():
         assert sorted(fast.calls) == sorted(paced.calls), block_s
         for side in audio:
             assert committed_words(fast_events, side) == committed_words(paced_events, side), block_s
+
+
+class OptionRecorder(ScriptedEngine):
+    """Records the prompt and the keyword options of every decode."""
+
+    def __init__(self, *a, **k):
+        super().__init__(*a, **k)
+        self.prompts, self.options = [], []
+
+    def transcribe(self, audio, prompt="", beam_size=None, **options):
+        self.prompts.append(prompt)
+        self.options.append(options)
+        return super().transcribe(audio, prompt, beam_size, **options)
+
+
+ANSWERS = [("savings.", 1.0, 1.6), ("checking.", 3.1, 3.7)]
+
+
+def test_the_final_decode_hears_the_previous_utterance_first_and_commits_only_the_new_words():
+    engine = OptionRecorder(ANSWERS, unstable_tail=False)
+    events, _ = run(engine, {"prospect": call_audio(5.0, [(0.9, 1.7), (3.0, 3.8)])},
+                    AsrSettings(fast_final_only=True, final_context_s=4.0), fast=True)
+    assert len(engine.calls) == 2  # one final decode per utterance
+    assert engine.contexts[0] is None  # nothing said before the first one
+    context = engine.contexts[1]
+    assert context is not None and context.text == "savings."  # forced as the decoder's prefix
+    # the buffer holds the first utterance (with the gate's pre-roll and trailing silence) and the gap
+    assert 0.8 + 0.3 <= context.seconds <= 2.0 + 0.3
+    assert "savings" not in engine.prompts[1]  # not said twice: the prompt ends where the context starts
+    # each word once, at its own time
+    words = [w for e in events if isinstance(e, Committed) for w in e.words]
+    assert [w.word for w in words] == ["savings.", "checking."]
+    assert abs(words[1].start - 3.1) < 0.01 and abs(words[1].end - 3.7) < 0.01
+
+
+def test_the_left_context_is_off_by_default_and_cut_between_words():
+    engine = OptionRecorder(ANSWERS, unstable_tail=False)
+    run(engine, {"prospect": call_audio(5.0, [(0.9, 1.7), (3.0, 3.8)])}, AsrSettings(fast_final_only=True),
+        fast=True)
+    assert engine.contexts == [None, None]
+    # a limit shorter than the previous utterance starts the context at a word, never inside one
+    script = [("we", 1.0, 1.3), ("use", 1.4, 1.7), ("paper", 1.8, 2.3), ("mostly.", 4.1, 4.6)]
+    engine = OptionRecorder(script, unstable_tail=False)
+    events, _ = run(engine, {"prospect": call_audio(6.0, [(0.9, 2.4), (4.0, 4.7)])},
+                    AsrSettings(fast_final_only=True, final_context_s=0.8), fast=True)
+    assert engine.contexts[1].text == "paper"
+    assert 0.6 + 0.3 <= engine.contexts[1].seconds <= 1.6 + 0.3  # from the end of "use" on
+    assert committed_words(events, "prospect") == ["we", "use", "paper", "mostly."]
+
+
+def test_only_final_decodes_ask_for_the_wide_encoder_window():
+    engine = OptionRecorder(WORDS, unstable_tail=False)
+    run(engine, {"prospect": call_audio(6.0, [(0.9, 3.8)])}, AsrSettings(min_update_s=0.5, final_window_s=24.0))
+    assert len(engine.options) >= 3
+    assert engine.options[-1].get("min_window_s") == 24.0  # the decode at the pause
+    assert all("min_window_s" not in o for o in engine.options[:-1])  # interim decodes stay short and cheap
+
+
+def test_the_adapter_keeps_only_the_words_after_the_forced_prefix():
+    from livecue.asr.whisper import words_after_prefix
+
+    def w(text, n):
+        return {"word": text, "tokens": list(range(n)), "start": 0.0, "end": 0.1, "probability": 0.9}
+
+    aligned = [w(" savings", 2), w(".", 1), w(" checking", 2), w(".", 1)]
+    assert [x["word"] for x in words_after_prefix(aligned, 3)] == [" checking", "."]
+    assert words_after_prefix(aligned, 6) == []
+    # a word holding the last forced token belongs to the prefix
+    glued = [w(" sav", 1), w("ings.", 2), w(" yes", 1)]
+    assert [x["word"] for x in words_after_prefix(glued, 2)] == [" yes"]
+
+
+def test_the_encoder_window_is_the_buffer_plus_silence_at_least_the_final_window():
+    from livecue.asr.whisper import encoder_window_s
+
+    assert encoder_window_s(1.5, 8.0) == 10  # an interim decode: sized to the buffer
+    assert encoder_window_s(1.5, 8.0, 20.0) == 20  # a final decode of a short answer: wider
+    assert encoder_window_s(14.0, 8.0, 20.0) == 22  # a long utterance keeps its own size
+    assert encoder_window_s(29.0, 8.0, 20.0) == 30  # never past Whisper's 30 s

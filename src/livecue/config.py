@@ -75,7 +75,7 @@ class AsrSettings:
     compute_type: str = ""  # empty: int8 on CPU, float16 on CUDA
     threads: int = 0  # 0: all cores
     beam_size: int = 1
-    final_beam_size: int = 1  # beam of the decode that closes an utterance (offline uses 5: lower WER, see docs/benchmarks.md)
+    final_beam_size: int = 1  # beam of the decode that closes an utterance (5, with final_window_s = 20: WER <= offline on the bank calls, see docs/benchmarks.md issue-12w)
     grid_s: float = 0.2  # decodes of a growing utterance end on this grid of audio time (fast == paced)
     min_update_s: float = 0.4  # a growing utterance is decoded every this much audio (a multiple of grid_s)
     min_decode_s: float = 0.4  # no decode of a growing utterance before it holds this much audio (the final one always runs)
@@ -97,6 +97,8 @@ class AsrSettings:
     filler_max_no_speech: float = 0.3  # "Thank you." / "Bye." / "you" alone: only clear speech below this
     repeat_max_s: float = 1.5  # a stretch this short saying only the side's last word again keeps it
     retry_empty: bool = True  # a final decode of clear speech that comes back empty is tried once more
+    final_window_s: float = 0.0  # final decode: encoder window at least this long (20: far fewer made-up words, WER <= offline with beam 5; 0: sized like interim decodes)
+    final_context_s: float = 0.0  # final decode: the side's previous words of up to this much speech decoded first, forced as prefix (0: off; loses short answers)
     max_tokens_per_s: float = 8.0  # generation cap: a loop cannot run past this  # --fast: decode at utterance ends and caps only
 
     RANGES: Ranges = {
@@ -106,7 +108,7 @@ class AsrSettings:
         "compression_ratio_threshold": (1.0, 100.0), "min_word_probability": (0.0, 1.0),
         "bleed_window_s": (0.0, 5.0), "context_pad_s": (0.0, 30.0), "max_tokens_per_s": (1.0, 100.0),
         "grid_s": (0.01, 5.0), "min_decode_s": (0.0, 30.0), "quiet_no_speech": (0.0, 1.0),
-        "filler_max_no_speech": (0.0, 1.0), "repeat_max_s": (0.0, 30.0)}
+        "filler_max_no_speech": (0.0, 1.0), "repeat_max_s": (0.0, 30.0), "final_context_s": (0.0, 20.0), "final_window_s": (0.0, 30.0)}
     ORDER: Order = (("min_update_s", "max_update_s"), ("trim_after_s", "max_buffer_s"))
 
 

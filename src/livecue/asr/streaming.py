@@ -30,6 +30,7 @@ from ..events import (AudioChunk, Committed, Event, Lag, SpeechEnded, Tentative,
 from ..transcribers import TranscriberCapabilities
 from ..vad.gate import SpeechEvidence, SpeechGate, VoiceModel
 from .agreement import HypothesisBuffer, norm
+from .whisper import DecodeContext
 
 SENTENCE_END = (".", "?", "!")
 # what Whisper says on a quiet line or noise: accepted only from clear speech
@@ -38,6 +39,8 @@ HABITUAL_FILLERS = frozenset({
     "thanks for watching", "thank you for watching", "thank you so much",
 })
 RETRY_PAD_S = 0.5  # silence put around a clear stretch whose final decode came back empty
+CONTEXT_GAP_S = 0.3  # silence between the left context and the utterance in a final decode
+WINDOW_S = 30.0  # Whisper's encoder window: a decode's buffer must fit it
 
 
 def is_habitual_filler(words) -> bool:
@@ -47,7 +50,8 @@ def is_habitual_filler(words) -> bool:
 class Engine(Protocol):
     """What the transcriber needs from the model adapter (faked in tests)."""
 
-    def transcribe(self, audio: np.ndarray, prompt: str = "", beam_size: int | None = None): ...
+    def transcribe(self, audio: np.ndarray, prompt: str = "", beam_size: int | None = None,
+                   context: DecodeContext | None = None, min_window_s: float = 0.0): ...
 
 
 @dataclass
@@ -137,6 +141,32 @@ class ChannelStream:
         self.utterances: deque[SpeechBuffer] = deque()
         self.committed_words: deque[Word] = deque(maxlen=80)  # recent committed words (prompt)
         self.last_tentative: tuple[Word, ...] = ()
+        # the last utterance whose final decode committed words: (start, audio, those words)
+        self.previous: tuple[float, np.ndarray, tuple[Word, ...]] | None = None
+
+    def left_context(self, limit_s: float) -> tuple[float, np.ndarray, DecodeContext] | None:
+        """The previous utterance's words of its last ``limit_s`` of speech, their audio and text.
+
+        The audio starts between two words (the end of the word before) and
+        runs to the utterance's end.
+
+        Returns the call time where the context starts, its audio (with
+        ``CONTEXT_GAP_S`` of silence after it) and the ``DecodeContext``.
+        """
+        if limit_s <= 0 or self.previous is None:
+            return None
+        t0, audio, words = self.previous
+        end = t0 + len(audio) / RATE
+        words = tuple(w for w in words if w.start >= t0 - 0.05 and w.end <= end + 0.05)
+        if not words:
+            return None
+        first = next((i for i, w in enumerate(words) if w.start >= words[-1].end - limit_s), None)
+        if first is None:
+            return None
+        cut_t = t0 if first == 0 else max(t0, words[first - 1].end)
+        piece = audio[int(round((cut_t - t0) * RATE)):]
+        piece = np.concatenate([piece, np.zeros(int(CONTEXT_GAP_S * RATE), dtype=np.float32)])
+        return cut_t, piece, DecodeContext(len(piece) / RATE, words_text(words[first:]))
 
     def feed(self, chunk: AudioChunk) -> list[Event]:
         return self._items(self.gate.feed(chunk).items)
@@ -186,6 +216,7 @@ class ChannelStream:
     def reset(self) -> None:
         self.utterances.clear()
         self.last_tentative = ()
+        self.previous = None
         self.gate.reset()
 
 
@@ -333,15 +364,26 @@ class StreamingTranscriber:
         end_t = utt.t0 + end / RATE
         started = self.clock.wall()
         beam = self.s.final_beam_size if final else self.s.beam_size
-        hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "", beam_size=beam)
-        offset = utt.t0
+        # the final decode: a wide encoder window (and, opt-in, the side's previous words as left context)
+        options = {"min_window_s": self.s.final_window_s} if final else {}
         clear = utt.evidence is None or utt.evidence.clear
+        room = WINDOW_S - 2.0 - CONTEXT_GAP_S - end / RATE  # context and utterance fit one encoder window
+        left = ch.left_context(min(self.s.final_context_s, room)) if final and clear and utt.loops == 0 else None
+        if left is not None:  # it hears the side's previous words first (forced prefix)
+            cut_t, before, context = left
+            hyp = self.engine.transcribe(np.concatenate([before, audio]), ch.prompt(cut_t), beam_size=beam,
+                                         context=context, **options)
+            offset = utt.t0 - context.seconds
+        else:
+            hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "", beam_size=beam,
+                                         **options)
+            offset = utt.t0
         if final and clear and not hyp.words and self.s.retry_empty and not utt.retried:
             # clear speech, nothing heard: once more without the prompt and with
             # silence around it (a lone short word often decodes to nothing)
             utt.retried = True
             pad = np.zeros(int(RETRY_PAD_S * RATE), dtype=np.float32)
-            hyp = self.engine.transcribe(np.concatenate([pad, audio, pad]), "", beam_size=beam)
+            hyp = self.engine.transcribe(np.concatenate([pad, audio, pad]), "", beam_size=beam, **options)
             offset = utt.t0 - RETRY_PAD_S
             self.decodes += 1
         took = self.clock.wall() - started
@@ -394,6 +436,8 @@ class StreamingTranscriber:
             self._prospect_words.extend(w for w in tentative if w not in self._prospect_words)
         if final:
             ch.utterances.popleft()
+            if utt.committed:
+                ch.previous = (utt.t0, utt.audio(), tuple(utt.committed))
         else:
             self._trim(utt)
         return events

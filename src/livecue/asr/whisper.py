@@ -114,6 +114,20 @@ class Hypothesis:
     loop_from_s: float | None = None  # start of the kept first occurrence of a cut loop (buffer time)
 
 
+@dataclass(frozen=True)
+class DecodeContext:
+    """Left context of a decode: the buffer's first ``seconds`` are the side's earlier speech.
+
+    ``text`` is what was already committed for that audio; the decoder is
+    forced to say it first (Whisper's prefix), so it hears the voice and the
+    line before the new speech without transcribing it again, and only the
+    words after the prefix come back (times still relative to the buffer).
+    """
+
+    seconds: float
+    text: str
+
+
 def token_loop_span(tokens: list[int], repeats: int = 3, max_n: int = 10) -> tuple[int, int] | None:
     """Start and end of the first occurrence of a back-to-back repeated token n-gram, or None.
 
@@ -140,6 +154,26 @@ def token_loop_start(tokens: list[int], repeats: int = 3, max_n: int = 10) -> in
     return None if span is None else span[1]
 
 
+def encoder_window_s(buffer_s: float, pad_s: float, min_window_s: float = 0.0) -> int:
+    """Seconds of mel the encoder sees: the buffer plus ``pad_s`` of silence, at least
+    ``min_window_s``, rounded up to 2 s, at most Whisper's 30 s."""
+    return min(30, int(np.ceil(max(buffer_s + pad_s, min_window_s) / 2.0)) * 2)
+
+
+def words_after_prefix(alignment: list[dict], forced: int) -> list[dict]:
+    """The aligned words made only of tokens after the first ``forced`` (the prefix's words dropped).
+
+    A word that straddles the boundary (a new token glued onto the prefix's
+    last word) belongs to the prefix and is dropped with it.
+    """
+    seen, fresh = 0, []
+    for w in alignment:
+        if seen >= forced:
+            fresh.append(w)
+        seen += len(w["tokens"])
+    return fresh
+
+
 class WhisperEngine:
     """One shared WhisperModel; decode calls are serialised by the scheduler."""
 
@@ -153,12 +187,15 @@ class WhisperEngine:
     def label(self) -> str:
         return self.resolved.label
 
-    def transcribe(self, audio: np.ndarray, prompt: str = "", beam_size: int | None = None) -> Hypothesis:
-        """``beam_size``: this decode's beam (the final decode of an utterance uses a wider one)."""
+    def transcribe(self, audio: np.ndarray, prompt: str = "", beam_size: int | None = None,
+                   context: DecodeContext | None = None, min_window_s: float = 0.0) -> Hypothesis:
+        """``beam_size``: this decode's beam (the final decode of an utterance uses a wider one);
+        ``context``: the buffer starts with earlier, already transcribed speech (see ``DecodeContext``);
+        ``min_window_s``: the encoder sees at least this much (buffer plus silence, at most 30 s)."""
         beam = beam_size or self.settings.beam_size
         if self.settings.short_context:
-            return self._transcribe_short(audio, prompt, beam)
-        return self._transcribe_full(audio, prompt, beam)
+            return self._transcribe_short(audio, prompt, beam, context, min_window_s)
+        return self._transcribe_full(audio, prompt, beam, context)
 
     def _tokenizer(self):
         if self._tok is None:
@@ -168,7 +205,8 @@ class WhisperEngine:
                                   task="transcribe", language="en")
         return self._tok
 
-    def _transcribe_short(self, audio: np.ndarray, prompt: str, beam_size: int) -> Hypothesis:
+    def _transcribe_short(self, audio: np.ndarray, prompt: str, beam_size: int,
+                          context: DecodeContext | None = None, min_window_s: float = 0.0) -> Hypothesis:
         """Decode a buffer with an encoder window sized to it, not to 30 s.
 
         CTranslate2 accepts a shorter mel input; the encoder then costs in
@@ -176,13 +214,17 @@ class WhisperEngine:
         on two cores, against 0.4 s for the fixed 30 s window).  Text is
         decoded without timestamp tokens; word times come from the
         cross-attention alignment, as in faster-whisper's word_timestamps.
+        The final decode of an utterance can ask for a wider window
+        (``min_window_s``, ``asr.final_window_s``): Whisper was trained on
+        30 s windows, and on the bank calls a short one made up words
+        (docs/benchmarks.md, issue-12w).
         """
         from faster_whisper.transcribe import get_compression_ratio, merge_punctuations
 
         s = self.settings
         tok = self._tokenizer()
         content = len(audio)
-        seconds = min(30, int(np.ceil((content / SAMPLE_RATE_HZ + s.context_pad_s) / 2.0)) * 2)
+        seconds = encoder_window_s(content / SAMPLE_RATE_HZ, s.context_pad_s, min_window_s)
         padded = np.zeros(seconds * SAMPLE_RATE_HZ, dtype=np.float32)
         padded[: min(content, len(padded))] = audio[: len(padded)]
         features = self.model.feature_extractor(padded)[:, : seconds * 100]
@@ -190,14 +232,21 @@ class WhisperEngine:
         prompt_tokens: list[int] = []
         if prompt:
             prompt_tokens = [tok.sot_prev] + tok.encode(" " + prompt.strip())[-100:]
-        prefix = prompt_tokens + list(tok.sot_sequence) + [tok.no_timestamps]
-        max_new = min(224, int(content / SAMPLE_RATE_HZ * s.max_tokens_per_s) + 8)
+        forced: list[int] = []  # the context's words, said first by force (Whisper's prefix)
+        if context is not None and context.text.strip():
+            forced = tok.encode(" " + context.text.strip())[-120:]
+        prefix = prompt_tokens + list(tok.sot_sequence) + [tok.no_timestamps] + forced
+        new_s = content / SAMPLE_RATE_HZ - (context.seconds if forced else 0.0)
+        max_new = min(224, int(max(new_s, 0.0) * s.max_tokens_per_s) + 8)
         result = self.model.model.generate(
             encoded, [prefix], beam_size=beam_size, max_length=min(448, len(prefix) + max_new),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
             suppress_tokens=[-1] + list(tok.non_speech_tokens),
         )[0]
-        tokens = [t for t in result.sequences_ids[0] if t < tok.eot]
+        tokens = list(result.sequences_ids[0])
+        if forced and tokens[:len(forced)] == forced:  # CTranslate2 returns the forced prefix too
+            tokens = tokens[len(forced):]
+        tokens = [t for t in tokens if t < tok.eot]
         text = tok.decode(tokens)
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
         if result.no_speech_prob > s.no_speech_threshold and avg_logprob < s.logprob_threshold:
@@ -217,7 +266,9 @@ class WhisperEngine:
             if not tokens or get_compression_ratio(text) > s.compression_ratio_threshold:
                 return Hypothesis((), 1, True, result.no_speech_prob, avg_logprob)
         num_frames = content // self.model.feature_extractor.hop_length
-        alignment = self.model.find_alignment(tok, [tokens], encoded, num_frames)[0]
+        alignment = self.model.find_alignment(tok, [forced + tokens], encoded, num_frames)[0]
+        if forced:  # the context's words were committed before
+            alignment = words_after_prefix(alignment, len(forced))
         merge_punctuations(alignment, "\"'“¿([{-", "\"'.。,，!！?？:：”)]}、")
         limit = content / SAMPLE_RATE_HZ
         loop_from = None
@@ -235,8 +286,10 @@ class WhisperEngine:
         )
         return Hypothesis(words, 0, looped, result.no_speech_prob, avg_logprob, loop_from)
 
-    def _transcribe_full(self, audio: np.ndarray, prompt: str, beam_size: int) -> Hypothesis:
+    def _transcribe_full(self, audio: np.ndarray, prompt: str, beam_size: int,
+                         context: DecodeContext | None = None) -> Hypothesis:
         s = self.settings
+        skip = context.seconds if context is not None and context.text.strip() else 0.0
         segments, _info = self.model.transcribe(
             audio,
             language="en",
@@ -246,6 +299,7 @@ class WhisperEngine:
             word_timestamps=True,
             condition_on_previous_text=False,
             initial_prompt=prompt or None,
+            prefix=context.text.strip() if skip else None,
             vad_filter=False,
             no_speech_threshold=s.no_speech_threshold,
             log_prob_threshold=s.logprob_threshold,
@@ -270,6 +324,8 @@ class WhisperEngine:
             for w in seg.words or ():
                 if s.min_word_probability and w.probability < s.min_word_probability:
                     continue
+                if skip and w.end <= skip:
+                    continue  # a word of the context, committed before
                 words.append(RawWord(w.word, float(w.start), float(w.end), float(w.probability)))
         return Hypothesis(tuple(words), dropped, loop, no_speech, logprob)
 

@@ -75,6 +75,8 @@ class Trigger:
     max_words: int = 3
     max_answer_s: float = 1.0  # an answer this short in time is clipped even if a few more words were heard
     min_open: int = 0  # at least this many of them answer open questions (how, what, why...)
+    closing_questions: tuple[str, ...] = ()  # a reply to a rep turn holding one of these ("anything else") is a courtesy
+    closing_answers: tuple[str, ...] = ()  # so is a reply of only these ("no thank you", "bye"): not counted
     # kind = "monologue_reply" / "monologue": rep talk without a substantive reply
     min_monologue_s: float = 20.0
     unless_asked: bool = False  # monologue_reply: not after the prospect's own question (the answer they asked for)

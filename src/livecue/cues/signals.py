@@ -122,6 +122,7 @@ class Answer:
     after_open_question: bool  # ... something that cannot be answered with yes or no
     latency: float | None  # seconds from the rep's turn end to this answer
     text: str
+    asked: str = ""  # the rep's turn it answers, as heard ("" when the prospect spoke first)
 
 
 @dataclass(frozen=True)
@@ -393,7 +394,8 @@ class Tracker:
         after_question = asked != ""
         latency = (run[0].start - before[-1].last_end) if before else None
         answer = Answer(run[0].id, run[0].start, run[-1].end, count_words(texts), is_question(texts),
-                        all(s.backchannel for s in run), after_question, asked == "open", latency, " ".join(texts))
+                        all(s.backchannel for s in run), after_question, asked == "open", latency, " ".join(texts),
+                        " ".join(rep_texts))
         for i in range(len(self.answers) - 1, max(-1, len(self.answers) - 4), -1):
             if self.answers[i].key == answer.key:
                 self.answers[i] = answer

@@ -349,12 +349,28 @@ class IntentKind(TriggerKind):
 
 
 class ClippedStreak(TriggerKind):
-    """The prospect gave min_streak short answers in a row to the rep's questions."""
+    """The prospect gave min_streak short answers in a row to the rep's questions.
+
+    Closing courtesies are not answers that show disengagement: a short reply
+    to a rep turn holding one of ``closing_questions`` ("anything else I can
+    help you with?") and a reply of nothing but ``closing_answers`` ("no
+    thank you", "bye") are left out of the streak; they neither count nor
+    break it.
+    """
 
     name = "clipped_streak"
-    keys = {"min_streak": 3, "max_words": 3, "max_answer_s": 1.0, "min_open": 0}
+    keys = {"min_streak": 3, "max_words": 3, "max_answer_s": 1.0, "min_open": 0,
+            "closing_questions": (), "closing_answers": ()}
+    lists = frozenset({"closing_questions", "closing_answers"})
     positive = ("min_streak", "max_words")
     tunable = ("min_streak", "max_words", "max_answer_s", "min_open")
+
+    @staticmethod
+    def is_closing(answer, trig) -> bool:
+        """A courtesy at the close of the call, not a clipped answer."""
+        if trig.closing_questions and _has_phrase(answer.asked, trig.closing_questions):
+            return True
+        return bool(trig.closing_answers) and _only_phrases(answer.text, trig.closing_answers)
 
     def evaluate(self, det, crule, ct, ctx, ignore_used):
         trig = ct.trigger
@@ -364,7 +380,7 @@ class ClippedStreak(TriggerKind):
         for answer in reversed(det.tracker.answers):
             if not is_clipped(answer, trig.max_words, trig.max_answer_s):
                 break
-            if answer.after_question and answer.words:
+            if answer.after_question and answer.words and not self.is_closing(answer, trig):
                 streak.append(answer)
         fresh = [a for a in streak
                  if ignore_used or not det._consumed(crule.rule.id, Evidence("answer", a.start, a.start))]
@@ -405,6 +421,8 @@ class MonologueReply(TriggerKind):
         before = tracker.run_before(run)
         if not before or before[-1].speaker != "rep" or run[0].start < before[-1].last_end - 0.3:
             return None  # no rep turn before, or said over the rep: listening, not replying
+        if _speaking_through(tracker, "rep", run[0].start, 0.3):
+            return None  # the rep had gone on before it (words not decoded yet): listening, not replying
         index = tracker.position(run[0])
         span = tracker.monologue_before(index, "rep")
         if span is None or span[1] - span[0] < trig.min_monologue_s:
@@ -447,6 +465,24 @@ def _turns_before(tracker, segment, enough: int) -> int:
             if count >= enough:
                 break
     return count
+
+
+def _speaking_through(tracker, speaker: str, t: float, margin: float) -> bool:
+    """Had ``speaker`` started speaking (VAD) before ``t`` and not stopped by ``t + margin``?
+
+    Speech whose words are not decoded yet is in no segment, but it is in
+    the tracker's speech intervals.
+    """
+    for iv in reversed(tracker.intervals[speaker]):
+        if iv.start < t:
+            return iv.end is None or iv.end > t + margin
+    return False
+
+
+def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
+    """Does ``text`` hold one of these phrases, on word boundaries (normalised: "what's" = "what is")?"""
+    padded = f" {normalise_words([text]).text} "
+    return any(f" {p} " in padded for p in (normalise_words([q]).text for q in phrases) if p)
 
 
 def _turn_before(tracker, index: int) -> list[str] | None:
