@@ -75,7 +75,7 @@ class AsrSettings:
     compute_type: str = ""  # empty: int8 on CPU, float16 on CUDA
     threads: int = 0  # 0: all cores
     beam_size: int = 1
-    final_beam_size: int = 1  # beam of the decode that closes an utterance (5, with final_window_s = 20: WER <= offline on the bank calls, see docs/benchmarks.md issue-12w)
+    final_beam_size: int = 5  # beam of the decode that closes an utterance (with final_window_s = 20: WER <= offline on the bank calls, see docs/benchmarks.md issue-12w; 1: greedy, faster)
     grid_s: float = 0.2  # decodes of a growing utterance end on this grid of audio time (fast == paced)
     min_update_s: float = 0.4  # a growing utterance is decoded every this much audio (a multiple of grid_s)
     min_decode_s: float = 0.4  # no decode of a growing utterance before it holds this much audio (the final one always runs)
@@ -97,7 +97,7 @@ class AsrSettings:
     filler_max_no_speech: float = 0.3  # "Thank you." / "Bye." / "you" alone: only clear speech below this
     repeat_max_s: float = 1.5  # a stretch this short saying only the side's last word again keeps it
     retry_empty: bool = True  # a final decode of clear speech that comes back empty is tried once more
-    final_window_s: float = 0.0  # final decode: encoder window at least this long (20: far fewer made-up words, WER <= offline with beam 5; 0: sized like interim decodes)
+    final_window_s: float = 20.0  # final decode: encoder window at least this long (far fewer made-up words than a short window, WER <= offline with beam 5; 0: sized like interim decodes)
     final_context_s: float = 0.0  # final decode: the side's previous words of up to this much speech decoded first, forced as prefix (0: off; loses short answers)
     max_tokens_per_s: float = 8.0  # generation cap: a loop cannot run past this  # --fast: decode at utterance ends and caps only
 
