@@ -42,33 +42,6 @@ def test_fast_with_the_live_schedule_sees_a_speech_end_after_the_decodes_a_live_
     assert side_events(fast=True, block_s=1.0) != paced
 
 
-def test_eval_command_scores_with_the_live_schedule_by_default(monkeypatch, tmp_path, capsys):
-    """`livecue eval` (audio) runs the live schedule; --final-only the quick path; --live-schedule still parses."""
-    import argparse
-
-    import livecue.commands.eval as eval_command
-    import livecue.tuning.evaluate as evaluate
-
-    calls = []
-
-    def fake_runner(load, profile, settings, paced=False, final_only=False):
-        calls.append(final_only)
-        return lambda call: []
-
-    monkeypatch.setattr(evaluate, "audio_cues_runner", fake_runner)
-    monkeypatch.setattr(eval_command, "audio_cues_runner", fake_runner)
-    monkeypatch.setattr(eval_command, "find_calls", lambda paths: [])
-    parser = argparse.ArgumentParser()
-    eval_command.add_arguments(parser)
-    modes = []
-    for argv in ([], ["--final-only"], ["--live-schedule"]):
-        assert eval_command.run(parser.parse_args(["calls/", "-q", *argv])) == 0
-        modes.append(capsys.readouterr().out.strip().splitlines()[-1])
-    assert calls == [False, True, False]
-    assert "fast, live schedule mode" in modes[0] and "fast, final decodes only mode" in modes[1]
-
-
-
 class GrowingEdgeEngine(ScriptedEngine):
     """Like Whisper on a growing buffer: a word being spoken at the buffer's end is already guessed, ending there."""
 

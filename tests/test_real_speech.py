@@ -143,8 +143,8 @@ def test_the_cue_tracker_orders_turns_by_call_time_not_arrival():
     assert [(s.speaker, s.start) for s in tracker.timeline] == [("prospect", 16.9), ("rep", 19.5), ("rep", 21.0)]
 
 
-def test_eval_scores_fast_runs_with_the_live_schedule_unless_asked_for_final_decodes_only(monkeypatch, tmp_path):
-    """`livecue eval` (audio, fast) decodes every grid point; --final-only once per utterance."""
+def test_eval_scores_fast_runs_final_only_unless_asked_for_the_live_schedule(monkeypatch, tmp_path):
+    """`livecue eval` (audio, fast) decodes once per utterance; --live-schedule decodes every grid point."""
     import livecue.asr.whisper as whisper
     import livecue.pipeline as pipeline
     from livecue.config import Settings
@@ -163,7 +163,7 @@ def test_eval_scores_fast_runs_with_the_live_schedule_unless_asked_for_final_dec
         audio_cues_runner(load, None, Settings(), paced=paced, final_only=final_only)(call)
     audio_cues_runner(load, None, Settings())(call)
     fast_live, fast_final, paced_run, default = seen
-    assert default["fast"] and default["settings"].asr.fast_final_only is False
+    assert default["settings"].asr.fast_final_only is True
     assert fast_live["fast"] and fast_live["settings"].asr.fast_final_only is False
     assert fast_final["fast"] and fast_final["settings"].asr.fast_final_only is True
     assert not paced_run["fast"]

@@ -1,8 +1,6 @@
 """``livecue eval PATH...``: score the cue rules on labelled calls.
 
-Default: the full audio pipeline on audio time with the live update schedule
-(a decode every 0.4 s grid point, as a live call on a machine that keeps up);
-``--final-only``: one decode per utterance, as ``replay --fast`` (quicker).
+Default: the full audio pipeline in fast mode (what a replay would show).
 ``--transcript``: only the cue engine, on the reference utterances (fast
 enough for thousands of calls; what ``tune`` optimises).
 """
@@ -42,11 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transcript", action="store_true",
                    help="run only the cue engine on the reference transcript (no audio, no model)")
     p.add_argument("--paced", action="store_true", help="audio mode: replay in real time (slow; latency as live)")
-    schedule = p.add_mutually_exclusive_group()
-    schedule.add_argument("--final-only", action="store_true",
-                          help="audio mode, fast: decode once per utterance, as replay --fast (3-8x quicker; "
-                               "default: every 0.4 s grid point on audio time, as a live call on a machine that keeps up)")
-    schedule.add_argument("--live-schedule", action="store_true", help=argparse.SUPPRESS)  # the default since issue 12
+    p.add_argument("--live-schedule", action="store_true",
+                   help="audio mode, fast: decode every 0.4 s grid point as a live call on a machine that keeps up "
+                        "(3-8x slower; default: once per utterance, as replay --fast)")
     p.add_argument("--rules", type=Path, default=None, help="cue rules directory (default: the shipped rules, shadowed by the user rules directory)")
     p.add_argument("--profile", type=Path, default=None, help="rep profile TOML for the card texts")
     p.add_argument("--json", dest="json_out", type=Path, default=None, metavar="OUT",
@@ -93,11 +89,11 @@ def run(args: argparse.Namespace) -> int:
         from .common import settings_from_args
 
         runner = audio_cues_runner(load, profile, settings_from_args(args), paced=args.paced,
-                                   final_only=args.final_only)
+                                   final_only=not args.live_schedule)
         progress = None if args.quiet else stderr_progress()
         if progress is not None and stderr_is_terminal():
             bar = progress = EvalProgress(len(calls))
-        mode = "paced" if args.paced else ("fast, final decodes only" if args.final_only else "fast, live schedule")
+        mode = "paced" if args.paced else ("fast, live schedule" if args.live_schedule else "fast")
     try:
         report = evaluate(calls, runner, cue_ids=[c for c in CUES if c in load.ruleset.ids] or load.ruleset.ids,
                           progress=progress, mode=mode)
