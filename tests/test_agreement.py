@@ -78,3 +78,76 @@ def test_a_decode_that_stops_early_does_not_reset_agreement():
     buf.insert(ws("quick question with a fees cap in her state tomorrow"))
     assert [w.word for w in buf.flush()] == ["in"]
     assert [w.word for w in buf.tentative] == ["her", "state", "tomorrow"]
+
+
+def words_at(text, probs=None, t0=0.0, step=0.5):
+    probs = probs or [0.9] * len(text.split())
+    return [Word(w, t0 + i * step, t0 + i * step + 0.4, p) for i, (w, p) in enumerate(zip(text.split(), probs))]
+
+
+def test_an_agreed_word_at_the_edge_of_the_decoded_audio_waits_for_the_margin():
+    from livecue.config import AgreementSettings
+
+    buf = HypothesisBuffer(settings=AgreementSettings(edge_margin_s=0.5))
+    buf.insert(words_at("we already have"), audio_end=1.4)
+    assert buf.flush() == []
+    # "have" ends at 1.4: agreed, but within 0.5 s of where this decode's audio ended
+    buf.insert(words_at("we already have"), audio_end=1.6)
+    assert [w.word for w in buf.flush()] == ["we", "already"]
+    assert [w.word for w in buf.tentative] == ["have"]
+    buf.insert(words_at("we already have someone"), audio_end=2.0)
+    assert [w.word for w in buf.flush()] == ["have"]
+    # without a margin LocalAgreement-2 commits the edge word at once
+    plain = HypothesisBuffer(settings=AgreementSettings(edge_margin_s=0.0))
+    plain.insert(words_at("we already have"), audio_end=1.4)
+    plain.flush()
+    plain.insert(words_at("we already have"), audio_end=1.6)
+    assert [w.word for w in plain.flush()] == ["we", "already", "have"]
+
+
+def test_a_doubtful_agreed_word_waits_for_more_decodes_and_holds_the_words_after_it():
+    from livecue.config import AgreementSettings
+
+    doubtful = [0.9, 0.3, 0.9, 0.9]  # "you" heard with a low probability, as "what you are" for "what your"
+    buf = HypothesisBuffer(settings=AgreementSettings(min_probability=0.5, confirm_decodes=3))
+    buf.insert(words_at("what you are here", doubtful))
+    assert buf.flush() == []
+    buf.insert(words_at("what you are here", doubtful))
+    assert [w.word for w in buf.flush()] == ["what"]  # "you" held, and "are here" behind it (order kept)
+    assert [w.word for w in buf.tentative] == ["you", "are", "here"]
+    buf.insert(words_at("what you are here", doubtful))
+    assert [w.word for w in buf.flush()] == ["you", "are", "here"]  # three decodes in a row agree
+    # a later decode that changes the doubtful word resets its count
+    buf = HypothesisBuffer(settings=AgreementSettings(min_probability=0.5, confirm_decodes=3))
+    for text, probs in (("what you are", doubtful[:3]), ("what you are", doubtful[:3]),
+                        ("what your country", [0.9, 0.9, 0.9]), ("what your country can", None)):
+        buf.insert(words_at(text, probs))
+        committed = [w.word for w in buf.flush()]
+    assert "you" not in [w.word for w in buf.committed_tail]
+    assert committed == ["your", "country"]
+
+
+def test_confirm_decodes_zero_leaves_doubtful_words_to_the_final_decode():
+    from livecue.config import AgreementSettings
+
+    buf = HypothesisBuffer(settings=AgreementSettings(min_probability=0.5, confirm_decodes=0))
+    for _ in range(5):
+        buf.insert(words_at("fine thanks", [0.9, 0.2]))
+        buf.flush()
+    assert [w.word for w in buf.committed_tail] == ["fine"]
+    assert [w.word for w in buf.commit_all()] == ["thanks"]
+
+
+def test_agree_decodes_three_is_local_agreement_three():
+    from livecue.config import AgreementSettings
+
+    buf = HypothesisBuffer(settings=AgreementSettings(agree_decodes=3))
+    buf.insert(words_at("not really"))
+    assert buf.flush() == []
+    buf.insert(words_at("not really interested"))
+    assert buf.flush() == []  # two decodes are not enough
+    buf.insert(words_at("not really interested thanks"))
+    assert [w.word for w in buf.flush()] == ["not", "really"]
+    buf.insert(words_at("not really interested thanks"))
+    assert [w.word for w in buf.flush()] == ["interested"]
+

@@ -143,8 +143,14 @@ class AgreementSettings:
     committed_overlap_s: float = 0.1  # new words must start later than the committed end minus this
     boundary_gap_s: float = 1.0  # words this close after the committed tail are checked for repeating it ...
     max_ngram: int = 5  # ... over at most this many words
+    agree_decodes: int = 2  # consecutive decodes that must agree on a word to commit it before the pause
+    edge_margin_s: float = 0.2  # ... and it ends at least this long before the newest decode's audio ends ...
+    min_probability: float = 0.0  # ... and the newest decode gives it at least this probability (0: off) ...
+    confirm_decodes: int = 3  # ... unless this many consecutive decodes agree on it (0: never)
 
-    RANGES: Ranges = {"committed_overlap_s": (0.0, 2.0), "boundary_gap_s": (0.0, 10.0), "max_ngram": (1, 20)}
+    RANGES: Ranges = {"committed_overlap_s": (0.0, 2.0), "boundary_gap_s": (0.0, 10.0), "max_ngram": (1, 20),
+                      "agree_decodes": (2, 10), "edge_margin_s": (0.0, 5.0), "min_probability": (0.0, 1.0),
+                      "confirm_decodes": (0, 20)}
     ORDER: Order = ()
 
 

@@ -235,14 +235,14 @@ def replay_file_events(path: Path, *, rep_channel: int | None = None, prospect_c
     ``stages`` is a list of stages or a callable ``clock -> stages``.
     """
     from .asr.whisper import load_engine
-    from .audio.files import FileSource, open_call
+    from .audio.files import FileSource, open_call, replay_block_s
     from .clock import WallClock
 
     settings = settings or Settings()
     engine = engine or load_engine(settings.asr)
     call = open_call(Path(path), rep_channel=rep_channel, prospect_channel=prospect_channel)
     clock = AudioClock() if fast else WallClock(speed)
-    source = FileSource(call, fast=fast)
+    source = FileSource(call, fast=fast, block_s=replay_block_s(fast, not settings.asr.fast_final_only))
     sink = ListSink()
     transcriber = build_transcriber(engine, call.speakers, settings, clock, fast)
     if callable(stages):  # a factory that needs the session's clock

@@ -410,7 +410,7 @@ class StreamingTranscriber:
         # longer is more likely Whisper restating its prompt
         # the loop's first occurrence is committed by the final decode only
         utt.hyp.insert(words, allow_repeat=clear and not utt.committed and len(words) == 1
-                       and utt.duration <= self.s.repeat_max_s, loop_from=loop_from)
+                       and utt.duration <= self.s.repeat_max_s, loop_from=loop_from, audio_end=end_t)
         if final:
             words = utt.hyp.commit_all()
         else:
@@ -451,7 +451,8 @@ class StreamingTranscriber:
         return True
 
     def _trim(self, utt: SpeechBuffer) -> None:
-        if utt.duration < self.s.trim_after_s or not utt.committed:
+        decoded_s = utt.decoded_samples / RATE  # not utt.duration: how much audio was read in must not matter
+        if decoded_s < self.s.trim_after_s or not utt.committed:
             return
         cut = None
         for w in reversed(utt.committed):
@@ -460,7 +461,7 @@ class StreamingTranscriber:
             if w.word.endswith(SENTENCE_END):
                 cut = w.end
                 break
-        if cut is None and utt.duration >= self.s.max_buffer_s:
+        if cut is None and decoded_s >= self.s.max_buffer_s:
             cut = utt.committed[-1].end
         if cut is not None and cut > utt.t0:
             utt.trim_to(cut)

@@ -402,6 +402,21 @@ def load_call(path: Path | None = None, *, rep: Path | None = None, prospect: Pa
                      prospect_channel=prospect_channel).load()
 
 
+PACED_BLOCK_S = 0.1  # audio a paced replay hands out per read (live capture delivers as small pieces)
+FAST_BLOCK_S = 1.0  # --fast with final decodes only: larger reads, fewer loop turns
+
+
+def replay_block_s(fast: bool, interim_decodes: bool = False) -> float:
+    """Audio per read.  --fast with interim decodes (the live schedule) reads paced-sized blocks.
+
+    The pipeline runs every decode that is due only after it has fed (and
+    forwarded the speech events of) a whole block, so with 1 s blocks a speech
+    end was seen before decodes a live call runs first, and the cue engine
+    judged a turn on an older tentative hypothesis (d04: a false ``reset`` at 13.0 s).
+    """
+    return FAST_BLOCK_S if fast and not interim_decodes else PACED_BLOCK_S
+
+
 class FileSource:
     """Hands out a recorded call in blocks as the clock allows.
 
@@ -416,7 +431,7 @@ class FileSource:
         self.call = call
         self.fast = fast
         self.capabilities = FAST_REPLAY if fast else REPLAY
-        self.block = int(SAMPLE_RATE_HZ * (block_s or (1.0 if fast else 0.1)))
+        self.block = int(SAMPLE_RATE_HZ * (block_s or replay_block_s(fast)))
         self.speakers = call.speakers
         self.description = call.description
         self.duration = call.duration

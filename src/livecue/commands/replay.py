@@ -53,7 +53,7 @@ class ReplayOptions:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..audio.files import FileSource, open_call
+    from ..audio.files import FileSource, open_call, replay_block_s
 
     if args.file is None and not (args.rep or args.prospect):
         raise LivecueError("replay needs a recording: livecue replay FILE (or --rep FILE --prospect FILE)")
@@ -71,9 +71,10 @@ def run(args: argparse.Namespace) -> int:
         if opts.play:
             call = call.load()  # the player needs the sides in memory
     clock = AudioClock() if opts.fast else WallClock(opts.speed)
-    source = FileSource(call, fast=opts.fast)
+    settings = common.settings_for(opts.session.model)
+    source = FileSource(call, fast=opts.fast, block_s=replay_block_s(opts.fast, not settings.asr.fast_final_only))
     factory = common.pipeline_factory_for(opts.session.cues, source, clock, mode="replay", fast=opts.fast,
-                                          settings=common.settings_for(opts.session.model))
+                                          settings=settings)
     player = None
     if opts.play:
         from ..audio.playback import CallPlayer  # imports sounddevice: only with --play

@@ -110,7 +110,7 @@ class CallWorker:
         return path
 
     def _coach(self, task: CallTask, files: tuple[Path, ...], scratch: Path) -> tuple[bytes, float, int]:
-        from ..audio.files import FileSource, load_call
+        from ..audio.files import FileSource, load_call, replay_block_s
         from ..clock import AudioClock
         from ..commands import common
         from ..events import Cue
@@ -126,7 +126,7 @@ class CallWorker:
         cues = CueOptions(rules=Path(cfg.rules) if cfg.rules else None,
                           profile=Path(cfg.profile) if cfg.profile else None, enabled=not cfg.no_cues)
         clock = AudioClock()
-        source = FileSource(audio, fast=True)
+        source = FileSource(audio, fast=True, block_s=replay_block_s(True, not cfg.settings.asr.fast_final_only))
         factory = common.pipeline_factory_for(cues, source, clock, mode="replay", fast=True,
                                               settings=cfg.settings, engine=self.engine)
         now = datetime.now().astimezone()
