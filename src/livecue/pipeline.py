@@ -319,7 +319,9 @@ class Pipeline:
         if self._in_flight is not None:
             self._in_flight = None
             self._decode_failed = True
-            raise RuntimeError(f"a decode did not finish within {DECODE_WAIT_S:.0f} s")
+            message = f"a decode did not finish within {DECODE_WAIT_S:g} s"
+            self._deliver(Notice(self.clock.now(), "error", f"decoding stopped: {message}"))
+            raise RuntimeError(message)
 
     def finish(self, reason: str = "end of input") -> None:
         """Close the session once: final decodes (unless stopped), stages, sinks."""
@@ -332,9 +334,8 @@ class Pipeline:
                 self._settle_decode()  # the decode in flight is taken back, whatever the reason
             except KeyboardInterrupt:
                 reason = "stopped"
-            except Exception as exc:  # noqa: BLE001 - reported; the session still closes
+            except Exception:  # noqa: BLE001 - reported as a notice already; the session still closes
                 reason = "error"
-                self._deliver(Notice(self.clock.now(), "error", f"decoding stopped: {exc}"))
             finally:
                 if self._worker is not None:
                     self._worker.close()

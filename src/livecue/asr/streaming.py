@@ -435,7 +435,8 @@ class StreamingTranscriber:
             words = utt.hyp.flush()
             if end_t - utt.t0 >= self.s.max_buffer_s:
                 words += utt.hyp.commit_until(end_t - 1.0)
-        events.append(Lag(self.clock.now(), ch.speaker, max(0.0, self.clock.now() - utt.end), took))
+        heard_to = job.t0 + job.duration  # the audio fed when the job was cut (== utt.end on one thread)
+        events.append(Lag(self.clock.now(), ch.speaker, max(0.0, self.clock.now() - heard_to), took))
         if final:  # said even when nothing was heard: the stretch is over
             events.append(UtteranceEnded(utt.end, ch.speaker))
         words = self._drop_bleed(ch.speaker, words)
