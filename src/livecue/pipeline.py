@@ -338,7 +338,9 @@ class Pipeline:
                 reason = "error"
             finally:
                 if self._worker is not None:
-                    self._worker.close()
+                    # joined unless a decode is stuck in it: a thread that has run the engine
+                    # and is still alive when the interpreter exits can abort it (CTranslate2)
+                    self._worker.close(0.0 if self._decode_failed else DECODE_WAIT_S)
             if (reason != "stopped" or self.finish_on_stop) and not self._decode_failed:
                 try:  # the utterance in progress is decoded and kept, on a stop too
                     self.dispatch(self.transcriber.finish())
