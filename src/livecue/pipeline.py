@@ -39,7 +39,7 @@ from .transcribers import Transcriber
 
 Control = Literal["pause", "resume", "seek"]
 
-DECODE_POLL_S = 0.02  # the longest a finished decode waits for the loop while audio is awaited
+DECODE_POLL_S = 0.1  # the longest the loop waits for audio while a decode runs (a finished decode wakes it)
 DECODE_WAIT_S = 60.0  # the longest the session's end waits for a decode in flight
 
 
@@ -53,6 +53,7 @@ class DecodeWorker:
     def __init__(self, run: Callable[[object], object]) -> None:
         self._run = run
         self._jobs: queue.SimpleQueue[tuple[object, Future] | None] = queue.SimpleQueue()
+        self.done = threading.Event()  # set when a job ends; cleared by the loop before it submits one
         self._thread = threading.Thread(target=self._loop, name="livecue-decode", daemon=True)
         self._thread.start()
 
@@ -73,6 +74,7 @@ class DecodeWorker:
                 future.set_result(self._run(job))
             except BaseException as exc:  # noqa: BLE001 - handed to the loop, which raises it
                 future.set_exception(exc)
+            self.done.set()
 
     def close(self, timeout_s: float = 0.0) -> None:
         """No more jobs; wait up to ``timeout_s`` for the thread to end."""
@@ -271,7 +273,10 @@ class Pipeline:
         """
         self._collect_decode()
         self._start_decode()
-        read = self.source.read(DECODE_POLL_S if self._in_flight is not None else 0.05)
+        if self._in_flight is not None:  # wait for audio, or less: until the decode ends
+            read = self.source.read(DECODE_POLL_S, stop=self._worker.done)
+        else:
+            read = self.source.read(0.05)
         self._take(read)
         self._collect_decode()
         self._start_decode()
@@ -285,6 +290,7 @@ class Pipeline:
         if self._in_flight is None and self._worker is not None:
             job = self.transcriber.next_decode()
             if job is not None:
+                self._worker.done.clear()
                 self._in_flight = (job, self._worker.submit(job))
 
     def _collect_decode(self, timeout_s: float = 0.0) -> None:
