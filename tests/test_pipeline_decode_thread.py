@@ -244,10 +244,20 @@ def test_on_audio_time_no_decode_thread_is_started():
     engine = ScriptedEngine([("yes", 0.6, 1.0)], unstable_tail=False)
     clock = AudioClock()
     tr = StreamingTranscriber(engine, ("prospect",), AsrSettings(), VadSettings(), clock, EnergyVoice, fast=True)
-    p = Pipeline(FileSource(call, fast=True), tr, [], [ListSink()], clock)
-    before = {t.name for t in threading.enumerate()}
+    class Threads(ListSink):
+        """Notes the threads alive whenever an event arrives."""
+
+        names: set = set()
+
+        def handle(self, event):
+            super().handle(event)
+            self.names |= {t.name for t in threading.enumerate()}
+
+    sink = Threads()
+    p = Pipeline(FileSource(call, fast=True), tr, [], [sink], clock)
     p.run()
-    assert p._worker is None and "livecue-decode" not in before
+    assert p._worker is None and "livecue-decode" not in sink.names
+    assert any(isinstance(e, Committed) for e in sink.events)
 
 
 # --- errors and shutdown ----------------------------------------------------------------------------------
