@@ -21,7 +21,10 @@ def side_events(fast: bool, block_s: float) -> list[tuple]:
     transcriber = StreamingTranscriber(ScriptedEngine(SCRIPT), ("prospect",), LIVE, VadSettings(), clock,
                                        EnergyVoice, fast=fast)
     sink = ListSink()
-    Pipeline(FileSource(audio, fast=fast, block_s=block_s), transcriber, [], [sink], clock).run()
+    # decodes that take no time (a machine that keeps up): the decode thread would only add
+    # thread scheduling to the order, so the paced run decodes on the loop
+    Pipeline(FileSource(audio, fast=fast, block_s=block_s), transcriber, [], [sink], clock,
+             decode_thread=False).run()
     return [(type(e).__name__, round(e.t, 2), getattr(e, "text", "")) for e in sink.events
             if isinstance(e, (SpeechEnded, Tentative, Committed))]
 
@@ -45,7 +48,7 @@ def test_fast_with_the_live_schedule_sees_a_speech_end_after_the_decodes_a_live_
 class GrowingEdgeEngine(ScriptedEngine):
     """Like Whisper on a growing buffer: a word being spoken at the buffer's end is already guessed, ending there."""
 
-    def transcribe(self, audio, prompt="", beam_size=None):
+    def transcribe(self, audio, prompt="", beam_size=None, context=None, min_window_s=0.0):
         from livecue.asr.whisper import Hypothesis, RawWord
 
         speech = np.nonzero(np.abs(audio) > 0.01)[0]

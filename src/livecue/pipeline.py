@@ -1,8 +1,13 @@
 """Wires a session: source -> transcriber -> stages -> sinks.
 
 This is the one place that knows about threads: ``run`` is a single loop
-(read the source, feed its audio to the transcriber, run at most one
-scheduled decode, pass every event through the stages to the sinks).  The
+(read the source, feed its audio to the transcriber, run the scheduled
+decodes, pass every event through the stages to the sinks).  Live and paced,
+the engine call of a decode runs on the pipeline's one decode thread while
+the loop keeps reading audio, running the VAD and dispatching events (a
+decode takes 0.1-0.3 s, and the end of a side's speech must not wait behind
+it); the decode's result is taken back and dispatched on the loop.  On audio
+time (``--fast``) every decode runs on the loop, in order, as before.  The
 parts are typed by their declared contracts (``Source``, ``Transcriber``,
 ``Stage``, ``Sink``, ``Clock``) and what they can do beyond them is read
 from their capabilities records, never probed.  Audio and events travel
@@ -18,6 +23,8 @@ from __future__ import annotations
 import queue
 import sys
 import threading
+from concurrent.futures import Future
+from concurrent.futures import wait as futures_wait
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Literal
@@ -31,6 +38,53 @@ from .stages import Stage
 from .transcribers import Transcriber
 
 Control = Literal["pause", "resume", "seek"]
+
+DECODE_POLL_S = 0.1  # the longest the loop waits for audio while a decode runs (a finished decode wakes it)
+DECODE_WAIT_S = 60.0  # the longest the session's end waits for a decode in flight
+
+
+class DecodeWorker:
+    """The pipeline's decode thread: runs engine calls one at a time, off the loop.
+
+    A daemon thread, so a wedged engine call cannot keep the process alive;
+    an exception in the call comes back in its ``Future``.
+    """
+
+    def __init__(self, run: Callable[[object], object]) -> None:
+        self._run = run
+        self._jobs: queue.SimpleQueue[tuple[object, Future] | None] = queue.SimpleQueue()
+        self.done = threading.Event()  # set when a job ends; cleared by the loop before it submits one
+        self._thread = threading.Thread(target=self._loop, name="livecue-decode", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: object) -> Future:
+        future: Future = Future()
+        self._jobs.put((job, future))
+        return future
+
+    def _loop(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            job, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._run(job))
+            except BaseException as exc:  # noqa: BLE001 - handed to the loop, which raises it
+                future.set_exception(exc)
+            self.done.set()
+
+    def close(self, timeout_s: float = 0.0) -> None:
+        """No more jobs; wait up to ``timeout_s`` for the thread to end."""
+        self._jobs.put(None)
+        if timeout_s > 0:
+            self._thread.join(timeout_s)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
 
 class ListSink:
@@ -50,7 +104,8 @@ class Pipeline:
     """One call: ``source`` -> ``transcriber`` -> ``stages`` -> ``sinks``, on ``clock``."""
 
     def __init__(self, source: Source, transcriber: Transcriber, stages: Iterable[Stage], sinks: Iterable[Sink],
-                 clock: Clock, *, model_label: str = "", mode: str = "replay", finish_on_stop: bool = True) -> None:
+                 clock: Clock, *, model_label: str = "", mode: str = "replay", finish_on_stop: bool = True,
+                 decode_thread: bool = True) -> None:
         self.source = source
         self.transcriber = transcriber
         self.stages = list(stages)
@@ -63,6 +118,12 @@ class Pipeline:
         self._controls: queue.SimpleQueue[tuple[Control, float]] = queue.SimpleQueue()
         self._finished = False
         self._lock = threading.Lock()
+        # decodes on the decode thread: where the transcriber offers decode jobs and the
+        # source runs on the wall clock (on audio time every decode runs on the loop)
+        self.decode_thread = decode_thread
+        self._worker: DecodeWorker | None = None
+        self._in_flight: tuple[object, Future] | None = None
+        self._decode_failed = False
 
     @property
     def capabilities(self) -> SourceCapabilities:
@@ -146,8 +207,13 @@ class Pipeline:
             elif action == "resume" and caps.pausable:
                 self.source.resume()
             elif action == "seek" and caps.seekable:
+                self._settle_decode()  # its buffers are about to go
                 self.dispatch(self.transcriber.reset())
                 self.source.seek(value)
+
+    def _threaded(self) -> bool:
+        return (self.decode_thread and not self.source.capabilities.audio_time
+                and self.transcriber.capabilities.decode_jobs)
 
     def run(self, stop: threading.Event | None = None) -> None:
         stop = stop or threading.Event()
@@ -157,21 +223,25 @@ class Pipeline:
                                       tuple(self.source.speakers), self.mode, self.source.duration)])
         reason = "end of input"
         try:
+            if self._threaded():
+                self._worker = DecodeWorker(self.transcriber.run_decode)
             while True:
                 if stop.is_set():
                     reason = "stopped"
                     break
                 self._drain_inbox()
                 self._apply_controls()
+                if self._worker is not None:
+                    if not self._decode_in_background():
+                        reason = self.source.end_reason
+                        break
+                    continue
                 busy = self.transcriber.pending()
                 read = self.source.read(0.0 if busy else 0.05)
-                self.dispatch(read.before)
-                for chunk in read.audio:
-                    self.dispatch(self.transcriber.feed(chunk))
-                self.dispatch(read.after)
+                self._take(read)
                 if self.transcriber.pending():
                     # on audio time every decode due runs before more audio is read, as on a
-                    # machine that keeps up; live and paced, one decode and back to the audio
+                    # machine that keeps up; otherwise one decode and back to the audio
                     self.dispatch(self.transcriber.step())
                     while self.source.capabilities.audio_time and self.transcriber.pending():
                         self.dispatch(self.transcriber.step())
@@ -187,6 +257,78 @@ class Pipeline:
         finally:
             self.finish(reason)
 
+    def _take(self, read) -> None:
+        """One read: status events, the audio to the transcriber (its gate events), then the rest."""
+        self.dispatch(read.before)
+        for chunk in read.audio:
+            self.dispatch(self.transcriber.feed(chunk))
+        self.dispatch(read.after)
+
+    def _decode_in_background(self) -> bool:
+        """One turn of the loop with the decode thread; False once the input is over and decoded.
+
+        A finished decode is taken back and its events dispatched, the next
+        due decode is handed to the thread, and audio is read meanwhile: the
+        gate's events (the end of a side's speech) go out while a decode runs.
+        """
+        self._collect_decode()
+        self._start_decode()
+        if self._in_flight is not None:  # wait for audio, or less: until the decode ends
+            read = self.source.read(DECODE_POLL_S, stop=self._worker.done)
+        else:
+            read = self.source.read(0.05)
+        self._take(read)
+        self._collect_decode()
+        self._start_decode()
+        if self._in_flight is None:
+            return not self.source.exhausted
+        if self.source.exhausted and not read.audio:  # nothing left to read: wait for the decode
+            futures_wait([self._in_flight[1]], 0.05)
+        return True
+
+    def _start_decode(self) -> None:
+        if self._in_flight is None and self._worker is not None:
+            job = self.transcriber.next_decode()
+            if job is not None:
+                self._worker.done.clear()
+                self._in_flight = (job, self._worker.submit(job))
+
+    def _collect_decode(self, timeout_s: float = 0.0) -> None:
+        """Take back the decode in flight if it is done, waiting up to ``timeout_s`` for it.
+
+        An exception from the engine call is reported and raised here, on the loop.
+        """
+        if self._in_flight is None:
+            return
+        job, future = self._in_flight
+        if timeout_s > 0:
+            futures_wait([future], timeout_s)  # a Ctrl-C here leaves the job in flight
+        if not future.done():
+            return
+        self._in_flight = None
+        exc = future.exception()
+        if exc is not None:
+            self._decode_failed = True
+            self._deliver(Notice(self.clock.now(), "error", f"decoding stopped: {type(exc).__name__}: {exc}"))
+            raise exc
+        self.dispatch(self.transcriber.apply_decode(job, future.result()))
+
+    def _settle_decode(self) -> None:
+        """Wait for the decode in flight and take it back (before a seek or the final decodes)."""
+        if self._in_flight is None:
+            return
+        try:
+            self._collect_decode(DECODE_WAIT_S)
+        except KeyboardInterrupt:
+            self._decode_failed = True  # the engine may still be busy: no more decodes here
+            raise
+        if self._in_flight is not None:
+            self._in_flight = None
+            self._decode_failed = True
+            message = f"a decode did not finish within {DECODE_WAIT_S:g} s"
+            self._deliver(Notice(self.clock.now(), "error", f"decoding stopped: {message}"))
+            raise RuntimeError(message)
+
     def finish(self, reason: str = "end of input") -> None:
         """Close the session once: final decodes (unless stopped), stages, sinks."""
         with self._lock:
@@ -194,7 +336,18 @@ class Pipeline:
                 return
             self._finished = True
         try:
-            if reason != "stopped" or self.finish_on_stop:
+            try:
+                self._settle_decode()  # the decode in flight is taken back, whatever the reason
+            except KeyboardInterrupt:
+                reason = "stopped"
+            except Exception:  # noqa: BLE001 - reported as a notice already; the session still closes
+                reason = "error"
+            finally:
+                if self._worker is not None:
+                    # joined unless a decode is stuck in it: a thread that has run the engine
+                    # and is still alive when the interpreter exits can abort it (CTranslate2)
+                    self._worker.close(0.0 if self._decode_failed else DECODE_WAIT_S)
+            if (reason != "stopped" or self.finish_on_stop) and not self._decode_failed:
                 try:  # the utterance in progress is decoded and kept, on a stop too
                     self.dispatch(self.transcriber.finish())
                 except KeyboardInterrupt:  # asked twice: close now, still with the end record

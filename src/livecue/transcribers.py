@@ -21,6 +21,9 @@ class TranscriberCapabilities:
 
     interim_results: bool = False  # Tentative words while an utterance is still growing
     resettable: bool = False  # reset() forgets every buffer: a replay can seek
+    # step() comes in three parts: next_decode() -> job, run_decode(job) -> result (the
+    # engine call: reads only the job, so it may run on another thread), apply_decode(job, result)
+    decode_jobs: bool = False
 
 
 class Transcriber(Protocol):
@@ -32,6 +35,15 @@ class Transcriber(Protocol):
     ``Tentative`` (if ``interim_results``), ``Lag`` and, after every final
     decode of an utterance, ``UtteranceEnded`` (also when it heard no words).
     ``finish`` decodes what is left at the end of the input.
+
+    Where ``capabilities.decode_jobs`` is set, ``step`` is also offered in
+    parts, so the pipeline can keep feeding audio while the engine works:
+    ``next_decode()`` cuts the job that ``step`` would run (a snapshot; it
+    changes no buffer), ``run_decode(job)`` is the engine call alone (thread
+    safe: it reads only the job), and ``apply_decode(job, result)`` takes the
+    result back and returns ``step``'s events.  Between ``next_decode`` and
+    ``apply_decode`` the caller may ``feed`` but must not cut another job,
+    ``step``, ``finish`` or ``reset``.
     """
 
     capabilities: TranscriberCapabilities
@@ -47,6 +59,16 @@ class Transcriber(Protocol):
 
     def finish(self) -> list[Event]:
         """End of input: close every utterance and decode what remains."""
+
+    # only where capabilities.decode_jobs:
+    def next_decode(self) -> object | None:
+        """The job ``step`` would run now, or None when no decode is due."""
+
+    def run_decode(self, job: object) -> object:
+        """The engine call for ``job``; touches nothing but the job (any thread)."""
+
+    def apply_decode(self, job: object, result: object) -> list[Event]:
+        """Take ``run_decode``'s result back; the events ``step`` would have returned."""
 
     # only where capabilities.resettable:
     def reset(self) -> list[Event]:

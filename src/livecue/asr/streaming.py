@@ -4,7 +4,11 @@ Per side: a speech gate (VAD) cuts the audio into utterances; each utterance
 is decoded repeatedly while it grows (LocalAgreement-2 commits what two
 decodes agree on) and once more when the speaker pauses (the final decode
 commits the rest).  One decode runs at a time: the scheduler picks the side
-whose uncommitted speech is oldest, so two cores are shared without threads.
+whose uncommitted speech is oldest.  A decode is a job cut from the buffers
+(``next_decode``), an engine call that touches no buffer (``run_decode``) and
+its result taken back (``apply_decode``), so the pipeline can run the engine
+call on a thread of its own while this side's audio keeps being fed; ``step``
+does the three in a row.
 
 Guards: silence never reaches the model (VAD gate) and no-speech / log-prob /
 compression thresholds drop hallucinated segments; repetition loops are cut
@@ -99,6 +103,40 @@ class SpeechBuffer:
     @property
     def oldest_uncommitted(self) -> float:
         return max(self.t0, self.hyp.committed_end)
+
+
+@dataclass(frozen=True, eq=False)
+class DecodeJob:
+    """One decode, cut from the buffers by ``next_decode``: all the engine call reads.
+
+    ``utterance`` names the buffer the result goes back to (``apply_decode``);
+    the rest is a snapshot, so audio fed meanwhile does not change the decode.
+    """
+
+    speaker: str
+    utterance: SpeechBuffer
+    t0: float  # the utterance's start when the job was cut (word times are offset by it)
+    end: int  # samples of the utterance this decode covers
+    final: bool
+    audio: np.ndarray
+    prompt: str
+    beam_size: int
+    clear: bool  # the gate's evidence said clear speech
+    duration: float  # the utterance's length when the job was cut
+    retry_empty: bool  # decode once more, padded and without the prompt, if nothing is heard
+    min_window_s: float = 0.0  # the encoder window at least this long (final decodes: asr.final_window_s)
+    context: DecodeContext | None = None  # the side's previous words, forced as prefix (asr.final_context_s)
+    context_audio: np.ndarray | None = None  # their audio, decoded before ``audio``
+
+
+@dataclass(frozen=True, eq=False)
+class DecodeResult:
+    """What the engine call of a ``DecodeJob`` returned."""
+
+    hyp: object  # the adapter's Hypothesis
+    offset: float  # call time of the decoded audio's first sample
+    retried: bool
+    took_s: float  # wall seconds the engine call(s) took
 
 
 # back-to-back repeats that make a loop, by n-gram length: people do say
@@ -233,7 +271,8 @@ class StreamingTranscriber:
         # live and paced runs skip grid points they are too slow for (catch_up)
         self.final_only = fast and asr.fast_final_only
         self.catch_up = not fast
-        self.capabilities = TranscriberCapabilities(interim_results=not self.final_only, resettable=True)
+        self.capabilities = TranscriberCapabilities(interim_results=not self.final_only, resettable=True,
+                                                    decode_jobs=True)
         self.channels = {sp: ChannelStream(sp, SpeechGate(sp, vad, vad_factory()), asr, agreement) for sp in speakers}
         self.decode_s_ema = 0.3  # seeded with tiny.en on 2 cores; measured from then on
         self.decodes = 0
@@ -332,10 +371,11 @@ class StreamingTranscriber:
         return self.next_job() is not None
 
     def step(self) -> list[Event]:
-        job = self.next_job()
+        """One scheduled decode on this thread: ``next_decode``, ``run_decode``, ``apply_decode``."""
+        job = self.next_decode()
         if job is None:
             return []
-        return self._decode(*job)
+        return self.apply_decode(job, self.run_decode(job))
 
     def finish(self) -> list[Event]:
         """End of input: close every utterance and decode what remains."""
@@ -351,42 +391,71 @@ class StreamingTranscriber:
             events += step
         return events
 
-    # --- decoding -------------------------------------------------------------
+    # --- decoding: snapshot, engine call, result --------------------------------
 
-    def _decode(self, ch: ChannelStream, utt: SpeechBuffer) -> list[Event]:
-        events: list[Event] = []
+    def next_decode(self) -> DecodeJob | None:
+        """The decode due most, as a job that holds everything the engine call needs.
+
+        Reads the buffers and changes nothing: until ``apply_decode`` the
+        transcriber may take more audio (``feed``), and the job's audio,
+        prompt and flags stay what they were when it was cut.
+        """
+        picked = self.next_job()
+        if picked is None:
+            return None
+        ch, utt = picked
         end, final = self._decode_end(utt)
+        clear = utt.evidence is None or utt.evidence.clear
+        prompt = ch.prompt(utt.t0) if utt.loops == 0 else ""
+        # the final decode: a wide encoder window (and, opt-in, the side's previous words as left context)
+        room = WINDOW_S - 2.0 - CONTEXT_GAP_S - end / RATE  # context and utterance fit one encoder window
+        left = ch.left_context(min(self.s.final_context_s, room)) if final and clear and utt.loops == 0 else None
+        context = context_audio = None
+        if left is not None:  # it hears the side's previous words first (forced prefix)
+            cut_t, context_audio, context = left
+            prompt = ch.prompt(cut_t)
+        return DecodeJob(
+            speaker=ch.speaker, utterance=utt, t0=utt.t0, end=end, final=final,
+            audio=utt.audio()[:end].copy(), prompt=prompt,
+            beam_size=self.s.final_beam_size if final else self.s.beam_size, clear=clear,
+            duration=utt.duration, retry_empty=final and clear and self.s.retry_empty and not utt.retried,
+            min_window_s=self.s.final_window_s if final else 0.0, context=context, context_audio=context_audio)
+
+    def run_decode(self, job: DecodeJob) -> DecodeResult:
+        """The engine call(s) for ``job``: touches no buffer, so it may run on another thread."""
+        started = self.clock.wall()
+        options = {"min_window_s": job.min_window_s} if job.min_window_s > 0 else {}
+        if job.context is not None and job.context_audio is not None:
+            hyp = self.engine.transcribe(np.concatenate([job.context_audio, job.audio]), job.prompt,
+                                         beam_size=job.beam_size, context=job.context, **options)
+            offset = job.t0 - job.context.seconds
+        else:
+            hyp = self.engine.transcribe(job.audio, job.prompt, beam_size=job.beam_size, **options)
+            offset = job.t0
+        retried = False
+        if job.retry_empty and not hyp.words:
+            # clear speech, nothing heard: once more without the prompt and with
+            # silence around it (a lone short word often decodes to nothing)
+            pad = np.zeros(int(RETRY_PAD_S * RATE), dtype=np.float32)
+            hyp = self.engine.transcribe(np.concatenate([pad, job.audio, pad]), "", beam_size=job.beam_size,
+                                         **options)
+            offset, retried = job.t0 - RETRY_PAD_S, True
+        return DecodeResult(hyp, offset, retried, self.clock.wall() - started)
+
+    def apply_decode(self, job: DecodeJob, result: DecodeResult) -> list[Event]:
+        """Take ``job``'s hypothesis into its utterance: agreement, commits, events."""
+        ch, utt = self.channels[job.speaker], job.utterance
+        events: list[Event] = []
+        end, final, clear, hyp, offset = job.end, job.final, job.clear, result.hyp, result.offset
         if utt.decoded_samples == 0 and ch.committed_words:
             # carry the side's committed tail over, so a word said once is not
             # committed again by the next utterance's first decode
             utt.hyp.committed_tail = list(ch.committed_words)[-utt.hyp.max_ngram:]
-        audio = utt.audio()[:end]
         end_t = utt.t0 + end / RATE
-        started = self.clock.wall()
-        beam = self.s.final_beam_size if final else self.s.beam_size
-        # the final decode: a wide encoder window (and, opt-in, the side's previous words as left context)
-        options = {"min_window_s": self.s.final_window_s} if final else {}
-        clear = utt.evidence is None or utt.evidence.clear
-        room = WINDOW_S - 2.0 - CONTEXT_GAP_S - end / RATE  # context and utterance fit one encoder window
-        left = ch.left_context(min(self.s.final_context_s, room)) if final and clear and utt.loops == 0 else None
-        if left is not None:  # it hears the side's previous words first (forced prefix)
-            cut_t, before, context = left
-            hyp = self.engine.transcribe(np.concatenate([before, audio]), ch.prompt(cut_t), beam_size=beam,
-                                         context=context, **options)
-            offset = utt.t0 - context.seconds
-        else:
-            hyp = self.engine.transcribe(audio, ch.prompt(utt.t0) if utt.loops == 0 else "", beam_size=beam,
-                                         **options)
-            offset = utt.t0
-        if final and clear and not hyp.words and self.s.retry_empty and not utt.retried:
-            # clear speech, nothing heard: once more without the prompt and with
-            # silence around it (a lone short word often decodes to nothing)
+        if result.retried:
             utt.retried = True
-            pad = np.zeros(int(RETRY_PAD_S * RATE), dtype=np.float32)
-            hyp = self.engine.transcribe(np.concatenate([pad, audio, pad]), "", beam_size=beam, **options)
-            offset = utt.t0 - RETRY_PAD_S
             self.decodes += 1
-        took = self.clock.wall() - started
+        took = result.took_s
         self.decodes += 1
         if took > 0:
             self.decode_s_ema = 0.7 * self.decode_s_ema + 0.3 * took
@@ -410,14 +479,15 @@ class StreamingTranscriber:
         # longer is more likely Whisper restating its prompt
         # the loop's first occurrence is committed by the final decode only
         utt.hyp.insert(words, allow_repeat=clear and not utt.committed and len(words) == 1
-                       and utt.duration <= self.s.repeat_max_s, loop_from=loop_from, audio_end=end_t)
+                       and job.duration <= self.s.repeat_max_s, loop_from=loop_from, audio_end=end_t)
         if final:
             words = utt.hyp.commit_all()
         else:
             words = utt.hyp.flush()
             if end_t - utt.t0 >= self.s.max_buffer_s:
                 words += utt.hyp.commit_until(end_t - 1.0)
-        events.append(Lag(self.clock.now(), ch.speaker, max(0.0, self.clock.now() - utt.end), took))
+        heard_to = job.t0 + job.duration  # the audio fed when the job was cut (== utt.end on one thread)
+        events.append(Lag(self.clock.now(), ch.speaker, max(0.0, self.clock.now() - heard_to), took))
         if final:  # said even when nothing was heard: the stretch is over
             events.append(UtteranceEnded(utt.end, ch.speaker))
         words = self._drop_bleed(ch.speaker, words)
