@@ -86,3 +86,11 @@ def test_an_unpunctuated_so_opens_a_clause_unless_it_intensifies():
     assert [c.marker for c in clauses("we are so busy right now")] == [""]
     assert [c.marker for c in clauses("thanks so much")] == [""]
     assert [c.marker for c in clauses("yes i think so")] == [""]
+
+
+def test_a_hesitation_comma_after_a_word_a_clause_cannot_end_on_does_not_split():
+    # the recogniser's comma after "not" would cut the negation off: "really a big deal" alone reads the other way
+    assert [c.text for c in clauses("So it's not, really a big deal.")] == ["So it's not, really a big deal."]
+    assert [c.text for c in clauses("It goes to the, uh, owner.")] == ["It goes to the, uh, owner."]
+    # a comma after a word that can end a clause still splits
+    assert [c.marker for c in clauses("No, we're good.")] == ["", ","]

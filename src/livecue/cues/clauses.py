@@ -23,6 +23,10 @@ from .questions import is_question
 
 CONTRAST = frozenset({"but", "however", "though", "although", "except", "yet", "actually"})
 _ALWAYS_SPLIT = frozenset({"but", "however", "although", "except"})
+# a word a clause cannot end on: a comma after it is the recogniser marking a hesitation
+# ("it's not, really a big deal"), and splitting there would cut the negation off its clause
+_DANGLING = frozenset({"not", "a", "an", "the", "is", "are", "was", "am", "be", "to", "of", "for", "with",
+                       "my", "our", "your", "their", "this", "very", "too", "uh", "um", "umm", "er"})
 # "so" starts a clause when a new subject or a request follows it ("so we have twenty minutes")
 _SO_NEXT = frozenset({"we", "i", "you", "let", "lets", "that", "it", "they", "if", "what", "how", "there", "can",
                       "could", "please", "go", "anyway", "about", "just", "maybe", "yeah", "yes", "whats", "tell",
@@ -125,7 +129,7 @@ def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
                                                                     (toks[i + 1][0] in _SO_NEXT or
                                                                      _so_joins(toks, i)))):
             marker = "so"
-        elif i > 0 and prev_end == "," and not marker:
+        elif i > 0 and prev_end == "," and not marker and not (toks[i - 1] and toks[i - 1][-1] in _DANGLING):
             marker = ","
         for pattern in _RETRACT:
             k = len(pattern)
