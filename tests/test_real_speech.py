@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -143,8 +145,8 @@ def test_the_cue_tracker_orders_turns_by_call_time_not_arrival():
     assert [(s.speaker, s.start) for s in tracker.timeline] == [("prospect", 16.9), ("rep", 19.5), ("rep", 21.0)]
 
 
-def test_eval_scores_fast_runs_final_only_unless_asked_for_the_live_schedule(monkeypatch, tmp_path):
-    """`livecue eval` (audio, fast) decodes once per utterance; --live-schedule decodes every grid point."""
+def test_the_eval_runner_scores_fast_runs_on_the_live_schedule_unless_asked_for_final_only(monkeypatch, tmp_path):
+    """The audio runner decodes every grid point by default; final_only=True decodes once per utterance."""
     import livecue.asr.whisper as whisper
     import livecue.pipeline as pipeline
     from livecue.config import Settings
@@ -163,10 +165,38 @@ def test_eval_scores_fast_runs_final_only_unless_asked_for_the_live_schedule(mon
         audio_cues_runner(load, None, Settings(), paced=paced, final_only=final_only)(call)
     audio_cues_runner(load, None, Settings())(call)
     fast_live, fast_final, paced_run, default = seen
-    assert default["settings"].asr.fast_final_only is True
+    assert default["fast"] and default["settings"].asr.fast_final_only is False
     assert fast_live["fast"] and fast_live["settings"].asr.fast_final_only is False
     assert fast_final["fast"] and fast_final["settings"].asr.fast_final_only is True
     assert not paced_run["fast"]
+
+
+@pytest.mark.parametrize("flags, final_only, mode", [
+    ([], False, "fast, live schedule"),
+    (["--live-schedule"], False, "fast, live schedule"),
+    (["--final-only"], True, "fast, final decodes only"),
+])
+def test_livecue_eval_in_audio_mode_scores_with_the_live_schedule_by_default(monkeypatch, capsys, flags, final_only,
+                                                                             mode):
+    """issue 12: `livecue eval` scores what a live call would show; --final-only is the quick path."""
+    import livecue.commands.eval as eval_command
+    from livecue.cli import main
+
+    asked = []
+    monkeypatch.setattr(eval_command, "audio_cues_runner",
+                        lambda load, profile, settings, paced, final_only: asked.append((paced, final_only))
+                        or (lambda call: []))
+    calls = Path(__file__).resolve().parent / "calls"
+    assert main(["eval", str(calls), "-q", *flags]) == 0
+    assert asked == [(False, final_only)]
+    assert f"{mode} mode" in capsys.readouterr().out
+
+
+def test_livecue_eval_refuses_a_schedule_flag_with_paced(capsys):
+    from livecue.cli import main
+
+    assert main(["eval", str(Path(__file__).resolve().parent / "calls"), "--paced", "--final-only"]) == 2
+    assert "--paced" in capsys.readouterr().err
 
 
 def test_the_adapter_says_where_a_cut_loop_began():

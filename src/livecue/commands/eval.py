@@ -1,6 +1,9 @@
 """``livecue eval PATH...``: score the cue rules on labelled calls.
 
-Default: the full audio pipeline in fast mode (what a replay would show).
+Default: the full audio pipeline in fast mode on the live update schedule
+(every 0.4 s grid point decoded on audio time, as a live call on a machine
+that keeps up); ``--final-only`` decodes once per utterance, as ``replay
+--fast`` does (quicker; its words can differ from a live call's).
 ``--transcript``: only the cue engine, on the reference utterances (fast
 enough for thousands of calls; what ``tune`` optimises).
 """
@@ -24,7 +27,8 @@ FAIL_UNDER_EXIT = 1  # scores below --fail-under (input errors are 2, model erro
 
 EPILOG = """examples:
   livecue eval ../shared/calls --transcript          score the rules on reference transcripts (fast)
-  livecue eval calls/ -q --json scores.json          full audio pipeline; scores also as JSON
+  livecue eval calls/ -q --json scores.json          full audio pipeline, live schedule; scores also as JSON
+  livecue eval calls/ --final-only                   audio, one decode per utterance (3-8x quicker)
   livecue eval calls/ --transcript --json - | jq .overall
   livecue eval calls/ --transcript --fail-under 0.9  exit 1 if precision or recall < 0.9
 
@@ -40,9 +44,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transcript", action="store_true",
                    help="run only the cue engine on the reference transcript (no audio, no model)")
     p.add_argument("--paced", action="store_true", help="audio mode: replay in real time (slow; latency as live)")
-    p.add_argument("--live-schedule", action="store_true",
-                   help="audio mode, fast: decode every 0.4 s grid point as a live call on a machine that keeps up "
-                        "(3-8x slower; default: once per utterance, as replay --fast)")
+    schedule = p.add_mutually_exclusive_group()
+    schedule.add_argument("--final-only", action="store_true",
+                          help="audio mode, fast: decode once per utterance, at its end, as replay --fast (3-8x "
+                               "quicker; its words and cues can differ from a live call's)")
+    schedule.add_argument("--live-schedule", action="store_true",
+                          help="audio mode, fast: decode every 0.4 s grid point as a live call on a machine that "
+                               "keeps up (the default)")
     p.add_argument("--rules", type=Path, default=None, help="cue rules directory (default: the shipped rules, shadowed by the user rules directory)")
     p.add_argument("--profile", type=Path, default=None, help="rep profile TOML for the card texts")
     p.add_argument("--json", dest="json_out", type=Path, default=None, metavar="OUT",
@@ -76,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
         raise LivecueError(f"--fail-under takes a fraction from 0 to 1 (got {args.fail_under:g})")
     to_stdout = args.json_out is not None and str(args.json_out) == "-"
     out = sys.stderr if to_stdout else sys.stdout  # the JSON owns stdout when it goes there
+    if args.paced and (args.final_only or args.live_schedule):
+        raise LivecueError("--final-only and --live-schedule choose the schedule of a fast run; "
+                           "--paced always runs the live schedule, in real time")
     load = load_rules_strict(args.rules)
     profile = load_profile(args.profile)
     calls = find_calls(args.paths)
@@ -89,11 +100,11 @@ def run(args: argparse.Namespace) -> int:
         from .common import settings_from_args
 
         runner = audio_cues_runner(load, profile, settings_from_args(args), paced=args.paced,
-                                   final_only=not args.live_schedule)
+                                   final_only=args.final_only)
         progress = None if args.quiet else stderr_progress()
         if progress is not None and stderr_is_terminal():
             bar = progress = EvalProgress(len(calls))
-        mode = "paced" if args.paced else ("fast, live schedule" if args.live_schedule else "fast")
+        mode = "paced" if args.paced else ("fast, final decodes only" if args.final_only else "fast, live schedule")
     try:
         report = evaluate(calls, runner, cue_ids=[c for c in CUES if c in load.ruleset.ids] or load.ruleset.ids,
                           progress=progress, mode=mode)

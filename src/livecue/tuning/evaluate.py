@@ -205,13 +205,13 @@ def transcript_runner(calls: list[LabelledCall], load: LoadResult, profile: Prof
 
 
 def audio_cues_runner(load: LoadResult, profile: Profile | None, settings=None, paced: bool = False,
-                      final_only: bool = True) -> Callable:
+                      final_only: bool = False) -> Callable:
     """A function call -> cues that runs the full audio pipeline (model loaded once).
 
-    Fast (audio time) runs decode once per utterance by default, as
-    ``replay --fast`` does (deterministic, 3-8x quicker); ``final_only=False``
-    decodes every grid point, as a live call on a machine that keeps up
-    (``eval --live-schedule``; its words and cues can differ, see
+    Fast (audio time) runs decode every grid point by default, as a live call
+    on a machine that keeps up (``eval``'s default); ``final_only=True``
+    decodes once per utterance, as ``replay --fast`` does (``eval
+    --final-only``: 3-8x quicker, but its words and cues can differ, see
     docs/architecture.md "Update schedule").
     """
     try:
