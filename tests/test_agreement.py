@@ -36,8 +36,20 @@ def test_punctuation_and_case_do_not_block_agreement():
     b = HypothesisBuffer()
     b.insert(hyp("Hi", "Tom"))
     b.flush()
-    b.insert(hyp("hi,", "Tom."))
+    b.insert(hyp("hi,", "Tom.", "quick"))
     assert [w.word for w in b.flush()] == ["hi,", "Tom."]
+
+
+def test_a_sentence_end_on_the_newest_decodes_last_word_waits_for_a_decode_that_heard_past_it():
+    b = HypothesisBuffer()
+    b.insert(hyp("a", "couple", "of", "openings."))
+    b.flush()
+    b.insert(hyp("a", "couple", "of", "openings."))
+    # "openings." ends the decoded audio: its stop may only mean the audio stopped there
+    assert [w.word for w in b.flush()] == ["a", "couple", "of"]
+    b.insert(hyp("a", "couple", "of", "openings", "after", "this", "call."))
+    assert [w.word for w in b.flush()] == ["openings"]  # the decode that heard on has no stop there
+    assert [w.word for w in b.commit_all()] == ["after", "this", "call."]  # the final decode keeps its stop
 
 
 def test_boundary_ngram_is_not_duplicated_after_a_trim():

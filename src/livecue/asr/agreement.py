@@ -27,6 +27,8 @@ import re
 from ..config import AgreementSettings
 from ..events import Word
 
+SENTENCE_END = (".", "?", "!")
+
 _PUNCT = re.compile(r"[^\w']+")
 
 
@@ -81,7 +83,11 @@ class HypothesisBuffer:
             agreed += 1
         runs = [r + 1 for r in self.prev_runs[:agreed]]
         take = 0
-        while take < agreed and self._may_commit(self.new[take], self.prev[take], runs[take], hold):
+        while (take < agreed and self._may_commit(self.new[take], self.prev[take], runs[take], hold)
+               and not (take == len(self.new) - 1 and self.new[take].word.rstrip().endswith(SENTENCE_END))):
+            # a sentence end on the newest decode's last word is Whisper's guess at where the
+            # audio stopped ("a couple of opportunities." + "after this call"): the word waits for
+            # a decode that heard past it (or the final one), so a false stop never splits a clause
             take += 1
         commit = self.new[:take]
         if len(self.new) > agreed or agreed == len(self.prev) or self.new_loop_from is not None:

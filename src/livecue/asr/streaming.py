@@ -33,10 +33,9 @@ from ..events import (AudioChunk, Committed, Event, Lag, SpeechEnded, Tentative,
                       join_split_words, words_text)
 from ..transcribers import TranscriberCapabilities
 from ..vad.gate import SpeechEvidence, SpeechGate, VoiceModel
-from .agreement import HypothesisBuffer, norm
+from .agreement import SENTENCE_END, HypothesisBuffer, norm
 from .whisper import DecodeContext
 
-SENTENCE_END = (".", "?", "!")
 # what Whisper says on a quiet line or noise: accepted only from clear speech
 HABITUAL_FILLERS = frozenset({
     "you", "thank you", "thanks", "thank you bye", "bye", "bye bye", "thank you very much",
