@@ -14,22 +14,12 @@ import sys
 from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src")); sys.path.insert(0, str(ROOT / "tests"))
-from cue_events import Feeder, utterance
-from livecue.clock import ManualClock
-from livecue.cues.profile import Profile
+from cue_events import cue_names
 from livecue.cues.rules import load_rule_dir
-from livecue.cues.stage import CueStage
-from livecue.events import Cue, SessionStarted
 load = load_rule_dir(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "cue_rules")
 assert not load.problems, load.problems
 def run(lines):
-    clock = ManualClock()
-    f = Feeder(CueStage(load, Profile(), clock, None), clock)
-    f.feed(SessionStarted(0.0))
-    for speaker, start, end, text in lines:
-        f.feed(*utterance(speaker, start, end, text))
-    clock.set(60.0); f.out += f.stage.close(60.0)
-    return [e.cue for e in f.out if isinstance(e, Cue)]
+    return cue_names(load, lines, 60.0)
 CLOSE = "So how does the paperwork look, could we get you started on the first of the month?"
 PITCH = "We handle the scheduling, the reminders and the billing in one place, so your front desk saves a few hours a week."
 DM = ["Honestly the owner makes those decisions, not me.", "It's really his call at the end of the day.",

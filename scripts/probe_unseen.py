@@ -16,12 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src")); sys.path.insert(0, str(ROOT / "tests"))
-from cue_events import Feeder, utterance  # noqa: E402
-from livecue.clock import ManualClock  # noqa: E402
-from livecue.cues.profile import Profile  # noqa: E402
+from cue_events import cue_names  # noqa: E402
 from livecue.cues.rules import load_rule_dir  # noqa: E402
-from livecue.cues.stage import CueStage  # noqa: E402
-from livecue.events import Cue, SessionStarted  # noqa: E402
 
 args = [a for a in sys.argv[1:] if not a.startswith("--")]
 SHOW = "--show" in sys.argv
@@ -30,14 +26,7 @@ assert not load.problems, load.problems
 
 
 def run(lines):
-    clock = ManualClock()
-    f = Feeder(CueStage(load, Profile(), clock, None), clock)
-    f.feed(SessionStarted(0.0))
-    for speaker, start, end, text in lines:
-        f.feed(*utterance(speaker, start, end, text))
-    clock.set(90.0)
-    f.out += f.stage.close(90.0)
-    return [e.cue for e in f.out if isinstance(e, Cue)]
+    return cue_names(load, lines, 90.0)
 
 
 def asr(text):

@@ -44,3 +44,20 @@ class Feeder:
 
     def cues(self, name: str | None = None) -> list:
         return [e for e in self.out if e.type == "cue" and (name is None or e.cue == name)]
+
+
+def cue_names(load, lines, end_s: float) -> list[str]:
+    """The cues a rule set fires on scripted lines ``(speaker, start, end, text)``, the call closed at ``end_s``."""
+    from livecue.clock import ManualClock
+    from livecue.cues.profile import Profile
+    from livecue.cues.stage import CueStage
+    from livecue.events import SessionStarted
+
+    clock = ManualClock()
+    f = Feeder(CueStage(load, Profile(), clock, None), clock)
+    f.feed(SessionStarted(0.0))
+    for speaker, start, end, text in lines:
+        f.feed(*utterance(speaker, start, end, text))
+    clock.set(end_s)
+    f.out += f.stage.close(end_s)
+    return [e.cue for e in f.out if e.type == "cue"]
