@@ -289,3 +289,18 @@ def test_a_lesser_cue_waits_behind_a_more_important_one_settling_on_the_same_tur
     f.feed(*utterance("rep", 7.0, 9.0, "Understood."))
     # before: "lesser" took the turn at 6.0 while "brush" settled, and both cards showed
     assert [c.cue for c in f.cues()] == ["brush"]
+
+
+
+def test_a_second_no_must_come_from_a_later_turn_than_the_one_second_effort_answered():
+    """Live, the rep can start talking before second_effort fires; the same prospect turn, committed
+    again with more words, is not the next no (on d04 it fired plant_seed 0.08 s after second_effort)."""
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 4.0, "Hi, it's Ana from Ridgeway. Got a minute?"))
+    f.feed(*utterance("prospect", 4.6, 6.0, "Not really interested, thanks."))
+    f.feed(SpeechStarted(6.1, "rep"))
+    f.feed(committed("rep", 6.1, 6.6, "I get it."), lag_s=0.1)
+    assert [(c.cue, round(c.t, 1)) for c in f.cues()] == [("second_effort", 6.3)]
+    f.feed(committed("prospect", 4.6, 6.0, "Not really interested, thanks. We already have someone that does that.",
+                     final=True), lag_s=1.2)
+    assert [c.cue for c in f.cues()] == ["second_effort"]

@@ -316,6 +316,11 @@ class Detector:
             return None
         kind = REGISTRY[trig.kind]
         hit = kind.evaluate(self, crule, ct, ctx, ignore_used)
+        if hit is not None and trig.after and hit.turn is not None and any(
+                f.turn == hit.turn for cue_id in trig.after for f in self.fired.get(cue_id, ())):
+            # "after X" means a later turn than the one X answered: when X fired late (the rep
+            # already talking), the same turn judged again must not count as the next no
+            return None
         if hit is not None:
             hit.variant = trig.variant
             hit.why = trig.why or kind.default_why
