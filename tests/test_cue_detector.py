@@ -304,3 +304,23 @@ def test_a_second_no_must_come_from_a_later_turn_than_the_one_second_effort_answ
     f.feed(committed("prospect", 4.6, 6.0, "Not really interested, thanks. We already have someone that does that.",
                      final=True), lag_s=1.2)
     assert [c.cue for c in f.cues()] == ["second_effort"]
+
+
+def test_a_context_gate_counts_back_from_the_judged_turns_start_not_from_a_late_decode():
+    """A live call may decode the answer seconds after it was said; "the rep just asked where they
+    are" must hold all the same (paced lca_auto_repairs_49: a lukewarm reset on a logistics answer)."""
+    question = "We can reset it for you. Are you close enough to turn around, or would you rather come in tomorrow?"
+    answer = "I'm home already, so it's not really a big deal."
+    pitch = "So that's the plan: the sensor reset, a free check of all four tyres, and a rental if it takes longer."
+    for lag_s in (0.0, 9.0):
+        f = feeder()
+        f.feed(*utterance("rep", 0.5, 6.0, pitch))
+        f.feed(SpeechStarted(6.5, "prospect"), SpeechEnded(9.0, "prospect", 6.5))
+        f.feed(committed("prospect", 6.5, 9.0, answer, final=True), lag_s=lag_s)
+        assert [c.cue for c in f.cues()] == ["reset"], lag_s  # the same words about an offer: lukewarm
+        f = feeder()
+        f.feed(*utterance("rep", 0.5, 6.0, question))
+        f.feed(SpeechStarted(6.5, "prospect"), SpeechEnded(9.0, "prospect", 6.5))
+        f.feed(committed("prospect", 6.5, 9.0, answer, final=True), lag_s=lag_s)
+        f.feed(*utterance("rep", 9.6, 11.0, "Okay, no problem."), lag_s=lag_s)
+        assert f.cues() == [], lag_s

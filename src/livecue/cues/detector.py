@@ -108,12 +108,20 @@ class _Context:
         return self._turn
 
     def recent(self, speaker: str, within_s: float) -> _Turn:
-        """What ``speaker`` said over the last ``within_s`` seconds, as one turn."""
+        """What ``speaker`` said from ``within_s`` seconds before the judged turn began, as one turn.
+
+        Counted back from the turn's start, not from now: "the rep just asked where they are" must
+        not depend on how long the answer ran or how late its final words were decoded (a live call
+        decodes later than a replay).
+        """
         key = (speaker, within_s)
         if key not in self._recent:
+            since = self.now - within_s
+            if self.update is not None:
+                since = min(since, self.tracker.run_of(self.update.segment)[0].start - within_s)
             words: list = []
             for seg in self.tracker.timeline[-self.s.recent_segments:]:
-                if seg.speaker == speaker and seg.last_end >= self.now - within_s:
+                if seg.speaker == speaker and seg.last_end >= since:
                     words += seg.words
             texts = [w.word for w in words]
             self._recent[key] = _Turn(words, [False] * len(words), -1, True, normalise_words(texts),
