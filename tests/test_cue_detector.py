@@ -324,3 +324,20 @@ def test_a_context_gate_counts_back_from_the_judged_turns_start_not_from_a_late_
         f.feed(committed("prospect", 6.5, 9.0, answer, final=True), lag_s=lag_s)
         f.feed(*utterance("rep", 9.6, 11.0, "Okay, no problem."), lag_s=lag_s)
         assert f.cues() == [], lag_s
+
+
+def test_a_verdict_split_by_the_reps_okay_still_judges_the_pitch_before_it():
+    """A rep's "okay" said over the prospect splits their turn; the lukewarm gate looks past it to the pitch."""
+    pitch = "The app tracks every delivery window and texts your customers when the driver is ten minutes out."
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 9.0, pitch))
+    f.feed(*utterance("prospect", 9.6, 11.0, "Honestly, I mean,"))
+    f.feed(*utterance("rep", 10.8, 11.2, "Okay."))
+    f.feed(*utterance("prospect", 11.4, 13.5, "it's fine, nothing special."))
+    assert [c.cue for c in f.cues()] == ["reset"]
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 2.0, "No problem, no problem."))
+    f.feed(*utterance("prospect", 2.6, 4.0, "Honestly, I mean,"))
+    f.feed(*utterance("rep", 3.8, 4.2, "Okay."))
+    f.feed(*utterance("prospect", 4.4, 6.5, "it's fine, nothing special."))
+    assert f.cues() == []  # nothing was put forward to judge

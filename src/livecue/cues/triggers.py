@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio_facts import CALL_SIDES
-from .clauses import clause_of, clause_text, in_scope, statements
+from .clauses import clause_of, clause_text, in_scope, split_clauses, statements
 from .match import PhraseSet, normalise_words
 from .questions import is_question
 from .signals import is_clipped
@@ -493,6 +493,43 @@ def _turn_before(tracker, index: int) -> list[str] | None:
     return None
 
 
+class TurnBefore(TriggerKind):
+    """The other side's last real turn before the judged one held the floor for ``min_turn_s`` or more,
+    or (with ``or_question``) ended on a question.
+
+    A verdict needs something to judge: a pitch, or "what do you think?" after one.  "No problem,
+    no problem" said in passing is neither, and a real call's small talk is full of such turns.
+    Walking back it skips backchannels of either side and the judged side's own earlier pieces of
+    this turn (a rep's "okay" said over the prospect splits their turn in two).
+    """
+
+    name = "turn_before"
+    keys = {"min_turn_s": 4.0, "or_question": True}
+    positive = ("min_turn_s",)
+    tunable = ("min_turn_s",)
+
+    def evaluate(self, det, crule, ct, ctx, ignore_used):
+        rule, trig = crule.rule, ct.trigger
+        if ctx.reason not in ("text", "ended", "final") or ctx.speaker != rule.listen or ctx.update is None:
+            return None
+        tracker = det.tracker
+        index = tracker.position(tracker.run_of(ctx.update.segment)[0])
+        for seg in reversed(tracker.timeline[:index]):
+            if seg.speaker != ctx.speaker and not seg.backchannel:
+                break
+        else:
+            return None
+        run = [s for s in tracker.run_of(seg) if not s.backchannel] or [seg]
+        held_s = run[-1].last_end - run[0].start
+        asked = False
+        if trig.or_question:
+            clauses = split_clauses([t for s in run for t in s.texts])
+            asked = any(is_question(c.text.split()) for c in clauses[-2:])
+        if held_s < trig.min_turn_s and not asked:
+            return None
+        return Hit(trig.name, seg.speaker, (), 0.0, {"held_s": held_s}, turn=None)
+
+
 class Monologue(TriggerKind):
     """The rep has held the floor for min_monologue_s."""
 
@@ -575,7 +612,7 @@ class ResponseLatency(TriggerKind):
 
 
 REGISTRY: dict[str, TriggerKind] = {k.name: k for k in (
-    Phrases(), IntentKind(), ClippedStreak(), MonologueReply(), Monologue(), TalkShare(), ResponseLatency())}
+    Phrases(), IntentKind(), ClippedStreak(), MonologueReply(), TurnBefore(), Monologue(), TalkShare(), ResponseLatency())}
 KINDS = tuple(REGISTRY)
 
 
