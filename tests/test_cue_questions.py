@@ -48,7 +48,7 @@ def test_any_and_anything_open_a_question_only_when_they_ask():
 
 
 def test_a_question_after_no_problem_is_still_a_question():
-    assert kind("no problem at all when is a better time to reach you") == "open"
+    assert kind("no problem at all when is a better time to reach you") == "closed"  # a datum: see below
     assert kind("No worries, what works for you") == "open"
 
 
@@ -62,3 +62,15 @@ def test_a_question_run_on_after_a_greeting_or_an_acknowledgement():
     assert kind("thanks i think we are good") == ""
     assert kind("dont know offhand") == ""
     assert kind("did some digging") == ""
+
+
+def test_a_question_for_a_datum_is_answered_in_full_by_a_word_or_two():
+    """"What day works?" "Tuesday." is no curt answer (a bank's scheduling call fired a clipped reset)."""
+    for q in ("And what time would you like to come in?", "what day would you like to come in first",
+              "What is your account number?", "Which account is it for?", "When would you like to come by?",
+              "whats your zip code"):
+        assert kind(q) == "closed", q
+    for q in ("What's been the biggest headache with that process?", "what is the best way to reach you",
+              "How many machines are we talking about?", "which part of that eats the most of your week",
+              "What's your plan for the roof once the lease renews?"):
+        assert kind(q) == "open", q

@@ -78,9 +78,29 @@ def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str
         opener = False  # a relative clause: "we tried one, which did not work"
     if not asked and not opener:
         return _run_on_question(toks) if mark in ("", ",") else ""
-    if toks[0] in OPEN_STARTS or start2 in _OPEN_PHRASES:
+    if (toks[0] in OPEN_STARTS and not _asks_datum(toks)) or start2 in _OPEN_PHRASES:
         return "open"
     return "closed"
+
+
+# what a few words answer in full: "what day works?" "Tuesday." is not a curt answer
+_DATUM_NOUNS = frozenset("day days time times date dates year month week hour account accounts number address "
+                         "email name zip code branch model make colour color size amount balance card phone".split())
+_DATUM_WHEN = frozenset("would do does did can could will is are was were should".split())
+
+
+def _asks_datum(toks: list[str]) -> bool:
+    """A question word that asks for a datum (a day, a time, a number, a name), not for an account of
+    something: "what time would you like to come in", "which account", "what is your zip code",
+    "when would you like".  Answered in a word or two by an engaged caller.  "How many machines?"
+    stays open: the labelled calls count "Forty." to it among curt answers."""
+    first, rest = toks[0], toks[1:]
+    if first in ("what", "which") and rest:
+        if rest[0] in _DATUM_NOUNS:
+            return True
+        if rest[0] in ("is", "was", "are") and len(rest) > 2 and rest[1] in ("your", "the", "a"):
+            return any(t in _DATUM_NOUNS for t in rest[2:4])
+    return first == "when" and bool(rest) and rest[0] in _DATUM_WHEN
 
 
 _TURNS = frozenset("so and okay now well but then yes no bet sure great thank you perfect cool right".split())
@@ -110,7 +130,7 @@ def _run_on_question(toks: list[str]) -> str:
 
 
 def question_kind(words: list[str] | tuple[str, ...]) -> str:
-    """"open" (how, what, tell me...), "closed" (yes/no), or "" for no question in these words."""
+    """"open" (how, what, tell me...), "closed" (yes/no, or a datum: "what day works?"), or "" for no question."""
     text = " ".join(words)
     kind = ""
     after_comma = False
