@@ -341,3 +341,15 @@ def test_a_verdict_split_by_the_reps_okay_still_judges_the_pitch_before_it():
     f.feed(*utterance("rep", 3.8, 4.2, "Okay."))
     f.feed(*utterance("prospect", 4.4, 6.5, "it's fine, nothing special."))
     assert f.cues() == []  # nothing was put forward to judge
+
+
+def test_a_turn_split_by_the_reps_backchannel_is_judged_whole():
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 6.0, "We help dispatch teams route their techs and keep customers posted on arrival times."))
+    f.feed(*utterance("prospect", 6.5, 8.0, "Honestly we're not"))
+    f.feed(*utterance("rep", 7.6, 8.0, "Okay."))
+    f.feed(*utterance("prospect", 8.2, 10.0, "interested, we just signed with someone."))
+    f.clock.set(12.0)
+    f.out += f.stage.close(12.0)
+    assert [c.cue for c in f.cues()] == ["second_effort"]
+    assert "not interested" in f.cues()[0].why  # the clause across the split, not "just signed with" alone

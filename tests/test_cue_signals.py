@@ -149,3 +149,17 @@ def test_early_turn_end_can_be_switched_off():
     tr = Tracker(SignalSettings(ended_cover_s=0.0))
     feed(tr, [SpeechStarted(1.0, "prospect"), tentative("prospect", 1.0, 2.5, "we're all set")])
     assert feed(tr, [SpeechEnded(2.6, "prospect", 1.0)]) == []
+
+
+def test_a_backchannel_said_over_a_turn_does_not_split_it_but_a_reply_does():
+    tr = Tracker()
+    feed(tr, utterance("prospect", 0.0, 1.5, "So it's not"))
+    feed(tr, utterance("rep", 1.2, 1.5, "Okay."))  # said over them
+    feed(tr, utterance("prospect", 1.7, 3.0, "really a big deal."))
+    assert [t for s in tr.turn_of(tr.timeline[-1]) for t in s.texts] == "So it's not really a big deal.".split()
+    assert len(tr.run_of(tr.timeline[-1])) == 1  # the runs themselves stay as they were
+    tr = Tracker()
+    feed(tr, utterance("prospect", 0.0, 1.5, "It's fine."))
+    feed(tr, utterance("rep", 2.2, 2.6, "Okay."))  # after they stopped: a reply
+    feed(tr, utterance("prospect", 3.0, 4.0, "Nothing special."))
+    assert [t for s in tr.turn_of(tr.timeline[-1]) for t in s.texts] == ["Nothing", "special."]

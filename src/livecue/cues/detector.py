@@ -94,7 +94,7 @@ class _Context:
     def turn(self) -> _Turn:
         if self._turn is None:
             assert self.update is not None
-            run = self.tracker.run_of(self.update.segment)
+            run = self.tracker.turn_of(self.update.segment)
             words: list = []
             flags: list[bool] = []
             for seg in run:

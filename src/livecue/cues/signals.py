@@ -346,6 +346,25 @@ class Tracker:
             hi += 1
         return self.timeline[lo:hi + 1]
 
+    def turn_of(self, seg: Segment, overlap_s: float = 0.3) -> list[Segment]:
+        """``seg``'s run and the same side's runs before it that only the other side's backchannels,
+        said over them, split off: a rep's "okay" in the middle of the prospect's sentence does
+        not end the prospect's turn ("so it's not" / "okay" / "really a big deal").  A backchannel
+        that starts more than ``overlap_s`` after their words stopped is a reply: the turn changed."""
+        run = self.run_of(seg)
+        while True:
+            j = self.position(run[0]) - 1
+            skipped = []
+            while j >= 0 and self.timeline[j].speaker != seg.speaker and self.timeline[j].backchannel:
+                skipped.append(self.timeline[j])
+                j -= 1
+            if not skipped or j < 0:
+                return run
+            before = self.run_of(self.timeline[j])
+            if any(b.start > before[-1].last_end + overlap_s for b in skipped):
+                return run
+            run = before + run
+
     def run_before(self, run: list[Segment]) -> list[Segment]:
         i = self.position(run[0])
         if i == 0:
