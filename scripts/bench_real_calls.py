@@ -38,7 +38,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench_wer import overrides  # scripts/ is on sys.path when a script runs
+from bench_wer import offline_text, overrides  # scripts/ is on sys.path when a script runs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -154,8 +154,7 @@ def main() -> int:
                 if not args.no_offline:
                     key = f"{path.name}:{side}"
                     if key not in cache:
-                        segments, _ = engine.model.transcribe(call.sides[side], language="en", beam_size=5)
-                        cache[key] = " ".join(s.text for s in segments)
+                        cache[key] = offline_text(engine, call.sides[side])
                         cache_dirty = True
                     pooled[side]["offline"].append(normalise(cache[key]))
                     row[f"{side}_offline"] = pooled[side]["offline"][-1]
