@@ -10,7 +10,7 @@ from livecue.clock import ManualClock
 from livecue.cues.profile import Profile
 from livecue.cues.rules import load_rule_dir
 from livecue.cues.stage import CueStage
-from livecue.events import Feedback, SessionStarted, SpeechEnded, SpeechStarted
+from livecue.events import Feedback, Level, SessionStarted, SpeechEnded, SpeechStarted
 
 RULES = Path(__file__).resolve().parents[1] / "cue_rules"
 LOAD = load_rule_dir(RULES)
@@ -353,3 +353,22 @@ def test_a_turn_split_by_the_reps_backchannel_is_judged_whole():
     f.out += f.stage.close(12.0)
     assert [c.cue for c in f.cues()] == ["second_effort"]
     assert "not interested" in f.cues()[0].why  # the clause across the split, not "just signed with" alone
+
+
+def test_a_turn_that_stops_on_but_waits_for_the_rest_before_a_cue():
+    """A pause after "..., but" is not the end of the turn: the clause after it may overrule the brush-off."""
+    pitch = "We help dispatch teams route their techs and keep customers posted on arrival times."
+    f = feeder()
+    f.feed(*utterance("rep", 0.5, 6.0, pitch))
+    f.feed(*utterance("prospect", 6.5, 9.0, "Yeah, we're all set on the phone side, but"))
+    f.feed(*utterance("rep", 8.6, 9.0, "Mm-hmm."))  # said over them
+    f.feed(*utterance("prospect", 9.6, 12.0, "dispatching is where we're really hurting."))
+    f.clock.set(15.0)
+    f.out += f.stage.close(15.0)
+    assert f.cues() == []
+    f = feeder()  # nothing follows: the same brush-off fires, only later
+    f.feed(*utterance("rep", 0.5, 6.0, pitch))
+    f.feed(*utterance("prospect", 6.5, 9.0, "Honestly we're all set with our current vendor, so"))
+    for t in (9.3, 9.6, 9.9, 10.2, 10.5):  # the meters' level events keep the stage's clock going
+        f.feed(Level(t, "prospect"))
+    assert [(c.cue, round(c.t, 1)) for c in f.cues()] == [("second_effort", 10.0)]

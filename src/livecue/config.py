@@ -185,11 +185,12 @@ class DetectorSettings:
     after_tolerance_s: float = 0.05  # speech must start this much after a cue to count as after it
     signals_per_s: float = 4.0  # Signals snapshots (the overlay's meters) per second of call time, at most
     reload_interval_s: float = 1.0  # how often the rule files are checked for changes (hot reload)
+    unfinished_wait_s: float = 1.0  # a turn that stops on "but", "so", "and"... waits this long for more before a cue on it
 
     RANGES: Ranges = {
         "tick_interval_s": (0.01, 10.0), "recent_segments": (1, 10_000), "rep_spoke_segments": (1, 10_000),
         "match_cache_size": (10, 1_000_000), "after_tolerance_s": (0.0, 5.0), "signals_per_s": (0.1, 100.0),
-        "reload_interval_s": (0.05, 3600.0)}
+        "reload_interval_s": (0.05, 3600.0), "unfinished_wait_s": (0.0, 10.0)}
     ORDER: Order = ()
 
 

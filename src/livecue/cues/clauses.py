@@ -27,6 +27,16 @@ _ALWAYS_SPLIT = frozenset({"but", "however", "although", "except"})
 # ("it's not, really a big deal"), and splitting there would cut the negation off its clause
 _DANGLING = frozenset({"not", "a", "an", "the", "is", "are", "was", "am", "be", "to", "of", "for", "with",
                        "my", "our", "your", "their", "this", "very", "too", "uh", "um", "umm", "er"})
+# a turn that stops on one of these has not said its piece: "we're all set on the phones, but ..."
+_UNFINISHED = frozenset({"but", "and", "or", "so", "because", "cause", "except", "unless", "if", "although",
+                         "a", "an", "the", "to", "of", "for", "with", "my", "our", "your", "their"})
+
+
+def unfinished(tokens: tuple[str, ...] | list[str]) -> bool:
+    """Does a turn stop mid-sentence (its last normalised word opens what should follow)?"""
+    return bool(tokens) and tokens[-1] in _UNFINISHED
+
+
 # "so" starts a clause when a new subject or a request follows it ("so we have twenty minutes")
 _SO_NEXT = frozenset({"we", "i", "you", "let", "lets", "that", "it", "they", "if", "what", "how", "there", "can",
                       "could", "please", "go", "anyway", "about", "just", "maybe", "yeah", "yes", "whats", "tell",

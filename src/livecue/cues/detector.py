@@ -19,7 +19,7 @@ from ..config import DetectorSettings
 from ..events import Cue, Feedback
 from .match import MatchTooSlow, Tokens, count_words, normalise_words
 from .profile import Profile
-from .clauses import Clause, split_clauses
+from .clauses import Clause, split_clauses, unfinished
 from .rules import CompiledRule, CompiledTrigger, RuleSet
 from .signals import Segment, Tracker, Update
 from .triggers import REGISTRY, SPAN_TOLERANCE_S, Evidence, Hit  # noqa: F401  (re-exported)
@@ -231,10 +231,13 @@ class Detector:
                 continue
             if hit is None or not hit.keys:
                 continue
-            if rule.fire == "turn_end" and rule.settle_s > 0:
+            wait = rule.settle_s if rule.fire == "turn_end" else 0.0
+            if ctx.turn_over and ctx.speaker == rule.listen and unfinished(ctx.turn().toks.tokens):
+                wait = max(wait, self.s.unfinished_wait_s)  # "..., but" and a pause: they are likely to go on
+            if wait > 0:
                 pending = self.pending.get(rule.id)
                 if pending is None or not _same_keys(pending.hit.keys, hit.keys):
-                    self.pending[rule.id] = _Pending(ctx.now + rule.settle_s, crule, hit)
+                    self.pending[rule.id] = _Pending(ctx.now + wait, crule, hit)
                 continue
             hits.append((crule, hit))
         cues: list[Cue] = []
