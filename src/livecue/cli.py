@@ -22,7 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "doctor": "check audio, model and speed on this machine",
     "eval": "score the cue rules on labelled calls (precision, recall, latency)",
     "tune": "sweep rule parameters on labelled calls",
-    "rules": "check or test the cue rule files",
+    "rules": "check or test the cue rule files, or judge logged sessions again",
     "report": "write a report or transcript from a session log",
     "sessions": "list past session logs",
     "profile": "write a starter rep profile, or print where it lives",

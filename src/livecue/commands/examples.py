@@ -55,8 +55,10 @@ exit codes: 0 every check passed, 1 a check failed, 2 bad option or settings
   livecue rules check              every problem in the rule files, as FILE:LINE: message
   livecue rules test -v            run every rule's must-fire / must-not-fire examples
   livecue rules check my_rules/
+  livecue rules rejudge ~/.local/share/livecue/sessions/*.jsonl
+                                   the cards today's rules fire on logged calls: = kept, - gone, + new
 
-exit codes: 0 no problems / every example passes, 1 problems or failing examples
+exit codes: 0 no problems / every example passes (rejudge: it ran), 1 problems or failing examples
 """,
     "report": """examples:
   livecue report                                   Markdown report of the newest session on stdout
