@@ -313,7 +313,7 @@ def test_bash_completion_completes_commands_options_and_choices(tmp_path):
              "t livecue live --rep-in\n")
     done = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, cwd=str(tmp_path), timeout=30)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["replay report", "--fast", "cpu cuda", "check test", "--rep-input"]
+    assert done.stdout.splitlines() == ["replay report", "--fast", "cpu cuda", "check test rejudge", "--rep-input"]
     zsh = run_cli("completion", "zsh").stdout
     assert "bashcompinit" in zsh and "complete -o filenames" in zsh
 
