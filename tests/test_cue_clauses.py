@@ -74,6 +74,26 @@ def test_run_on_statements_are_split_at_a_new_subject():
     assert statements("no we are good they do") == ["no we are good"]
 
 
+def test_an_object_pronoun_after_a_preposition_ends_the_phrase():
+    from livecue.cues.clauses import statements
+
+    # "for us" closes its phrase: "we are ..." after it is a new statement (issue 11r)
+    assert statements("it is not the right time for us we are mid migration and can not look at new tools") == [
+        "it is not the right time for us", "we are mid migration and can not look at new tools"]
+    # an object of a verb still governs: "convinced me we need" is one statement
+    assert statements("that is what convinced me we need to do something") == []
+    assert statements("they told us we would get a discount") == []
+
+
+def test_clause_text_drops_a_leading_hm_the_recogniser_ran_on():
+    from livecue.cues.intents import without_asides
+
+    text = clause_text(clauses("hm i mean its alright")[0].tokens)
+    assert text == "i mean it is all right"
+    assert without_asides(text) == "it is all right"  # the model reads what a punctuated turn would give
+    assert clause_text(clauses("hm okay")[0].tokens) == "hm okay"  # nothing but the sound and a word: kept
+
+
 def test_thanks_run_together_with_a_statement_are_not_a_statement_of_their_own():
     from livecue.cues.clauses import statements
 

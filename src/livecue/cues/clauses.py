@@ -199,8 +199,10 @@ def in_scope(clauses: list[Clause], k: int, same_stance, *, skip_past: bool = Tr
     return not overruled(clauses, k, same_stance, questions_overrule)
 
 
+# connectives and bare sounds that open a clause without adding to it ("hm I mean it's alright": the
+# recogniser runs the "hm" on; "mhm" is how "mm-hmm" normalises)
 _LEAD = frozenset({"but", "so", "and", "though", "however", "although", "actually", "well", "oh", "look",
-                   "yet", "except", "listen"})
+                   "yet", "except", "listen", "hm", "hmm", "mm", "mhm", "ah", "huh"})
 
 
 def clause_text(tokens: tuple[str, ...] | list[str]) -> str:
@@ -231,13 +233,27 @@ _GOVERNS = frozenset({"to", "for", "with", "at", "of", "than", "that", "if", "wh
                       "him", "her", "them"})
 
 
+# an object pronoun governs what follows ("convinced me we need", "told us they would") unless a
+# preposition before it closes the phrase: "the right time for us we are mid migration" is two statements
+_OBJECTS = frozenset({"me", "us", "him", "her", "them"})
+_PREPOSITIONS = frozenset({"for", "to", "with", "at", "of", "from", "by", "about", "on", "in", "without"})
+
+
+def _governs(toks: list[str], i: int) -> bool:
+    """Does the word before ``toks[i]`` govern the subject-verb pair that starts there?"""
+    before = toks[i - 1]
+    if before in _OBJECTS and i >= 2 and toks[i - 2] in _PREPOSITIONS:
+        return False
+    return before in _GOVERNS
+
+
 def statements(text: str, min_words: int = 3) -> list[str]:
     """The statements inside one model-ready clause text (see ``clause_text``) that the recogniser ran
     together without punctuation, less thanks and goodbyes; empty when there is only one."""
     toks = text.split()
     cuts = [0]
     for i in range(2, len(toks) - 1):
-        if toks[i] in _SUBJECT and toks[i + 1] in _VERBISH and toks[i - 1] not in _GOVERNS \
+        if toks[i] in _SUBJECT and toks[i + 1] in _VERBISH and not _governs(toks, i) \
                 and i - cuts[-1] >= 2:
             cuts.append(i)
     if len(cuts) == 1:
