@@ -94,6 +94,29 @@ def test_clause_text_drops_a_leading_hm_the_recogniser_ran_on():
     assert clause_text(clauses("hm okay")[0].tokens) == "hm okay"  # nothing but the sound and a word: kept
 
 
+def test_a_request_or_an_acknowledgement_run_on_starts_a_statement():
+    from livecue.cues.clauses import statements
+
+    # issue 11r: a sign-off run on after a statement is judged on its own
+    assert statements("all right i will let you get back to it keep us on your radar") == [
+        "i will let you get back to it", "keep us on your radar"]
+    assert statements("right that is what clubs tell us sounds good then i will check in with you at some point") == [
+        "right that is what clubs tell us", "sounds good then i will check in with you at some point"]
+    # governed by the words before it, it does not
+    assert statements("i want you to call me next week") == []
+    assert statements("that sounds good to me") == []
+
+
+def test_the_model_reads_a_clause_without_the_acknowledgement_it_opens_with():
+    from livecue.cues.intents import without_asides
+
+    assert without_asides("okay no worries at all if anything ever changes i am around") == \
+        "if anything ever changes i am around"
+    assert without_asides("sounds good then i will check in with you at some point") == \
+        "i will check in with you at some point"
+    assert without_asides("okay i guess") == "okay i guess"  # too little left: "it's okay, I guess" stays lukewarm
+
+
 def test_thanks_run_together_with_a_statement_are_not_a_statement_of_their_own():
     from livecue.cues.clauses import statements
 

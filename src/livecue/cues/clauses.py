@@ -247,14 +247,39 @@ def _governs(toks: list[str], i: int) -> bool:
     return before in _GOVERNS
 
 
+# a request to the listener also starts a statement in run-on speech ("i will let you get back to it
+# keep us on your radar", "i like it let me check with my boss")
+_REQUESTS = frozenset({("keep", "us"), ("keep", "me"), ("call", "me"), ("call", "us"), ("feel", "free"),
+                       ("give", "me"), ("give", "us"), ("reach", "out"), ("let", "me"), ("let", "us"),
+                       ("shoot", "me"), ("drop", "me"), ("drop", "us"), ("ping", "me"), ("text", "me"),
+                       ("email", "me"), ("send", "me"), ("take", "me"), ("try", "me"), ("try", "us"),
+                       # and so does an acknowledgement of what was just said ("... tell us sounds good then")
+                       ("sounds", "good"), ("no", "problem"), ("no", "worries"), ("of", "course"), ("fair", "enough")})
+
+
+_DETERMINERS = frozenset({"the", "our", "my", "their", "his", "her"})
+# ... unless it is governed by what comes before ("i want you to call me", "that sounds good")
+_REQUEST_GOVERNED = frozenset({"to", "will", "would", "can", "could", "should", "must", "might", "not"})
+_ACK_GOVERNED = frozenset({"that", "it", "this", "which", "what", "everything", "all", "really", "not"})
+_ACK_PAIRS = frozenset({("sounds", "good"), ("no", "problem"), ("no", "worries"), ("of", "course"), ("fair", "enough")})
+
+
 def statements(text: str, min_words: int = 3) -> list[str]:
     """The statements inside one model-ready clause text (see ``clause_text``) that the recogniser ran
     together without punctuation, less thanks and goodbyes; empty when there is only one."""
     toks = text.split()
     cuts = [0]
     for i in range(2, len(toks) - 1):
-        if toks[i] in _SUBJECT and toks[i + 1] in _VERBISH and not _governs(toks, i) \
-                and i - cuts[-1] >= 2:
+        if toks[i] in _SUBJECT and toks[i + 1] in _VERBISH:
+            starts = not _governs(toks, i)
+        elif toks[i] in _DETERMINERS and i + 2 < len(toks) and toks[i + 2] in _VERBISH \
+                and toks[i + 1] not in _VERBISH and toks[i + 1] not in _SUBJECT:
+            starts = not _governs(toks, i)  # a noun subject: "i just run the office the elders vote on it"
+        else:
+            pair = (toks[i], toks[i + 1])
+            starts = pair in _REQUESTS and toks[i - 1] not in (_ACK_GOVERNED if pair in _ACK_PAIRS
+                                                                 else _REQUEST_GOVERNED)
+        if starts and i - cuts[-1] >= 2:
             cuts.append(i)
     if len(cuts) == 1:
         return []
