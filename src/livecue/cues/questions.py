@@ -87,6 +87,10 @@ _TURNS = frozenset("so and okay now well but then yes no bet sure great thank yo
 _ASKING_AUX = frozenset("do does did are is was were can could would will have has should".split())
 _HOW_MUCH = frozenset("much many long often soon far big".split())
 _NOT_ASKING = frozenset("that which who than as if whether nor".split())
+# (not "tell me" run on: "so go ahead and tell me what you've got" invites a pitch, it asks no question)
+_RUN_ON_REQUESTS = {"walk": {"through"}, "take": {"through"}, "run": {"through"}, "talk": {"through"}}
+_NOT_REQUESTING = frozenset("i we they he she you it people customers clients to can could will would should "
+                            "did do does always never often usually sometimes".split())
 
 
 def _run_on_question(toks: list[str]) -> str:
@@ -94,8 +98,12 @@ def _run_on_question(toks: list[str]) -> str:
     ("hi megan thanks for your time how does your team plan visits", "yeah i bet what are you paying"):
     a question word and an inverted auxiliary ("how does your", "what are you", "how many do you"),
     or an auxiliary and "you" ("and do you ever"); "whats your plan" only after a word that ends what
-    came before."""
+    came before.  A request run on after a greeting ("thanks for grabbing the call walk me through how
+    couples book a tour") asks too, unless someone else is its subject ("they walk me through it")."""
     for i in range(1, len(toks) - 2):
+        if toks[i] in _RUN_ON_REQUESTS and toks[i + 1] == "me" and toks[i + 2] in _RUN_ON_REQUESTS[toks[i]] \
+                and toks[i - 1] not in _NOT_REQUESTING:
+            return "open"
         prev, word, nxt, after = toks[i - 1], toks[i], toks[i + 1], toks[i + 2]
         if word in OPEN_STARTS:
             k = i + 2 if nxt in _HOW_MUCH and i + 3 < len(toks) else i + 1
