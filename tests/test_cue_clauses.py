@@ -117,6 +117,14 @@ def test_the_model_reads_a_clause_without_the_acknowledgement_it_opens_with():
     assert without_asides("okay i guess") == "okay i guess"  # too little left: "it's okay, I guess" stays lukewarm
 
 
+def test_a_later_clause_saying_what_they_want_overrules():
+    # issue 11r: no contrast word, but the turn ends on what they want
+    cl = clauses("We're covered on insurance, it's the routing I want to fix.")
+    assert not in_scope(cl, 0, lambda j: False)
+    cl = clauses("We're all set, we don't want to change anything.")
+    assert in_scope(cl, 0, lambda j: False)  # a negated want is no change of mind
+
+
 def test_thanks_run_together_with_a_statement_are_not_a_statement_of_their_own():
     from livecue.cues.clauses import statements
 

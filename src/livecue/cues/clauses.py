@@ -47,7 +47,11 @@ _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the"
                        "later", "and", "again", "reaching", "out", "offer", "there", "mhm", "oh", "hey", "look"})
 # a "so" clause that turns to what they do want ("so training is at the top now")
 _ENGAGED = re.compile(r"\b(need|want|interested|looking|top|focus|important|problem|priority|approved|works|"
-                      r"talk|show|hear|see|start)\b")
+                      r"talk|show|hear|hearing|see|start|open to|perfect|right time|good time|good timing)\b")
+# a later clause of any kind that says what they do want ("it's the routing I want to fix")
+_WANTS = re.compile(r"\b((i|we) (want|need|would like|am looking|are looking) to (fix|solve|sort|improve|change|find|get)|"
+                    r"(is|are) what (i|we) (want|need|am after|are after)|(i|we) (want|need) (help|something|a better))\b")
+_NOT_WANTS = re.compile(r"\b(not|never|no longer)\b")
 _AVAILABLE = re.compile(r"\b(\d+|half an?|an|a few|a couple( of)?|some|ten|fifteen|twenty|thirty) ?"
                         r"(minutes?|mins?|hours?)\b|\b(go ahead|let us|lets|walk me|tell me|show me|fire away|"
                         r"shoot|go for it)\b")
@@ -181,6 +185,9 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
             return True  # asking on: engaged, whatever came before
         if later.contrast and later.substantive and not later.quoted and not same_stance(j):
             return True
+        if later.substantive and _WANTS.search(" ".join(later.tokens)) and not _NOT_WANTS.search(" ".join(later.tokens)) \
+                and not same_stance(j):
+            return True  # "we're covered on insurance, it's the routing I want to fix": what they want wins
         if later.marker == "so" or (j > k + 1 and clauses[j - 1].marker == "so"):
             flat = " ".join(later.tokens)
             if (_AVAILABLE.search(flat) or (later.substantive and _ENGAGED.search(flat))) and not same_stance(j):
