@@ -52,6 +52,10 @@ _ENGAGED = re.compile(r"\b(need|want|interested|looking|top|focus|important|prob
 _WANTS = re.compile(r"\b((i|we) (want|need|would like|am looking|are looking) to (fix|solve|sort|improve|change|find|get)|"
                     r"(is|are) what (i|we) (want|need|am after|are after)|(i|we) (want|need) (help|something|a better))\b")
 _NOT_WANTS = re.compile(r"\b(not|never|no longer)\b")
+# ... or that goes ahead ("it's okay, I mean we could try it"; "let's do it", "send me the paperwork")
+_GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|can|will|would) (try|give it a|start|do it|go ahead)|"
+                         r"(sign|count) (me|us) (up|in)|send (me|us|over) the (contract|paperwork|agreement|invite)|"
+                         r"i am in|(i am|we are) game)\b")
 _AVAILABLE = re.compile(r"\b(\d+|half an?|an|a few|a couple( of)?|some|ten|fifteen|twenty|thirty) ?"
                         r"(minutes?|mins?|hours?)\b|\b(go ahead|let us|lets|walk me|tell me|show me|fire away|"
                         r"shoot|go for it)\b")
@@ -185,7 +189,8 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
             return True  # asking on: engaged, whatever came before
         if later.contrast and later.substantive and not later.quoted and not same_stance(j):
             return True
-        if later.substantive and _WANTS.search(" ".join(later.tokens)) and not _NOT_WANTS.search(" ".join(later.tokens)) \
+        flat = " ".join(later.tokens)
+        if later.substantive and (_WANTS.search(flat) or _GOES_AHEAD.search(flat)) and not _NOT_WANTS.search(flat) \
                 and not same_stance(j):
             return True  # "we're covered on insurance, it's the routing I want to fix": what they want wins
         if later.marker == "so" or (j > k + 1 and clauses[j - 1].marker == "so"):
