@@ -59,6 +59,8 @@ def test_questions_can_overrule_when_asked_to():
 
 def test_clause_text_drops_connectives_fillers_and_hedges():
     assert clause_text(clauses("but um honestly we're all set")[0].tokens) == "we are all set"
+    # "pretty much" hedges as a whole: not "we much handle that" (issue 11r)
+    assert clause_text(clauses("we pretty much handle that already")[0].tokens) == "we handle that already"
 
 
 def test_run_on_statements_are_split_at_a_new_subject():

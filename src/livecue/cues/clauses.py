@@ -219,7 +219,8 @@ _LEAD = frozenset({"but", "so", "and", "though", "however", "although", "actuall
 
 def clause_text(tokens: tuple[str, ...] | list[str]) -> str:
     """What the model reads: normalised words, without fillers, hedges and the leading connective."""
-    toks = [t for t in tokens if t not in FILLERS and t not in HEDGES]
+    toks = [t for i, t in enumerate(tokens) if t not in FILLERS and t not in HEDGES
+            and not (t == "much" and i > 0 and tokens[i - 1] == "pretty")]  # "pretty much" hedges as a whole
     while len(toks) > 2 and toks[0] in _LEAD:
         toks = toks[1:]
     return " ".join(toks)
