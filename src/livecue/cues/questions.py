@@ -36,6 +36,8 @@ _SUBJECTS = frozenset("i we they he she it this that there our my".split())
 # after an inverted auxiliary: "do YOU...", "is THAT...", "can ANYONE..."
 _INVERTED = frozenset("you we i they he she it this that there your the these those anyone anybody someone "
                       "somebody everyone any our my his her their".split())
+# a main clause after the condition ("and if you need anything, call me"): not a bare condition
+_MAIN_AFTER_IF = frozenset("call reach ring text email shout know give let then".split())
 _CLAUSES = re.compile(r"([^.!?…,;:]+)([.!?…,;:]*)")
 
 
@@ -56,9 +58,13 @@ def _strip_lead(toks: list[str]) -> list[str]:
 
 def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str:
     """"open", "closed" or "" for one clause with its closing punctuation."""
-    toks = _strip_lead(list(normalise_words(text.split()).tokens))
+    raw = list(normalise_words(text.split()).tokens)
+    toks = _strip_lead(raw)
     if not toks:
         return ""
+    if len(raw) >= 3 and (raw[0] in ("and", "but", "so") and raw[1] == "if" or raw[:2] == ["what", "if"]) \
+            and len(raw) <= 8 and mark in ("", "?", "...", "\u2026") and not _MAIN_AFTER_IF & set(raw):
+        return "open"  # a bare condition asks what then: "and if we don't see that?", "what if it breaks"
     asked = "?" in mark
     cut_off = mark in ("", "...", "\u2026", ",")
     start2 = " ".join(toks[:2])
