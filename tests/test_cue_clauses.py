@@ -127,6 +127,8 @@ def test_a_later_clause_saying_what_they_want_overrules():
     assert in_scope(cl, 0, lambda j: False)  # a negated want is no change of mind
     cl = clauses("It's okay, I mean we could try it.")
     assert not in_scope(cl, 0, lambda j: False)  # going ahead after faint praise
+    cl = clauses("I'm in the car, but parked, go ahead.")
+    assert not in_scope(cl, 0, lambda j: False)  # "go ahead" overrules however short it is
 
 
 def test_thanks_run_together_with_a_statement_are_not_a_statement_of_their_own():

@@ -54,6 +54,7 @@ _WANTS = re.compile(r"\b((i|we) (want|need|would like|am looking|are looking) to
 _NOT_WANTS = re.compile(r"\b(not|never|no longer)\b")
 # ... or that goes ahead ("it's okay, I mean we could try it"; "let's do it", "send me the paperwork")
 _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|can|will|would) (try|give it a|start|do it|go ahead)|"
+                         r"^(keep going|go on|go ahead|carry on|tell me more)|"
                          r"(sign|count) (me|us) (up|in)|send (me|us|over) the (contract|paperwork|agreement|invite)|"
                          r"i am in|(i am|we are) game)\b")
 _AVAILABLE = re.compile(r"\b(\d+|half an?|an|a few|a couple( of)?|some|ten|fifteen|twenty|thirty) ?"
@@ -190,7 +191,7 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
         if later.contrast and later.substantive and not later.quoted and not same_stance(j):
             return True
         flat = " ".join(later.tokens)
-        if later.substantive and (_WANTS.search(flat) or _GOES_AHEAD.search(flat)) and not _NOT_WANTS.search(flat) \
+        if ((later.substantive and _WANTS.search(flat)) or _GOES_AHEAD.search(flat)) and not _NOT_WANTS.search(flat) \
                 and not same_stance(j):
             return True  # "we're covered on insurance, it's the routing I want to fix": what they want wins
         if later.marker == "so" or (j > k + 1 and clauses[j - 1].marker == "so"):
