@@ -54,3 +54,18 @@ def test_is_closing_reads_the_question_and_the_answer():
     assert not kind.is_closing(answer("Thank you, the time.", "What's the hardest part?"), trig)
     empty = Trigger(name="clipped", kind="clipped_streak")
     assert not kind.is_closing(answer("No thank you.", "Anything else I can help you with?"), empty)
+
+
+def test_a_reply_to_a_greeting_is_manners_but_not_to_a_question_that_starts_like_one():
+    from livecue.cues.rule_schema import Trigger
+    from livecue.cues.signals import Answer
+
+    kind = REGISTRY["clipped_streak"]
+    trig = Trigger(name="clipped", kind="clipped_streak", greetings=("how are you", "how are you doing today"))
+
+    def answer(text, asked):
+        return Answer(1, 0.0, 1.0, len(text.split()), False, False, True, False, 0.5, text, asked)
+
+    assert kind.is_closing(answer("Good, thanks.", "Hi Pat, it's Sam from Routeway. How are you doing today?"), trig)
+    assert kind.is_closing(answer("Fine.", "hi pat its sam how are you"), trig)
+    assert not kind.is_closing(answer("Manually.", "How are you handling restocking right now?"), trig)

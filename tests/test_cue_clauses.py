@@ -59,6 +59,8 @@ def test_questions_can_overrule_when_asked_to():
 
 def test_clause_text_drops_connectives_fillers_and_hedges():
     assert clause_text(clauses("but um honestly we're all set")[0].tokens) == "we are all set"
+    # "pretty much" hedges as a whole: not "we much handle that" (issue 11r)
+    assert clause_text(clauses("we pretty much handle that already")[0].tokens) == "we handle that already"
 
 
 def test_run_on_statements_are_split_at_a_new_subject():
@@ -72,6 +74,61 @@ def test_run_on_statements_are_split_at_a_new_subject():
     assert statements("tell me what we need to do") == []
     # pieces shorter than min_words are left out
     assert statements("no we are good they do") == ["no we are good"]
+
+
+def test_an_object_pronoun_after_a_preposition_ends_the_phrase():
+    from livecue.cues.clauses import statements
+
+    # "for us" closes its phrase: "we are ..." after it is a new statement (issue 11r)
+    assert statements("it is not the right time for us we are mid migration and can not look at new tools") == [
+        "it is not the right time for us", "we are mid migration and can not look at new tools"]
+    # an object of a verb still governs: "convinced me we need" is one statement
+    assert statements("that is what convinced me we need to do something") == []
+    assert statements("they told us we would get a discount") == []
+
+
+def test_clause_text_drops_a_leading_hm_the_recogniser_ran_on():
+    from livecue.cues.intents import without_asides
+
+    text = clause_text(clauses("hm i mean its alright")[0].tokens)
+    assert text == "i mean it is all right"
+    assert without_asides(text) == "it is all right"  # the model reads what a punctuated turn would give
+    assert clause_text(clauses("hm okay")[0].tokens) == "hm okay"  # nothing but the sound and a word: kept
+
+
+def test_a_request_or_an_acknowledgement_run_on_starts_a_statement():
+    from livecue.cues.clauses import statements
+
+    # issue 11r: a sign-off run on after a statement is judged on its own
+    assert statements("all right i will let you get back to it keep us on your radar") == [
+        "i will let you get back to it", "keep us on your radar"]
+    assert statements("right that is what clubs tell us sounds good then i will check in with you at some point") == [
+        "right that is what clubs tell us", "sounds good then i will check in with you at some point"]
+    # governed by the words before it, it does not
+    assert statements("i want you to call me next week") == []
+    assert statements("that sounds good to me") == []
+
+
+def test_the_model_reads_a_clause_without_the_acknowledgement_it_opens_with():
+    from livecue.cues.intents import without_asides
+
+    assert without_asides("okay no worries at all if anything ever changes i am around") == \
+        "if anything ever changes i am around"
+    assert without_asides("sounds good then i will check in with you at some point") == \
+        "i will check in with you at some point"
+    assert without_asides("okay i guess") == "okay i guess"  # too little left: "it's okay, I guess" stays lukewarm
+
+
+def test_a_later_clause_saying_what_they_want_overrules():
+    # issue 11r: no contrast word, but the turn ends on what they want
+    cl = clauses("We're covered on insurance, it's the routing I want to fix.")
+    assert not in_scope(cl, 0, lambda j: False)
+    cl = clauses("We're all set, we don't want to change anything.")
+    assert in_scope(cl, 0, lambda j: False)  # a negated want is no change of mind
+    cl = clauses("It's okay, I mean we could try it.")
+    assert not in_scope(cl, 0, lambda j: False)  # going ahead after faint praise
+    cl = clauses("I'm in the car, but parked, go ahead.")
+    assert not in_scope(cl, 0, lambda j: False)  # "go ahead" overrules however short it is
 
 
 def test_thanks_run_together_with_a_statement_are_not_a_statement_of_their_own():

@@ -115,8 +115,11 @@ def test_bare_were_at_the_start_of_a_statement_is_we_are():
     assert normalise("no were not changing anything") == "no we are not changing anything"
     assert normalise("thank you were fine") == "thank you we are fine"
     assert normalise("not the right time for us were mid migration") == "not the right time for us we are mid migration"
+    # after "something / anything / nothing" (issue 11r): "not something were looking into"
+    assert normalise("not something were looking into") == "not something we are looking into"
     # the past tense stays
     assert normalise("they were good") == "they were good"
+    assert normalise("if anything were to happen") == "if anything were to happen"
     assert normalise("were you there") == "were you there"
     assert normalise("the machines were down") == "the machines were down"
     assert normalise("you were right") == "you were right"

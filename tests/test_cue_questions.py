@@ -23,6 +23,22 @@ def test_requests_are_open_questions():
     assert kind("I'm curious how you handle returns.") == "open"
 
 
+def test_a_walk_me_through_request_run_on_after_a_greeting_asks():
+    # issue 11r: the recogniser ran the request on after the greeting, without punctuation
+    assert kind("hi olivia this is sam thanks for grabbing the call walk me through how couples book a tour") == "open"
+    assert kind("they walk me through it every time") == ""  # someone else walks: a statement
+    # an invitation to pitch run on is no question the rep's answer serves ("go ahead and tell me what you've got")
+    assert kind("yeah it went up again so go ahead and tell me what you have got") == ""
+
+
+def test_a_bare_condition_after_a_connective_asks():
+    # issue 11r: "and if we don't see that?" asks what happens then (the recogniser dropped the "?")
+    assert kind("and if we dont see that") == "open"
+    assert kind("what if it breaks") == "open"
+    assert kind("If it ain't broke.") == ""  # no connective: a saying, not a question
+    assert kind("and if you need anything just call me") == ""  # a condition with its main clause
+
+
 def test_statements_that_open_with_a_question_word_are_not_questions():
     assert kind("What we need is a better tool.") == ""
     assert kind("When I get back, I'll call you.") == ""

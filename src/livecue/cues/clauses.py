@@ -57,7 +57,16 @@ _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the"
                        "later", "and", "again", "reaching", "out", "offer", "there", "mhm", "oh", "hey", "look"})
 # a "so" clause that turns to what they do want ("so training is at the top now")
 _ENGAGED = re.compile(r"\b(need|want|interested|looking|top|focus|important|problem|priority|approved|works|"
-                      r"talk|show|hear|see|start)\b")
+                      r"talk|show|hear|hearing|see|start|open to|perfect|right time|good time|good timing)\b")
+# a later clause of any kind that says what they do want ("it's the routing I want to fix")
+_WANTS = re.compile(r"\b((i|we) (want|need|would like|am looking|are looking) to (fix|solve|sort|improve|change|find|get)|"
+                    r"(is|are) what (i|we) (want|need|am after|are after)|(i|we) (want|need) (help|something|a better))\b")
+_NOT_WANTS = re.compile(r"\b(not|never|no longer)\b")
+# ... or that goes ahead ("it's okay, I mean we could try it"; "let's do it", "send me the paperwork")
+_GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|can|will|would) (try|give it a|start|do it|go ahead)|"
+                         r"^(keep going|go on|go ahead|carry on|tell me more)|"
+                         r"(sign|count) (me|us) (up|in)|send (me|us|over) the (contract|paperwork|agreement|invite)|"
+                         r"i am in|(i am|we are) game)\b")
 _AVAILABLE = re.compile(r"\b(\d+|half an?|an|a few|a couple( of)?|some|ten|fifteen|twenty|thirty) ?"
                         r"(minutes?|mins?|hours?)\b|\b(go ahead|let us|lets|walk me|tell me|show me|fire away|"
                         r"shoot|go for it)\b")
@@ -191,6 +200,10 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
             return True  # asking on: engaged, whatever came before
         if later.contrast and later.substantive and not later.quoted and not same_stance(j):
             return True
+        flat = " ".join(later.tokens)
+        if ((later.substantive and _WANTS.search(flat)) or _GOES_AHEAD.search(flat)) and not _NOT_WANTS.search(flat) \
+                and not same_stance(j):
+            return True  # "we're covered on insurance, it's the routing I want to fix": what they want wins
         if later.marker == "so" or (j > k + 1 and clauses[j - 1].marker == "so"):
             flat = " ".join(later.tokens)
             if (_AVAILABLE.search(flat) or (later.substantive and _ENGAGED.search(flat))) and not same_stance(j):
@@ -209,13 +222,16 @@ def in_scope(clauses: list[Clause], k: int, same_stance, *, skip_past: bool = Tr
     return not overruled(clauses, k, same_stance, questions_overrule)
 
 
+# connectives and bare sounds that open a clause without adding to it ("hm I mean it's alright": the
+# recogniser runs the "hm" on; "mhm" is how "mm-hmm" normalises)
 _LEAD = frozenset({"but", "so", "and", "though", "however", "although", "actually", "well", "oh", "look",
-                   "yet", "except", "listen"})
+                   "yet", "except", "listen", "hm", "hmm", "mm", "mhm", "ah", "huh"})
 
 
 def clause_text(tokens: tuple[str, ...] | list[str]) -> str:
     """What the model reads: normalised words, without fillers, hedges and the leading connective."""
-    toks = [t for t in tokens if t not in FILLERS and t not in HEDGES]
+    toks = [t for i, t in enumerate(tokens) if t not in FILLERS and t not in HEDGES
+            and not (t == "much" and i > 0 and tokens[i - 1] == "pretty")]  # "pretty much" hedges as a whole
     while len(toks) > 2 and toks[0] in _LEAD:
         toks = toks[1:]
     return " ".join(toks)
@@ -241,14 +257,53 @@ _GOVERNS = frozenset({"to", "for", "with", "at", "of", "than", "that", "if", "wh
                       "him", "her", "them"})
 
 
+# an object pronoun governs what follows ("convinced me we need", "told us they would") unless a
+# preposition before it closes the phrase: "the right time for us we are mid migration" is two statements
+_OBJECTS = frozenset({"me", "us", "him", "her", "them"})
+_PREPOSITIONS = frozenset({"for", "to", "with", "at", "of", "from", "by", "about", "on", "in", "without"})
+
+
+def _governs(toks: list[str], i: int) -> bool:
+    """Does the word before ``toks[i]`` govern the subject-verb pair that starts there?"""
+    before = toks[i - 1]
+    if before in _OBJECTS and i >= 2 and toks[i - 2] in _PREPOSITIONS:
+        return False
+    return before in _GOVERNS
+
+
+# a request to the listener also starts a statement in run-on speech ("i will let you get back to it
+# keep us on your radar", "i like it let me check with my boss")
+_REQUESTS = frozenset({("keep", "us"), ("keep", "me"), ("call", "me"), ("call", "us"), ("feel", "free"),
+                       ("give", "me"), ("give", "us"), ("reach", "out"), ("let", "me"), ("let", "us"),
+                       ("shoot", "me"), ("drop", "me"), ("drop", "us"), ("ping", "me"), ("text", "me"),
+                       ("email", "me"), ("send", "me"), ("take", "me"), ("try", "me"), ("try", "us"),
+                       # and so does an acknowledgement of what was just said ("... tell us sounds good then")
+                       ("sounds", "good"), ("no", "problem"), ("no", "worries"), ("of", "course"), ("fair", "enough")})
+
+
+_DETERMINERS = frozenset({"the", "our", "my", "their", "his", "her"})
+# ... unless it is governed by what comes before ("i want you to call me", "that sounds good")
+_REQUEST_GOVERNED = frozenset({"to", "will", "would", "can", "could", "should", "must", "might", "not"})
+_ACK_GOVERNED = frozenset({"that", "it", "this", "which", "what", "everything", "all", "really", "not"})
+_ACK_PAIRS = frozenset({("sounds", "good"), ("no", "problem"), ("no", "worries"), ("of", "course"), ("fair", "enough")})
+
+
 def statements(text: str, min_words: int = 3) -> list[str]:
     """The statements inside one model-ready clause text (see ``clause_text``) that the recogniser ran
     together without punctuation, less thanks and goodbyes; empty when there is only one."""
     toks = text.split()
     cuts = [0]
     for i in range(2, len(toks) - 1):
-        if toks[i] in _SUBJECT and toks[i + 1] in _VERBISH and toks[i - 1] not in _GOVERNS \
-                and i - cuts[-1] >= 2:
+        if toks[i] in _SUBJECT and toks[i + 1] in _VERBISH:
+            starts = not _governs(toks, i)
+        elif toks[i] in _DETERMINERS and i + 2 < len(toks) and toks[i + 2] in _VERBISH \
+                and toks[i + 1] not in _VERBISH and toks[i + 1] not in _SUBJECT:
+            starts = not _governs(toks, i)  # a noun subject: "i just run the office the elders vote on it"
+        else:
+            pair = (toks[i], toks[i + 1])
+            starts = pair in _REQUESTS and toks[i - 1] not in (_ACK_GOVERNED if pair in _ACK_PAIRS
+                                                                 else _REQUEST_GOVERNED)
+        if starts and i - cuts[-1] >= 2:
             cuts.append(i)
     if len(cuts) == 1:
         return []

@@ -30,8 +30,19 @@ _ASIDES = (("to", "be", "honest"), ("to", "be", "fair"), ("if", "i", "am", "hone
            ("i", "mean"), ("at", "the", "end", "of", "the", "day"))
 
 
+# Acknowledgements that open a clause the recogniser ran on from the reply before ("okay no worries at
+# all if anything ever changes I'm around", "sounds good then I'll check in at some point"): dropped at
+# the start when at least three words are left (so "okay I guess" stays what it is).
+_ACKS = (("no", "problem", "at", "all"), ("no", "worries", "at", "all"), ("no", "problem"), ("no", "worries"),
+         ("sounds", "good", "then"), ("sounds", "good"), ("all", "right"), ("okay",), ("sure",), ("of", "course"),
+         ("great",), ("perfect",), ("got", "it"), ("fair", "enough"), ("totally", "understand"),
+         ("i", "understand"), ("understood",), ("that", "is", "fair"), ("yes",), ("cool",), ("awesome",),
+         ("well",))
+
+
 def without_asides(text: str) -> str:
-    """The clause without asides at its start or end (kept when nothing else would be left)."""
+    """The clause without asides at its start or end, and acknowledgements at its start (kept when
+    too little would be left)."""
     words = text.split()
     changed = True
     while changed:
@@ -42,6 +53,11 @@ def without_asides(text: str) -> str:
                 words, changed = words[:-n], True
             elif len(words) > n + 1 and tuple(words[:n]) == aside:
                 words, changed = words[n:], True
+        for ack in _ACKS:
+            n = len(ack)
+            if len(words) >= n + 3 and tuple(words[:n]) == ack:
+                words, changed = words[n:], True
+                break
     return " ".join(words)
 
 

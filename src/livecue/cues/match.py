@@ -193,9 +193,9 @@ class Tokens:
 _WERE_AFTER = frozenset({"yes", "no", "oh", "well", "so", "but", "and", "because", "you", "um", "uh", "look", "okay",
                          "right", "sure", "honestly", "actually", "now", "though", "also", "still", "then", "think",
                          "guess", "mean", "if", "since", "thank", "listen", "like", "hey", "hi", "ah", "mhm", "us", "me",
-                         "them", "him", "her", "today", "anyway"})
+                         "them", "him", "her", "today", "anyway", "something", "anything", "nothing"})
 _WERE_BEFORE = frozenset({"you", "they", "there", "we", "the", "your", "those", "these", "any", "he", "she", "it",
-                          "i"})
+                          "i", "to"})  # "if anything were to happen": the subjunctive
 
 
 def resolve_bare_were(words: list[str] | tuple[str, ...], toks: list[tuple[str, ...]]) -> list[tuple[str, ...]]:

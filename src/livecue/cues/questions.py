@@ -36,6 +36,8 @@ _SUBJECTS = frozenset("i we they he she it this that there our my".split())
 # after an inverted auxiliary: "do YOU...", "is THAT...", "can ANYONE..."
 _INVERTED = frozenset("you we i they he she it this that there your the these those anyone anybody someone "
                       "somebody everyone any our my his her their".split())
+# a main clause after the condition ("and if you need anything, call me"): not a bare condition
+_MAIN_AFTER_IF = frozenset("call reach ring text email shout know give let then".split())
 _CLAUSES = re.compile(r"([^.!?…,;:]+)([.!?…,;:]*)")
 
 
@@ -56,9 +58,13 @@ def _strip_lead(toks: list[str]) -> list[str]:
 
 def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str:
     """"open", "closed" or "" for one clause with its closing punctuation."""
-    toks = _strip_lead(list(normalise_words(text.split()).tokens))
+    raw = list(normalise_words(text.split()).tokens)
+    toks = _strip_lead(raw)
     if not toks:
         return ""
+    if len(raw) >= 3 and (raw[0] in ("and", "but", "so") and raw[1] == "if" or raw[:2] == ["what", "if"]) \
+            and len(raw) <= 8 and mark in ("", "?", "...", "\u2026") and not _MAIN_AFTER_IF & set(raw):
+        return "open"  # a bare condition asks what then: "and if we don't see that?", "what if it breaks"
     asked = "?" in mark
     cut_off = mark in ("", "...", "\u2026", ",")
     start2 = " ".join(toks[:2])
@@ -107,6 +113,10 @@ _TURNS = frozenset("so and okay now well but then yes no bet sure great thank yo
 _ASKING_AUX = frozenset("do does did are is was were can could would will have has should".split())
 _HOW_MUCH = frozenset("much many long often soon far big".split())
 _NOT_ASKING = frozenset("that which who than as if whether nor".split())
+# (not "tell me" run on: "so go ahead and tell me what you've got" invites a pitch, it asks no question)
+_RUN_ON_REQUESTS = {"walk": {"through"}, "take": {"through"}, "run": {"through"}, "talk": {"through"}}
+_NOT_REQUESTING = frozenset("i we they he she you it people customers clients to can could will would should "
+                            "did do does always never often usually sometimes".split())
 
 
 def _run_on_question(toks: list[str]) -> str:
@@ -114,8 +124,12 @@ def _run_on_question(toks: list[str]) -> str:
     ("hi megan thanks for your time how does your team plan visits", "yeah i bet what are you paying"):
     a question word and an inverted auxiliary ("how does your", "what are you", "how many do you"),
     or an auxiliary and "you" ("and do you ever"); "whats your plan" only after a word that ends what
-    came before."""
+    came before.  A request run on after a greeting ("thanks for grabbing the call walk me through how
+    couples book a tour") asks too, unless someone else is its subject ("they walk me through it")."""
     for i in range(1, len(toks) - 2):
+        if toks[i] in _RUN_ON_REQUESTS and toks[i + 1] == "me" and toks[i + 2] in _RUN_ON_REQUESTS[toks[i]] \
+                and toks[i - 1] not in _NOT_REQUESTING:
+            return "open"
         prev, word, nxt, after = toks[i - 1], toks[i], toks[i + 1], toks[i + 2]
         if word in OPEN_STARTS:
             k = i + 2 if nxt in _HOW_MUCH and i + 3 < len(toks) else i + 1

@@ -77,6 +77,7 @@ class Trigger:
     min_open: int = 0  # at least this many of them answer open questions (how, what, why...)
     closing_questions: tuple[str, ...] = ()  # a reply to a rep turn holding one of these ("anything else") is a courtesy
     closing_answers: tuple[str, ...] = ()  # so is a reply of only these ("no thank you", "bye"): not counted
+    greetings: tuple[str, ...] = ()  # and a reply to a rep turn ending with one of these ("how are you doing today")
     # kind = "monologue_reply" / "monologue": rep talk without a substantive reply
     min_monologue_s: float = 20.0
     unless_asked: bool = False  # monologue_reply: not after the prospect's own question (the answer they asked for)

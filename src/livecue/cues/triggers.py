@@ -355,13 +355,15 @@ class ClippedStreak(TriggerKind):
     to a rep turn holding one of ``closing_questions`` ("anything else I can
     help you with?") and a reply of nothing but ``closing_answers`` ("no
     thank you", "bye") are left out of the streak; they neither count nor
-    break it.
+    break it.  So is the reply to a greeting: a rep turn that ends with one of
+    ``greetings`` ("how are you doing today?" -> "good, thanks"; not "how are
+    you handling returns?").
     """
 
     name = "clipped_streak"
     keys = {"min_streak": 3, "max_words": 3, "max_answer_s": 1.0, "min_open": 0,
-            "closing_questions": (), "closing_answers": ()}
-    lists = frozenset({"closing_questions", "closing_answers"})
+            "closing_questions": (), "closing_answers": (), "greetings": ()}
+    lists = frozenset({"closing_questions", "closing_answers", "greetings"})
     positive = ("min_streak", "max_words")
     tunable = ("min_streak", "max_words", "max_answer_s", "min_open")
 
@@ -369,6 +371,8 @@ class ClippedStreak(TriggerKind):
     def is_closing(answer, trig) -> bool:
         """A courtesy at the close of the call, not a clipped answer."""
         if trig.closing_questions and _has_phrase(answer.asked, trig.closing_questions):
+            return True
+        if trig.greetings and _ends_with_phrase(answer.asked, trig.greetings):
             return True
         return bool(trig.closing_answers) and _only_phrases(answer.text, trig.closing_answers)
 
@@ -483,6 +487,12 @@ def _has_phrase(text: str, phrases: tuple[str, ...]) -> bool:
     """Does ``text`` hold one of these phrases, on word boundaries (normalised: "what's" = "what is")?"""
     padded = f" {normalise_words([text]).text} "
     return any(f" {p} " in padded for p in (normalise_words([q]).text for q in phrases) if p)
+
+
+def _ends_with_phrase(text: str, phrases: tuple[str, ...]) -> bool:
+    """Does ``text`` end with one of these phrases, on a word boundary (normalised)?"""
+    padded = f" {normalise_words([text]).text}"
+    return any(padded.endswith(f" {p}") for p in (normalise_words([q]).text for q in phrases) if p)
 
 
 def _turn_before(tracker, index: int) -> list[str] | None:
