@@ -151,3 +151,14 @@ def test_a_hesitation_comma_after_a_word_a_clause_cannot_end_on_does_not_split()
     assert [c.text for c in clauses("It goes to the, uh, owner.")] == ["It goes to the, uh, owner."]
     # a comma after a word that can end a clause still splits
     assert [c.marker for c in clauses("No, we're good.")] == ["", ","]
+
+
+def test_a_full_stop_before_a_lower_case_word_is_where_two_decodes_met_not_a_sentence_end():
+    """Paced lca_auto_repairs_40: "I might have to call you back just." then "to finalize the
+    appointments": read apart, the first half sounded like a brush-off."""
+    from livecue.cues.clauses import split_clauses
+
+    texts = [c.text for c in split_clauses("I might have to call you back just. to finalize the appointments.".split())]
+    assert texts == ["I might have to call you back just. to finalize the appointments."]
+    texts = [c.text for c in split_clauses("We're all set. Thanks anyway.".split())]
+    assert texts == ["We're all set.", "Thanks anyway."]

@@ -138,8 +138,8 @@ def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
         first = toks[i][0] if toks[i] else ""
         prev_end = words[i - 1].rstrip()[-1:] if i > 0 and words[i - 1].rstrip() else ""
         marker = ""
-        if i > 0 and prev_end in ".!?;:\u2026":
-            marker = "."
+        if i > 0 and prev_end in ".!?;:\u2026" and not (prev_end == "." and word[:1].islower()):
+            marker = "."  # not "back just. to finalize": a full stop before a lower-case word is where two decodes met
         if first in _ALWAYS_SPLIT or (first in ("though", "yet") and i > 0):
             marker = first
         elif first == "actually" and (i == 0 or prev_end in ",.!?;:" or word.endswith(",")):
