@@ -366,8 +366,8 @@ def test_a_turn_that_stops_on_but_waits_for_the_rest_before_a_cue():
     f.clock.set(15.0)
     f.out += f.stage.close(15.0)
     assert f.cues() == []
-    f = feeder()  # nothing follows: the same brush-off fires, only later
-    f.feed(*utterance("rep", 0.5, 6.0, pitch))
+    f = feeder()  # nothing follows: a brush-off fires, only later
+    f.feed(*utterance("rep", 0.5, 6.0, "Hi Dana, it's Sam from RouteWise, did I catch you at a good time?"))
     f.feed(*utterance("prospect", 6.5, 9.0, "Honestly we're all set with our current vendor, so"))
     for t in (9.3, 9.6, 9.9, 10.2, 10.5):  # the meters' level events keep the stage's clock going
         f.feed(Level(t, "prospect"))
