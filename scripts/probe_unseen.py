@@ -16,13 +16,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src")); sys.path.insert(0, str(ROOT / "tests"))
-from cue_events import cue_names  # noqa: E402
-from livecue.cues.rules import load_rule_dir  # noqa: E402
+from cue_events import cue_names, probe_command  # noqa: E402
 
-args = [a for a in sys.argv[1:] if not a.startswith("--")]
-SHOW = "--show" in sys.argv
-load = load_rule_dir(Path(args[0]) if args else ROOT / "cue_rules")
-assert not load.problems, load.problems
+load, SHOW = probe_command(sys.argv[1:], ROOT)
 
 
 def run(lines):

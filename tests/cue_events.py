@@ -61,3 +61,17 @@ def cue_names(load, lines, end_s: float) -> list[str]:
     clock.set(end_s)
     f.out += f.stage.close(end_s)
     return [e.cue for e in f.out if e.type == "cue"]
+
+
+def probe_command(argv: list[str], root) -> tuple:
+    """The probe scripts' command line, ``[RULES_DIR] [--show]``: the loaded rules (they must load
+    cleanly) and whether to show every line."""
+    from pathlib import Path
+
+    from livecue.cues.rules import load_rule_dir
+
+    args = [a for a in argv if not a.startswith("--")]
+    load = load_rule_dir(Path(args[0]) if args else Path(root) / "cue_rules")
+    if load.problems:
+        raise SystemExit("\n".join(map(str, load.problems)))
+    return load, "--show" in argv

@@ -306,7 +306,7 @@ def test_a_second_no_must_come_from_a_later_turn_than_the_one_second_effort_answ
     assert [c.cue for c in f.cues()] == ["second_effort"]
 
 
-def test_a_context_gate_counts_back_from_the_judged_turns_start_not_from_a_late_decode():
+def test_a_context_gate_still_sees_the_question_when_the_answer_is_decoded_late():
     """A live call may decode the answer seconds after it was said; "the rep just asked where they
     are" must hold all the same (paced lca_auto_repairs_49: a lukewarm reset on a logistics answer)."""
     question = "We can reset it for you. Are you close enough to turn around, or would you rather come in tomorrow?"

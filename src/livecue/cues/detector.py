@@ -108,17 +108,14 @@ class _Context:
         return self._turn
 
     def recent(self, speaker: str, within_s: float) -> _Turn:
-        """What ``speaker`` said from ``within_s`` seconds before the judged turn began, as one turn.
+        """What ``speaker`` said over the last ``within_s`` seconds, as one turn.
 
-        Counted back from the turn's start, not from now: "the rep just asked where they are" must
-        not depend on how long the answer ran or how late its final words were decoded (a live call
-        decodes later than a replay).
+        Counted back from now: a gate's window must cover a long answer and a live call's late
+        final decode (reset's logistics and closing questions use 20 s for that).
         """
         key = (speaker, within_s)
         if key not in self._recent:
             since = self.now - within_s
-            if self.update is not None:
-                since = min(since, self.tracker.run_of(self.update.segment)[0].start - within_s)
             words: list = []
             for seg in self.tracker.timeline[-self.s.recent_segments:]:
                 if seg.speaker == speaker and seg.last_end >= since:
