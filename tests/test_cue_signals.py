@@ -163,3 +163,11 @@ def test_a_backchannel_said_over_a_turn_does_not_split_it_but_a_reply_does():
     feed(tr, utterance("rep", 2.2, 2.6, "Okay."))  # after they stopped: a reply
     feed(tr, utterance("prospect", 3.0, 4.0, "Nothing special."))
     assert [t for s in tr.turn_of(tr.timeline[-1]) for t in s.texts] == ["Nothing", "special."]
+
+
+def test_a_backchannel_that_ends_the_other_sides_own_turn_joins_nothing():
+    tr = Tracker()
+    feed(tr, utterance("rep", 0.0, 5.0, "So that's the plan for your fleet."))
+    feed(tr, utterance("rep", 5.1, 5.4, "Okay."))
+    feed(tr, utterance("prospect", 5.5, 6.5, "It's fine."))
+    assert [t for s in tr.turn_of(tr.timeline[-1]) for t in s.texts] == ["It's", "fine."]

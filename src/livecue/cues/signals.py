@@ -358,8 +358,8 @@ class Tracker:
             while j >= 0 and self.timeline[j].speaker != seg.speaker and self.timeline[j].backchannel:
                 skipped.append(self.timeline[j])
                 j -= 1
-            if not skipped or j < 0:
-                return run
+            if not skipped or j < 0 or self.timeline[j].speaker != seg.speaker:
+                return run  # nothing skipped, or the other side's backchannels end their own real turn
             before = self.run_of(self.timeline[j])
             if any(b.start > before[-1].last_end + overlap_s for b in skipped):
                 return run
