@@ -48,7 +48,7 @@ _PAST_TIME = re.compile(
     r"\b(last (year|month|week|quarter|time|spring|summer|fall|autumn|winter|round|budget cycle)|"
     r"(a|one|two|three|few|couple( of)?|\d+) (years?|months?) ago|back then|at the time|in the past|"
     r"previously|before (that|this|we)|in (20\d\d|19\d\d)|in (twenty|nineteen) \w+|the old days)\b")
-_PAST_STATE = re.compile(r"\b(had|was|were|did not|could not|would not|used to)\b")
+_PAST_STATE = re.compile(r"\b(had|was|were|did not|could not|would not|used to|would have)\b")  # "a year ago I'd have said no"
 _PAST_ALWAYS = re.compile(r"\b(used to|back then|at the time|in the old days)\b")
 _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the", "appreciate", "it", "i", "we",
                        "do", "really", "bye", "goodbye", "have", "a", "good", "great", "nice", "day", "one", "take",
@@ -83,6 +83,7 @@ class Clause:
     marker: str  # what opened it: "" (turn start), "." (sentence), "," or a scope word (but, so...)
     past: bool = False  # about the past ("last year we had no budget")
     quoted: bool = False  # what the speaker nearly said ("I was about to say not interested")
+    names: frozenset[str] = frozenset()  # tokens of words capitalised mid-sentence ("we're on HubSpot"): names
 
     @property
     def contrast(self) -> bool:
@@ -122,6 +123,24 @@ def _so_joins(toks: list[tuple[str, ...]], i: int) -> bool:
             and toks[i + 1][0] not in _SO_INTENSIFIES)
 
 
+# capitalised mid-sentence for other reasons than being a name; and the acronyms of everyday business
+# talk, which mean what they say ("we already have a CRM")
+_NOT_NAMES = frozenset("i i'm i'd i'll i've ok okay mr mrs ms dr crm erp pos hr it cfo ceo coo cto cio vp gm hoa "
+                       "rfp api sms seo ppc pdf ai tv usa uk us".split())
+
+
+def _names(words, toks: list[tuple[str, ...]]) -> set[str]:
+    """Tokens of words written capitalised where a sentence does not start: product, company and
+    people's names ("we're on HubSpot", "check with Dave")."""
+    out: set[str] = set()
+    for i in range(1, len(words)):
+        word = words[i].strip().strip("\"'(")
+        prev = words[i - 1].rstrip()
+        if word[:1].isupper() and prev[-1:] not in ".!?:;\u2026\"" and word.lower().strip(".,!?;:") not in _NOT_NAMES:
+            out.update(toks[i])
+    return out
+
+
 def _norm(word: str) -> tuple[str, ...]:
     return word_tokens(word)
 
@@ -133,6 +152,7 @@ def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
         toks = resolve_bare_were(words, toks)
     bounds: list[tuple[int, str]] = [(0, "")]
     n = len(words)
+    names = _names(words, toks)
     for i in range(n):
         word = words[i].strip()
         first = toks[i][0] if toks[i] else ""
@@ -174,7 +194,7 @@ def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
         flat = " ".join(tokens)
         past = bool(_PAST_ALWAYS.search(flat) or (_PAST_TIME.search(flat) and _PAST_STATE.search(flat)))
         clauses.append(Clause(start, end, text, tokens, marker, past=past,
-                              quoted=marker == "retract"))
+                              quoted=marker == "retract", names=frozenset(names.intersection(tokens))))
     return clauses
 
 
@@ -226,6 +246,23 @@ def in_scope(clauses: list[Clause], k: int, same_stance, *, skip_past: bool = Tr
 # recogniser runs the "hm" on; "mhm" is how "mm-hmm" normalises)
 _LEAD = frozenset({"but", "so", "and", "though", "however", "although", "actually", "well", "oh", "look",
                    "yet", "except", "listen", "hm", "hmm", "mm", "mhm", "ah", "huh"})
+
+
+def unnamed(text: str, names: frozenset[str], knows) -> str:
+    """The clause with the names the model cannot read put as "them": "we are on hubspot already"
+    reads as "we are on them already".  A name that is one word of the model's vocabulary ("Dave",
+    "Toast") stays."""
+    if not names:
+        return text
+    out: list[str] = []
+    for w in text.split():
+        if w in names and not knows(w):
+            if out and out[-1] == "them":
+                continue  # "Google Ads" is one name
+            out.append("them")
+        else:
+            out.append(w)
+    return " ".join(out)
 
 
 def clause_text(tokens: tuple[str, ...] | list[str]) -> str:

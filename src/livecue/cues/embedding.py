@@ -58,6 +58,11 @@ class Embedder(Protocol):
         """A dry run: texts not yet cached are listed instead of encoded (zero rows come back)."""
         ...
 
+    def knows(self, word: str) -> bool:
+        """Is the (lower-case) word one piece of the model's vocabulary?  A name it splits into
+        pieces ("hub ##sp ##ot") is read as those pieces, which mean nothing here."""
+        ...
+
 
 def _package_dir(module: str, pip_name: str, extra: str = "") -> Path:
     # find_spec does not run the package's __init__ (the MiniLM one prints on import)
@@ -257,6 +262,9 @@ class StaticEmbedder(_Cached):
         self._vectors = np.array(tensors["embeddings"], dtype=np.float32)
         self.dim = int(self._vectors.shape[1])
 
+    def knows(self, word: str) -> bool:
+        return "\u2581" + word in self._pieces
+
     def _segment(self, word: str) -> tuple[int, ...]:
         found = self._words.get(word)
         if found is not None:
@@ -387,6 +395,9 @@ class MiniLMEmbedder(_Cached):
         if self._session is not None:
             _return_freed_memory()  # onnxruntime frees its load buffers (about 30 MB) but glibc keeps them
         self._layers = [] if self._session is not None else [self._numpy_layer(p) for p in layers]
+
+    def knows(self, word: str) -> bool:
+        return self._tok.token_to_id(word) is not None
 
     def _onnx_session(self, layers: list[dict[str, np.ndarray]], cache: Path | None):
         """An onnxruntime session for the encoder layers on one thread, or None where it cannot run.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio_facts import CALL_SIDES
-from .clauses import clause_of, clause_text, in_scope, split_clauses, statements
+from .clauses import clause_of, clause_text, in_scope, split_clauses, statements, unnamed
 from .match import PhraseSet, normalise_words
 from .questions import is_question
 from .signals import is_clipped
@@ -298,7 +298,8 @@ class IntentKind(TriggerKind):
         if ct.unless is not None and ct.unless.search(turn.toks, fuzzy=False):
             return None
         clauses = ctx.clauses(turn)
-        texts = [clause_text(c.tokens) for c in clauses]
+        knows = ct.intent.embedder.knows
+        texts = [unnamed(clause_text(c.tokens), c.names, knows) for c in clauses]
         first = len(clauses) - trig.last_clauses if trig.last_clauses else 0
         # a clause the recogniser ran together from several statements ("were all set thanks weve got a guy
         # for that") is also judged statement by statement; only clauses and statements of min_words to
