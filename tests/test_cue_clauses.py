@@ -162,3 +162,37 @@ def test_a_full_stop_before_a_lower_case_word_is_where_two_decodes_met_not_a_sen
     assert texts == ["I might have to call you back just. to finalize the appointments."]
     texts = [c.text for c in split_clauses("We're all set. Thanks anyway.".split())]
     assert texts == ["We're all set.", "Thanks anyway."]
+
+
+def test_a_contrast_cut_by_a_comma_is_read_on_through_it():
+    # "But servicing," alone says nothing; with the clause the comma cut off it is a need
+    found = clauses("We're all set on mowers. But servicing, that's been a shambles.")
+    assert [c.marker for c in found] == ["", "but", ","]
+    assert not in_scope(found, 0, lambda j: False)
+    # a bare "but" aside with nothing after it still does not overrule
+    bare = clauses("We're all set on mowers. But yeah.")
+    assert in_scope(bare, 0, lambda j: False)
+
+
+def test_would_have_said_in_the_past_is_past():
+    past = clauses("A year ago I'd have said no thanks")
+    assert past[0].past
+    assert not clauses("I'd have said no thanks")[0].past  # no time in the past named: as it was
+
+
+def test_names_are_words_capitalised_mid_sentence():
+    found = clauses("We're on HubSpot already, and Dave likes it. Okay, I think so.")
+    names = set().union(*(c.names for c in found))
+    assert names == {"hubspot", "dave"}  # not the sentence starts, not "I", not "Okay"
+    assert clauses("we're on hubspot already")[0].names == frozenset()  # lower case: nothing to go by
+
+
+def test_unnamed_puts_the_names_the_model_cannot_read_as_them():
+    from livecue.cues.clauses import unnamed
+
+    vocab = {"we", "are", "on", "already", "dave", "with", "check"}
+    knows = vocab.__contains__
+    assert unnamed("we are on hubspot already", frozenset({"hubspot"}), knows) == "we are on them already"
+    assert unnamed("check with dave", frozenset({"dave"}), knows) == "check with dave"  # a name it reads stays
+    assert unnamed("we are on google ads", frozenset({"google", "ads"}), knows) == "we are on them"  # one name, one "them"
+    assert unnamed("we are on hubspot", frozenset(), knows) == "we are on hubspot"

@@ -357,3 +357,24 @@ def test_a_clause_scores_the_same_with_or_without_a_trailing_aside():
     intent = Intent(("we are all set", "we are happy with who we use"), (), "minilm")
     plain, aside = intent.score(["we are all set with our provider", "we are all set with our provider to be honest"])
     assert abs(plain.similarity - aside.similarity) < 1e-6 and plain.example == aside.example
+
+
+@needs_minilm
+def test_the_model_knows_whole_words_not_product_names():
+    from livecue.cues.embedding import load_embedder
+
+    model = load_embedder("minilm")
+    assert model.knows("dave") and model.knows("toast")
+    assert not model.knows("hubspot") and not model.knows("quickbooks")
+
+
+@needs_minilm
+def test_a_named_incumbent_means_a_brush_off_once_the_name_is_read_as_them():
+    from livecue.cues.rules import load_rule_dir
+    from pathlib import Path
+    from cue_events import cue_names
+
+    load = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
+    opener = ("rep", 0.5, 5.0, "Hi Jo, it's Sam with Ledgerly, we help cafes run payroll in minutes. Got a sec?")
+    said = ("prospect", 5.6, 8.6, "We're on Paylocity already and it does the job for us.")
+    assert cue_names(load, [opener, said], 30.0) == ["second_effort"]

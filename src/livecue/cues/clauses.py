@@ -218,7 +218,7 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
         later = clauses[j]
         if questions and is_question(later.text.split()) and len(later.tokens) >= 3:
             return True  # asking on: engaged, whatever came before
-        if later.contrast and later.substantive and not later.quoted and not same_stance(j):
+        if later.contrast and _substantive_on(clauses, j) and not later.quoted and not same_stance(j):
             return True
         flat = " ".join(later.tokens)
         if ((later.substantive and _WANTS.search(flat)) or _GOES_AHEAD.search(flat)) and not _NOT_WANTS.search(flat) \
@@ -229,6 +229,18 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
             if (_AVAILABLE.search(flat) or (later.substantive and _ENGAGED.search(flat))) and not same_stance(j):
                 return True
     return False
+
+
+def _substantive_on(clauses: list[Clause], j: int) -> bool:
+    """Clause ``j`` says something of substance, read on through the clauses a comma joins to it:
+    "but servicing, that's been a shambles" is one contrast, however the comma cut it."""
+    tokens = list(clauses[j].tokens)
+    for later in clauses[j + 1:]:
+        if later.marker != ",":
+            break
+        tokens += later.tokens
+    content = [t for t in tokens if t not in _COURTESY]
+    return len(tokens) >= 3 and len(content) >= 2
 
 
 def in_scope(clauses: list[Clause], k: int, same_stance, *, skip_past: bool = True,
