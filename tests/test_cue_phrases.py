@@ -48,6 +48,9 @@ SECOND_EFFORT = [
     "Not really interested to be honest.",
     "We're not for now, thanks.",  # tiny.en's hearing of "we're good for now"
     "Just shoot me an email.",  # a polite brush-off, not an exit (labelled so in ../shared/calls-text)
+    # issue-11t: the recogniser lost or garbled a word of the stock phrase
+    "Nah, just fling me something by email.",
+    "I don't think that's for a small hour size.",
 ]
 
 PLANT_SEED = [
@@ -62,6 +65,9 @@ PLANT_SEED = [
     "I don't have time for this.",
     "Gotta go, bye.",
     "I'm driving, call me some other time.",
+    # issue-11t: any list, the object misheard; no more calls wanted
+    "Take my lumber off whatever list you've got.",
+    "We don't want any more of these sales calls.",
 ]
 
 DECISION_MAKER = [
@@ -75,6 +81,9 @@ DECISION_MAKER = [
     "Let me run it past the team.",
     "I'd want to loop in our IT director.",
     "I'd have to run it by my boss first.",
+    # issue-11t: the decider described, or the speaker playing their part down
+    "Looks good, but they're the ones who make the decision.",
+    "I only work the front desk here.",
 ]
 
 LUKEWARM = [
@@ -97,6 +106,7 @@ WEAK_ENDING = [
     "If you ever need anything, you know where to find me.",
     "I'll leave you my number just in case.",
     "Reach out if you have any questions.",
+    "Text me Sam whenever it suits you.",  # issue-11t: a word (a name, a misheard "back") between
     "Call us when you're ready.",
     "Let me know if anything changes down the road.",
 ]

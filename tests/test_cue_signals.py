@@ -20,6 +20,8 @@ def test_backchannels_and_questions():
     assert is_backchannel("Right.".split()) and not is_backchannel("Right, and the price?".split())
     assert not is_backchannel("Interesting, tell me more.".split())
     assert is_backchannel("mm hm".split()) and is_backchannel("Hm.".split())  # the recogniser splits mm-hmm
+    assert is_backchannel("Amen, amen.".split())  # how the recogniser often writes a closed-mouth "mm"
+    assert not is_backchannel("Amen to that, how much is it?".split())
     assert is_question("How many technicians do you have?".split())
     assert is_question("how many technicians do you have".split())  # unpunctuated
     assert not is_question("Will do.".split())
@@ -78,6 +80,16 @@ def test_a_question_or_a_long_answer_breaks_the_streak():
         feed(tr, utterance("rep", i * 6.0, i * 6.0 + 2, "Does that make sense?"))
         feed(tr, utterance("prospect", i * 6.0 + 3, i * 6.0 + 4, answer))
     assert tr.snapshot(20.0, 45, 90).clipped_streak == 0
+
+
+def test_a_question_back_as_short_as_a_clipped_answer_neither_counts_nor_breaks_the_streak():
+    """The recogniser hears a curt answer as a question ("uh, we notice" -> "Are we naughty?")."""
+    tr = Tracker()
+    for i, answer in enumerate(["Spreadsheet mostly.", "Techs.", "Are we naughty?", "Not sure."]):
+        feed(tr, utterance("rep", i * 6.0, i * 6.0 + 2, "And how do you handle that?"))
+        feed(tr, utterance("prospect", i * 6.0 + 3, i * 6.0 + 4, answer))
+    snap = tr.snapshot(30.0, 45, 90)
+    assert snap.clipped_streak == 3 and snap.questions["prospect"] == 1
 
 
 def test_segments_follow_tentative_then_committed_words():

@@ -23,8 +23,9 @@ from .questions import question_kind as _question_kind
 # the events a side's speech arrives in; everything else leaves the tracker alone
 SIDE_SPEECH = (SpeechStarted, SpeechEnded, UtteranceEnded, Tentative, Committed)
 
-# Continuers that say "I'm listening", not "I'm engaged".
-BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "hm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh"})
+# Continuers that say "I'm listening", not "I'm engaged".  "amen": how the recogniser often writes a
+# closed-mouth "mm" (and, when really said, an agreeing continuer); none of the 89 paced real-call runs holds it.
+BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "hm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh", "amen"})
 BACKCHANNEL_PHRASES = ("i am following", "i follow", "that makes sense", "makes sense", "i see", "got it",
                        "go on", "go ahead", "uh huh", "all right", "i hear you", "understood")
 
@@ -48,13 +49,45 @@ def is_question(words: list[str] | tuple[str, ...]) -> bool:
     return question_kind(words) != ""
 
 
-def is_clipped(answer: "Answer", max_words: int, max_s: float) -> bool:
-    """A short answer: few words, or (misheard words aside) very little speech."""
-    if answer.question or answer.words == 0:
+def _short(answer: "Answer", max_words: int, max_s: float) -> bool:
+    if answer.words == 0:
         return False
     if answer.words <= max_words:
         return True
     return answer.words <= max_words + 2 and answer.end - answer.start <= max_s
+
+
+def is_clipped(answer: "Answer", max_words: int, max_s: float) -> bool:
+    """A short answer: few words, or (misheard words aside) very little speech."""
+    return not answer.question and _short(answer, max_words, max_s)
+
+
+def is_short_question(answer: "Answer", max_words: int) -> bool:
+    """A question back of at most ``max_words`` words ("Like what?", "Why?").
+
+    Such a turn neither counts in a clipped streak nor ends it: the
+    recogniser makes questions of curt answers it mishears ("uh, we notice"
+    came out as "Are we naughty?"), and a one-word question back says too
+    little to show the prospect has warmed up.  A longer one ("What does it
+    cost?") is a real question and ends the streak, however quickly said.
+    """
+    return answer.question and 0 < answer.words <= max_words
+
+
+def clipped_streak(answers: "list[Answer]", max_words: int, max_s: float, skip=None) -> "list[Answer]":
+    """The clipped answers to the rep's questions since the last answer that was not short, newest first.
+
+    Short questions back and answers ``skip`` says to leave out neither count nor end the streak.
+    """
+    streak: list[Answer] = []
+    for answer in reversed(answers):
+        if is_short_question(answer, max_words):
+            continue
+        if not is_clipped(answer, max_words, max_s):
+            break
+        if answer.after_question and answer.words and not (skip is not None and skip(answer)):
+            streak.append(answer)
+    return streak
 
 
 class Segment:
@@ -438,12 +471,7 @@ class Tracker:
         talk = {side: round(self.talk(side, now, s.window_s), 2) for side in CALL_SIDES}
         total = talk["rep"] + talk["prospect"]
         speaker, mono = self.current_monologue(now)
-        streak = 0
-        for a in reversed(self.answers):
-            if not is_clipped(a, s.clipped_max_words, s.clipped_max_s):
-                break
-            if a.after_question and a.words:
-                streak += 1
+        streak = len(clipped_streak(self.answers, s.clipped_max_words, s.clipped_max_s))
         sized = [a.words for a in self.answers if not (a.backchannel and not a.after_question)]
         n = s.trend_answers
         recent = sized[-n:]
@@ -461,4 +489,5 @@ class Tracker:
             overlap_s=round(self.overlap_s, 2), monologue_warn_s=warn_s, monologue_alert_s=alert_s)
 
 
-__all__ = ["Answer", "SignalSettings", "Segment", "Tracker", "Update", "is_backchannel", "is_question"]
+__all__ = ["Answer", "SignalSettings", "Segment", "Tracker", "Update", "clipped_streak", "is_backchannel", "is_clipped",
+           "is_question", "is_short_question"]

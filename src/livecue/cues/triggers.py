@@ -18,7 +18,7 @@ from ..audio_facts import CALL_SIDES
 from .clauses import clause_of, clause_text, in_scope, split_clauses, statements, unnamed
 from .match import PhraseSet, normalise_words
 from .questions import is_question
-from .signals import is_clipped
+from .signals import clipped_streak
 
 if TYPE_CHECKING:  # pragma: no cover
     from .detector import Detector, _Context
@@ -358,7 +358,9 @@ class ClippedStreak(TriggerKind):
     thank you", "bye") are left out of the streak; they neither count nor
     break it.  So is the reply to a greeting: a rep turn that ends with one of
     ``greetings`` ("how are you doing today?" -> "good, thanks"; not "how are
-    you handling returns?").
+    you handling returns?").  A question back as short as a clipped answer
+    ("Like what?", or a curt answer the recogniser heard as a question) is
+    left out the same way (``signals.is_short_question``).
     """
 
     name = "clipped_streak"
@@ -381,12 +383,8 @@ class ClippedStreak(TriggerKind):
         trig = ct.trigger
         if ctx.reason != "final" or ctx.speaker != "prospect":
             return None
-        streak = []
-        for answer in reversed(det.tracker.answers):
-            if not is_clipped(answer, trig.max_words, trig.max_answer_s):
-                break
-            if answer.after_question and answer.words and not self.is_closing(answer, trig):
-                streak.append(answer)
+        streak = clipped_streak(det.tracker.answers, trig.max_words, trig.max_answer_s,
+                                skip=lambda answer: self.is_closing(answer, trig))
         fresh = [a for a in streak
                  if ignore_used or not det._consumed(crule.rule.id, Evidence("answer", a.start, a.start))]
         if len(fresh) < trig.min_streak or sum(a.after_open_question for a in fresh) < trig.min_open:
