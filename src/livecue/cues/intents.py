@@ -147,6 +147,8 @@ class Score:
 def _top_mean(sims: np.ndarray, k: int) -> np.ndarray:
     """Each row's mean of its k highest values (of all of them where a row has fewer)."""
     k = max(1, min(k, sims.shape[1]))
+    if k == 1:
+        return sims.max(axis=1)
     return np.sort(sims, axis=1)[:, -k:].mean(axis=1)
 
 
