@@ -61,7 +61,7 @@ class Trigger:
     sounds_like: tuple[str, ...] = ()
     not_like: tuple[str, ...] = ()  # near misses: closer to one of these means no
     sounds_like_from: str = ""  # "rule_id.trigger": reuse another intent's examples
-    threshold: float = 0.6  # similarity to the nearest example needed (cosine)
+    threshold: float = 0.6  # similarity to the nearest example needed (cosine; top_k: the mean of the k nearest)
     margin: float = 0.0  # and by this much more than to the nearest near miss
     model: str = "minilm"  # the sentence embedding model (see cues/embedding.py)
     min_words: int = 3  # shorter clauses are not judged ...
