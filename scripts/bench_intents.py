@@ -11,6 +11,7 @@ thresholds given by ``--threshold``.
 
     python scripts/bench_intents.py ../shared/calls-text --model minilm
     python scripts/bench_intents.py ../shared/calls-text --model static --threshold 0.8
+    python scripts/bench_intents.py ../shared/calls-text --scoring classifier   (issue 11s)
 
 MiniLM's encoder runs in onnxruntime by default; ``--runtime numpy`` times
 the numpy pass instead (old and new in one session: run both, alternating).
@@ -36,11 +37,12 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def rules_for(model: str, threshold: float | None, out: Path) -> Path:
+def rules_for(model: str, threshold: float | None, out: Path, scoring: str = "") -> Path:
     src = Path(__file__).resolve().parents[1] / "cue_rules"
     for f in src.glob("*.toml"):
         text = f.read_text()
-        text = text.replace('kind = "intent"\n', f'kind = "intent"\nmodel = "{model}"\n')
+        extra = f'scoring = "{scoring}"\n' if scoring else ""
+        text = text.replace('kind = "intent"\n', f'kind = "intent"\nmodel = "{model}"\n{extra}')
         if threshold is not None:
             text = re.sub(r"(?m)^threshold = [0-9.]+", f"threshold = {threshold}", text)
         (out / f.name).write_text(text)
@@ -52,6 +54,7 @@ def main() -> int:
     ap.add_argument("calls", nargs="+")
     ap.add_argument("--model", default="minilm")
     ap.add_argument("--threshold", type=float, default=None)
+    ap.add_argument("--scoring", default="", help="set every intent trigger's scoring (nearest, top_k, classifier)")
     ap.add_argument("--runtime", choices=("onnxruntime", "numpy"), default="",
                     help="MiniLM only: where the encoder layers run (default: onnxruntime when importable)")
     args = ap.parse_args()
@@ -71,7 +74,7 @@ def main() -> int:
 
     calls = find_calls([Path(p) for p in args.calls])
     with tempfile.TemporaryDirectory() as tmp:
-        rules = rules_for(args.model, args.threshold, Path(tmp))
+        rules = rules_for(args.model, args.threshold, Path(tmp), args.scoring)
         base_rss = rss_mb()
         t0 = time.perf_counter()
         c0 = time.process_time()

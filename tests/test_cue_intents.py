@@ -378,3 +378,105 @@ def test_a_named_incumbent_means_a_brush_off_once_the_name_is_read_as_them():
     opener = ("rep", 0.5, 5.0, "Hi Jo, it's Sam with Ledgerly, we help cafes run payroll in minutes. Got a sec?")
     said = ("prospect", 5.6, 8.6, "We're on Paylocity already and it does the job for us.")
     assert cue_names(load, [opener, said], 30.0) == ["second_effort"]
+
+# --- issue 11s: how a clause is scored on the examples (`scoring`) ---------------------------------
+
+
+@needs_minilm
+def test_top_k_scoring_does_not_let_one_odd_example_decide():
+    from livecue.cues.intents import Intent
+
+    examples = ("we are all set", "we are covered, thanks", "we have someone for that already",
+                "the weather is lovely today")  # one odd example in the list
+    nearest = Intent(examples, (), "minilm").score(["the weather is lovely today"])[0]
+    top = Intent(examples, (), "minilm", scoring="top_k", top_k=2).score(["the weather is lovely today"])[0]
+    assert nearest.similarity > 0.99  # alone it makes the clause mean the intent
+    assert nearest.similarity - top.similarity > 0.3  # the mean with the next nearest example is far lower
+    assert top.example == nearest.example == "the weather is lovely today"  # the why still names the nearest
+    clause = ["we're all set, we have a guy for it"]
+    agreeing = Intent(examples, (), "minilm").score(clause)[0]
+    agreeing_top = Intent(examples, (), "minilm", scoring="top_k", top_k=2).score(clause)[0]
+    assert agreeing.similarity - agreeing_top.similarity < 0.15  # close to several examples: little lower
+
+
+def test_logistic_fit_is_deterministic_and_separates_the_examples():
+    import numpy as np
+
+    from livecue.cues.intents import fit_logistic
+
+    rng = np.random.default_rng(7)
+
+    def unit(x):
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+    centre = unit(rng.normal(size=(2, 32)))
+    pos = unit(centre[0] + 0.3 * rng.normal(size=(20, 32)))
+    neg = unit(centre[1] + 0.3 * rng.normal(size=(40, 32)))
+    weights = np.ones(len(neg))
+    w, b = fit_logistic(pos, neg, weights)
+    w2, b2 = fit_logistic(pos, neg, weights)
+    assert np.array_equal(w, w2) and b == b2
+    prob = lambda x: 1.0 / (1.0 + np.exp(-(x @ w + b)))  # noqa: E731
+    assert prob(pos).min() > 0.5 > prob(neg).max()
+    # negatives that weigh more (near misses) are pushed further from the intent
+    heavy = weights.copy()
+    heavy[:5] = 20.0
+    w3, b3 = fit_logistic(pos, neg, heavy)
+    assert (1.0 / (1.0 + np.exp(-(neg[:5] @ w3 + b3)))).mean() < prob(neg[:5]).mean()
+
+
+def test_a_classifier_score_needs_min_confidence_as_well():
+    from livecue.cues.intents import Score
+
+    close_but_doubtful = Score(0.8, "we are all set", 0.1, confidence=0.2)
+    assert close_but_doubtful.means(0.6, 0.05)  # nearest-example scoring alone: it means the intent
+    assert not close_but_doubtful.means(0.6, 0.05, min_confidence=0.3)
+    assert Score(0.8, "we are all set", 0.1, confidence=0.9).means(0.6, 0.05, min_confidence=0.3)
+
+
+@needs_minilm
+@pytest.mark.parametrize("scoring, threshold", [("top_k", 0.38), ("classifier", 0.42)])  # a mean of 2 is lower
+def test_an_intent_with_another_scoring_fires_and_keeps_its_why(tmp_path, scoring, threshold):
+    rules = write_rule(tmp_path, RULE.replace('threshold = 0.42', f'threshold = {threshold}\nscoring = "{scoring}"\ntop_k = 2'))
+    assert not load_rule_dir(rules).problems
+    cues = cues_for(rules, ("rep", 0.5, 3.0, "Shall we start Monday?"),
+                    ("prospect", 3.5, 7.5, "Honestly, I would like to think it over for a couple of days."))
+    assert [c.cue for c in cues] == ["hesitant"]
+    assert any(ex in cues[0].why for ex in ("I need to think about it", "let me sleep on it"))
+    assert cues_for(rules, ("rep", 0.5, 3.0, "Shall we start Monday?"),
+                    ("prospect", 3.5, 6.5, "Monday works, send the contract.")) == []
+
+
+@needs_minilm
+def test_a_classifier_is_fit_against_the_other_intents_examples(tmp_path):
+    from livecue.cues.intents import NEUTRAL
+
+    other = RULE.replace('id = "hesitant"', 'id = "keen"').replace("[triggers.hesitant]", "[triggers.keen]").replace(
+        'sounds_like = ["I need to think about it", "let me sleep on it", "I\'m not sure yet, give me some time"]',
+        'sounds_like = ["let us do it", "sign us up"]')
+    (tmp_path / "keen.toml").write_text(other)
+    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "classifier"'))
+    load = load_rule_dir(tmp_path)
+    assert not load.problems
+    intent = load.ruleset.get("hesitant").triggers["hesitant"].intent
+    assert intent.scoring == "classifier"
+    keen, small_talk, own = intent.score(["sign us up", NEUTRAL[0], "let me sleep on it"])
+    assert keen.confidence < 0.3 and small_talk.confidence < 0.3 and own.confidence > 0.7
+
+
+def test_scoring_settings_are_checked_with_lines(tmp_path, capsys):
+    bad = RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "average"\nmin_confidence = 2.0\ntop_k = 0')
+    write_rule(tmp_path, bad)
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    out = capsys.readouterr().out
+    assert "hesitant.toml:9: 'scoring' must be one of nearest, top_k, classifier, not 'average'" in out
+    assert "hesitant.toml:10: 'min_confidence' must be between 0 and 1" in out
+    assert "hesitant.toml:11: 'top_k' must be more than 0" in out
+
+
+def test_tune_can_sweep_the_classifier_confidence():
+    from livecue.tuning.sweep import parse_set
+
+    load = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
+    p = parse_set("decision_maker.sounds_like_deferral.min_confidence=0.2,0.4", load.ruleset)
+    assert (p.trigger, p.key, p.values) == ("sounds_like_deferral", "min_confidence", (0.2, 0.4))

@@ -9,6 +9,19 @@ cosine similarity of its nearest positive example.  It means the intent when
 that score reaches the trigger's ``threshold`` and beats the nearest near
 miss by ``margin``.  The nearest example is kept: the card's why says what
 the clause sounded like.
+
+The trigger's ``scoring`` picks how the score is read off the examples
+(``SCORINGS``; docs/benchmarks.md "issue-11s" compares them on unseen calls):
+
+- ``nearest`` (the default): the nearest example and the nearest near miss.
+- ``top_k``: the mean similarity of the ``top_k`` nearest examples against
+  the mean of the ``top_k`` nearest near misses: one odd example alone
+  cannot make a clause mean the intent.
+- ``classifier``: ``nearest``, and a logistic-regression classifier fit at
+  load on the examples (against the near misses, the other intents'
+  examples and ``NEUTRAL`` small talk) must give the clause a probability
+  of at least ``min_confidence``: a veto on clauses that sit near one
+  example but on the wrong side of what the examples share.
 """
 
 from __future__ import annotations
@@ -65,26 +78,130 @@ def example_text(text: str) -> str:
     return without_asides(clause_text([t for w in text.split() for t in word_tokens(w)]))
 
 
+SCORINGS = ("nearest", "top_k", "classifier")
+
+# Ordinary things a prospect says on a sales call that mean none of the intents: with the near misses
+# and the other intents' examples, the background a ``classifier`` intent is fit against.  Written for
+# this purpose (not taken from any evaluation set).
+NEUTRAL = (
+    "we ship about two hundred orders a day",
+    "we have three locations in the valley",
+    "I run the front desk and the scheduling",
+    "most of our customers are small businesses",
+    "we do about forty jobs a week",
+    "our busy season starts in March",
+    "we use spreadsheets for most of it",
+    "the warehouse is in the back",
+    "how does the pricing work",
+    "what does the setup look like",
+    "can it connect to our accounting software",
+    "how long does it take to get started",
+    "yeah that makes sense",
+    "okay go on",
+    "right, I follow you",
+    "sure, what do you need to know",
+    "I've been here about six years",
+    "we have twelve people in the office",
+    "the drivers start at seven in the morning",
+    "sorry, can you say that again",
+    "the line is a bit bad here",
+    "that's a good question",
+    "we lost a couple of orders last month because of that",
+    "honestly the invoicing takes forever",
+    "the biggest headache is the paperwork",
+    "we mostly sell online",
+    "it's a family business, my dad started it",
+    "we had a rough winter",
+    "I'm the office manager",
+    "our old system crashes a lot",
+    "that would save us a lot of time",
+    "tell me more about the reporting",
+    "so what happens if a driver calls in sick",
+    "we're in the middle of a busy week",
+    "I think we spend about three grand a month on that",
+    "the phones ring all day",
+    "we're growing pretty fast this year",
+    "good, thanks, how are you",
+    "yes, this is she",
+    "hello, who is this",
+)
+
+# The classifier's fit: L2 penalty on the weights (not the bias), and how much more a near miss
+# weighs than a background sentence.  Chosen on the tune sets (docs/benchmarks.md, issue-11s).
+L2 = 1.0
+NEAR_MISS_WEIGHT = 2.0
+
+
 @dataclass(frozen=True)
 class Score:
-    similarity: float  # to the nearest example that means the intent
-    example: str  # that example, as written in the rule file
-    near_miss: float  # similarity to the nearest near miss (-1 when there are none)
+    similarity: float  # to the nearest example that means the intent (top_k: mean of the k nearest)
+    example: str  # the nearest example, as written in the rule file
+    near_miss: float  # similarity to the nearest near miss (top_k: mean of the k nearest; -1 when none)
+    confidence: float = 1.0  # the classifier's probability that the clause means the intent (1 without one)
 
-    def means(self, threshold: float, margin: float) -> bool:
-        return self.similarity >= threshold and self.similarity - self.near_miss >= margin
+    def means(self, threshold: float, margin: float, min_confidence: float = 0.0) -> bool:
+        return (self.similarity >= threshold and self.similarity - self.near_miss >= margin
+                and self.confidence >= min_confidence)
+
+
+def _top_mean(sims: np.ndarray, k: int) -> np.ndarray:
+    """Each row's mean of its k highest values (of all of them where a row has fewer)."""
+    k = max(1, min(k, sims.shape[1]))
+    if k == 1:
+        return sims.max(axis=1)
+    return np.sort(sims, axis=1)[:, -k:].mean(axis=1)
+
+
+def fit_logistic(pos: np.ndarray, neg: np.ndarray, neg_weight: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
+    """Weights and bias of an L2-penalised logistic regression, positives against weighted negatives.
+
+    The two classes weigh the same in total (positives equally, negatives by
+    ``neg_weight``).  Newton steps from zero: deterministic, and a few
+    hundred rows of 384 dims converge in under ten steps (milliseconds).
+    """
+    x = np.concatenate([pos, neg]).astype(np.float64)
+    y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
+    c = np.concatenate([np.full(len(pos), 1.0 / max(len(pos), 1)),
+                        np.asarray(neg_weight, dtype=np.float64) / max(float(np.sum(neg_weight)), 1e-12)])
+    c *= len(y) / 2.0
+    xb = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+    reg = np.full(xb.shape[1], l2)
+    reg[-1] = 0.0
+    w = np.zeros(xb.shape[1])
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-(xb @ w)))
+        grad = xb.T @ (c * (p - y)) + reg * w
+        hess = (xb * (c * p * (1.0 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.abs(step).max()) < 1e-7:
+            break
+    return w[:-1].astype(np.float32), float(w[-1])
 
 
 class Intent:
-    """The embedded examples of one intent trigger."""
+    """The embedded examples of one intent trigger (and, for ``classifier``, its fit)."""
 
-    def __init__(self, sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str) -> None:
+    def __init__(self, sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str,
+                 scoring: str = "nearest", top_k: int = 3, background: tuple[str, ...] = ()) -> None:
+        if scoring not in SCORINGS:
+            raise ValueError(f"unknown intent scoring {scoring!r} (one of {', '.join(SCORINGS)})")
         self.embedder: Embedder = load_embedder(model)
         self.examples = sounds_like
         self.near_misses = not_like
+        self.scoring = scoring
+        self.top_k = top_k
+        empty = np.zeros((0, self.embedder.dim), dtype=np.float32)
         self._pos = encode_examples(self.embedder, [example_text(t) for t in sounds_like])
-        self._neg = (encode_examples(self.embedder, [example_text(t) for t in not_like]) if not_like
-                     else np.zeros((0, self.embedder.dim), dtype=np.float32))
+        self._neg = encode_examples(self.embedder, [example_text(t) for t in not_like]) if not_like else empty
+        self._w: np.ndarray | None = None
+        self._b = 0.0
+        if scoring == "classifier":
+            own = set(sounds_like) | set(not_like)
+            rest = [t for t in dict.fromkeys(background + NEUTRAL) if t not in own]
+            back = encode_examples(self.embedder, [example_text(t) for t in rest]) if rest else empty
+            weights = np.concatenate([np.full(len(self._neg), NEAR_MISS_WEIGHT), np.ones(len(back))])
+            self._w, self._b = fit_logistic(self._pos, np.concatenate([self._neg, back]), weights)
 
     def score(self, texts: list[str]) -> list[Score]:
         if not texts:
@@ -92,23 +209,30 @@ class Intent:
         vecs = self.embedder.encode([without_asides(t) for t in texts])
         pos = vecs @ self._pos.T
         neg = vecs @ self._neg.T if len(self._neg) else None
-        out = []
-        for i in range(len(texts)):
-            best = int(np.argmax(pos[i]))
-            out.append(Score(float(pos[i, best]), self.examples[best],
-                             float(neg[i].max()) if neg is not None else -1.0))
-        return out
+        k = self.top_k if self.scoring == "top_k" else 1
+        sim = _top_mean(pos, k)
+        near = _top_mean(neg, k) if neg is not None else np.full(len(texts), -1.0)
+        conf = (1.0 / (1.0 + np.exp(-(vecs @ self._w + self._b))) if self._w is not None
+                else np.ones(len(texts)))
+        best = np.argmax(pos, axis=1)
+        return [Score(float(sim[i]), self.examples[int(best[i])], float(near[i]), float(conf[i]))
+                for i in range(len(texts))]
 
 
 _INTENTS: dict[tuple, Intent] = {}
 
 
-def intent_for(sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str) -> Intent:
-    """Embed each distinct example list once per process (hot reloads and tune re-use them)."""
-    key = (sounds_like, not_like, model)
+def intent_for(sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str, scoring: str = "nearest",
+               top_k: int = 3, background: tuple[str, ...] = ()) -> Intent:
+    """Embed (and fit) each distinct example list once per process (hot reloads and tune re-use them).
+
+    ``background``: the other intents' examples, read only by ``classifier``.
+    """
+    key = (sounds_like, not_like, model, scoring, top_k if scoring == "top_k" else 0,
+           background if scoring == "classifier" else ())
     found = _INTENTS.get(key)
     if found is None:
         if len(_INTENTS) > 128:
             _INTENTS.clear()
-        found = _INTENTS[key] = Intent(sounds_like, not_like, model)
+        found = _INTENTS[key] = Intent(sounds_like, not_like, model, scoring, top_k, key[5])
     return found

@@ -61,7 +61,7 @@ class Trigger:
     sounds_like: tuple[str, ...] = ()
     not_like: tuple[str, ...] = ()  # near misses: closer to one of these means no
     sounds_like_from: str = ""  # "rule_id.trigger": reuse another intent's examples
-    threshold: float = 0.6  # similarity to the nearest example needed (cosine)
+    threshold: float = 0.6  # similarity to the nearest example needed (cosine; top_k: the mean of the k nearest)
     margin: float = 0.0  # and by this much more than to the nearest near miss
     model: str = "minilm"  # the sentence embedding model (see cues/embedding.py)
     min_words: int = 3  # shorter clauses are not judged ...
@@ -70,6 +70,9 @@ class Trigger:
     last_clauses: int = 0  # only the turn's last N clauses (0 = all): where a sign-off comes
     judge_questions: bool = False  # questions ("who's calling?") state no stance: not judged unless set
     min_other_turns: int = 0  # the other side spoke (not only "mm-hmm") at least this often before the turn
+    scoring: str = "nearest"  # how a clause is scored on the examples: nearest | top_k | classifier (intents.py)
+    top_k: int = 3  # top_k: the mean similarity of this many nearest examples (and near misses)
+    min_confidence: float = 0.3  # classifier: the fit's probability needed as well (0..1)
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3
     max_words: int = 3

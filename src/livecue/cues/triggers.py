@@ -237,10 +237,11 @@ class IntentKind(TriggerKind):
     name = "intent"
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
             "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
-            "last_clauses": 0, "judge_questions": False, "min_other_turns": 0}
+            "last_clauses": 0, "judge_questions": False, "min_other_turns": 0, "scoring": "nearest", "top_k": 3,
+            "min_confidence": 0.3}
     lists = frozenset({"sounds_like", "not_like", "unless"})
-    positive = ("threshold", "min_words", "max_words")
-    tunable = ("threshold", "margin")
+    positive = ("threshold", "min_words", "max_words", "top_k")
+    tunable = ("threshold", "margin", "min_confidence", "top_k")
     default_why = "Sounds like \"{example}\": \"{clause}\""
 
     def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
@@ -252,8 +253,13 @@ class IntentKind(TriggerKind):
             at.key("threshold", "'threshold' must be more than 0 and at most 1")
         if "margin" in data and not -1 <= trig.margin <= 1:
             at.key("margin", "'margin' must be between -1 and 1")
+        if "min_confidence" in data and not 0 <= trig.min_confidence <= 1:
+            at.key("min_confidence", "'min_confidence' must be between 0 and 1")
         from .embedding import MODELS  # numpy only where a rule uses intents
+        from .intents import SCORINGS
 
+        if trig.scoring not in SCORINGS:
+            at.key("scoring", f"'scoring' must be one of {', '.join(SCORINGS)}, not {trig.scoring!r}")
         if trig.model not in MODELS:
             at.key("model", f"'model' must be one of {', '.join(MODELS)}, not {trig.model!r}")
         for key in ("sounds_like", "not_like"):
@@ -278,7 +284,12 @@ class IntentKind(TriggerKind):
         from .intents import intent_for
 
         try:
-            ct.intent = intent_for(positives, negatives, trig.model)
+            # a classifier is fit against every other intent's examples too (sorted: the fit is the same
+            # whatever order the files load in)
+            background = () if trig.scoring != "classifier" else tuple(sorted({
+                t for r in rules.values() for other in r.triggers if other.kind == "intent"
+                for t in other.sounds_like} - set(positives)))
+            ct.intent = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background)
         except EmbeddingUnavailable as exc:
             at.key("model", f"trigger '{trig.name}': {exc}")
             return False
@@ -317,13 +328,14 @@ class IntentKind(TriggerKind):
         judged = list(parts)
         flat = [t for k in judged for t in parts[k]]
         found = iter(ctx.intent_scores(ct, flat))
+        need = trig.min_confidence if trig.scoring == "classifier" else 0.0
         scores = {}
         for k in judged:
             options = [next(found) for _ in parts[k]]
-            scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin), s.similarity))
-        meaning = {k: s.means(trig.threshold, trig.margin) for k, s in scores.items()}
+            scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin, need), s.similarity))
+        meaning = {k: s.means(trig.threshold, trig.margin, need) for k, s in scores.items()}
         # a later clause that says nearly the same agrees with it rather than overruling it
-        close = {k: s.means(trig.threshold - 0.1, trig.margin) for k, s in scores.items()}
+        close = {k: s.means(trig.threshold - 0.1, trig.margin, need) for k, s in scores.items()}
         best = None
         for k in judged:
             if not meaning[k] or not in_scope(clauses, k, lambda j: close.get(j, False), skip_past=trig.skip_past,
