@@ -37,6 +37,9 @@ def test_a_bare_condition_after_a_connective_asks():
     assert kind("what if it breaks") == "open"
     assert kind("If it ain't broke.") == ""  # no connective: a saying, not a question
     assert kind("and if you need anything just call me") == ""  # a condition with its main clause
+    # ... with the recogniser's full stop too: "And if we don't see that." fired a lukewarm reset on t03 (live)
+    assert kind("And if we don't see that.") == "open"
+    assert kind("And if we don't see that return, what happens?") == "open"
 
 
 def test_statements_that_open_with_a_question_word_are_not_questions():

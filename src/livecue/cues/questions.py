@@ -63,8 +63,10 @@ def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str
     if not toks:
         return ""
     if len(raw) >= 3 and (raw[0] in ("and", "but", "so") and raw[1] == "if" or raw[:2] == ["what", "if"]) \
-            and len(raw) <= 8 and mark in ("", "?", "...", "\u2026") and not _MAIN_AFTER_IF & set(raw):
-        return "open"  # a bare condition asks what then: "and if we don't see that?", "what if it breaks"
+            and len(raw) <= 8 and mark in ("", "?", ".", "...", "\u2026") and not _MAIN_AFTER_IF & set(raw):
+        # a bare condition asks what then: "and if we don't see that?", "what if it breaks"; the recogniser
+        # often ends it with a full stop ("And if we don't see that." fired a lukewarm reset on t03, live)
+        return "open"
     asked = "?" in mark
     cut_off = mark in ("", "...", "\u2026", ",")
     start2 = " ".join(toks[:2])
