@@ -32,12 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from cue_events import Feeder, utterance  # noqa: E402
-from livecue.clock import ManualClock  # noqa: E402
-from livecue.cues.profile import Profile  # noqa: E402
+from cue_events import cue_names  # noqa: E402
 from livecue.cues.rules import load_rule_dir  # noqa: E402
-from livecue.cues.stage import CueStage  # noqa: E402
-from livecue.events import SessionStarted  # noqa: E402
 
 GEN = ROOT / "tests" / "generalisation"
 CALLS_TEXT = ROOT.parent / "shared" / "calls-text"
@@ -68,18 +64,12 @@ def bank_scores(load, path: Path) -> dict:
     for raw in path.read_text(encoding="utf-8").splitlines():
         label, ctx, text = raw.split("\t")
         before, base = CONTEXT[ctx]
-        lines = before + [("rep" if ctx == "close" else "prospect", text)]
-        clock = ManualClock()
-        feeder = Feeder(CueStage(load, Profile(), clock, None), clock)
-        feeder.feed(SessionStarted(0.0))
-        t = 0.5
-        for who, said in lines:
-            d = max(1.0, len(said.split()) * 0.33)
-            feeder.feed(*utterance(who, t, t + d, said))
+        lines, t = [], 0.5
+        for who, said in before + [("rep" if ctx == "close" else "prospect", text)]:
+            d = max(1.0, len(said.split()) * 0.33)  # about three words a second
+            lines.append((who, t, t + d, said))
             t += d + 0.8
-        clock.set(t + 15)
-        feeder.out += feeder.stage.close(t + 15)
-        got = {e.cue for e in feeder.out if e.type == "cue"} - base
+        got = set(cue_names(load, lines, t + 15)) - base
         want = EXPECT[label]
         for cue in got:
             (tp if cue == want else fp)[cue] += 1

@@ -22,7 +22,7 @@ mode = "only"
 for a in sys.argv:
     if a.startswith("--mode="): mode = a.split("=")[1]
 dirs = [a for a in sys.argv[4:] if not a.startswith("--")]
-from livecue.cues.intents import example_text, without_asides, Score
+from livecue.cues.intents import example_text, fit_logistic, without_asides, Score
 from livecue.cues.embedding import load_embedder
 import livecue.commands.eval as ev
 from livecue.cli import main
@@ -36,15 +36,9 @@ bank = [l.rstrip("\n").split("\t") for l in open(str(Path(__file__).resolve().pa
 def grams(t):
     w = t.split(); return w + [a + "_" + b for a, b in zip(w, w[1:])]
 def fit(X, y, l2):
-    xb = np.hstack([X, np.ones((len(X), 1))]); w = np.zeros(xb.shape[1])
-    c = np.where(y == 1, 0.5 / y.sum(), 0.5 / (len(y) - y.sum())) * len(y)
-    reg = np.full(xb.shape[1], l2); reg[-1] = 0
-    for _ in range(30):
-        p = 1 / (1 + np.exp(-(xb @ w))); g = xb.T @ (c * (p - y)) + reg * w
-        H = (xb * (c * p * (1 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
-        s = np.linalg.solve(H, g); w -= s
-        if np.abs(s).max() < 1e-7: break
-    return w
+    """The shipped classifier's fit (intents.fit_logistic), positives against every other row; w[-1] the bias."""
+    w, b = fit_logistic(X[y == 1], X[y == 0], np.ones(int((y == 0).sum())), l2)
+    return np.append(w.astype(np.float64), b)
 class Learned:
     def __init__(self, orig, pos, neg, thr):
         self.orig, self.embedder, self.thr = orig, orig.embedder, thr

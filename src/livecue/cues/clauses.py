@@ -97,8 +97,11 @@ class Clause:
     @property
     def substantive(self) -> bool:
         """Says something beyond thanks and goodbyes."""
-        content = [t for t in self.tokens if t not in _COURTESY]
-        return len(self.tokens) >= 3 and len(content) >= 2
+        return _substantive(self.tokens)
+
+
+def _substantive(tokens) -> bool:
+    return len(tokens) >= 3 and sum(t not in _COURTESY for t in tokens) >= 2
 
 
 def is_courtesy(tokens: tuple[str, ...] | list[str]) -> bool:
@@ -239,8 +242,7 @@ def _substantive_on(clauses: list[Clause], j: int) -> bool:
         if later.marker != ",":
             break
         tokens += later.tokens
-    content = [t for t in tokens if t not in _COURTESY]
-    return len(tokens) >= 3 and len(content) >= 2
+    return _substantive(tokens)
 
 
 def in_scope(clauses: list[Clause], k: int, same_stance, *, skip_past: bool = True,

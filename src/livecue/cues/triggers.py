@@ -328,7 +328,7 @@ class IntentKind(TriggerKind):
         judged = list(parts)
         flat = [t for k in judged for t in parts[k]]
         found = iter(ctx.intent_scores(ct, flat))
-        need = trig.min_confidence if trig.scoring == "classifier" else 0.0
+        need = trig.min_confidence  # a score's confidence is 1 unless a classifier gave it
         scores = {}
         for k in judged:
             options = [next(found) for _ in parts[k]]
