@@ -480,3 +480,89 @@ def test_tune_can_sweep_the_classifier_confidence():
     load = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
     p = parse_set("decision_maker.sounds_like_deferral.min_confidence=0.2,0.4", load.ruleset)
     assert (p.trigger, p.key, p.values) == ("sounds_like_deferral", "min_confidence", (0.2, 0.4))
+
+
+def test_word_features_are_unit_rows_that_every_process_hashes_alike():
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from livecue.cues.intents import word_features
+
+    code = ("import sys; sys.path.insert(0, %r); from livecue.cues.intents import word_features; "
+            "print(word_features(['we are all set on hardware']).nonzero()[1].tolist())"
+            % str(Path(__file__).resolve().parents[1] / "src"))
+    seen = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={"PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(seen) == 1  # not Python's salted hash: a fit cached by one process fits the next
+    plain, scoped, again = word_features(["we are all set", "we are all set on hardware", "we are all set"])
+    assert np.array_equal(plain, again) and abs(float(np.linalg.norm(plain)) - 1) < 1e-6
+    assert 0.5 < float(plain @ scoped) < 1  # the words and pairs they share, not "set on" and "on hardware"
+
+
+def test_utterance_files_are_read_with_the_line_of_each_problem(tmp_path):
+    from livecue.cues.intents import read_utterances
+
+    path = tmp_path / "u.tsv"
+    path.write_text("# label, context, text\nbrush_off\topener\twe're all set\n\nno tabs here\nexit\tpitch\t \n")
+    rows, problems = read_utterances(path)
+    assert [(r.label, r.context, r.text, r.line) for r in rows] == [("brush_off", "opener", "we're all set", 2)]
+    assert problems == [(4, "expected LABEL<TAB>CONTEXT<TAB>TEXT"), (5, "expected LABEL<TAB>CONTEXT<TAB>TEXT")]
+    assert read_utterances(tmp_path / "missing.tsv")[1][0][1].startswith("cannot read the utterance file")
+
+
+LEARNED = RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "classifier"\nlearn_from = "u.tsv"\n'
+                       'labels = ["stall"]')
+ROWS = ("stall\tpitch\tI'll have to mull it over\nstall\tpitch\tgive me a few days to chew on it\n"
+        "stall\tpitch\tlet me run the numbers and I'll come back to you\n"
+        "engaged\tpitch\tthat sounds useful, how do we start\nengaged\tpitch\tsend the contract over today\n")
+
+
+def test_learn_from_settings_are_checked_with_lines(tmp_path, capsys):
+    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nlearn_from = "u.tsv"\nlabels = ["stall"]'))
+    (tmp_path / "u.tsv").write_text(ROWS)
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:9: 'learn_from' and 'labels' teach the classifier" in capsys.readouterr().out
+    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', 'labels = ["stal"]'))
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:11: no row of u.tsv has the label 'stal' (did you mean 'stall'?)" in capsys.readouterr().out
+    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]\n', ''))
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:10: 'learn_from' (the utterance file) and 'labels'" in capsys.readouterr().out
+
+
+@needs_minilm
+def test_learn_from_problems_name_the_row_or_the_missing_file(tmp_path, capsys):
+    write_rule(tmp_path, LEARNED)
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:10: no utterance file 'u.tsv' next to hesitant.toml or the shipped rules" \
+        in capsys.readouterr().out
+    (tmp_path / "u.tsv").write_text(ROWS + "stall only two\tfields\n")
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:10: u.tsv:6: expected LABEL<TAB>CONTEXT<TAB>TEXT" in capsys.readouterr().out
+
+
+@needs_minilm
+def test_a_classifier_learns_from_its_utterance_file_and_keeps_the_fit_on_disk(tmp_path, monkeypatch):
+    import livecue.cues.intents as intents
+
+    def stall_confidence(text):
+        intents._INTENTS.clear()
+        load = load_rule_dir(tmp_path)
+        assert not load.problems, load.problems
+        return load.ruleset.get("hesitant").triggers["hesitant"].intent.score([text])[0].confidence
+
+    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "classifier"'))
+    before = stall_confidence("I want to chew on it for a few days")
+    write_rule(tmp_path, LEARNED)
+    (tmp_path / "u.tsv").write_text(ROWS)
+    after = stall_confidence("I want to chew on it for a few days")
+    assert after > before + 0.1 and after > 0.5
+    assert stall_confidence("send the contract over today, we'll start") < 0.3
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fit again")
+
+    monkeypatch.setattr(intents, "fit_logistic", no_fit)  # the same examples and rows: read from the cache
+    assert stall_confidence("I want to chew on it for a few days") == pytest.approx(after)

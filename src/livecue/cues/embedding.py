@@ -34,7 +34,7 @@ import zipfile
 from collections import OrderedDict
 from contextlib import contextmanager
 from pathlib import Path
-from typing import ContextManager, Iterator, Protocol
+from typing import Callable, ContextManager, Iterator, Protocol
 
 import numpy as np
 
@@ -544,35 +544,48 @@ class MiniLMEmbedder(_Cached):
         return x
 
 
+def disk_cached(kind: str, key: list[str], compute: Callable[[], np.ndarray],
+                shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """``compute()``, saved in the user cache under a hash of ``key`` and read back next time.
+
+    What rule files derive from their examples (embeddings, fitted weights)
+    changes only when they change: any edit changes the hash, so a stale
+    entry is never read.  A file of the wrong ``shape`` is computed again;
+    a cache that cannot be written costs only the time.
+    """
+    import hashlib
+
+    digest = hashlib.sha256("\n".join(key).encode("utf-8")).hexdigest()[:32]
+    root = _cache_root()
+    path = root / kind / f"{key[0]}-{digest}.npy" if root else None
+    if path is not None and path.exists():
+        try:
+            found = np.load(path)
+            if shape is None or found.shape == shape:
+                return found
+        except (OSError, ValueError):
+            pass
+    value = compute()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.partial.npy")
+            np.save(tmp, value)
+            tmp.replace(path)
+        except OSError:
+            pass
+    return value
+
+
 def encode_examples(embedder: Embedder, texts: list[str]) -> np.ndarray:
     """Embeddings of a rule's example list, cached on disk by a hash of the model and the texts.
 
     A rule file's examples change rarely; embedding a few hundred of them
     with MiniLM costs about a second at every start, reading them back a
-    millisecond.  Any edit changes the hash, so a stale entry is never used.
+    millisecond.
     """
-    import hashlib
-
-    digest = hashlib.sha256("\n".join([embedder.name, *texts]).encode("utf-8")).hexdigest()[:32]
-    root = _cache_root()
-    path = root / "examples" / f"{embedder.name}-{digest}.npy" if root else None
-    if path is not None and path.exists():
-        try:
-            found = np.load(path)
-            if found.shape == (len(texts), embedder.dim):
-                return found
-        except (OSError, ValueError):
-            pass
-    vecs = embedder.encode(texts)
-    if path is not None:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.partial.npy")
-            np.save(tmp, vecs)
-            tmp.replace(path)
-        except OSError:
-            pass
-    return vecs
+    return disk_cached("examples", [embedder.name, *texts], lambda: embedder.encode(texts),
+                       (len(texts), embedder.dim))
 
 
 _LOADED: dict[str, Embedder] = {}

@@ -18,19 +18,26 @@ The trigger's ``scoring`` picks how the score is read off the examples
   the mean of the ``top_k`` nearest near misses: one odd example alone
   cannot make a clause mean the intent.
 - ``classifier``: ``nearest``, and a logistic-regression classifier fit at
-  load on the examples (against the near misses, the other intents'
-  examples and ``NEUTRAL`` small talk) must give the clause a probability
-  of at least ``min_confidence``: a veto on clauses that sit near one
-  example but on the wrong side of what the examples share.
+  load must give the clause a probability of at least ``min_confidence``:
+  a veto on clauses that sit near one example but on the wrong side of what
+  the examples share.  It reads the embedding and a hashed bag of the
+  clause's words and word pairs (``word_features``: the embedding blurs "all
+  set" and "all set on hardware", the word pairs do not), and is fit on the
+  examples against the near misses, the other intents' examples and
+  ``NEUTRAL`` small talk, plus, where the trigger names ``learn_from``, the
+  rows of a labelled utterance file (``read_utterances``).  The fit is
+  cached on disk like the example embeddings: a second start reads it back.
 """
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from .embedding import Embedder, encode_examples, load_embedder
+from .embedding import Embedder, disk_cached, encode_examples, load_embedder
 from .clauses import clause_text
 from .match import word_tokens
 
@@ -127,9 +134,58 @@ NEUTRAL = (
 )
 
 # The classifier's fit: L2 penalty on the weights (not the bias), and how much more a near miss
-# weighs than a background sentence.  Chosen on the tune sets (docs/benchmarks.md, issue-11s).
-L2 = 1.0
-NEAR_MISS_WEIGHT = 2.0
+# weighs than a background sentence.  Chosen on the tune sets (docs/benchmarks.md, issue-11s and
+# "learned veto (sixth stop)").
+L2 = 0.3
+NEAR_MISS_WEIGHT = 1.0
+# Buckets of the hashed words and word pairs, next to the embedding's dimensions.
+WORD_BUCKETS = 512
+_FIT_VERSION = "2"  # bump when the features or the fit change: cached fits of another version are not read
+
+
+def word_features(texts: list[str], buckets: int = WORD_BUCKETS) -> np.ndarray:
+    """Each text's words and word pairs hashed into ``buckets`` (unit-length rows, float32).
+
+    The sentence embedding places "we're all set" next to "we're all set on
+    hardware"; the pair "set on" is explicit evidence a classifier can
+    weigh.  crc32, not ``hash``: the same buckets in every process, so a
+    cached fit stays valid.
+    """
+    out = np.zeros((len(texts), buckets), dtype=np.float32)
+    for i, text in enumerate(texts):
+        words = text.split()
+        for gram in words + [f"{a} {b}" for a, b in zip(words, words[1:])]:
+            out[i, zlib.crc32(gram.encode("utf-8")) % buckets] = 1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return out / np.maximum(norms, 1e-9)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    label: str
+    context: str  # what came just before (opener, pitch, second, question, close): for benches, not the fit
+    text: str
+    line: int
+
+
+def read_utterances(path: Path) -> tuple[tuple[Utterance, ...], list[tuple[int, str]]]:
+    """A labelled utterance file: ``LABEL<TAB>CONTEXT<TAB>TEXT`` per line, ``#`` comments and blank
+    lines skipped.  Returns the rows and the (line, message) problems of the rest."""
+    rows: list[Utterance] = []
+    problems: list[tuple[int, str]] = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        return (), [(0, f"cannot read the utterance file: {getattr(exc, 'strerror', None) or exc}")]
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        parts = raw.split("\t")
+        if len(parts) != 3 or not all(p.strip() for p in parts):
+            problems.append((number, "expected LABEL<TAB>CONTEXT<TAB>TEXT"))
+            continue
+        rows.append(Utterance(parts[0].strip(), parts[1].strip(), parts[2].strip(), number))
+    return tuple(rows), problems
 
 
 @dataclass(frozen=True)
@@ -183,7 +239,8 @@ class Intent:
     """The embedded examples of one intent trigger (and, for ``classifier``, its fit)."""
 
     def __init__(self, sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str,
-                 scoring: str = "nearest", top_k: int = 3, background: tuple[str, ...] = ()) -> None:
+                 scoring: str = "nearest", top_k: int = 3, background: tuple[str, ...] = (),
+                 learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> None:
         if scoring not in SCORINGS:
             raise ValueError(f"unknown intent scoring {scoring!r} (one of {', '.join(SCORINGS)})")
         self.embedder: Embedder = load_embedder(model)
@@ -197,22 +254,46 @@ class Intent:
         self._w: np.ndarray | None = None
         self._b = 0.0
         if scoring == "classifier":
-            own = set(sounds_like) | set(not_like)
-            rest = [t for t in dict.fromkeys(background + NEUTRAL) if t not in own]
-            back = encode_examples(self.embedder, [example_text(t) for t in rest]) if rest else empty
-            weights = np.concatenate([np.full(len(self._neg), NEAR_MISS_WEIGHT), np.ones(len(back))])
-            self._w, self._b = fit_logistic(self._pos, np.concatenate([self._neg, back]), weights)
+            self._w, self._b = self._fit(background, learned)
+
+    def _fit(self, background: tuple[str, ...], learned: tuple[tuple[str, ...], tuple[str, ...]]
+             ) -> tuple[np.ndarray, float]:
+        """The classifier: the examples and the learned positives against the near misses (weighted
+        ``NEAR_MISS_WEIGHT``), the background, ``NEUTRAL`` and the learned negatives."""
+        pos = list(dict.fromkeys(example_text(t) for t in self.examples + learned[0]))
+        near = [example_text(t) for t in self.near_misses]
+        rest = [example_text(t) for t in dict.fromkeys(background + NEUTRAL + learned[1])]
+        taken = set(pos)
+        near = [t for t in dict.fromkeys(near) if t not in taken]
+        taken |= set(near)
+        rest = [t for t in dict.fromkeys(rest) if t not in taken]
+        weights = np.concatenate([np.full(len(near), NEAR_MISS_WEIGHT), np.ones(len(rest))])
+        name = self.embedder.name
+
+        def fit() -> np.ndarray:
+            x = self._features(encode_examples(self.embedder, pos + near + rest), pos + near + rest)
+            w, b = fit_logistic(x[:len(pos)], x[len(pos):], weights, L2)
+            return np.append(w, np.float32(b))
+
+        key = [f"{name}-fit", _FIT_VERSION, repr((L2, NEAR_MISS_WEIGHT, WORD_BUCKETS)), *pos, "", *near, "", *rest]
+        wb = disk_cached("classifiers", key, fit, (self.embedder.dim + WORD_BUCKETS + 1,))
+        return wb[:-1].astype(np.float32), float(wb[-1])
+
+    @staticmethod
+    def _features(vecs: np.ndarray, texts: list[str]) -> np.ndarray:
+        return np.concatenate([vecs, word_features(texts)], axis=1)
 
     def score(self, texts: list[str]) -> list[Score]:
         if not texts:
             return []
-        vecs = self.embedder.encode([without_asides(t) for t in texts])
+        read = [without_asides(t) for t in texts]
+        vecs = self.embedder.encode(read)
         pos = vecs @ self._pos.T
         neg = vecs @ self._neg.T if len(self._neg) else None
         k = self.top_k if self.scoring == "top_k" else 1
         sim = _top_mean(pos, k)
         near = _top_mean(neg, k) if neg is not None else np.full(len(texts), -1.0)
-        conf = (1.0 / (1.0 + np.exp(-(vecs @ self._w + self._b))) if self._w is not None
+        conf = (1.0 / (1.0 + np.exp(-(self._features(vecs, read) @ self._w + self._b))) if self._w is not None
                 else np.ones(len(texts)))
         best = np.argmax(pos, axis=1)
         return [Score(float(sim[i]), self.examples[int(best[i])], float(near[i]), float(conf[i]))
@@ -223,16 +304,19 @@ _INTENTS: dict[tuple, Intent] = {}
 
 
 def intent_for(sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str, scoring: str = "nearest",
-               top_k: int = 3, background: tuple[str, ...] = ()) -> Intent:
+               top_k: int = 3, background: tuple[str, ...] = (),
+               learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> Intent:
     """Embed (and fit) each distinct example list once per process (hot reloads and tune re-use them).
 
-    ``background``: the other intents' examples, read only by ``classifier``.
+    ``background``: the other intents' examples; ``learned``: the positive and negative rows of the
+    trigger's utterance file; both read only by ``classifier``.
     """
+    fits = scoring == "classifier"
     key = (sounds_like, not_like, model, scoring, top_k if scoring == "top_k" else 0,
-           background if scoring == "classifier" else ())
+           background if fits else (), learned if fits else ((), ()))
     found = _INTENTS.get(key)
     if found is None:
         if len(_INTENTS) > 128:
             _INTENTS.clear()
-        found = _INTENTS[key] = Intent(sounds_like, not_like, model, scoring, top_k, key[5])
+        found = _INTENTS[key] = Intent(sounds_like, not_like, model, scoring, top_k, key[5], key[6])
     return found

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio_facts import CALL_SIDES
@@ -226,6 +227,40 @@ class Phrases(TriggerKind):
         return None
 
 
+def utterance_file(rule: "Rule", name: str) -> Path | None:
+    """A trigger's ``learn_from`` file: next to its rule file, else next to the shipped rules (a
+    user's copy of a shipped rule file still learns from the shipped utterances)."""
+    from .rules import shipped_rules_dir
+
+    for folder in (Path(rule.file).parent, shipped_rules_dir()):
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def _learned_rows(rule: "Rule", trig: "Trigger", at: Problems) -> "tuple[tuple[str, ...], tuple[str, ...]] | None":
+    """The texts of the trigger's utterance file: the rows with its labels, and the rest."""
+    from ..user_files import did_you_mean
+    from .intents import read_utterances
+
+    path = utterance_file(rule, trig.learn_from)
+    if path is None:
+        at.key("learn_from", f"no utterance file '{trig.learn_from}' next to {Path(rule.file).name} "
+                             "or the shipped rules")
+        return None
+    rows, problems = read_utterances(path)
+    for line, message in problems[:3]:
+        at.key("learn_from", f"{path.name}:{line}: {message}")
+    known = sorted({r.label for r in rows})
+    unknown = [label for label in trig.labels if label not in known]
+    for label in unknown:
+        at.item("labels", label, f"no row of {path.name} has the label '{label}'{did_you_mean(label, known)}")
+    if problems or unknown:
+        return None
+    wanted = set(trig.labels)
+    return (tuple(r.text for r in rows if r.label in wanted), tuple(r.text for r in rows if r.label not in wanted))
+
+
 class IntentKind(TriggerKind):
     """A clause of the listened side's finished turn means what the examples mean.
 
@@ -238,8 +273,8 @@ class IntentKind(TriggerKind):
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
             "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
             "last_clauses": 0, "judge_questions": False, "min_other_turns": 0, "scoring": "nearest", "top_k": 3,
-            "min_confidence": 0.3}
-    lists = frozenset({"sounds_like", "not_like", "unless"})
+            "min_confidence": 0.3, "learn_from": "", "labels": ()}
+    lists = frozenset({"sounds_like", "not_like", "unless", "labels"})
     positive = ("threshold", "min_words", "max_words", "top_k")
     tunable = ("threshold", "margin", "min_confidence", "top_k")
     default_why = "Sounds like \"{example}\": \"{clause}\""
@@ -266,6 +301,12 @@ class IntentKind(TriggerKind):
             for text in getattr(trig, key):
                 if len(text.split()) < 1:
                     at.item(key, text, f"an empty example in '{key}'")
+        if (trig.learn_from or trig.labels) and trig.scoring != "classifier":
+            at.key("learn_from" if trig.learn_from else "labels",
+                   "'learn_from' and 'labels' teach the classifier: they need scoring = \"classifier\"")
+        if bool(trig.learn_from) != bool(trig.labels):
+            at.key("learn_from" if trig.learn_from else "labels",
+                   "'learn_from' (the utterance file) and 'labels' (its rows that mean the intent) go together")
 
     def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
         _check_phrase_list(trig, "unless", classes, False, at)
@@ -283,13 +324,22 @@ class IntentKind(TriggerKind):
         from .embedding import EmbeddingUnavailable
         from .intents import intent_for
 
+        learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        if trig.learn_from and trig.scoring == "classifier":
+            found_rows = _learned_rows(rule, trig, at)
+            if found_rows is None:
+                return False
+            learned = found_rows
         try:
             # a classifier is fit against every other intent's examples too (sorted: the fit is the same
             # whatever order the files load in)
+            # (not those of intents that share a label with this one: "we're all set" is a brush-off and,
+            # the second time, a repeated no)
             background = () if trig.scoring != "classifier" else tuple(sorted({
                 t for r in rules.values() for other in r.triggers if other.kind == "intent"
-                for t in other.sounds_like} - set(positives)))
-            ct.intent = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background)
+                and not set(other.labels) & set(trig.labels) for t in other.sounds_like} - set(positives)))
+            ct.intent = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
+                                   learned)
         except EmbeddingUnavailable as exc:
             at.key("model", f"trigger '{trig.name}': {exc}")
             return False
