@@ -126,7 +126,7 @@ def main() -> int:
     for name, role in (("A", "tuned"), ("C", "tuned"), ("vA", "tuned"), ("B", "check"), ("D", "check"),
                        ("vB", "check")):
         sets.append((name, role, [GEN / name]))
-    sets += [("bank train", "tuned", GEN / "bank" / "train.tsv"), ("bank check", "check", GEN / "bank" / "check.tsv")]
+    sets += [("bank train", "tuned", ROOT / "cue_rules" / "utterances.tsv"), ("bank check", "check", GEN / "bank" / "check.tsv")]
     results = {}
     print(f"{'set':18s} {'role':6s} {'TP':>4s} {'FP':>4s} {'FN':>4s}  {'P':>5s} {'R':>5s}")
     for name, role, what in sets:

@@ -32,7 +32,7 @@ LABEL = {("second_effort", "sounds_like_brush_off"): "brush_off", ("plant_seed",
          ("decision_maker", "sounds_like_deferral"): "deferral", ("second_effort", "sounds_like_deferral"): "deferral",
          ("reset", "sounds_lukewarm"): "lukewarm", ("second_effort", "sounds_like_verdict"): "lukewarm",
          ("weak_ending", "sounds_like_throwaway"): "throwaway"}
-bank = [l.rstrip("\n").split("\t") for l in open(str(Path(__file__).resolve().parents[1] / "tests/generalisation/bank/train.tsv"), encoding="utf-8")] if use_bank else []
+bank = [l.rstrip("\n").split("\t") for l in open(str(Path(__file__).resolve().parents[1] / "cue_rules/utterances.tsv"), encoding="utf-8")] if use_bank else []
 def grams(t):
     w = t.split(); return w + [a + "_" + b for a, b in zip(w, w[1:])]
 def fit(X, y, l2):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-GEN = Path(__file__).resolve().parent / "generalisation"
+ROOT = Path(__file__).resolve().parents[1]
+GEN = ROOT / "tests" / "generalisation"
 LABELS = {"brush_off", "repeat_no", "exit", "deferral", "lukewarm", "throwaway", "engaged", "concrete_close"}
 CONTEXTS = {"opener", "pitch", "second", "question", "close"}
 CUES = {"reset", "second_effort", "plant_seed", "weak_ending", "decision_maker"}
@@ -33,9 +34,10 @@ def test_every_call_is_a_labelled_call(name, count):
             assert window["anchor"] <= max(ends) + 0.01, f.name
 
 
-@pytest.mark.parametrize("name", ["train", "check"])
-def test_every_bank_line_has_a_known_label_and_context(name):
-    lines = (GEN / "bank" / f"{name}.tsv").read_text(encoding="utf-8").splitlines()
+@pytest.mark.parametrize("path", [ROOT / "cue_rules" / "utterances.tsv", GEN / "bank" / "check.tsv"],
+                         ids=["train (the shipped utterances)", "check"])
+def test_every_bank_line_has_a_known_label_and_context(path):
+    lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) > 400
     for line in lines:
         label, context, text = line.split("\t")
