@@ -135,7 +135,7 @@ NEUTRAL = (
 
 # The classifier's fit: L2 penalty on the weights (not the bias), and how much more a near miss
 # weighs than a background sentence.  Chosen on the tune sets (docs/benchmarks.md, issue-11s and
-# "learned veto (sixth stop)").
+# "issue-11v: the learned veto").
 L2 = 0.3
 NEAR_MISS_WEIGHT = 1.0
 # Buckets of the hashed words and word pairs, next to the embedding's dimensions.
