@@ -1,14 +1,16 @@
-"""An experiment, not shipped: intent triggers judged by a learned classifier (issue 11, fifth stop).
+"""An experiment: intent triggers judged by a learned classifier (issue 11, fifth and sixth stops).
 
 Every intent trigger gets a logistic regression on [MiniLM embedding ; a
 normalised bag of words and word pairs], fit on the rule's own examples and
 near misses, the other intents' examples and (``--bank``) the labelled
-utterance bank's train file.  ``--mode=only``: the classifier alone decides
-(probability >= P0); ``--mode=or``: nearest-example scoring as shipped, or a
-classifier at least P0 sure; ``--mode=and``: as shipped, but the classifier
-can veto (probability below P0).  The fit takes about 25 s at every start,
-too slow to ship as it is (docs/benchmarks.md, "Lead's merge checks (fifth
-stop)").
+utterances of ``cue_rules/utterances.tsv``.  ``--mode=only``: the classifier
+alone decides (probability >= P0); ``--mode=or``: the shipped scoring, or a
+classifier at least P0 sure; ``--mode=and``: the shipped scoring, and the
+classifier can veto (probability below P0).  The veto now ships as
+``scoring = "classifier"`` with ``learn_from`` (docs/cue_rules.md); this
+probe refits at every start (about 25 s) and keeps the modes that did not
+ship (docs/benchmarks.md, "Lead's merge checks (fifth stop)" and
+"issue-11v: the learned veto").
 
     python scripts/probe_learned_intents.py TREE P0 L2 [--bank] [--mode=only|or|and] DIR...
 """
