@@ -22,43 +22,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-import numpy as np  # noqa: E402
-
-import livecue.cues.intents as intents  # noqa: E402
-from livecue.cues.embedding import encode_examples  # noqa: E402
 from livecue.cues.rules import load_rule_dir  # noqa: E402
 
 spec = importlib.util.spec_from_file_location("bench_generalisation", ROOT / "scripts" / "bench_generalisation.py")
 bench = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(bench)
-
-DELTA: list[float | None] = [None]  # None: the shipped scoring
-shipped_init, shipped_score = intents.Intent.__init__, intents.Intent.score
-
-
-def init(self, sounds_like, not_like, model, scoring="nearest", top_k=3, background=(), learned=((), ())):
-    shipped_init(self, sounds_like, not_like, model, scoring, top_k, background, learned)
-    self.extra_texts = tuple(t for t in learned[0] if t not in set(sounds_like))
-    self.extra = (encode_examples(self.embedder, [intents.example_text(t) for t in self.extra_texts])
-                  if self.extra_texts else None)
-
-
-def score(self, texts):
-    base = shipped_score(self, texts)
-    if DELTA[0] is None or not texts or self.extra is None:
-        return base
-    sims = self.embedder.encode([intents.without_asides(t) for t in texts]) @ self.extra.T - DELTA[0]
-    out = []
-    for i, s in enumerate(base):
-        j = int(np.argmax(sims[i]))
-        if sims[i, j] > s.similarity:
-            s = intents.Score(float(sims[i, j]), self.extra_texts[j], s.near_miss, s.confidence)
-        out.append(s)
-    return out
+sys.path.insert(0, str(ROOT / "scripts"))
+import probe_learned_examples as probe  # noqa: E402
 
 
 def main() -> int:
-    intents.Intent.__init__, intents.Intent.score = init, score
+    probe.install()
     work = Path(tempfile.mkdtemp())
     rows = [r for r in (ROOT / "cue_rules" / "utterances.tsv").read_text(encoding="utf-8").splitlines()
             if r.strip() and not r.startswith("#")]
@@ -75,7 +49,7 @@ def main() -> int:
             print(load.problems[0], file=sys.stderr)
             return 1
         for delta in (None, 0.1, 0.05, 0.0):
-            DELTA[0] = delta
+            probe.DELTA[0] = delta
             o = bench.bank_scores(load, test)["overall"]
             row = [f"fold {fold} ({len(halves[fold])} rows learnt), delta {delta}", f"unseen half {o['tp']}/{o['fp']}/{o['fn']}"]
             if fold == 0:
