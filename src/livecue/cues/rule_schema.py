@@ -73,6 +73,7 @@ class Trigger:
     scoring: str = "nearest"  # how a clause is scored on the examples: nearest | top_k | classifier (intents.py)
     top_k: int = 3  # top_k: the mean similarity of this many nearest examples (and near misses)
     min_confidence: float = 0.3  # classifier: the fit's probability needed as well (0..1)
+    confident_at: float = 0.0  # classifier: this sure, a clause means the intent with no example near (0 = off)
     learn_from: str = ""  # classifier: also fit on this labelled utterance file (next to the rule file) ...
     labels: tuple[str, ...] = ()  # ... whose rows with these labels mean the intent (every other row does not)
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions

@@ -11,7 +11,7 @@ one place, plus a line in docs/cue_rules.md.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -261,6 +261,17 @@ def _learned_rows(rule: "Rule", trig: "Trigger", at: Problems) -> "tuple[tuple[s
     return (tuple(r.text for r in rows if r.label in wanted), tuple(r.text for r in rows if r.label not in wanted))
 
 
+def _trusted(score, trig: "Trigger", sure: float):
+    """A clause the classifier is at least ``confident_at`` sure of means the intent even with no
+    example near: wording the examples never saw but the learned rows taught ("we went with the other
+    lot in the end").  It then counts as a perfect match (its nearest example still shows in the why).
+    The rule's own near misses still win: a clause nearer one of them than ``margin`` allows stays out."""
+    if not sure or score.confidence < sure or score.means(trig.threshold, trig.margin, trig.min_confidence) \
+            or score.similarity - score.near_miss < trig.margin:
+        return score
+    return replace(score, similarity=max(score.similarity, 1.0), near_miss=-1.0)
+
+
 class IntentKind(TriggerKind):
     """A clause of the listened side's finished turn means what the examples mean.
 
@@ -273,10 +284,10 @@ class IntentKind(TriggerKind):
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
             "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
             "last_clauses": 0, "judge_questions": False, "min_other_turns": 0, "scoring": "nearest", "top_k": 3,
-            "min_confidence": 0.3, "learn_from": "", "labels": ()}
+            "min_confidence": 0.3, "confident_at": 0.0, "learn_from": "", "labels": ()}
     lists = frozenset({"sounds_like", "not_like", "unless", "labels"})
     positive = ("threshold", "min_words", "max_words", "top_k")
-    tunable = ("threshold", "margin", "min_confidence", "top_k")
+    tunable = ("threshold", "margin", "min_confidence", "confident_at", "top_k")
     default_why = "Sounds like \"{example}\": \"{clause}\""
 
     def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
@@ -290,6 +301,10 @@ class IntentKind(TriggerKind):
             at.key("margin", "'margin' must be between -1 and 1")
         if "min_confidence" in data and not 0 <= trig.min_confidence <= 1:
             at.key("min_confidence", "'min_confidence' must be between 0 and 1")
+        if "confident_at" in data and not 0 <= trig.confident_at <= 1:
+            at.key("confident_at", "'confident_at' must be between 0 and 1 (0: off)")
+        elif trig.confident_at and trig.scoring != "classifier":
+            at.key("confident_at", "'confident_at' trusts the classifier alone: it needs scoring = \"classifier\"")
         from .embedding import MODELS  # numpy only where a rule uses intents
         from .intents import SCORINGS
 
@@ -379,9 +394,10 @@ class IntentKind(TriggerKind):
         flat = [t for k in judged for t in parts[k]]
         found = iter(ctx.intent_scores(ct, flat))
         need = trig.min_confidence  # a score's confidence is 1 unless a classifier gave it
+        sure = trig.confident_at if trig.scoring == "classifier" else 0.0
         scores = {}
         for k in judged:
-            options = [next(found) for _ in parts[k]]
+            options = [_trusted(next(found), trig, sure) for _ in parts[k]]
             scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin, need), s.similarity))
         meaning = {k: s.means(trig.threshold, trig.margin, need) for k, s in scores.items()}
         # a later clause that says nearly the same agrees with it rather than overruling it
