@@ -5,6 +5,7 @@ CI runs it against the wheel installed in a fresh virtualenv, once with the
 latest dependencies and once with every dependency at its lowest allowed
 version (scripts/lowest_pins.py), so both installs pass the same checks:
 
+- the installed rules hold ``utterances.tsv`` and their classifier fits;
 - ``livecue replay SAMPLE --fast --json --no-log`` ends cleanly and fires the
   sample's labelled cues, in order;
 - ``livecue replay SAMPLE --fast`` opens the overlay in a 100x30 tmux window,
@@ -138,6 +139,11 @@ def main() -> int:
         if str(ROOT) in where.stdout:
             fail(f"livecue is imported from the checkout ({where.stdout.strip()}), not the install")
         print(f"check_install: {version.stdout.strip()} from {where.stdout.strip()}")
+        shipped = Path(where.stdout.strip()).parent / "_cue_rules"
+        fits = sorted((shipped / "fits").glob("*.npy"))
+        if not (shipped / "utterances.tsv").is_file() or not fits:
+            fail(f"the installed rules lack utterances.tsv or their fits ({shipped})")
+        print(f"check_install: the rules ship utterances.tsv and {len(fits)} fits")
         titles = check_replay(livecue, sample, cwd, env)
         check_overlay(livecue, sample, cwd, env, titles)
     return 0

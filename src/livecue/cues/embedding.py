@@ -544,27 +544,35 @@ class MiniLMEmbedder(_Cached):
         return x
 
 
+def cache_name(key: list[str]) -> str:
+    """The file name ``disk_cached`` keeps ``key``'s value under (``scripts/ship_fits.py`` ships some)."""
+    import hashlib
+
+    return f"{key[0]}-{hashlib.sha256(chr(10).join(key).encode('utf-8')).hexdigest()[:32]}.npy"
+
+
 def disk_cached(kind: str, key: list[str], compute: Callable[[], np.ndarray],
-                shape: tuple[int, ...] | None = None) -> np.ndarray:
+                shape: tuple[int, ...] | None = None, shipped: Path | None = None) -> np.ndarray:
     """``compute()``, saved in the user cache under a hash of ``key`` and read back next time.
 
     What rule files derive from their examples (embeddings, fitted weights)
     changes only when they change: any edit changes the hash, so a stale
     entry is never read.  A file of the wrong ``shape`` is computed again;
-    a cache that cannot be written costs only the time.
+    a cache that cannot be written costs only the time.  ``shipped``: a
+    read-only folder of values computed before release (the shipped rules'
+    fits), tried after the user cache.
     """
-    import hashlib
-
-    digest = hashlib.sha256("\n".join(key).encode("utf-8")).hexdigest()[:32]
+    name = cache_name(key)
     root = _cache_root()
-    path = root / kind / f"{key[0]}-{digest}.npy" if root else None
-    if path is not None and path.exists():
-        try:
-            found = np.load(path)
-            if shape is None or found.shape == shape:
-                return found
-        except (OSError, ValueError):
-            pass
+    path = root / kind / name if root else None
+    for where in (path, shipped / name if shipped else None):
+        if where is not None and where.exists():
+            try:
+                found = np.load(where)
+                if shape is None or found.shape == shape:
+                    return found
+            except (OSError, ValueError):
+                pass
     value = compute()
     if path is not None:
         try:

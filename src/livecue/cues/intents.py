@@ -140,6 +140,7 @@ L2 = 0.3
 NEAR_MISS_WEIGHT = 1.0
 # Buckets of the hashed words and word pairs, next to the embedding's dimensions.
 WORD_BUCKETS = 512
+SHIPPED_FITS = "fits"  # the shipped rules' fits, in this folder of the rules (scripts/ship_fits.py)
 _FIT_VERSION = "2"  # bump when the features or the fit change: cached fits of another version are not read
 
 
@@ -271,12 +272,23 @@ class Intent:
         name = self.embedder.name
 
         def fit() -> np.ndarray:
-            x = self._features(encode_examples(self.embedder, pos + near + rest), pos + near + rest)
+            texts = pos + near + rest
+            # the utterance file's rows: one cache entry for every trigger that learns from it, not one each
+            shared = sorted({example_text(t) for t in learned[0] + learned[1]})
+            own = [t for t in dict.fromkeys(texts) if t not in set(shared)]
+            table: dict[str, np.ndarray] = {}
+            for group in (shared, own):
+                if group:
+                    table.update(zip(group, encode_examples(self.embedder, group)))
+            x = self._features(np.stack([table[t] for t in texts]), texts)
             w, b = fit_logistic(x[:len(pos)], x[len(pos):], weights, L2)
             return np.append(w, np.float32(b))
 
+        from .rules import shipped_rules_dir  # here: rules imports the trigger kinds, which import this
+
         key = [f"{name}-fit", _FIT_VERSION, repr((L2, NEAR_MISS_WEIGHT, WORD_BUCKETS)), *pos, "", *near, "", *rest]
-        wb = disk_cached("classifiers", key, fit, (self.embedder.dim + WORD_BUCKETS + 1,))
+        wb = disk_cached("classifiers", key, fit, (self.embedder.dim + WORD_BUCKETS + 1,),
+                         shipped=shipped_rules_dir() / SHIPPED_FITS)
         return wb[:-1].astype(np.float32), float(wb[-1])
 
     @staticmethod
