@@ -62,6 +62,8 @@ def bank_scores(load, path: Path) -> dict:
     """Cue counts over a bank file: the expected cue is a hit, any other new cue a false one."""
     tp, fp, fn = Counter(), Counter(), Counter()
     for raw in path.read_text(encoding="utf-8").splitlines():
+        if not raw.strip() or raw.startswith("#"):
+            continue
         label, ctx, text = raw.split("\t")
         before, base = CONTEXT[ctx]
         lines, t = [], 0.5

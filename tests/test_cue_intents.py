@@ -566,3 +566,84 @@ def test_a_classifier_learns_from_its_utterance_file_and_keeps_the_fit_on_disk(t
 
     monkeypatch.setattr(intents, "fit_logistic", no_fit)  # the same examples and rows: read from the cache
     assert stall_confidence("I want to chew on it for a few days") == pytest.approx(after)
+
+
+@needs_minilm
+def test_confident_at_trusts_the_classifier_where_no_example_is_near_unless_a_near_miss_is(tmp_path):
+    said = [("rep", 0.5, 3.0, "Shall we start Monday?"),
+            ("prospect", 3.5, 7.5, "Let me crunch the numbers and get back to you.")]  # far from every example
+    (tmp_path / "u.tsv").write_text(ROWS)
+    write_rule(tmp_path, LEARNED)
+    assert cues_for(tmp_path, *said) == []  # nearest alone: no example is near enough
+    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nconfident_at = 0.7'))
+    cues = cues_for(tmp_path, *said)
+    assert [c.cue for c in cues] == ["hesitant"] and "Let me crunch the numbers" in cues[0].why
+    assert cues_for(tmp_path, ("rep", 0.5, 3.0, "Shall we start Monday?"),
+                    ("prospect", 3.5, 6.5, "Monday works, send the contract.")) == []
+    # the rule's own near misses still win: a clause nearer one of them than the margin allows stays out
+    write_rule(tmp_path, LEARNED.replace("threshold = 0.42", "threshold = 0.42\nmargin = 0.3").replace(
+        'labels = ["stall"]', 'labels = ["stall"]\nconfident_at = 0.7'))
+    assert cues_for(tmp_path, *said) == []
+
+
+def test_confident_at_is_checked_with_lines_and_tune_can_sweep_it(tmp_path, capsys):
+    from livecue.tuning.sweep import parse_set
+
+    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nconfident_at = 0.9'))
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:9: 'confident_at' trusts the classifier alone: it needs scoring = \"classifier\"" \
+        in capsys.readouterr().out
+    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "classifier"\nconfident_at = 1.5'))
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:10: 'confident_at' must be between 0 and 1 (0: off)" in capsys.readouterr().out
+    load = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
+    p = parse_set("plant_seed.sounds_like_exit.confident_at=0.9,0.97", load.ruleset)
+    assert (p.trigger, p.key, p.values) == ("sounds_like_exit", "confident_at", (0.9, 0.97))
+
+
+def test_disk_cached_reads_a_shipped_value_after_the_user_cache(tmp_path, monkeypatch):
+    import numpy as np
+
+    import livecue.cues.embedding as embedding
+
+    monkeypatch.setattr(embedding, "_cache_root", lambda: tmp_path / "user")
+    key = ["minilm-fit", "2", "we are all set"]
+    shipped = tmp_path / "fits"
+    shipped.mkdir()
+    np.save(shipped / embedding.cache_name(key), np.arange(3, dtype=np.float32))
+
+    def no_compute():
+        raise AssertionError("computed although shipped")
+
+    assert embedding.disk_cached("classifiers", key, no_compute, (3,), shipped=shipped).tolist() == [0, 1, 2]
+    # the wrong shape (a fit of other features) is computed again, and the user cache then wins
+    fresh = embedding.disk_cached("classifiers", key, lambda: np.ones(4, dtype=np.float32), (4,), shipped=shipped)
+    assert fresh.tolist() == [1, 1, 1, 1]
+    assert embedding.disk_cached("classifiers", key, no_compute, (4,), shipped=shipped).tolist() == [1, 1, 1, 1]
+
+
+@needs_minilm
+def test_every_shipped_fit_is_in_cue_rules_fits(monkeypatch):
+    """Edited the shipped rules or utterances.tsv?  Run scripts/ship_fits.py, or the first start refits."""
+    import numpy as np
+
+    import livecue.cues.intents as intents
+    from livecue.cues.embedding import cache_name
+
+    missing = []
+
+    def shipped_only(kind, key, compute, shape=None, shipped=None):
+        path = shipped / cache_name(key)
+        if not path.exists():
+            missing.append(key[-1])
+            return compute()
+        return np.load(path)
+
+    monkeypatch.setattr(intents, "disk_cached", shipped_only)
+    monkeypatch.setattr(intents, "_INTENTS", {})
+    load = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
+    assert not load.problems
+    assert missing == [], "stale shipped fits: run scripts/ship_fits.py"
+    fits = list((Path(__file__).resolve().parents[1] / "cue_rules" / intents.SHIPPED_FITS).glob("*.npy"))
+    assert len(fits) == len({id(t.intent) for r in load.ruleset.rules for t in r.triggers.values()
+                             if t.intent is not None and t.intent.scoring == "classifier"})

@@ -1,0 +1,151 @@
+"""An experiment (issue 11, seventh stop): do utterances from more writers teach the intents new wording?
+
+Each ``--rows`` file holds labelled utterances (``LABEL<TAB>CONTEXT<TAB>TEXT``)
+from one writer.  The rules learn from ``cue_rules/utterances.tsv`` plus the
+chosen files (a temporary copy of the rule directory), in one of three modes:
+
+- ``veto``: as shipped, the rows only train the classifier veto;
+- ``examples:DELTA``: the rows with a trigger's labels are also nearest
+  examples, their similarity lowered by DELTA (``probe_learned_examples.py``);
+- ``or:P0``: as shipped, or the classifier at least P0 sure (a rescue);
+- ``boost:P0:B``: where the classifier is at least P0 sure, the clause's
+  similarity to the nearest example counts B more (a rescue that still
+  needs the examples to be near).
+
+``--lowo`` leaves one writer out at a time: the rules learn from the others,
+and the left-out file is scored as the generalisation bench scores a bank
+(each row after a fixed opener, pitch, second effort, question or close).
+This measures what a new writer's wording gets, inside the tuned data.
+``--unlearnt`` scores the files with the shipped rows only (the baseline).
+``--bench`` runs ``bench_generalisation.py`` with all the files learnt.
+
+    python scripts/probe_writers.py --mode veto --lowo --rows w1.tsv w2.tsv ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import livecue.cues.intents as intents  # noqa: E402
+from livecue.cues.rules import load_rule_dir  # noqa: E402
+
+spec = importlib.util.spec_from_file_location("bench_generalisation", ROOT / "scripts" / "bench_generalisation.py")
+bench = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench)
+
+
+def rows_of(path: Path) -> list[str]:
+    return [r for r in path.read_text(encoding="utf-8").splitlines() if r.strip() and not r.startswith("#")]
+
+
+def rules_with(files: list[Path], work: Path, name: str) -> Path:
+    """A copy of the shipped rules whose utterance file also holds these files' rows."""
+    rules = work / name
+    shutil.copytree(ROOT / "cue_rules", rules)
+    extra = [r for f in files for r in rows_of(f)]
+    with (rules / "utterances.tsv").open("a", encoding="utf-8") as out:
+        out.write("".join(r + "\n" for r in extra))
+    return rules
+
+
+_SEEN: dict[str, object] = {}
+
+
+def encode_each(embedder, texts):
+    """encode_examples with a per-text memory: the left-out runs share most rows (the probe only)."""
+    import numpy as np
+    todo = [t for t in dict.fromkeys(texts) if t not in _SEEN]
+    if todo:
+        _SEEN.update(zip(todo, embedder.encode(todo)))
+    return np.stack([_SEEN[t] for t in texts]) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def install(mode: str) -> None:
+    intents.encode_examples = encode_each
+    if mode == "veto":
+        return
+    kind, _, value = mode.partition(":")
+    if kind == "examples":
+        import probe_learned_examples as probe
+        probe.install()
+        probe.DELTA[0] = float(value)
+    elif kind == "or":
+        p0, shipped = float(value), intents.Intent.score
+
+        def score(self, texts):
+            out = shipped(self, texts)
+            if self._w is None:
+                return out
+            return [intents.Score(max(s.similarity, 1.0), s.example, -1.0, s.confidence) if s.confidence >= p0 else s
+                    for s in out]
+        intents.Intent.score = score
+    elif kind == "boost":
+        p0, bonus = map(float, value.split(":"))
+        shipped = intents.Intent.score
+
+        def score(self, texts):
+            out = shipped(self, texts)
+            if self._w is None:
+                return out
+            return [intents.Score(s.similarity + bonus, s.example, s.near_miss, s.confidence) if s.confidence >= p0 else s
+                    for s in out]
+        intents.Intent.score = score
+    else:
+        raise SystemExit(f"unknown mode {mode!r}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=Path, nargs="*", default=[])
+    parser.add_argument("--mode", default="veto")
+    parser.add_argument("--lowo", action="store_true")
+    parser.add_argument("--unlearnt", action="store_true", help="with --lowo: learn none of the files (the baseline)")
+    parser.add_argument("--bench", action="store_true")
+    parser.add_argument("--per-cue", action="store_true")
+    parser.add_argument("--calls", action="store_true", help="score the tuned call sets (calls-text tune, A, C, vA)")
+    args = parser.parse_args()
+    install(args.mode)
+    work = Path(tempfile.mkdtemp())
+    if args.lowo:
+        total = [0, 0, 0]
+        for i, left in enumerate(args.rows):
+            rules = rules_with([] if args.unlearnt else [f for f in args.rows if f != left], work, f"lowo{i}")
+            load = load_rule_dir(rules)
+            if load.problems:
+                print(load.problems[0], file=sys.stderr)
+                return 1
+            o = bench.bank_scores(load, left)["overall"]
+            total = [a + b for a, b in zip(total, (o["tp"], o["fp"], o["fn"]))]
+            print(f"{args.mode:14s} left out {left.name:12s} {o['tp']:4d}/{o['fp']:3d}/{o['fn']:4d}"
+                  f"  P {o['precision']:.2f} R {o['recall']:.2f}", flush=True)
+        tp, fp, fn = total
+        print(f"{args.mode:14s} all left-out    {tp:4d}/{fp:3d}/{fn:4d}  P {tp / max(1, tp + fp):.2f} R {tp / max(1, tp + fn):.2f}")
+    if args.calls:
+        rules = rules_with(args.rows, work, "calls")
+        tune, _ = bench.calls_text_halves()
+        row = []
+        for name, paths in (("ct tune", tune), ("A", [bench.GEN / "A"]), ("C", [bench.GEN / "C"]), ("vA", [bench.GEN / "vA"])):
+            o = bench.call_scores(rules, paths)["overall"]
+            row.append(f"{name} {o['tp']}/{o['fp']}/{o['fn']}")
+        print(f"{args.mode:14s} tuned calls     " + "  ".join(row), flush=True)
+    if args.bench:
+        rules = rules_with(args.rows, work, "all")
+        sys.argv = ["bench_generalisation.py", "--rules", str(rules)] + (["--per-cue"] if args.per_cue else [])
+        bench.main.__globals__["sys"].argv = sys.argv
+        bench.main()
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
