@@ -1,10 +1,12 @@
 """An experiment (issue 11, seventh stop): do utterances from more writers teach the intents new wording?
 
 Each ``--rows`` file holds labelled utterances (``LABEL<TAB>CONTEXT<TAB>TEXT``)
-from one writer.  The rules learn from ``cue_rules/utterances.tsv`` plus the
-chosen files (a temporary copy of the rule directory), in one of three modes:
+from one writer.  The rules (a temporary copy of the rule directory) learn
+from the rows of ``cue_rules/utterances.tsv`` that are in no ``--rows``
+file, plus the chosen files, in one of these modes:
 
-- ``veto``: as shipped, the rows only train the classifier veto;
+- ``veto``: as the rule files say (``--no-confident``: without their
+  ``confident_at``, so the classifier only vetoes);
 - ``examples:DELTA``: the rows with a trigger's labels are also nearest
   examples, their similarity lowered by DELTA (``probe_learned_examples.py``);
 - ``or:P0``: as shipped, or the classifier at least P0 sure (a rescue);
@@ -16,7 +18,7 @@ chosen files (a temporary copy of the rule directory), in one of three modes:
 and the left-out file is scored as the generalisation bench scores a bank
 (each row after a fixed opener, pitch, second effort, question or close).
 This measures what a new writer's wording gets, inside the tuned data.
-``--unlearnt`` scores the files with the shipped rows only (the baseline).
+``--unlearnt`` scores the files learning none of them (the first writer's rows only: the baseline).
 ``--bench`` runs ``bench_generalisation.py`` with all the files learnt.
 
     python scripts/probe_writers.py --mode veto --lowo --rows w1.tsv w2.tsv ...
@@ -48,13 +50,23 @@ def rows_of(path: Path) -> list[str]:
     return [r for r in path.read_text(encoding="utf-8").splitlines() if r.strip() and not r.startswith("#")]
 
 
+ALL: list[Path] = []  # every --rows file: none of their rows is learnt unless chosen
+CONFIDENT = [True]  # False: the copies leave confident_at out (the classifier only vetoes)
+
+
 def rules_with(files: list[Path], work: Path, name: str) -> Path:
-    """A copy of the shipped rules whose utterance file also holds these files' rows."""
+    """A copy of the shipped rules that learns from the shipped rows outside every ``--rows`` file,
+    and from these files' rows."""
     rules = work / name
-    shutil.copytree(ROOT / "cue_rules", rules)
+    shutil.copytree(ROOT / "cue_rules", rules, ignore=shutil.ignore_patterns("fits"))
+    if not CONFIDENT[0]:
+        for toml in rules.glob("*.toml"):
+            toml.write_text("".join(l for l in toml.read_text(encoding="utf-8").splitlines(keepends=True)
+                                    if not l.startswith("confident_at")), encoding="utf-8")
+    held = {r for f in ALL for r in rows_of(f)}
+    base = [r for r in rows_of(rules / "utterances.tsv") if r not in held]
     extra = [r for f in files for r in rows_of(f)]
-    with (rules / "utterances.tsv").open("a", encoding="utf-8") as out:
-        out.write("".join(r + "\n" for r in extra))
+    (rules / "utterances.tsv").write_text("".join(r + "\n" for r in base + extra), encoding="utf-8")
     return rules
 
 
@@ -113,7 +125,10 @@ def main() -> int:
     parser.add_argument("--bench", action="store_true")
     parser.add_argument("--per-cue", action="store_true")
     parser.add_argument("--calls", action="store_true", help="score the tuned call sets (calls-text tune, A, C, vA)")
+    parser.add_argument("--no-confident", action="store_true", help="leave confident_at out of the rules")
     args = parser.parse_args()
+    ALL[:] = args.rows
+    CONFIDENT[0] = not args.no_confident
     install(args.mode)
     work = Path(tempfile.mkdtemp())
     if args.lowo:

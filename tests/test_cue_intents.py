@@ -580,8 +580,9 @@ def test_confident_at_trusts_the_classifier_where_no_example_is_near_unless_a_ne
     assert [c.cue for c in cues] == ["hesitant"] and "Let me crunch the numbers" in cues[0].why
     assert cues_for(tmp_path, ("rep", 0.5, 3.0, "Shall we start Monday?"),
                     ("prospect", 3.5, 6.5, "Monday works, send the contract.")) == []
-    # the rule's own near misses still win: a clause nearer one of them than the margin allows stays out
-    write_rule(tmp_path, LEARNED.replace("threshold = 0.42", "threshold = 0.42\nmargin = 0.3").replace(
+    # the rule's own near misses still win: a clause as near one of them as it would have to be to an example
+    near_miss = '"let me think about which plan we want", "let me crunch the numbers on the other quote first"]'
+    write_rule(tmp_path, LEARNED.replace('"let me think about which plan we want"]', near_miss).replace(
         'labels = ["stall"]', 'labels = ["stall"]\nconfident_at = 0.7'))
     assert cues_for(tmp_path, *said) == []
 

@@ -265,9 +265,10 @@ def _trusted(score, trig: "Trigger", sure: float):
     """A clause the classifier is at least ``confident_at`` sure of means the intent even with no
     example near: wording the examples never saw but the learned rows taught ("we went with the other
     lot in the end").  It then counts as a perfect match (its nearest example still shows in the why).
-    The rule's own near misses still win: a clause nearer one of them than ``margin`` allows stays out."""
+    The rule's own near misses still win: a clause that is as near one of them as a clause must be
+    to an example (``threshold``), and not ``margin`` nearer an example, stays out."""
     if not sure or score.confidence < sure or score.means(trig.threshold, trig.margin, trig.min_confidence) \
-            or score.similarity - score.near_miss < trig.margin:
+            or (score.near_miss >= trig.threshold and score.similarity - score.near_miss < trig.margin):
         return score
     return replace(score, similarity=max(score.similarity, 1.0), near_miss=-1.0)
 
