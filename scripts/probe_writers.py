@@ -6,7 +6,8 @@ from the rows of ``cue_rules/utterances.tsv`` that are in no ``--rows``
 file, plus the chosen files, in one of these modes:
 
 - ``veto``: as the rule files say (``--no-confident``: without their
-  ``confident_at``, so the classifier only vetoes);
+  ``confident_at``, so the classifier only vetoes; ``--confident X``: with
+  every ``confident_at`` set to X);
 - ``examples:DELTA``: the rows with a trigger's labels are also nearest
   examples, their similarity lowered by DELTA (``probe_learned_examples.py``);
 - ``or:P0``: as shipped, or the classifier at least P0 sure (a rescue);
@@ -51,7 +52,7 @@ def rows_of(path: Path) -> list[str]:
 
 
 ALL: list[Path] = []  # every --rows file: none of their rows is learnt unless chosen
-CONFIDENT = [True]  # False: the copies leave confident_at out (the classifier only vetoes)
+CONFIDENT: list = [True]  # True: as the rule files say; False: no confident_at (the classifier only vetoes); a number
 
 
 def rules_with(files: list[Path], work: Path, name: str) -> Path:
@@ -59,10 +60,12 @@ def rules_with(files: list[Path], work: Path, name: str) -> Path:
     and from these files' rows."""
     rules = work / name
     shutil.copytree(ROOT / "cue_rules", rules, ignore=shutil.ignore_patterns("fits"))
-    if not CONFIDENT[0]:
+    if CONFIDENT[0] is not True:
         for toml in rules.glob("*.toml"):
-            toml.write_text("".join(l for l in toml.read_text(encoding="utf-8").splitlines(keepends=True)
-                                    if not l.startswith("confident_at")), encoding="utf-8")
+            toml.write_text("".join(l if not l.startswith("confident_at") else
+                                    f"confident_at = {CONFIDENT[0]}\n" if CONFIDENT[0] else ""
+                                    for l in toml.read_text(encoding="utf-8").splitlines(keepends=True)),
+                            encoding="utf-8")
     held = {r for f in ALL for r in rows_of(f)}
     base = [r for r in rows_of(rules / "utterances.tsv") if r not in held]
     extra = [r for f in files for r in rows_of(f)]
@@ -126,9 +129,10 @@ def main() -> int:
     parser.add_argument("--per-cue", action="store_true")
     parser.add_argument("--calls", action="store_true", help="score the tuned call sets (calls-text tune, A, C, vA)")
     parser.add_argument("--no-confident", action="store_true", help="leave confident_at out of the rules")
+    parser.add_argument("--confident", type=float, help="set every confident_at in the rules to this")
     args = parser.parse_args()
     ALL[:] = args.rows
-    CONFIDENT[0] = not args.no_confident
+    CONFIDENT[0] = False if args.no_confident else args.confident if args.confident is not None else True
     install(args.mode)
     work = Path(tempfile.mkdtemp())
     if args.lowo:
