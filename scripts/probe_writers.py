@@ -137,18 +137,25 @@ def main() -> int:
     work = Path(tempfile.mkdtemp())
     if args.lowo:
         total = [0, 0, 0]
+        per_cue: dict[str, list[int]] = {}
         for i, left in enumerate(args.rows):
             rules = rules_with([] if args.unlearnt else [f for f in args.rows if f != left], work, f"lowo{i}")
             load = load_rule_dir(rules)
             if load.problems:
                 print(load.problems[0], file=sys.stderr)
                 return 1
-            o = bench.bank_scores(load, left)["overall"]
+            found = bench.bank_scores(load, left)
+            o = found["overall"]
             total = [a + b for a, b in zip(total, (o["tp"], o["fp"], o["fn"]))]
+            for cue, c in found["cues"].items():
+                per_cue[cue] = [a + b for a, b in zip(per_cue.get(cue, [0, 0, 0]), (c["tp"], c["fp"], c["fn"]))]
             print(f"{args.mode:14s} left out {left.name:12s} {o['tp']:4d}/{o['fp']:3d}/{o['fn']:4d}"
                   f"  P {o['precision']:.2f} R {o['recall']:.2f}", flush=True)
         tp, fp, fn = total
         print(f"{args.mode:14s} all left-out    {tp:4d}/{fp:3d}/{fn:4d}  P {tp / max(1, tp + fp):.2f} R {tp / max(1, tp + fn):.2f}")
+        if args.per_cue:
+            for cue, (tp, fp, fn) in sorted(per_cue.items()):
+                print(f"    {cue:16s}            {tp:4d}/{fp:3d}/{fn:4d}")
     if args.calls:
         rules = rules_with(args.rows, work, "calls")
         tune, _ = bench.calls_text_halves()
