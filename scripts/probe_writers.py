@@ -77,7 +77,8 @@ _SEEN: dict[str, object] = {}
 
 
 def encode_each(embedder, texts):
-    """encode_examples with a per-text memory: the left-out runs share most rows (the probe only)."""
+    """encode_examples without the disk cache: each left-out run's row list would otherwise leave a
+    5 MB entry in the user cache (the probe only; the embedder itself remembers recent texts)."""
     import numpy as np
     todo = [t for t in dict.fromkeys(texts) if t not in _SEEN]
     if todo:
@@ -167,7 +168,6 @@ def main() -> int:
     if args.bench:
         rules = rules_with(args.rows, work, "all")
         sys.argv = ["bench_generalisation.py", "--rules", str(rules)] + (["--per-cue"] if args.per_cue else [])
-        bench.main.__globals__["sys"].argv = sys.argv
         bench.main()
     shutil.rmtree(work, ignore_errors=True)
     return 0

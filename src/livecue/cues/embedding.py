@@ -548,7 +548,8 @@ def cache_name(key: list[str]) -> str:
     """The file name ``disk_cached`` keeps ``key``'s value under (``scripts/ship_fits.py`` ships some)."""
     import hashlib
 
-    return f"{key[0]}-{hashlib.sha256(chr(10).join(key).encode('utf-8')).hexdigest()[:32]}.npy"
+    digest = hashlib.sha256("\n".join(key).encode("utf-8")).hexdigest()[:32]
+    return f"{key[0]}-{digest}.npy"
 
 
 def disk_cached(kind: str, key: list[str], compute: Callable[[], np.ndarray],

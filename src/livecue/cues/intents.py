@@ -274,8 +274,9 @@ class Intent:
         def fit() -> np.ndarray:
             texts = pos + near + rest
             # the utterance file's rows: one cache entry for every trigger that learns from it, not one each
-            shared = sorted({example_text(t) for t in learned[0] + learned[1]})
-            own = [t for t in dict.fromkeys(texts) if t not in set(shared)]
+            rows = {example_text(t) for t in learned[0] + learned[1]}
+            shared = sorted(rows)
+            own = [t for t in dict.fromkeys(texts) if t not in rows]
             table: dict[str, np.ndarray] = {}
             for group in (shared, own):
                 if group:

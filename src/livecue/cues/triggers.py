@@ -261,12 +261,13 @@ def _learned_rows(rule: "Rule", trig: "Trigger", at: Problems) -> "tuple[tuple[s
     return (tuple(r.text for r in rows if r.label in wanted), tuple(r.text for r in rows if r.label not in wanted))
 
 
-def _trusted(score, trig: "Trigger", sure: float):
+def _trusted(score, trig: "Trigger"):
     """A clause the classifier is at least ``confident_at`` sure of means the intent even with no
     example near: wording the examples never saw but the learned rows taught ("we're sorted for that at
     the moment": 0.46 from the nearest brush-off example, the classifier 0.99 sure).  It then counts as a perfect match (its nearest example still shows in the why).
     The rule's own near misses still win: a clause that is as near one of them as a clause must be
     to an example (``threshold``), and not ``margin`` nearer an example, stays out."""
+    sure = trig.confident_at if trig.scoring == "classifier" else 0.0  # only a classifier's confidence is < 1
     if not sure or score.confidence < sure or score.means(trig.threshold, trig.margin, trig.min_confidence) \
             or (score.near_miss >= trig.threshold and score.similarity - score.near_miss < trig.margin):
         return score
@@ -395,10 +396,9 @@ class IntentKind(TriggerKind):
         flat = [t for k in judged for t in parts[k]]
         found = iter(ctx.intent_scores(ct, flat))
         need = trig.min_confidence  # a score's confidence is 1 unless a classifier gave it
-        sure = trig.confident_at if trig.scoring == "classifier" else 0.0
         scores = {}
         for k in judged:
-            options = [_trusted(next(found), trig, sure) for _ in parts[k]]
+            options = [_trusted(next(found), trig) for _ in parts[k]]
             scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin, need), s.similarity))
         meaning = {k: s.means(trig.threshold, trig.margin, need) for k, s in scores.items()}
         # a later clause that says nearly the same agrees with it rather than overruling it
