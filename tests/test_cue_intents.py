@@ -514,6 +514,24 @@ def test_utterance_files_are_read_with_the_line_of_each_problem(tmp_path):
     assert read_utterances(tmp_path / "missing.tsv")[1][0][1].startswith("cannot read the utterance file")
 
 
+def test_an_edited_utterance_file_is_read_again(tmp_path):
+    """Every trigger that learns from a file asks for it; it is read once per version, not once."""
+    import os
+
+    from livecue.cues.intents import read_utterances
+
+    path = tmp_path / "u.tsv"
+    path.write_text("brush_off\topener\twe're all set\n")
+    first = read_utterances(path)
+    assert read_utterances(path) == first
+    read_utterances(path)[1].append((9, "a caller's own list"))  # problems handed out are copies
+    assert read_utterances(path)[1] == []
+    path.write_text("exit\tpitch\tI have to run\nno tabs\n")
+    os.utime(path, ns=(1, 1))  # a new version even where the clock is too coarse to tell
+    rows, problems = read_utterances(path)
+    assert [r.text for r in rows] == ["I have to run"] and problems == [(2, "expected LABEL<TAB>CONTEXT<TAB>TEXT")]
+
+
 LEARNED = RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "classifier"\nlearn_from = "u.tsv"\n'
                        'labels = ["stall"]')
 ROWS = ("stall\tpitch\tI'll have to mull it over\nstall\tpitch\tgive me a few days to chew on it\n"

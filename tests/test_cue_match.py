@@ -90,6 +90,27 @@ def test_bad_phrases_are_reported_not_raised(phrase, message):
     assert compiled.search(normalise_words("not interested".split()))  # the good phrase still works
 
 
+@pytest.mark.parametrize("phrase", [
+    "(we are|i am) (all set|covered)", "yes (okay|sure)", "(i|we) *", "not (a|the) [big] deal ...",
+    "(a|b|c) ... d e f g", "no* thanks", "[i] (do not|don't) [really] (need|want) (it|that|this) [right now]",
+    "(a|b|c|d|e|f|g|h|i|j) (a|b|c|d|e|f|g|h|i|j) (a|b|c|d|e|f|g|h|i|j) (a|b|c|d|e|f|g|h|i|j) [x]",
+])
+def test_the_load_checks_read_the_same_facts_as_the_expansions(phrase):
+    """`_shape` answers the load's questions without listing up to 5,000 expansions (issue 11x:
+    the listing took half the rule load); it must agree with the listing wherever one exists."""
+    from livecue.cues.match import _MAX_CHECKED, STOPWORDS, _literal_sets, _shape, parse_phrase
+
+    slots = parse_phrase(phrase, {})
+    sets = _literal_sets(slots)
+    count, most, short_common = _shape(slots)
+    if sets is None:
+        assert count > _MAX_CHECKED
+        return
+    assert count == len(sets)
+    assert most == max(len([w for w in seq if w != "*"]) for seq in sets)
+    assert short_common == any(len(seq) <= 2 and all(w in STOPWORDS for w in seq if w != "*") for seq in sets)
+
+
 def test_phrase_tokens_lists_expansions():
     assert phrase_tokens("(we are|i am) (all set|covered)") == [
         ["we", "are", "all", "set"], ["we", "are", "covered"], ["i", "am", "all", "set"], ["i", "am", "covered"]]

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -60,12 +61,16 @@ _ACKS = (("no", "problem", "at", "all"), ("no", "worries", "at", "all"), ("no", 
          ("well",))
 
 
+_OPENERS = frozenset(a[0] for a in _ASIDES + _ACKS)  # a clause starting with none of these has nothing to drop
+_CLOSERS = frozenset(a[-1] for a in _ASIDES)
+
+
 def without_asides(text: str) -> str:
     """The clause without asides at its start or end, and acknowledgements at its start (kept when
     too little would be left)."""
     words = text.split()
     changed = True
-    while changed:
+    while changed and words and (words[0] in _OPENERS or words[-1] in _CLOSERS):
         changed = False
         for aside in _ASIDES:
             n = len(aside)
@@ -81,7 +86,10 @@ def without_asides(text: str) -> str:
     return " ".join(words)
 
 
+@lru_cache(maxsize=16384)
 def example_text(text: str) -> str:
+    """An example or row as the clause it will be compared with (cached: six fits read the same
+    3,000 rows at every start)."""
     return without_asides(clause_text([t for w in text.split() for t in word_tokens(w)]))
 
 
@@ -169,9 +177,28 @@ class Utterance:
     line: int
 
 
+_READ: dict[tuple[str, int, int], tuple[tuple[Utterance, ...], list[tuple[int, str]]]] = {}
+
+
 def read_utterances(path: Path) -> tuple[tuple[Utterance, ...], list[tuple[int, str]]]:
     """A labelled utterance file: ``LABEL<TAB>CONTEXT<TAB>TEXT`` per line, ``#`` comments and blank
-    lines skipped.  Returns the rows and the (line, message) problems of the rest."""
+    lines skipped.  Returns the rows and the (line, message) problems of the rest.
+
+    Read once per version of the file (every trigger that learns from it asks)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return _read_utterances(path)
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key not in _READ:
+        if len(_READ) > 8:
+            _READ.clear()
+        _READ[key] = _read_utterances(path)
+    rows, problems = _READ[key]
+    return rows, list(problems)
+
+
+def _read_utterances(path: Path) -> tuple[tuple[Utterance, ...], list[tuple[int, str]]]:
     rows: list[Utterance] = []
     problems: list[tuple[int, str]] = []
     try:

@@ -399,8 +399,11 @@ def _expand(slots: list[Slot], limit: int = _MAX_EXPANSIONS) -> list[list[Slot]]
     Raises _TooMany past ``limit``: such a phrase is matched exactly only.
     """
     seqs: list[list[Slot]] = [[]]
+    run: list[Slot] = []  # plain slots since the last alternative, added to every sequence at once
     for slot in slots:
         if slot[0] == "alt":
+            if run:
+                seqs, run = [s + run for s in seqs], []
             options: list[list[Slot]] = []
             for alt in slot[1]:
                 options.extend(_expand(alt, limit))
@@ -408,16 +411,45 @@ def _expand(slots: list[Slot], limit: int = _MAX_EXPANSIONS) -> list[list[Slot]]
             if len(seqs) > limit:
                 raise _TooMany()
         else:
-            seqs = [s + [slot] for s in seqs]
-    return seqs
+            run.append(slot)
+    return [s + run for s in seqs] if run else seqs
+
+
+_MAX_CHECKED = 5000  # expansions of one phrase that `_literal_sets` lists and the load checks
 
 
 def _literal_sets(slots: list[Slot]) -> list[list[str]] | None:
     """Each expansion's words, "*" for a wildcard; None when there are too many."""
     try:
-        return [[v if k in ("lit", "pre") else "*" for k, v in seq] for seq in _expand(slots, 5000)]
+        return [[v if k in ("lit", "pre") else "*" for k, v in seq] for seq in _expand(slots, _MAX_CHECKED)]
     except _TooMany:
         return None
+
+
+def _shape(slots: list[Slot]) -> tuple[int, int, bool]:
+    """What the load checks of a phrase's expansions, without listing them: how many there are, the
+    most words (not wildcards) any has, and whether one is at most two tokens whose words are all
+    STOPWORDS (a wildcard counts as a token).  Same answers as reading ``_literal_sets``."""
+    count, most, lengths = _shape_of(slots)
+    return count, most, bool(lengths & {0, 1, 2})
+
+
+def _shape_of(slots: list[Slot]) -> tuple[int, int, set[int]]:
+    count, most = 1, 0
+    lengths = {0}  # token counts (3 = more than 2) an expansion of only common words can have so far
+    for kind, value in slots:
+        if kind == "alt":
+            shapes = [_shape_of(alt) for alt in value]
+            count = min(count * sum(c for c, _, _ in shapes), _MAX_CHECKED + 1)
+            most += max(m for _, m, _ in shapes)
+            options = set().union(*(o for _, _, o in shapes))
+        elif kind in ("lit", "pre"):
+            most += 1
+            options = {1} if value in STOPWORDS else set()
+        else:
+            options = {1}
+        lengths = {min(a + b, 3) for a in lengths for b in options}
+    return count, most, lengths
 
 
 # Words so common that a phrase made only of them would match almost anything.
@@ -595,6 +627,48 @@ class _Fuzzy:
         return found
 
 
+@lru_cache(maxsize=4096)
+def _phrase(phrase: str, class_key: tuple, allow_common: bool) -> tuple[str, list[Slot] | None, bool, str]:
+    """One phrase compiled alone: (its regex, its slots, long enough for one-edit matching, error).
+
+    Cached: `rules check` and the rule compiler read the same phrases, and rules share lists.
+    """
+    classes = dict(class_key)
+    try:
+        if phrase.startswith("re:"):
+            body = phrase[3:]
+            re.compile(body)
+            costly = pattern_cost_problem(body)
+            if costly:
+                raise PhraseError(costly)
+            return f"(?:{body}) ?", None, False, ""
+        slots = parse_phrase(phrase, classes)
+        count, most_words, short_common = _shape(slots)
+        countable = count <= _MAX_CHECKED  # past that the phrase is only matched exactly, unchecked
+        if not slots or (countable and most_words == 0):
+            raise PhraseError("has no words to match")
+        if not allow_common and countable and short_common:
+            raise PhraseError("can match just one or two very common words, "
+                              "so it would match almost anything")
+        return _slots_regex(slots), slots, not countable or most_words >= 4, ""
+    except PhraseError as exc:
+        sep = " " if str(exc).startswith(("can ", "has ")) else ": "
+        return "", None, False, f"phrase {phrase!r}{sep}{exc}"
+    except re.error as exc:
+        return "", None, False, f"phrase {phrase!r}: bad regular expression: {exc}"
+
+
+def _class_key(classes: dict) -> tuple:
+    return tuple(sorted((name, tuple(words)) for name, words in classes.items()))
+
+
+def phrase_errors(phrases: list[str] | tuple[str, ...], classes: dict[str, tuple[str, ...]] | None = None, *,
+                  allow_common: bool = False) -> list[tuple[int, str]]:
+    """(index, message) for each phrase that does not compile, without compiling the whole set."""
+    class_key = _class_key(classes or {})
+    return [(i, err) for i, p in enumerate(phrases) if (err := _phrase(p, class_key, allow_common)[3])]
+
+
 class PhraseSet:
     """A rule trigger's phrases, compiled once; ``search`` finds them in a turn."""
 
@@ -607,37 +681,16 @@ class PhraseSet:
         parts: list[str] = []
         self._names: dict[str, str] = {}
         self._fuzzy: list[_Fuzzy] = []
+        class_key = _class_key(classes)
         for i, phrase in enumerate(self.phrases):
-            try:
-                if phrase.startswith("re:"):
-                    body = phrase[3:]
-                    re.compile(body)
-                    costly = pattern_cost_problem(body)
-                    if costly:
-                        raise PhraseError(costly)
-                    regex = f"(?:{body}) ?"
-                    slots = None
-                else:
-                    slots = parse_phrase(phrase, classes)
-                    sets = _literal_sets(slots)
-                    if not slots or (sets is not None and not any(v != "*" for seq in sets for v in seq)):
-                        raise PhraseError("has no words to match")
-                    if not allow_common and sets is not None and any(
-                            len(seq) <= 2 and all(v in STOPWORDS for v in seq if v != "*") for seq in sets):
-                        raise PhraseError("can match just one or two very common words, "
-                                          "so it would match almost anything")
-                    regex = _slots_regex(slots)
-            except PhraseError as exc:
-                sep = " " if str(exc).startswith(("can ", "has ")) else ": "
-                self.errors.append((i, f"phrase {phrase!r}{sep}{exc}"))
-                continue
-            except re.error as exc:
-                self.errors.append((i, f"phrase {phrase!r}: bad regular expression: {exc}"))
+            regex, slots, wide, error = _phrase(phrase, class_key, allow_common)
+            if error:
+                self.errors.append((i, error))
                 continue
             name = f"p{i}"
             self._names[name] = phrase
             parts.append(f"(?P<{name}>{regex})")
-            if fuzzy and slots is not None and (sets is None or max(len([v for v in x if v != "*"]) for x in sets) >= 4):
+            if fuzzy and slots is not None and wide:
                 self._fuzzy.append(_Fuzzy(phrase, slots))
         # a match must start at a token boundary: at the start or after a space
         self._regex = _regex.compile(r"(?:(?<= )|^)(?:" + "|".join(parts) + ")") if parts else None
@@ -694,5 +747,5 @@ def phrase_tokens(phrase: str, classes: dict[str, tuple[str, ...]] | None = None
 
 __all__ = [
     "Match", "MatchTooSlow", "PhraseError", "PhraseSet", "Tokens", "count_words", "normalise", "normalise_words",
-    "phrase_tokens", "word_tokens",
+    "phrase_errors", "phrase_tokens", "word_tokens",
 ]

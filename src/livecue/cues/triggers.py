@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio_facts import CALL_SIDES
 from .clauses import clause_of, clause_text, in_scope, split_clauses, statements, unnamed
-from .match import PhraseSet, normalise_words
+from .match import PhraseSet, normalise_words, phrase_errors
 from .questions import is_question
 from .signals import clipped_streak
 
@@ -113,7 +113,7 @@ def _borrowed(trig: "Trigger", key: str, rules: dict[str, "Rule"], at: Problems)
 def _check_phrase_list(trig: "Trigger", key: str, classes: dict, allow_common: bool, at: Problems) -> None:
     """Each pattern of a phrase list compiles (errors name the pattern)."""
     items = getattr(trig, key)
-    for index, message in PhraseSet(items, classes, fuzzy=False, allow_common=allow_common).errors:
+    for index, message in phrase_errors(items, classes, allow_common=allow_common):
         at.item(key, items[index], message)
 
 
