@@ -52,6 +52,7 @@ def rows_of(path: Path) -> list[str]:
 
 
 ALL: list[Path] = []  # every --rows file: none of their rows is learnt unless chosen
+ONLY: list = ["*"]  # the rule files --confident / --no-confident change (--only: one cue's)
 CONFIDENT: list = [True]  # True: as the rule files say; False: no confident_at (the classifier only vetoes); a number
 
 
@@ -61,7 +62,7 @@ def rules_with(files: list[Path], work: Path, name: str) -> Path:
     rules = work / name
     shutil.copytree(ROOT / "cue_rules", rules, ignore=shutil.ignore_patterns("fits"))
     if CONFIDENT[0] is not True:
-        for toml in rules.glob("*.toml"):
+        for toml in rules.glob(f"{ONLY[0]}.toml"):
             toml.write_text("".join(l if not l.startswith("confident_at") else
                                     f"confident_at = {CONFIDENT[0]}\n" if CONFIDENT[0] else ""
                                     for l in toml.read_text(encoding="utf-8").splitlines(keepends=True)),
@@ -131,8 +132,11 @@ def main() -> int:
     parser.add_argument("--calls", action="store_true", help="score the tuned call sets (calls-text tune, A, C, vA)")
     parser.add_argument("--no-confident", action="store_true", help="leave confident_at out of the rules")
     parser.add_argument("--confident", type=float, help="set every confident_at in the rules to this")
+    parser.add_argument("--only", default="*", help="with --confident or --no-confident: change only this cue's "
+                                                    "rule file (e.g. reset)")
     args = parser.parse_args()
     ALL[:] = args.rows
+    ONLY[0] = args.only
     CONFIDENT[0] = False if args.no_confident else args.confident if args.confident is not None else True
     install(args.mode)
     work = Path(tempfile.mkdtemp())

@@ -119,3 +119,8 @@ class _CrossAt:
 
     def table(self, message: str) -> None:
         self.problems.append(Problem(self.rule.file, self.line_of(self.rule.file, self.path, "kind"), message))
+
+    def other_file(self, file: str, line: int, message: str) -> None:
+        problem = Problem(file, line, message)
+        if problem not in self.problems:
+            self.problems.append(problem)

@@ -64,6 +64,9 @@ class _At:
     def table(self, message: str) -> None:
         self.loader.problem(self.line, message)
 
+    def other_file(self, file: str, line: int, message: str) -> None:
+        self.loader.problem(self.line, f"{Path(file).name}:{line}: {message}")  # no kind reads other files while checking
+
 
 class _FileLoader:
     """Builds one Rule from one file's TOML data, collecting every problem."""

@@ -69,6 +69,10 @@ class Problems(Protocol):
 
     def table(self, message: str) -> None: ...
 
+    def other_file(self, file: str, line: int, message: str) -> None:
+        """A problem in a file the trigger reads (an utterance file): reported once at that file's line,
+        however many triggers read it."""
+
 
 _COMPILED: dict[tuple, PhraseSet] = {}
 
@@ -250,7 +254,7 @@ def _learned_rows(rule: "Rule", trig: "Trigger", at: Problems) -> "tuple[tuple[s
         return None
     rows, problems = read_utterances(path)
     for line, message in problems[:3]:
-        at.key("learn_from", f"{path.name}:{line}: {message}")
+        at.other_file(str(path), line, message)
     known = sorted({r.label for r in rows})
     unknown = [label for label in trig.labels if label not in known]
     for label in unknown:
