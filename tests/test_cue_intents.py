@@ -12,7 +12,7 @@ from cue_events import Feeder, utterance
 from livecue.clock import ManualClock
 from livecue.cli import main
 from livecue.cues.profile import Profile
-from livecue.cues.rules import Trigger, load_rule_dir
+from livecue.cues.rules import Trigger, load_rule_dir, shipped_rules_dir
 from livecue.cues.stage import CueStage
 from livecue.cues.triggers import REGISTRY
 from livecue.events import Cue, SessionStarted
@@ -674,3 +674,44 @@ def test_every_shipped_fit_is_in_cue_rules_fits(monkeypatch):
     fits = list((Path(__file__).resolve().parents[1] / "cue_rules" / intents.SHIPPED_FITS).glob("*.npy"))
     assert len(fits) == len({id(t.intent) for r in load.ruleset.rules for t in r.triggers.values()
                              if t.intent is not None and t.intent.scoring == "classifier"})
+
+
+def _whole(text: str, **keys) -> str:
+    from livecue.cues.clauses import clause_text, split_clauses
+    from livecue.cues.triggers import _whole_turn
+
+    clauses = split_clauses(text.split())
+    trig = Trigger(name="t", kind="intent", **{**REGISTRY["intent"].keys, **keys})  # the kind's defaults, as loaded
+    return _whole_turn(clauses, [clause_text(c.tokens) for c in clauses], trig)
+
+
+def test_a_turn_of_short_statements_is_also_judged_as_one_text():
+    """whole_turn: "Hm. Maybe. I dunno" means more than any of its sentences; a turn the clause rules
+    read as turning, looking back, quoting or asking is not run together."""
+    assert _whole("Hm. Maybe. I dunno, really.") == "hm maybe i do not know"  # "really" alone reads as nothing
+    assert _whole("Maybe, I dunno.") == "maybe i do not know"
+    assert _whole("I dunno.") == ""  # one clause: judged as it is already
+    assert _whole("Maybe. I dunno, but we could look at it.") == ""  # a contrast
+    assert _whole("Maybe. I dunno. What does it cost?") == ""  # a question
+    assert _whole("Maybe. I dunno. What does it cost?", judge_questions=True) != ""
+    assert _whole("Maybe. Last year we had no budget for it.") == ""  # about the past
+    assert _whole("Maybe. I was about to say not interested.") == ""  # what they nearly said
+    assert _whole("Sure. " + "We run three crews out of the yard on Monday and Friday. " * 3) == ""  # past max_words
+    assert _whole("Okay. Fine.", min_words=3) == ""  # too short to judge
+
+
+@needs_minilm
+def test_whole_turn_fires_where_no_sentence_alone_does(tmp_path):
+    """The shipped reset rule fires on a shrug in three short sentences only by judging them together."""
+    import shutil
+
+    pitch = ("rep", 0.5, 7.0, "So the scheduler books every crew from one screen, and customers get a text "
+                              "when the van is on its way.")
+    shrug = ("prospect", 7.5, 12.0, "Hm. Maybe. I dunno, really.")
+    off = tmp_path / "off"
+    shutil.copytree(shipped_rules_dir(), off, ignore=shutil.ignore_patterns("fits"))
+    for f in off.glob("*.toml"):
+        f.write_text(f.read_text().replace('kind = "intent"\n', 'kind = "intent"\nwhole_turn = false\n'))
+    on = [c for c in cues_for(shipped_rules_dir(), pitch, shrug) if c.cue == "reset"]
+    assert len(on) == 1 and "Hm. Maybe. I dunno" in on[0].why  # the why quotes the turn, not its last clause
+    assert not [c for c in cues_for(off, pitch, shrug) if c.cue == "reset"]

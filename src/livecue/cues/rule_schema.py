@@ -76,6 +76,7 @@ class Trigger:
     confident_at: float = 0.0  # classifier: this sure, a clause means the intent with no example near (0 = off)
     learn_from: str = ""  # classifier: also fit on this labelled utterance file (next to the rule file) ...
     labels: tuple[str, ...] = ()  # ... whose rows with these labels mean the intent (every other row does not)
+    whole_turn: bool = True  # also judge a turn of short statements as one text ("Mm. Could be useful. Could be not.")
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3
     max_words: int = 3

@@ -290,7 +290,7 @@ class IntentKind(TriggerKind):
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
             "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
             "last_clauses": 0, "judge_questions": False, "min_other_turns": 0, "scoring": "nearest", "top_k": 3,
-            "min_confidence": 0.3, "confident_at": 0.0, "learn_from": "", "labels": ()}
+            "min_confidence": 0.3, "confident_at": 0.0, "learn_from": "", "labels": (), "whole_turn": True}
     lists = frozenset({"sounds_like", "not_like", "unless", "labels"})
     positive = ("threshold", "min_words", "max_words", "top_k")
     tunable = ("threshold", "margin", "min_confidence", "confident_at", "top_k")
@@ -397,13 +397,23 @@ class IntentKind(TriggerKind):
             if options:
                 parts[k] = options
         judged = list(parts)
-        flat = [t for k in judged for t in parts[k]]
+        # the whole turn counts only where the classifier alone is sure of it (a longer text lands near
+        # more examples: "our current tool is awful, this looks better" is 0.61 from a lukewarm one)
+        whole = _whole_turn(clauses[first:], texts[first:], trig) \
+            if trig.whole_turn and trig.confident_at and trig.scoring == "classifier" and judged else ""
+        flat = [t for k in judged for t in parts[k]] + ([whole] if whole else [])
         found = iter(ctx.intent_scores(ct, flat))
         need = trig.min_confidence  # a score's confidence is 1 unless a classifier gave it
         scores = {}
         for k in judged:
             options = [_trusted(next(found), trig) for _ in parts[k]]
             scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin, need), s.similarity))
+        start = {k: clauses[k].start for k in judged}  # where each judged span starts
+        if whole:  # judged with the last clause, whose stance stands
+            as_one, last = _trusted(next(found), trig), judged[-1]
+            if as_one.confidence >= trig.confident_at and as_one.means(trig.threshold, trig.margin, need) \
+                    and not scores[last].means(trig.threshold, trig.margin, need):
+                scores[last], start[last] = as_one, clauses[first].start
         meaning = {k: s.means(trig.threshold, trig.margin, need) for k, s in scores.items()}
         # a later clause that says nearly the same agrees with it rather than overruling it
         close = {k: s.means(trig.threshold - 0.1, trig.margin, need) for k, s in scores.items()}
@@ -417,16 +427,29 @@ class IntentKind(TriggerKind):
         if best is None:
             return None
         clause = clauses[best]
-        ev = Evidence("span", turn.words[clause.start].start, turn.words[clause.end - 1].end)
+        ev = Evidence("span", turn.words[start[best]].start, turn.words[clause.end - 1].end)
         if not ignore_used and det._consumed(rule.id, ev):
             return None
-        tentative = any(turn.tentative[clause.start:clause.end])
+        tentative = any(turn.tentative[start[best]:clause.end])
         if tentative and not ignore_used and not rule.tentative:
             return None  # the rule waits for words the recogniser will not revise
-        text = clause.text.strip(" ,.;:")
+        text = " ".join(w.word.strip() for w in turn.words[start[best]:clause.end]).strip(" ,.;:") \
+            if start[best] != clause.start else clause.text.strip(" ,.;:")
         return Hit(trig.name, ctx.speaker, (ev,), turn.words[clause.end - 1].end,
                    {"evidence": text, "clause": text, "example": scores[best].example,
                     "score": scores[best].similarity}, turn=turn.key, tentative=tentative)
+
+
+def _whole_turn(clauses, texts: list[str], trig: "Trigger") -> str:
+    """The turn as one text, where it is several short statements that nothing sets against each other:
+    "Mm. Could be useful. Could be not." means more than any of its sentences ("could be not" alone
+    is nothing).  Not where a clause turns on a contrast or "so", looks back, quotes, or asks."""
+    if len(clauses) < 2 or any(c.marker not in (".", ",") for c in clauses[1:]):
+        return ""
+    if any(c.past or c.quoted or (not trig.judge_questions and is_question(c.text.split())) for c in clauses):
+        return ""
+    whole = " ".join(t for t in texts if t)
+    return whole if trig.min_words <= len(whole.split()) <= trig.max_words else ""
 
 
 # --- conversation signals ------------------------------------------------------------------
