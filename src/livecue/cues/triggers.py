@@ -615,7 +615,8 @@ class TurnBefore(TriggerKind):
     A verdict needs something to judge: a pitch, or "what do you think?" after one.  "No problem,
     no problem" said in passing is neither, and a real call's small talk is full of such turns.
     Walking back it skips backchannels of either side and the judged side's own earlier pieces of
-    this turn (a rep's "okay" said over the prospect splits their turn in two).
+    this turn (a rep's "okay" said over the prospect splits their turn in two).  The floor held runs
+    back over the judged side's backchannels too: "Mm-hmm" in the middle of a pitch does not end it.
     """
 
     name = "turn_before"
@@ -635,6 +636,13 @@ class TurnBefore(TriggerKind):
         else:
             return None
         run = [s for s in tracker.run_of(seg) if not s.backchannel] or [seg]
+        # the judged side's own backchannels do not end the floor: a pitch with an "mm-hmm" in the
+        # middle ("...for a month." / "Mm-hmm." / "And you can see...") is one pitch
+        j = tracker.position(tracker.run_of(seg)[0]) - 1
+        while j >= 0 and (tracker.timeline[j].speaker != ctx.speaker or tracker.timeline[j].backchannel):
+            if tracker.timeline[j].speaker != ctx.speaker and not tracker.timeline[j].backchannel:
+                run.insert(0, tracker.timeline[j])
+            j -= 1
         held_s = run[-1].last_end - run[0].start
         asked = False
         if trig.or_question:
