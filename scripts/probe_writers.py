@@ -137,6 +137,8 @@ def main() -> int:
     args = parser.parse_args()
     ALL[:] = args.rows
     ONLY[0] = args.only
+    if not list((ROOT / "cue_rules").glob(f"{args.only}.toml")):
+        parser.error(f"--only {args.only}: no cue_rules/{args.only}.toml")
     CONFIDENT[0] = False if args.no_confident else args.confident if args.confident is not None else True
     install(args.mode)
     work = Path(tempfile.mkdtemp())

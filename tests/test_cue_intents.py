@@ -514,22 +514,26 @@ def test_utterance_files_are_read_with_the_line_of_each_problem(tmp_path):
     assert read_utterances(tmp_path / "missing.tsv")[1][0][1].startswith("cannot read the utterance file")
 
 
-def test_an_edited_utterance_file_is_read_again(tmp_path):
-    """Every trigger that learns from a file asks for it; it is read once per version, not once."""
+def test_an_edited_utterance_file_is_read_again(tmp_path, monkeypatch):
+    """Every trigger that learns from a file asks for it; it is read once per version, not once each."""
     import os
 
-    from livecue.cues.intents import read_utterances
+    import livecue.cues.intents as intents
 
+    reads = []
+    monkeypatch.setattr(intents, "_read_utterances", lambda path, real=intents._read_utterances:
+                        reads.append(path) or real(path))
     path = tmp_path / "u.tsv"
     path.write_text("brush_off\topener\twe're all set\n")
-    first = read_utterances(path)
-    assert read_utterances(path) == first
-    read_utterances(path)[1].append((9, "a caller's own list"))  # problems handed out are copies
-    assert read_utterances(path)[1] == []
-    path.write_text("exit\tpitch\tI have to run\nno tabs\n")
-    os.utime(path, ns=(1, 1))  # a new version even where the clock is too coarse to tell
-    rows, problems = read_utterances(path)
-    assert [r.text for r in rows] == ["I have to run"] and problems == [(2, "expected LABEL<TAB>CONTEXT<TAB>TEXT")]
+    os.utime(path, ns=(10**9, 10**9))
+    first = intents.read_utterances(path)
+    assert intents.read_utterances(path) == first and len(reads) == 1
+    intents.read_utterances(path)[1].append((9, "a caller's own list"))  # problems handed out are copies
+    assert intents.read_utterances(path)[1] == [] and len(reads) == 1
+    path.write_text("exit\tpitch\tI have to go, sorry\n")  # the same size: only the time tells
+    os.utime(path, ns=(2 * 10**9, 2 * 10**9))
+    rows, problems = intents.read_utterances(path)
+    assert path.stat().st_size == 31 and [r.text for r in rows] == ["I have to go, sorry"] and len(reads) == 2
 
 
 LEARNED = RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "classifier"\nlearn_from = "u.tsv"\n'
@@ -566,7 +570,10 @@ def test_learn_from_problems_name_the_row_or_the_missing_file(tmp_path, capsys):
     # at the utterance file's own line, once, though two rules learn from it; neither loads
     assert out.count("u.tsv:6: expected LABEL<TAB>CONTEXT<TAB>TEXT") == 1, out
     assert f"{tmp_path / 'u.tsv'}:6: expected LABEL<TAB>CONTEXT<TAB>TEXT" in out
-    assert "1 problem(s); 0 rule(s) fine" in cap.err
+    assert "1 problem(s); 0 rule(s) fine (left out: hesitant, wavering)" in cap.err
+    from livecue.cues.stage import _left_out
+
+    assert _left_out(load_rule_dir(tmp_path)).startswith("cue rules left out: hesitant, wavering; ")  # the session's notice
 
 
 @needs_minilm
@@ -611,6 +618,12 @@ def test_confident_at_trusts_the_classifier_where_no_example_is_near_unless_a_ne
     write_rule(tmp_path, LEARNED.replace('"let me think about which plan we want"]', near_miss).replace(
         'labels = ["stall"]', 'labels = ["stall"]\nconfident_at = 0.7'))
     assert cues_for(tmp_path, *said) == []
+
+
+def test_whole_turn_without_a_confident_classifier_is_reported(tmp_path, capsys):
+    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nwhole_turn = true'))
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:9: 'whole_turn' judges a whole turn through the classifier alone" in capsys.readouterr().out
 
 
 def test_confident_at_is_checked_with_lines_and_tune_can_sweep_it(tmp_path, capsys):
@@ -713,5 +726,5 @@ def test_whole_turn_fires_where_no_sentence_alone_does(tmp_path):
     for f in off.glob("*.toml"):
         f.write_text(f.read_text().replace('kind = "intent"\n', 'kind = "intent"\nwhole_turn = false\n'))
     on = [c for c in cues_for(shipped_rules_dir(), pitch, shrug) if c.cue == "reset"]
-    assert len(on) == 1 and "Hm. Maybe. I dunno" in on[0].why  # the why quotes the turn, not its last clause
+    assert len(on) == 1 and '"Hm. Maybe. I dunno, really"' in on[0].why  # the why quotes the turn, not its last clause
     assert not [c for c in cues_for(off, pitch, shrug) if c.cue == "reset"]

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..cues.rules import default_rule_dirs, describe_dirs, load_rule_dir
+from ..cues.stage import left_out_files
 from ..cues.transcript import check_example
 
 
@@ -38,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "check":
         n = len(result.ruleset.rules)
         if result.problems:
-            print(f"{len(result.problems)} problem(s); {n} rule(s) fine", file=sys.stderr)
+            out = [Path(f).stem for f in left_out_files(result)]
+            left = f" (left out: {', '.join(out)})" if out else ""
+            print(f"{len(result.problems)} problem(s); {n} rule(s) fine{left}", file=sys.stderr)
             return 1
         print(f"{describe_dirs(directory)}: {n} rules, no problems")
         return 0

@@ -426,22 +426,15 @@ def _literal_sets(slots: list[Slot]) -> list[list[str]] | None:
         return None
 
 
-def _shape(slots: list[Slot]) -> tuple[int, int, bool]:
-    """What the load checks of a phrase's expansions, without listing them: how many there are, the
-    most words (not wildcards) any has, and whether one is at most two tokens whose words are all
-    STOPWORDS (a wildcard counts as a token).  Same answers as reading ``_literal_sets``."""
-    count, most, lengths = _shape_of(slots)
-    return count, most, bool(lengths & {0, 1, 2})
-
-
 def _shape_of(slots: list[Slot]) -> tuple[int, int, set[int]]:
+    """(expansions, most words in one, token counts an expansion of only STOPWORDS can have: 3 = more)."""
     count, most = 1, 0
-    lengths = {0}  # token counts (3 = more than 2) an expansion of only common words can have so far
+    lengths = {0}
     for kind, value in slots:
         if kind == "alt":
             shapes = [_shape_of(alt) for alt in value]
             count = min(count * sum(c for c, _, _ in shapes), _MAX_CHECKED + 1)
-            most += max(m for _, m, _ in shapes)
+            most += max((m for _, m, _ in shapes), default=0)
             options = set().union(*(o for _, _, o in shapes))
         elif kind in ("lit", "pre"):
             most += 1
@@ -450,6 +443,14 @@ def _shape_of(slots: list[Slot]) -> tuple[int, int, set[int]]:
             options = {1}
         lengths = {min(a + b, 3) for a in lengths for b in options}
     return count, most, lengths
+
+
+def _shape(slots: list[Slot]) -> tuple[int, int, bool]:
+    """What the load checks of a phrase's expansions, without listing them: how many there are, the
+    most words (not wildcards) any has, and whether one is at most two tokens whose words are all
+    STOPWORDS (a wildcard counts as a token).  Same answers as reading ``_literal_sets``."""
+    count, most, lengths = _shape_of(slots)
+    return count, most, bool(lengths & {0, 1, 2})
 
 
 # Words so common that a phrase made only of them would match almost anything.

@@ -53,13 +53,18 @@ def _describe(problems: list[Problem], limit: int = 3) -> str:
 _NEEDS = re.compile(r"(?:names cue|needs rule) '([^']+)', which was left out")
 
 
+def left_out_files(load: LoadResult) -> list[str]:
+    """Rule files with no rule in the session: those that failed, and those that read but did not
+    compile (a bad row in the utterance file they learn from is reported at that file, not theirs)."""
+    loaded = {crule.rule.file for crule in load.ruleset.rules}
+    files = [p.file for p in load.problems if p.file.endswith(".toml")] + list(load.rules)
+    return [f for f in dict.fromkeys(files) if f not in loaded]
+
+
 def _left_out(load: LoadResult) -> str:
     """Which rules are missing from this session and why, naming rules dropped with another one."""
-    loaded = {crule.rule.file for crule in load.ruleset.rules}
     names = []
-    for file in dict.fromkeys(p.file for p in load.problems):
-        if file in loaded or not file.endswith(".toml"):
-            continue
+    for file in left_out_files(load):
         needs = [m.group(1) for p in load.problems if p.file == file
                  for m in [_NEEDS.search(p.message)] if m]
         name = Path(file).stem

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio_facts import CALL_SIDES
-from .clauses import clause_of, clause_text, in_scope, split_clauses, statements, unnamed
+from .clauses import Clause, clause_of, clause_text, in_scope, split_clauses, statements, unnamed
 from .match import PhraseSet, normalise_words, phrase_errors
 from .questions import is_question
 from .signals import clipped_streak
@@ -278,6 +278,18 @@ def _trusted(score, trig: "Trigger"):
     return replace(score, similarity=max(score.similarity, 1.0), near_miss=-1.0)
 
 
+def _whole_turn(clauses: list[Clause], texts: list[str], trig: "Trigger") -> str:
+    """The turn as one text, where it is several short statements that nothing sets against each other:
+    "Mm. Could be useful. Could be not." means more than any of its sentences ("could be not" alone
+    is nothing).  Not where a clause turns on a contrast or "so", looks back, quotes, or asks."""
+    if len(clauses) < 2 or any(c.marker not in (".", ",") for c in clauses[1:]):
+        return ""
+    if any(c.past or c.quoted or (not trig.judge_questions and is_question(c.text.split())) for c in clauses):
+        return ""
+    whole = " ".join(t for t in texts if t)
+    return whole if trig.min_words <= len(whole.split()) <= trig.max_words else ""
+
+
 class IntentKind(TriggerKind):
     """A clause of the listened side's finished turn means what the examples mean.
 
@@ -311,6 +323,9 @@ class IntentKind(TriggerKind):
             at.key("confident_at", "'confident_at' must be between 0 and 1 (0: off)")
         elif trig.confident_at and trig.scoring != "classifier":
             at.key("confident_at", "'confident_at' trusts the classifier alone: it needs scoring = \"classifier\"")
+        if data.get("whole_turn") is True and not (trig.confident_at and trig.scoring == "classifier"):
+            at.key("whole_turn", "'whole_turn' judges a whole turn through the classifier alone: it needs "
+                                 "scoring = \"classifier\" and confident_at")
         from .embedding import MODELS  # numpy only where a rule uses intents
         from .intents import SCORINGS
 
@@ -408,12 +423,12 @@ class IntentKind(TriggerKind):
         for k in judged:
             options = [_trusted(next(found), trig) for _ in parts[k]]
             scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin, need), s.similarity))
-        start = {k: clauses[k].start for k in judged}  # where each judged span starts
-        if whole:  # judged with the last clause, whose stance stands
+        span = {k: (clauses[k].start, clauses[k].end) for k in judged}  # the words each judgement quotes
+        if whole:  # judged in the place of the last judged clause, whose stance stands
             as_one, last = _trusted(next(found), trig), judged[-1]
             if as_one.confidence >= trig.confident_at and as_one.means(trig.threshold, trig.margin, need) \
                     and not scores[last].means(trig.threshold, trig.margin, need):
-                scores[last], start[last] = as_one, clauses[first].start
+                scores[last], span[last] = as_one, (clauses[first].start, clauses[-1].end)
         meaning = {k: s.means(trig.threshold, trig.margin, need) for k, s in scores.items()}
         # a later clause that says nearly the same agrees with it rather than overruling it
         close = {k: s.means(trig.threshold - 0.1, trig.margin, need) for k, s in scores.items()}
@@ -427,29 +442,18 @@ class IntentKind(TriggerKind):
         if best is None:
             return None
         clause = clauses[best]
-        ev = Evidence("span", turn.words[start[best]].start, turn.words[clause.end - 1].end)
+        lo, hi = span[best]
+        ev = Evidence("span", turn.words[lo].start, turn.words[hi - 1].end)
         if not ignore_used and det._consumed(rule.id, ev):
             return None
-        tentative = any(turn.tentative[start[best]:clause.end])
+        tentative = any(turn.tentative[lo:hi])
         if tentative and not ignore_used and not rule.tentative:
             return None  # the rule waits for words the recogniser will not revise
-        text = " ".join(w.word.strip() for w in turn.words[start[best]:clause.end]).strip(" ,.;:") \
-            if start[best] != clause.start else clause.text.strip(" ,.;:")
-        return Hit(trig.name, ctx.speaker, (ev,), turn.words[clause.end - 1].end,
+        text = clause.text.strip(" ,.;:") if (lo, hi) == (clause.start, clause.end) else \
+            " ".join(w.word.strip() for w in turn.words[lo:hi]).strip(" ,.;:")
+        return Hit(trig.name, ctx.speaker, (ev,), turn.words[hi - 1].end,
                    {"evidence": text, "clause": text, "example": scores[best].example,
                     "score": scores[best].similarity}, turn=turn.key, tentative=tentative)
-
-
-def _whole_turn(clauses, texts: list[str], trig: "Trigger") -> str:
-    """The turn as one text, where it is several short statements that nothing sets against each other:
-    "Mm. Could be useful. Could be not." means more than any of its sentences ("could be not" alone
-    is nothing).  Not where a clause turns on a contrast or "so", looks back, quotes, or asks."""
-    if len(clauses) < 2 or any(c.marker not in (".", ",") for c in clauses[1:]):
-        return ""
-    if any(c.past or c.quoted or (not trig.judge_questions and is_question(c.text.split())) for c in clauses):
-        return ""
-    whole = " ".join(t for t in texts if t)
-    return whole if trig.min_words <= len(whole.split()) <= trig.max_words else ""
 
 
 # --- conversation signals ------------------------------------------------------------------
@@ -608,6 +612,33 @@ def _turn_before(tracker, index: int) -> list[str] | None:
     return None
 
 
+CONTINUER_GAP_S = 1.5  # a backchannel this close to the words on both sides of it continues the turn
+
+
+def _ends_on_question(segs) -> bool:
+    clauses = split_clauses([t for s in segs for t in s.texts])
+    return bool(clauses) and is_question(clauses[-1].text.split())
+
+
+def _over_continuers(tracker, run: list, judged: str) -> list:
+    """``run`` (the other side's last real turn) with the same side's earlier pieces that only the
+    judged side's continuers split off: "...for a month." / "Mm-hmm." / "And you can see..." is one
+    pitch.  A continuer comes within CONTINUER_GAP_S after their words and before they go on, and
+    does not answer a question ("Are you the owner?" / "Yes." is an answer)."""
+    while True:
+        j = tracker.position(tracker.run_of(run[0])[0]) - 1
+        if j < 1:
+            return run
+        nod, before = tracker.timeline[j], tracker.timeline[j - 1]
+        if nod.speaker != judged or not nod.backchannel or before.speaker == judged:
+            return run
+        earlier = [s for s in tracker.run_of(before) if not s.backchannel]
+        if not earlier or nod.start - earlier[-1].last_end > CONTINUER_GAP_S \
+                or run[0].start - nod.last_end > CONTINUER_GAP_S or _ends_on_question(earlier):
+            return run
+        run = earlier + run
+
+
 class TurnBefore(TriggerKind):
     """The other side's last real turn before the judged one held the floor for ``min_turn_s`` or more,
     or (with ``or_question``) ended on a question.
@@ -616,7 +647,7 @@ class TurnBefore(TriggerKind):
     no problem" said in passing is neither, and a real call's small talk is full of such turns.
     Walking back it skips backchannels of either side and the judged side's own earlier pieces of
     this turn (a rep's "okay" said over the prospect splits their turn in two).  The floor held runs
-    back over the judged side's backchannels too: "Mm-hmm" in the middle of a pitch does not end it.
+    back over the judged side's continuers too: "Mm-hmm" in the middle of a pitch does not end it.
     """
 
     name = "turn_before"
@@ -636,13 +667,7 @@ class TurnBefore(TriggerKind):
         else:
             return None
         run = [s for s in tracker.run_of(seg) if not s.backchannel] or [seg]
-        # the judged side's own backchannels do not end the floor: a pitch with an "mm-hmm" in the
-        # middle ("...for a month." / "Mm-hmm." / "And you can see...") is one pitch
-        j = tracker.position(tracker.run_of(seg)[0]) - 1
-        while j >= 0 and (tracker.timeline[j].speaker != ctx.speaker or tracker.timeline[j].backchannel):
-            if tracker.timeline[j].speaker != ctx.speaker and not tracker.timeline[j].backchannel:
-                run.insert(0, tracker.timeline[j])
-            j -= 1
+        run = _over_continuers(tracker, run, ctx.speaker)
         held_s = run[-1].last_end - run[0].start
         asked = False
         if trig.or_question:
