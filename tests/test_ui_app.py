@@ -310,6 +310,35 @@ async def test_quit_stops_the_pipeline_and_waits_for_it():
 
 
 @sync
+async def test_a_stop_set_from_outside_closes_the_overlay_as_q_does():
+    # what SIGTERM or SIGHUP does under the overlay (termination.stop_on_signals): nothing is
+    # raised into Textual's loop, the overlay sees the event, waits for the pipeline, and leaves
+    app, pipeline, sink, stop = make_app(events_until(5.0))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, all_applied(app, pipeline))
+        assert app.return_code is None
+        stop.set()
+        await settle(pilot, lambda: app.return_code is not None)
+        assert app.pipeline_done.is_set()  # it left after the session was closed, not before
+    assert sink.closed
+    assert app.state.status.ended == "stopped"
+    assert app.error is None
+
+
+@sync
+async def test_a_stop_after_the_replay_ended_leaves_the_finished_overlay():
+    # a finished replay waits for 'q'; a signal then closes it too instead of being ignored
+    app, pipeline, sink, stop = make_app(events_until(5.0), hold=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, lambda: app.pipeline_done.is_set() and app.state.status.ended)
+        await pilot.pause(0.3)
+        assert app.return_code is None  # ended, still showing the call
+        stop.set()
+        await settle(pilot, lambda: app.return_code is not None)
+    assert app.state.status.ended == "end of input"
+
+
+@sync
 async def test_the_ui_applies_at_most_20_batches_a_second():
     app, _, sink, _ = make_app([])
     n = 3000
@@ -568,3 +597,24 @@ def test_an_overlay_that_fails_exits_non_zero(monkeypatch, capsys):
 
     assert run_overlay(SessionOptions(), factory, [], threading.Event()) == 1
     assert "overlay stopped on an error" in capsys.readouterr().err
+
+
+def test_a_signal_while_the_model_loads_closes_the_session_without_drawing(monkeypatch):
+    import livecue.ui.app as app_module
+    from livecue.pipeline import ListSink
+
+    for stream in (app_module.sys.stdout, app_module.sys.stdin, app_module.sys.__stderr__):
+        monkeypatch.setattr(stream, "isatty", lambda: True, raising=False)
+
+    def no_screen(*args, **kwargs):
+        raise AssertionError("the overlay was drawn after the session was stopped")
+
+    monkeypatch.setattr(app_module, "OverlayApp", no_screen)
+    stop, log = threading.Event(), ListSink()
+
+    def factory(sinks):
+        stop.set()  # SIGTERM during the (slow) model load
+        return ScriptedPipeline(sinks + [log], events_until(3.0), speed=None, hold=True, source_name="call.wav")
+
+    assert run_overlay(SessionOptions(), factory, [], stop) == 0
+    assert log.events and log.events[-1].reason == "stopped"

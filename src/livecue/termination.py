@@ -17,8 +17,8 @@ from typing import Iterator
 
 
 @contextmanager
-def stop_on_signals(stop: threading.Event, names: tuple[str, ...] = ("SIGTERM", "SIGHUP", "SIGINT"),
-                    interrupt: bool = False) -> Iterator[list[str]]:
+def stop_on_signals(stop: threading.Event,
+                    names: tuple[str, ...] = ("SIGTERM", "SIGHUP", "SIGINT")) -> Iterator[list[str]]:
     """Within the block, the named signals set ``stop``; yields the names received (in order)."""
     received: list[str] = []
     if threading.current_thread() is not threading.main_thread():
@@ -30,7 +30,7 @@ def stop_on_signals(stop: threading.Event, names: tuple[str, ...] = ("SIGTERM", 
         again = name in received
         received.append(name)
         stop.set()
-        if interrupt or (again and name == "SIGINT"):
+        if again and name == "SIGINT":
             raise KeyboardInterrupt
 
     previous = {}

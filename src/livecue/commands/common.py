@@ -194,12 +194,13 @@ def run_session(options: SessionOptions, pipeline_factory, stop: threading.Event
                   f"(pip install textual)", file=sys.stderr)
             sinks.append(PlainSink())
         else:
-            # the full-screen overlay reads Ctrl-C as a key; SIGTERM/SIGHUP interrupt its loop.
-            # Without a terminal it prints the plain transcript and stops gracefully, as below.
+            # the full-screen overlay reads Ctrl-C as a key; SIGTERM/SIGHUP set the stop event,
+            # which the overlay watches.  Without a terminal it prints the plain transcript and
+            # stops gracefully, as below.
             screen = (sys.stdout.isatty() and sys.stdin.isatty() and sys.__stderr__ is not None
                       and sys.__stderr__.isatty())
             names = ("SIGTERM", "SIGHUP") if screen else ("SIGTERM", "SIGHUP", "SIGINT")
-            with stop_on_signals(stop, names, interrupt=screen) as received:
+            with stop_on_signals(stop, names) as received:
                 code = run_overlay(options, pipeline_factory, sinks, stop)
             return _stopped_by(received) or code
     try:

@@ -37,6 +37,9 @@ from .widgets.meters import CompactMeters, MetersPanel
 from .widgets.status import StatusLine
 from .widgets.transcript import TranscriptView
 
+# how often the overlay looks at the stop event a signal may have set (seconds)
+STOP_WATCH_S = 0.1
+
 __all__ = ["HELP_TEXT", "THEMES", "EventsReady", "HelpScreen", "OverlayApp", "PipelineDone", "UiSink",
            "pick_theme", "run_overlay"]
 
@@ -130,6 +133,7 @@ class OverlayApp(App):
             self.run_worker(self._run_pipeline, name="pipeline", thread=True, exit_on_error=False)
         else:
             self.pipeline_done.set()
+        self.set_interval(STOP_WATCH_S, self._watch_stop)
         self._flush()
 
     def _run_pipeline(self) -> None:
@@ -300,7 +304,15 @@ class OverlayApp(App):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.settings))
 
+    def _watch_stop(self) -> None:
+        """A signal (SIGTERM, SIGHUP) sets the stop event from outside: leave as 'q' does."""
+        if self.stop.is_set() and not self._quitting:
+            self._quit()
+
     async def action_quit(self) -> None:
+        self._quit()
+
+    def _quit(self) -> None:
         """Stop capture and let the pipeline close the session; leave when it has."""
         if self.pipeline_done.is_set():
             self.exit()
@@ -358,6 +370,9 @@ def run_overlay(options: SessionOptions, pipeline_factory: Callable[[list], Any]
     sink = UiSink()
     sinks.append(sink)
     pipeline = pipeline_factory(sinks)
+    if stop.is_set():  # a signal came while the model loaded: close the session without drawing it
+        pipeline.run(stop)
+        return 0
     settings = load_settings(discover_config(options.model.config)).overlay  # checked by the factory
     app = OverlayApp(
         pipeline,
