@@ -265,13 +265,19 @@ def _learned_rows(rule: "Rule", trig: "Trigger", at: Problems) -> "tuple[tuple[s
     return (tuple(r.text for r in rows if r.label in wanted), tuple(r.text for r in rows if r.label not in wanted))
 
 
+def _sure_at(trig: "Trigger") -> float:
+    """The confidence from which the classifier alone decides (``confident_at``; 0: never).  Only a
+    classifier's confidence is below 1, so without one nothing is decided this way."""
+    return trig.confident_at if trig.scoring == "classifier" else 0.0
+
+
 def _trusted(score, trig: "Trigger"):
     """A clause the classifier is at least ``confident_at`` sure of means the intent even with no
     example near: wording the examples never saw but the learned rows taught ("we're sorted for that at
     the moment": 0.46 from the nearest brush-off example, the classifier 0.99 sure).  It then counts as a perfect match (its nearest example still shows in the why).
     The rule's own near misses still win: a clause that is as near one of them as a clause must be
     to an example (``threshold``), and not ``margin`` nearer an example, stays out."""
-    sure = trig.confident_at if trig.scoring == "classifier" else 0.0  # only a classifier's confidence is < 1
+    sure = _sure_at(trig)
     if not sure or score.confidence < sure or score.means(trig.threshold, trig.margin, trig.min_confidence) \
             or (score.near_miss >= trig.threshold and score.similarity - score.near_miss < trig.margin):
         return score
@@ -323,7 +329,7 @@ class IntentKind(TriggerKind):
             at.key("confident_at", "'confident_at' must be between 0 and 1 (0: off)")
         elif trig.confident_at and trig.scoring != "classifier":
             at.key("confident_at", "'confident_at' trusts the classifier alone: it needs scoring = \"classifier\"")
-        if data.get("whole_turn") is True and not (trig.confident_at and trig.scoring == "classifier"):
+        if data.get("whole_turn") is True and not _sure_at(trig):
             at.key("whole_turn", "'whole_turn' judges a whole turn through the classifier alone: it needs "
                                  "scoring = \"classifier\" and confident_at")
         from .embedding import MODELS  # numpy only where a rule uses intents
@@ -415,7 +421,7 @@ class IntentKind(TriggerKind):
         # the whole turn counts only where the classifier alone is sure of it (a longer text lands near
         # more examples: "our current tool is awful, this looks better" is 0.61 from a lukewarm one)
         whole = _whole_turn(clauses[first:], texts[first:], trig) \
-            if trig.whole_turn and trig.confident_at and trig.scoring == "classifier" and judged else ""
+            if trig.whole_turn and _sure_at(trig) and judged else ""
         flat = [t for k in judged for t in parts[k]] + ([whole] if whole else [])
         found = iter(ctx.intent_scores(ct, flat))
         need = trig.min_confidence  # a score's confidence is 1 unless a classifier gave it
@@ -615,9 +621,10 @@ def _turn_before(tracker, index: int) -> list[str] | None:
 CONTINUER_GAP_S = 1.5  # a backchannel this close to the words on both sides of it continues the turn
 
 
-def _ends_on_question(segs) -> bool:
+def _asks(segs, last: int) -> bool:
+    """Does one of the last ``last`` clauses of these segments ask a question?"""
     clauses = split_clauses([t for s in segs for t in s.texts])
-    return bool(clauses) and is_question(clauses[-1].text.split())
+    return any(is_question(c.text.split()) for c in clauses[-last:])
 
 
 def _over_continuers(tracker, run: list, judged: str) -> list:
@@ -634,7 +641,7 @@ def _over_continuers(tracker, run: list, judged: str) -> list:
             return run
         earlier = [s for s in tracker.run_of(before) if not s.backchannel]
         if not earlier or nod.start - earlier[-1].last_end > CONTINUER_GAP_S \
-                or run[0].start - nod.last_end > CONTINUER_GAP_S or _ends_on_question(earlier):
+                or run[0].start - nod.last_end > CONTINUER_GAP_S or _asks(earlier, last=1):
             return run
         run = earlier + run
 
@@ -669,11 +676,7 @@ class TurnBefore(TriggerKind):
         run = [s for s in tracker.run_of(seg) if not s.backchannel] or [seg]
         run = _over_continuers(tracker, run, ctx.speaker)
         held_s = run[-1].last_end - run[0].start
-        asked = False
-        if trig.or_question:
-            clauses = split_clauses([t for s in run for t in s.texts])
-            asked = any(is_question(c.text.split()) for c in clauses[-2:])
-        if held_s < trig.min_turn_s and not asked:
+        if held_s < trig.min_turn_s and not (trig.or_question and _asks(run, last=2)):
             return None
         return Hit(trig.name, seg.speaker, (), 0.0, {"held_s": held_s}, turn=None)
 
