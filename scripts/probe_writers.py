@@ -134,7 +134,10 @@ def main() -> int:
     parser.add_argument("--confident", type=float, help="set every confident_at in the rules to this")
     parser.add_argument("--only", default="*", help="with --confident or --no-confident: change only this cue's "
                                                     "rule file (e.g. reset)")
+    parser.add_argument("--l2", type=float, help="the classifier's L2 penalty (intents.L2) instead of the shipped one")
     args = parser.parse_args()
+    if args.l2 is not None:
+        intents.L2 = args.l2  # read at fit time; it is part of the fit's cache key
     ALL[:] = args.rows
     ONLY[0] = args.only
     if not list((ROOT / "cue_rules").glob(f"{args.only}.toml")):
