@@ -720,11 +720,11 @@ def test_whole_turn_fires_where_no_sentence_alone_does(tmp_path):
 
     pitch = ("rep", 0.5, 7.0, "So the scheduler books every crew from one screen, and customers get a text "
                               "when the van is on its way.")
-    shrug = ("prospect", 7.5, 12.0, "Hm. Maybe. I dunno, really.")
+    shrug = ("prospect", 7.5, 12.0, "Mm. Maybe. Hard to say.")
     off = tmp_path / "off"
     shutil.copytree(shipped_rules_dir(), off, ignore=shutil.ignore_patterns("fits"))
     for f in off.glob("*.toml"):
         f.write_text(f.read_text().replace('kind = "intent"\n', 'kind = "intent"\nwhole_turn = false\n'))
     on = [c for c in cues_for(shipped_rules_dir(), pitch, shrug) if c.cue == "reset"]
-    assert len(on) == 1 and '"Hm. Maybe. I dunno, really"' in on[0].why  # the why quotes the turn, not its last clause
+    assert len(on) == 1 and '"Mm. Maybe. Hard to say"' in on[0].why  # the why quotes the turn, not its last clause
     assert not [c for c in cues_for(off, pitch, shrug) if c.cue == "reset"]

@@ -286,8 +286,8 @@ def _trusted(score, trig: "Trigger"):
 
 def _whole_turn(clauses: list[Clause], texts: list[str], trig: "Trigger") -> str:
     """The turn as one text, where it is several short statements that nothing sets against each other:
-    "Mm. Could be useful. Could be not." means more than any of its sentences ("could be not" alone
-    is nothing).  Not where a clause turns on a contrast or "so", looks back, quotes, or asks."""
+    "Mm. Maybe. Hard to say." means more than any of its sentences ("hard to say" alone is no
+    verdict).  Not where a clause turns on a contrast or "so", looks back, quotes, or asks."""
     if len(clauses) < 2 or any(c.marker not in (".", ",") for c in clauses[1:]):
         return ""
     if any(c.past or c.quoted or (not trig.judge_questions and is_question(c.text.split())) for c in clauses):
