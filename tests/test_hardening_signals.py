@@ -132,3 +132,45 @@ def test_sigterm_without_a_terminal_and_without_plain_or_json_is_graceful_too(tm
     assert proc.returncode == 143 and "stopped by SIGTERM" in err, err
     records = [json.loads(x) for x in log.read_text().splitlines()]
     assert records[-1]["type"] == "ended" and records[-1]["reason"] == "stopped"
+
+
+@pytest.mark.slow
+def test_a_closed_terminal_under_the_overlay_ends_the_process_and_keeps_the_log(tmp_path):
+    # SIGHUP from a terminal that is gone: Textual can wait for ever to write to it, so the overlay
+    # never sees the stop event; the guard thread ends the process once the session is closed
+    import pty
+    import select
+    import time
+
+    log = tmp_path / "s.jsonl"
+    pid, master = pty.fork()
+    if pid == 0:  # the child: livecue on the pty as its controlling terminal
+        os.environ["PYTHONPATH"] = str(ROOT / "src")
+        os.execv(sys.executable, [sys.executable, "-m", "livecue", "replay", str(SAMPLE_CALL), "--no-cues",
+                                  "--log", str(log)])
+    status = None
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not (log.exists() and '"committed"' in log.read_text()):
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    os.read(master, 65536)  # keep the screen draining while the session starts
+                except OSError:
+                    break
+        assert log.exists() and '"committed"' in log.read_text(), "the overlay session did not start"
+        os.close(master)  # the terminal goes away: the kernel sends SIGHUP
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            status = None
+            time.sleep(0.2)
+        assert status is not None, "livecue did not exit within 40 s of its terminal closing"
+    finally:
+        if status is None:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 128 + signal.SIGHUP
+    records = [json.loads(x) for x in log.read_text().splitlines()]
+    assert records[-1]["type"] == "ended" and records[-1]["reason"] == "stopped"

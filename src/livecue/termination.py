@@ -3,9 +3,14 @@
 A service manager's SIGTERM, a closed terminal's SIGHUP and (in the plain
 and JSON modes) the first Ctrl-C only set the session's stop event; the
 pipeline loop sees it at its next step, flushes the transcriber and closes
-the log with an ``ended`` record.  A second Ctrl-C interrupts at once.
-Under the full-screen overlay the signal interrupts the UI loop instead
-(the pipeline runs in its own thread and is stopped and waited for there).
+the log with an ``ended`` record.  The same signal again (a second Ctrl-C,
+a service manager that lost patience) interrupts at once.
+Under the full-screen overlay nothing is raised the first time either: the
+overlay watches the stop event and leaves the way 'q' does (an exception
+raised at an arbitrary point of Textual's event loop could skip its
+shutdown and leave the process waiting on the terminal's input thread), and
+a guard thread ends the process once the session is closed if the UI loop
+cannot leave (``ui.app._leave_if_stuck``: after SIGHUP the terminal is gone).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ def stop_on_signals(stop: threading.Event,
         again = name in received
         received.append(name)
         stop.set()
-        if again and name == "SIGINT":
+        if again:
             raise KeyboardInterrupt
 
     previous = {}

@@ -201,7 +201,7 @@ def run_session(options: SessionOptions, pipeline_factory, stop: threading.Event
                       and sys.__stderr__.isatty())
             names = ("SIGTERM", "SIGHUP") if screen else ("SIGTERM", "SIGHUP", "SIGINT")
             with stop_on_signals(stop, names) as received:
-                code = run_overlay(options, pipeline_factory, sinks, stop)
+                code = run_overlay(options, pipeline_factory, sinks, stop, received)
             return _stopped_by(received) or code
     try:
         pipeline = pipeline_factory(sinks)
@@ -213,8 +213,8 @@ def run_session(options: SessionOptions, pipeline_factory, stop: threading.Event
         with stop_on_signals(stop) as received:
             try:
                 pipeline.run(stop)  # closes the session itself: finishes the utterance, writes `ended`
-            except KeyboardInterrupt:  # Ctrl-C twice: closed without the final decode
-                return 130
+            except KeyboardInterrupt:  # the same signal twice: closed without the final decode
+                return _stopped_by(received) or 130
     finally:
         if progress is not None:
             progress.close()  # idempotent: the pipeline closed it already unless it failed

@@ -12,6 +12,7 @@ screen and the no-terminal fallback are modules of their own.
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -39,6 +40,8 @@ from .widgets.transcript import TranscriptView
 
 # how often the overlay looks at the stop event a signal may have set (seconds)
 STOP_WATCH_S = 0.1
+# once the session is closed, how long the overlay has to leave before the process leaves without it
+LEAVE_GRACE_S = 3.0
 
 __all__ = ["HELP_TEXT", "THEMES", "EventsReady", "HelpScreen", "OverlayApp", "PipelineDone", "UiSink",
            "pick_theme", "run_overlay"]
@@ -328,6 +331,25 @@ class OverlayApp(App):
         self._redraw({"status"})
         self.set_timer(self.settings.stop_timeout_s, self.exit)
 
+def _leave_if_stuck(app: OverlayApp, stop: threading.Event, left: threading.Event, timeout_s: float,
+                    signalled: list[str]) -> None:
+    """The last resort once the session is stopping: a UI loop that cannot leave (after SIGHUP Textual
+    can wait for ever to write to a terminal that is gone, and never sees the stop event) must not
+    keep the process alive.  The pipeline has closed the session log by then; the process exits
+    with the signal's status."""
+    from ..termination import exit_status
+
+    stop.wait()
+    app.pipeline_done.wait(timeout_s)
+    if left.wait(LEAVE_GRACE_S):
+        return
+    try:
+        os.write(2, b"livecue: the overlay could not close (the terminal is gone?); the session was closed\n")
+    except OSError:
+        pass
+    os._exit(exit_status(signalled) or 1)
+
+
 def _log_path(sinks: list) -> str:
     """Where the session log is written (shown on the status line), or "" without one."""
     from ..session.log import SessionLog
@@ -356,7 +378,7 @@ def _rules_text(cues: CueOptions) -> str:
 
 
 def run_overlay(options: SessionOptions, pipeline_factory: Callable[[list], Any], sinks: list,
-                stop: threading.Event) -> int:
+                stop: threading.Event, signalled: list[str] | None = None) -> int:
     """Run a session under the overlay; returns the exit status.
 
     The UI sink is appended to ``sinks`` before the pipeline is built, so the
@@ -370,7 +392,7 @@ def run_overlay(options: SessionOptions, pipeline_factory: Callable[[list], Any]
     sink = UiSink()
     sinks.append(sink)
     pipeline = pipeline_factory(sinks)
-    if stop.is_set():  # a signal came while the model loaded: close the session without drawing it
+    if stop.is_set():  # a signal came while the session was built: close it without drawing
         pipeline.run(stop)
         return 0
     settings = load_settings(discover_config(options.model.config)).overlay  # checked by the factory
@@ -385,11 +407,16 @@ def run_overlay(options: SessionOptions, pipeline_factory: Callable[[list], Any]
         log_path=_log_path(sinks),
         settings=settings,
     )
+    left = threading.Event()
+    threading.Thread(target=_leave_if_stuck, args=(app, stop, left, settings.stop_timeout_s,
+                                                         signalled if signalled is not None else []),
+                     name="livecue-leave-guard", daemon=True).start()
     try:
         app.run()
     except KeyboardInterrupt:
         pass
     finally:
+        left.set()
         stop.set()
     if app.pipeline_started and not app.pipeline_done.wait(settings.stop_timeout_s):
         print(f"livecue: the pipeline did not stop within {settings.stop_timeout_s:.0f} s", file=sys.stderr)
