@@ -620,6 +620,22 @@ def test_confident_at_trusts_the_classifier_where_no_example_is_near_unless_a_ne
     assert cues_for(tmp_path, *said) == []
 
 
+@needs_minilm
+def test_confident_min_words_keeps_the_classifier_alone_off_short_texts(tmp_path, capsys):
+    # "that's right" was 0.99 lukewarm to the shipped reset classifier: a text too short says too little
+    said = [("rep", 0.5, 3.0, "Shall we start Monday?"),
+            ("prospect", 3.5, 7.5, "Let me crunch the numbers and get back to you.")]  # 10 words, normalised
+    (tmp_path / "u.tsv").write_text(ROWS)
+    sure = 'labels = ["stall"]\nconfident_at = 0.7'
+    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', sure + "\nconfident_min_words = 10"))
+    assert [c.cue for c in cues_for(tmp_path, *said)] == ["hesitant"]
+    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', sure + "\nconfident_min_words = 11"))
+    assert cues_for(tmp_path, *said) == []
+    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', sure + "\nconfident_min_words = -1"))
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:13: 'confident_min_words' must be 0 or more" in capsys.readouterr().out
+
+
 def test_whole_turn_without_a_confident_classifier_is_reported(tmp_path, capsys):
     write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nwhole_turn = true'))
     assert main(["rules", "check", str(tmp_path)]) != 0

@@ -74,9 +74,10 @@ class Trigger:
     top_k: int = 3  # top_k: the mean similarity of this many nearest examples (and near misses)
     min_confidence: float = 0.3  # classifier: the fit's probability needed as well (0..1)
     confident_at: float = 0.0  # classifier: this sure, a clause means the intent with no example near (0 = off)
+    confident_min_words: int = 0  # ... where the text has at least this many words (shorter ones need an example near)
     learn_from: str = ""  # classifier: also fit on this labelled utterance file (next to the rule file) ...
     labels: tuple[str, ...] = ()  # ... whose rows with these labels mean the intent (every other row does not)
-    whole_turn: bool = True  # also judge a turn of short statements as one text ("Mm. Could be useful. Could be not.")
+    whole_turn: bool = True  # also judge a turn of short statements as one text ("Mm. Maybe. Hard to say.")
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3
     max_words: int = 3

@@ -271,14 +271,14 @@ def _sure_at(trig: "Trigger") -> float:
     return trig.confident_at if trig.scoring == "classifier" else 0.0
 
 
-def _trusted(score, trig: "Trigger"):
+def _trusted(score, trig: "Trigger", text: str):
     """A clause the classifier is at least ``confident_at`` sure of means the intent even with no
     example near: wording the examples never saw but the learned rows taught ("we're sorted for that at
     the moment": 0.46 from the nearest brush-off example, the classifier 0.99 sure).  It then counts as a perfect match (its nearest example still shows in the why).
     The rule's own near misses still win: a clause that is as near one of them as a clause must be
     to an example (``threshold``), and not ``margin`` nearer an example, stays out."""
     sure = _sure_at(trig)
-    if not sure or score.confidence < sure or score.means(trig.threshold, trig.margin, trig.min_confidence) \
+    if not sure or len(text.split()) < trig.confident_min_words or score.confidence < sure or score.means(trig.threshold, trig.margin, trig.min_confidence) \
             or (score.near_miss >= trig.threshold and score.similarity - score.near_miss < trig.margin):
         return score
     return replace(score, similarity=max(score.similarity, 1.0), near_miss=-1.0)
@@ -308,10 +308,11 @@ class IntentKind(TriggerKind):
     keys = {"sounds_like": (), "not_like": (), "sounds_like_from": "", "threshold": 0.6, "margin": 0.0,
             "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
             "last_clauses": 0, "judge_questions": False, "min_other_turns": 0, "scoring": "nearest", "top_k": 3,
-            "min_confidence": 0.3, "confident_at": 0.0, "learn_from": "", "labels": (), "whole_turn": True}
+            "min_confidence": 0.3, "confident_at": 0.0, "confident_min_words": 0, "learn_from": "", "labels": (),
+            "whole_turn": True}
     lists = frozenset({"sounds_like", "not_like", "unless", "labels"})
     positive = ("threshold", "min_words", "max_words", "top_k")
-    tunable = ("threshold", "margin", "min_confidence", "confident_at", "top_k")
+    tunable = ("threshold", "margin", "min_confidence", "confident_at", "confident_min_words", "top_k")
     default_why = "Sounds like \"{example}\": \"{clause}\""
 
     def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
@@ -329,6 +330,8 @@ class IntentKind(TriggerKind):
             at.key("confident_at", "'confident_at' must be between 0 and 1 (0: off)")
         elif trig.confident_at and trig.scoring != "classifier":
             at.key("confident_at", "'confident_at' trusts the classifier alone: it needs scoring = \"classifier\"")
+        if "confident_min_words" in data and trig.confident_min_words < 0:
+            at.key("confident_min_words", "'confident_min_words' must be 0 or more")
         if data.get("whole_turn") is True and not _sure_at(trig):
             at.key("whole_turn", "'whole_turn' judges a whole turn through the classifier alone: it needs "
                                  "scoring = \"classifier\" and confident_at")
@@ -427,11 +430,11 @@ class IntentKind(TriggerKind):
         need = trig.min_confidence  # a score's confidence is 1 unless a classifier gave it
         scores = {}
         for k in judged:
-            options = [_trusted(next(found), trig) for _ in parts[k]]
+            options = [_trusted(next(found), trig, t) for t in parts[k]]
             scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin, need), s.similarity))
         span = {k: (clauses[k].start, clauses[k].end) for k in judged}  # the words each judgement quotes
         if whole:  # judged in the place of the last judged clause, whose stance stands
-            as_one, last = _trusted(next(found), trig), judged[-1]
+            as_one, last = _trusted(next(found), trig, whole), judged[-1]
             if as_one.confidence >= trig.confident_at and as_one.means(trig.threshold, trig.margin, need) \
                     and not scores[last].means(trig.threshold, trig.margin, need):
                 scores[last], span[last] = as_one, (clauses[first].start, clauses[-1].end)
