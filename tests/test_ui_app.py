@@ -618,3 +618,48 @@ def test_a_signal_while_the_model_loads_closes_the_session_without_drawing(monke
 
     assert run_overlay(SessionOptions(), factory, [], stop) == 0
     assert log.events and log.events[-1].reason == "stopped"
+
+
+def test_the_leave_guard_acts_only_after_a_signal_and_only_if_the_overlay_cannot_leave(monkeypatch):
+    import livecue.ui.app as app_module
+
+    exits: list[int] = []
+    monkeypatch.setattr(app_module.os, "_exit", exits.append)
+    monkeypatch.setattr(app_module, "LEAVE_GRACE_S", 0.05)
+
+    class App:
+        def __init__(self, done: bool) -> None:
+            self.pipeline_done = threading.Event()
+            if done:
+                self.pipeline_done.set()
+
+    def guard(signalled, *, done=True, left=False):
+        stop, gone = threading.Event(), threading.Event()
+        stop.set()
+        if left:
+            gone.set()
+        app_module._leave_if_stuck(App(done), stop, gone, signalled)
+
+    guard([], done=False)  # 'q': the overlay leaves by itself, however long the pipeline takes
+    guard(["SIGTERM"], left=True)  # the overlay left in time
+    assert exits == []
+    guard(["SIGHUP"])  # the session is closed but the overlay is stuck (the terminal is gone)
+    assert exits == [129]
+    guard(["SIGTERM", "SIGTERM"], done=False)  # the same signal again: leave without waiting for the pipeline
+    assert exits == [129, 143]
+
+
+def test_a_repeated_signal_under_the_overlay_raises_nothing():
+    import signal as signals
+
+    from livecue.termination import stop_on_signals
+
+    stop = threading.Event()
+    with stop_on_signals(stop, ("SIGUSR1",), repeat_interrupts=False) as received:
+        signals.raise_signal(signals.SIGUSR1)
+        signals.raise_signal(signals.SIGUSR1)
+    assert received == ["SIGUSR1", "SIGUSR1"] and stop.is_set()
+    with pytest.raises(KeyboardInterrupt):
+        with stop_on_signals(threading.Event(), ("SIGUSR1",)):
+            signals.raise_signal(signals.SIGUSR1)
+            signals.raise_signal(signals.SIGUSR1)

@@ -5,12 +5,13 @@ and JSON modes) the first Ctrl-C only set the session's stop event; the
 pipeline loop sees it at its next step, flushes the transcriber and closes
 the log with an ``ended`` record.  The same signal again (a second Ctrl-C,
 a service manager that lost patience) interrupts at once.
-Under the full-screen overlay nothing is raised the first time either: the
-overlay watches the stop event and leaves the way 'q' does (an exception
-raised at an arbitrary point of Textual's event loop could skip its
-shutdown and leave the process waiting on the terminal's input thread), and
-a guard thread ends the process once the session is closed if the UI loop
-cannot leave (``ui.app._leave_if_stuck``: after SIGHUP the terminal is gone).
+Under the full-screen overlay nothing is ever raised (an exception raised
+at an arbitrary point of Textual's event loop could skip its shutdown and
+leave the process waiting on the terminal's input thread): the overlay
+watches the stop event and leaves the way 'q' does, and after a signal a
+guard thread ends the process if the UI loop cannot leave once the session
+is closed, or once the same signal comes again (``ui.app._leave_if_stuck``:
+after SIGHUP the terminal is gone).
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from typing import Iterator
 
 
 @contextmanager
-def stop_on_signals(stop: threading.Event,
-                    names: tuple[str, ...] = ("SIGTERM", "SIGHUP", "SIGINT")) -> Iterator[list[str]]:
-    """Within the block, the named signals set ``stop``; yields the names received (in order)."""
+def stop_on_signals(stop: threading.Event, names: tuple[str, ...] = ("SIGTERM", "SIGHUP", "SIGINT"),
+                    repeat_interrupts: bool = True) -> Iterator[list[str]]:
+    """Within the block, the named signals set ``stop``; yields the names received (in order).
+
+    ``repeat_interrupts``: the same signal again raises ``KeyboardInterrupt`` (not under the
+    overlay, whose guard thread reads the repeat from the list instead)."""
     received: list[str] = []
     if threading.current_thread() is not threading.main_thread():
         yield received
@@ -35,7 +39,7 @@ def stop_on_signals(stop: threading.Event,
         again = name in received
         received.append(name)
         stop.set()
-        if again:
+        if again and repeat_interrupts:
             raise KeyboardInterrupt
 
     previous = {}

@@ -200,7 +200,7 @@ def run_session(options: SessionOptions, pipeline_factory, stop: threading.Event
             screen = (sys.stdout.isatty() and sys.stdin.isatty() and sys.__stderr__ is not None
                       and sys.__stderr__.isatty())
             names = ("SIGTERM", "SIGHUP") if screen else ("SIGTERM", "SIGHUP", "SIGINT")
-            with stop_on_signals(stop, names) as received:
+            with stop_on_signals(stop, names, repeat_interrupts=False) as received:
                 code = run_overlay(options, pipeline_factory, sinks, stop, received)
             return _stopped_by(received) or code
     try:

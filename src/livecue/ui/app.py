@@ -331,23 +331,29 @@ class OverlayApp(App):
         self._redraw({"status"})
         self.set_timer(self.settings.stop_timeout_s, self.exit)
 
-def _leave_if_stuck(app: OverlayApp, stop: threading.Event, left: threading.Event, timeout_s: float,
-                    signalled: list[str]) -> None:
-    """The last resort once the session is stopping: a UI loop that cannot leave (after SIGHUP Textual
-    can wait for ever to write to a terminal that is gone, and never sees the stop event) must not
-    keep the process alive.  The pipeline has closed the session log by then; the process exits
-    with the signal's status."""
+def _leave_if_stuck(app: OverlayApp, stop: threading.Event, left: threading.Event, signalled: list[str]) -> None:
+    """The last resort after a signal: a UI loop that cannot leave (after SIGHUP Textual can wait for
+    ever to write to a terminal that is gone, and never sees the stop event) must not keep the
+    process alive.  It waits for the pipeline to close the session (the log then has ``ended``), or
+    for the same signal again, and gives the overlay ``LEAVE_GRACE_S`` to leave by itself; 'q' alone
+    never gets here.  The process then exits with the signal's status."""
     from ..termination import exit_status
 
     stop.wait()
-    app.pipeline_done.wait(timeout_s)
+    if not signalled:  # stopped by 'q' or by the overlay's own end: the overlay leaves by itself
+        return
+    while not app.pipeline_done.wait(STOP_WATCH_S):
+        if len(signalled) > 1:  # the same signal again: leave now
+            break
     if left.wait(LEAVE_GRACE_S):
         return
+    closed = app.pipeline_done.is_set()
+    line = ("the session was closed" if closed else "the session log may lack its end")
     try:
-        os.write(2, b"livecue: the overlay could not close (the terminal is gone?); the session was closed\n")
+        os.write(2, f"livecue: stopped by {signalled[-1]}; the overlay could not close; {line}\n".encode())
     except OSError:
         pass
-    os._exit(exit_status(signalled) or 1)
+    os._exit(exit_status(signalled))
 
 
 def _log_path(sinks: list) -> str:
@@ -408,8 +414,7 @@ def run_overlay(options: SessionOptions, pipeline_factory: Callable[[list], Any]
         settings=settings,
     )
     left = threading.Event()
-    threading.Thread(target=_leave_if_stuck, args=(app, stop, left, settings.stop_timeout_s,
-                                                         signalled if signalled is not None else []),
+    threading.Thread(target=_leave_if_stuck, args=(app, stop, left, signalled if signalled is not None else []),
                      name="livecue-leave-guard", daemon=True).start()
     try:
         app.run()
