@@ -634,9 +634,10 @@ def test_confident_min_words_keeps_the_classifier_alone_off_short_texts(tmp_path
     write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', sure + "\nconfident_min_words = -1"))
     assert main(["rules", "check", str(tmp_path)]) != 0
     assert "hesitant.toml:13: 'confident_min_words' must be 0 or more" in capsys.readouterr().out
-    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nconfident_min_words = 5'))
+    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nconfident_min_words = 5'))
     assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:12: 'confident_min_words' limits confident_at: it needs" in capsys.readouterr().out
+    assert "hesitant.toml:9: 'confident_min_words' limits confident_at, which trusts the classifier alone" \
+        in capsys.readouterr().out
 
 
 def test_whole_turn_without_a_confident_classifier_is_reported(tmp_path, capsys):

@@ -332,9 +332,9 @@ class IntentKind(TriggerKind):
             at.key("confident_at", "'confident_at' trusts the classifier alone: it needs scoring = \"classifier\"")
         if "confident_min_words" in data and trig.confident_min_words < 0:
             at.key("confident_min_words", "'confident_min_words' must be 0 or more")
-        elif trig.confident_min_words and not _sure_at(trig):
-            at.key("confident_min_words", "'confident_min_words' limits confident_at: it needs "
-                                          "scoring = \"classifier\" and confident_at")
+        elif trig.confident_min_words and trig.scoring != "classifier":  # confident_at = 0 only switches both off
+            at.key("confident_min_words", "'confident_min_words' limits confident_at, which trusts the "
+                                          "classifier alone: it needs scoring = \"classifier\"")
         if data.get("whole_turn") is True and not _sure_at(trig):
             at.key("whole_turn", "'whole_turn' judges a whole turn through the classifier alone: it needs "
                                  "scoring = \"classifier\" and confident_at")
