@@ -274,11 +274,14 @@ def _sure_at(trig: "Trigger") -> float:
 def _trusted(score, trig: "Trigger", text: str):
     """A clause the classifier is at least ``confident_at`` sure of means the intent even with no
     example near: wording the examples never saw but the learned rows taught ("we're sorted for that at
-    the moment": 0.46 from the nearest brush-off example, the classifier 0.99 sure).  It then counts as a perfect match (its nearest example still shows in the why).
+    the moment": 0.46 from the nearest brush-off example, the classifier 0.99 sure).  It then counts as a
+    perfect match (its nearest example still shows in the why).  Not a text shorter than
+    ``confident_min_words``: "that's right" says too little for the classifier alone.
     The rule's own near misses still win: a clause that is as near one of them as a clause must be
     to an example (``threshold``), and not ``margin`` nearer an example, stays out."""
     sure = _sure_at(trig)
-    if not sure or len(text.split()) < trig.confident_min_words or score.confidence < sure or score.means(trig.threshold, trig.margin, trig.min_confidence) \
+    if not sure or score.confidence < sure or len(text.split()) < trig.confident_min_words \
+            or score.means(trig.threshold, trig.margin, trig.min_confidence) \
             or (score.near_miss >= trig.threshold and score.similarity - score.near_miss < trig.margin):
         return score
     return replace(score, similarity=max(score.similarity, 1.0), near_miss=-1.0)

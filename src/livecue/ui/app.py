@@ -331,6 +331,7 @@ class OverlayApp(App):
         self._redraw({"status"})
         self.set_timer(self.settings.stop_timeout_s, self.exit)
 
+
 def _leave_if_stuck(app: OverlayApp, stop: threading.Event, left: threading.Event, signalled: list[str]) -> None:
     """The last resort after a signal: a UI loop that cannot leave (after SIGHUP Textual can wait for
     ever to write to a terminal that is gone, and never sees the stop event) must not keep the
