@@ -372,3 +372,30 @@ def test_a_turn_that_stops_on_but_waits_for_the_rest_before_a_cue():
     for t in (9.3, 9.6, 9.9, 10.2, 10.5):  # the meters' level events keep the stage's clock going
         f.feed(Level(t, "prospect"))
     assert [(c.cue, round(c.t, 1)) for c in f.cues()] == [("second_effort", 10.0)]
+
+
+def test_detectors_on_the_same_rules_share_phrase_matches(monkeypatch):
+    """An evaluation runs each call twice (a dry run notes the clauses to embed): the second reads the first's
+    phrase matches, which depend only on the rules and the text."""
+    from livecue.cues import match
+    from livecue.cues.transcript import ReferenceLine, run_events, utterance_events
+
+    load = load_rule_dir(RULES)
+    searched: list[str] = []
+    real = match.PhraseSet.search
+
+    def counting(self, toks, *, fuzzy=True):
+        if fuzzy:
+            searched.append(toks.text)
+        return real(self, toks, fuzzy=fuzzy)
+
+    monkeypatch.setattr(match.PhraseSet, "search", counting)
+    events = utterance_events([ReferenceLine("rep", 0.0, 3.0, "Got a minute to hear about routing?"),
+                               ReferenceLine("prospect", 3.5, 5.0, "We're all set, thanks.")])
+    first = run_events(events, load, None, 5.0)
+    first_searches = len(searched)
+    assert first_searches and load.ruleset.matches
+    assert run_events(events, load, None, 5.0) == first  # the same cues from the shared matches
+    assert len(searched) == first_searches  # and no phrase set searched a text again
+    fresh = load_rule_dir(RULES)
+    assert not fresh.ruleset.matches  # freshly loaded rules start empty (a hot reload re-reads everything)

@@ -147,3 +147,31 @@ def test_bare_were_at_the_start_of_a_statement_is_we_are():
     # token origins still point at the source word
     toks = normalise_words(["were", "good"])
     assert toks.tokens == ("we", "are", "good") and toks.origin == (0, 0, 1)
+
+
+# --- issue 11: own-syntax phrases compile with re, "re:" phrases with regex (timed) -----------------
+
+
+@pytest.mark.parametrize("phrases, found", [
+    # at one start the first phrase listed wins (one regex's alternation), whichever engine holds it
+    (["re:we are (all )?set", "we are all set"], ["re:we are (all )?set"]),
+    (["we are all set", "re:we are (all )?set"], ["we are all set"]),
+    # a later start is found too (the search goes on after the first token of a match)
+    (["re:all set", "we are all set"], ["we are all set", "re:all set"]),
+    (["all set", "re:we are (all )?set"], ["re:we are (all )?set", "all set"]),
+])
+def test_a_set_of_both_kinds_finds_what_one_regex_would(phrases, found):
+    matches = PhraseSet(phrases).search(normalise_words("well we are all set thanks".split()))
+    assert [m.phrase for m in matches] == found
+
+
+def test_own_phrases_compile_with_re_and_hand_written_ones_with_a_time_budget():
+    import re
+
+    import regex
+
+    own = PhraseSet(["not interested", "we are all set"])
+    assert [(type(p) is re.Pattern, timed) for p, timed in own._patterns] == [(True, False)]
+    both = PhraseSet(["not interested", r"re:\bno thanks\b"])
+    assert [(type(p) is regex.Pattern, timed) for p, timed in both._patterns] == [(False, False), (True, True)]
+    assert not PhraseSet([])

@@ -60,6 +60,7 @@ def test_apply_params_changes_only_the_copy():
     assert changed.get("reset").rule.trigger("clipped").min_streak == 2
     assert LOAD.ruleset.get("reset").rule.trigger("clipped").min_streak == 3
     assert changed.get("reset").triggers["lukewarm"].phrases is LOAD.ruleset.get("reset").triggers["lukewarm"].phrases
+    assert changed.matches is LOAD.ruleset.matches  # the same phrase sets: one sweep point's matches serve the next
 
 
 def test_sweep_finds_the_setting_the_labels_want():

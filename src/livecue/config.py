@@ -181,7 +181,7 @@ class DetectorSettings:
     tick_interval_s: float = 0.25  # time-based triggers (monologue, talk share) are checked this often
     recent_segments: int = 30  # "the other side's last seconds" reads at most this many recent segments
     rep_spoke_segments: int = 40  # "the rep spoke since" (after = ...) looks this many segments back
-    match_cache_size: int = 4000  # phrase matches remembered per turn text before the cache is cleared
+    match_cache_size: int = 20000  # phrase matches (rule set, turn text) remembered before the cache is cleared
     after_tolerance_s: float = 0.05  # speech must start this much after a cue to count as after it
     signals_per_s: float = 4.0  # Signals snapshots (the overlay's meters) per second of call time, at most
     reload_interval_s: float = 1.0  # how often the rule files are checked for changes (hot reload)

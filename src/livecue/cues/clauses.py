@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .match import FILLERS, HEDGES, resolve_bare_were, word_tokens
 from .questions import is_question
@@ -150,6 +151,12 @@ def _norm(word: str) -> tuple[str, ...]:
 
 def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
     """The turn's clauses, in order; every word belongs to exactly one."""
+    return list(_split(tuple(words)))
+
+
+@lru_cache(maxsize=1024)  # about 1.5 MB when full
+def _split(words: tuple[str, ...]) -> tuple[Clause, ...]:
+    """``split_clauses`` (cached: a turn is split again when it closes, and an evaluation runs each call twice)."""
     toks = [_norm(w) for w in words]
     if any(t == ("were",) for t in toks):
         toks = resolve_bare_were(words, toks)
@@ -198,7 +205,7 @@ def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
         past = bool(_PAST_ALWAYS.search(flat) or (_PAST_TIME.search(flat) and _PAST_STATE.search(flat)))
         clauses.append(Clause(start, end, text, tokens, marker, past=past,
                               quoted=marker == "retract", names=frozenset(names.intersection(tokens))))
-    return clauses
+    return tuple(clauses)
 
 
 def clause_of(clauses: list[Clause], word_index: int) -> int:

@@ -146,7 +146,6 @@ class Detector:
         self.tracker = tracker or Tracker()
         self.s = settings or DetectorSettings()
         self.tick_interval_s = self.s.tick_interval_s
-        self._matches: dict[tuple, list] = {}
         self.too_slow: set[str] = set()  # rules switched off because their phrases took too long
         self.notices: list[str] = []  # said once by the stage, then cleared
         self.reset()
@@ -163,7 +162,6 @@ class Detector:
     def set_rules(self, ruleset: RuleSet) -> None:
         """Hot reload: new rules, same history (ids that went away are forgotten)."""
         self.ruleset = ruleset
-        self._matches = {}
         self.too_slow = set()  # freshly compiled phrases get a fresh chance
         ids = set(ruleset.ids)
         self.pending = {k: v for k, v in self.pending.items() if k in ids}
@@ -184,7 +182,7 @@ class Detector:
             self._cancel_pending(update)
             if update.kind == "speech":
                 return []
-        return self._evaluate(_Context(update.kind, now, update, self.tracker, self._matches, self.s))
+        return self._evaluate(_Context(update.kind, now, update, self.tracker, self.ruleset.matches, self.s))
 
     def tick(self, now: float) -> list[Cue]:
         cues: list[Cue] = []
@@ -195,7 +193,7 @@ class Detector:
                     cues.append(self._fire(pending.crule, pending.hit, max(pending.due, pending.hit.anchor)))
         if now - self._last_tick >= self.tick_interval_s:
             self._last_tick = now
-            cues += self._evaluate(_Context("tick", now, None, self.tracker, self._matches, self.s))
+            cues += self._evaluate(_Context("tick", now, None, self.tracker, self.ruleset.matches, self.s))
         return cues
 
     def close(self, now: float) -> list[Cue]:

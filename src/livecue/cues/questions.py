@@ -13,6 +13,7 @@ straight by a subject is not counted unless a "?" says so.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .match import normalise_words
 
@@ -147,7 +148,12 @@ def _run_on_question(toks: list[str]) -> str:
 
 def question_kind(words: list[str] | tuple[str, ...]) -> str:
     """"open" (how, what, tell me...), "closed" (yes/no, or a datum: "what day works?"), or "" for no question."""
-    text = " ".join(words)
+    return _text_question_kind(" ".join(words))
+
+
+@lru_cache(maxsize=2048)  # about 1 MB when full
+def _text_question_kind(text: str) -> str:
+    """``question_kind`` of the joined words (cached: every rule that looks back asks about the same turns)."""
     kind = ""
     after_comma = False
     for m in _CLAUSES.finditer(text):

@@ -42,6 +42,9 @@ class RuleSet:
 
     rules: list[CompiledRule]
     files: dict[str, float] = field(default_factory=dict)  # path -> mtime when loaded
+    # phrase matches by (phrase set, fuzzy, turn text): a pure function of the rules, so every detector
+    # on these rules shares them (an evaluation's dry run and real run read the same turns)
+    matches: dict[tuple, list] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def ids(self) -> list[str]:

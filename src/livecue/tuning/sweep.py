@@ -114,7 +114,7 @@ def current_value(ruleset: RuleSet, param: Param) -> Any:
 
 
 def apply_params(ruleset: RuleSet, values: dict[Param, Any]) -> RuleSet:
-    """A copy of ``ruleset`` with new values; compiled phrase lists are shared."""
+    """A copy of ``ruleset`` with new values; compiled phrase lists, and so their matches, are shared."""
     by_rule: dict[str, list[tuple[Param, Any]]] = {}
     for param, value in values.items():
         by_rule.setdefault(param.rule, []).append((param, value))
@@ -135,7 +135,7 @@ def apply_params(ruleset: RuleSet, values: dict[Param, Any]) -> RuleSet:
         rule = dataclasses.replace(crule.rule, triggers=tuple(new_trigs), **rule_changes)
         rules.append(CompiledRule(rule, crule.when, triggers))
     rules.sort(key=lambda c: -c.rule.priority)
-    return RuleSet(rules, dict(ruleset.files))
+    return RuleSet(rules, dict(ruleset.files), ruleset.matches)  # the same phrase sets: the same matches
 
 
 # --- what a sweep runs on -------------------------------------------------------------------------
