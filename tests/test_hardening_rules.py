@@ -135,3 +135,22 @@ def test_nan_and_inf_rule_numbers_are_problems(tmp_path):
                                      .replace("PHRASE", '"not interested"').replace("LINE", "x"))
     load = load_rule_dir(tmp_path)
     assert any(str(p).endswith("'cooldown_s' must be a finite number (got nan)") for p in load.problems)
+
+
+def test_a_phrase_of_many_ways_runs_under_the_time_budget(monkeypatch):
+    # livecue-syntax phrases go to the quick, unbudgeted engine only when few ways can match from one start;
+    # ambiguous alternatives or gaps between optional words can be tried in exponentially many (a review found
+    # "(so|so so)" x22 took seconds, "... [so]" x8 over three minutes, on the unbudgeted engine)
+    monkeypatch.setattr(match, "MATCH_BUDGET_S", 0.05)
+    ambiguous = PhraseSet([" ".join(["(so|so so)"] * 22) + " done"])
+    gaps = PhraseSet([" ".join(["... [so]"] * 8) + " ... done"])
+    assert [timed for _, timed in ambiguous._patterns] == [True]
+    assert [timed for _, timed in gaps._patterns] == [True]
+    start = time.perf_counter()
+    with pytest.raises(MatchTooSlow):
+        ambiguous.search(normalise_words(("so " * 60 + "done").split()))
+    assert gaps.search(normalise_words(("so " * 60).split())) == []
+    assert time.perf_counter() - start < 5.0
+    # distinct words in alternatives, and one run of gaps, stay on the quick engine
+    plain = PhraseSet(["(not|never) (interested|looking) ... (right now|at the moment)", "we are all set"])
+    assert [timed for _, timed in plain._patterns] == [False]

@@ -22,8 +22,11 @@ Phrase syntax (one phrase = a sequence of tokens):
 Rule files are user-edited, so no pattern may hang a session: a ``re:`` with
 nested repetition (``(a+)+``, the classic catastrophic backtracking) is
 refused at load, runs of wildcards become one bounded repetition, and every
-search runs under a time budget (the ``regex`` engine's timeout); a phrase
-set that exceeds it raises ``MatchTooSlow`` and is switched off.
+search that could backtrack runs under a time budget (the ``regex`` engine's
+timeout): ``re:`` phrases, and phrases that can be tried in many ways from
+one start (``_paths``); a phrase set that exceeds it raises ``MatchTooSlow``
+and is switched off.  Phrases of few ways run on ``re``, which compiles them
+four times quicker.
 """
 
 from __future__ import annotations
@@ -452,6 +455,34 @@ def _shape_of(slots: list[Slot]) -> tuple[int, int, set[int]]:
     return count, most, lengths
 
 
+_RE_PATHS = 256  # ways one start can be tried (alternatives x wildcard counts) up to which a phrase needs no time budget
+
+
+def _paths(slots: list[Slot]) -> int:
+    """How many ways the regex of ``slots`` can go on from one start, capped past ``_RE_PATHS``: a run of
+    wildcards multiplies by the word counts it allows; an alternative group by its alternatives' ways
+    summed, or only the most of them where every alternative opens on its own literal word (then at most
+    one matches the next token).  A backtracking search follows at most this many paths from each start;
+    gaps between optional words and ambiguous alternatives ("... [so] ... [so] ...", "(so|so so)
+    (so|so so)...") grow it exponentially."""
+    total, run = 1, [0, 0]
+    for kind, value in list(slots) + [("lit", "")]:
+        if kind in ("any", "gap"):
+            run[0 if kind == "any" else 1] += 1
+            continue
+        total *= 3 * run[1] + 1  # a run of "..." takes 0 to 3 words each: one bounded repeat
+        run = [0, 0]
+        if kind == "alt":
+            firsts = [alt[0][1] for alt in value if alt and alt[0][0] == "lit"]
+            if len(firsts) == len(value) and len(set(firsts)) == len(firsts):
+                total *= max(_paths(alt) for alt in value)  # distinct first words: one alternative goes on
+            else:
+                total *= sum(_paths(alt) if alt else 1 for alt in value)  # optional, or more may go on
+        if total > _RE_PATHS:
+            return _RE_PATHS + 1
+    return total
+
+
 def _shape(slots: list[Slot]) -> tuple[int, int, bool]:
     """What the load checks of a phrase's expansions, without listing them: how many there are, the
     most words (not wildcards) any has, and whether one is at most two tokens whose words are all
@@ -691,8 +722,8 @@ class PhraseSet:
         classes = classes or {}
         self.phrases = tuple(phrases)
         self.errors: list[tuple[int, str]] = []  # (index in phrases, message)
-        own: list[str] = []  # phrases in livecue's syntax, as regexes
-        raw: list[str] = []  # "re:" phrases: written by hand, so they may backtrack
+        own: list[str] = []  # phrases in livecue's syntax that few ways can match, as regexes
+        raw: list[str] = []  # "re:" phrases (written by hand) and phrases of many ways: they may backtrack
         self._names: dict[str, str] = {}
         self._fuzzy: list[_Fuzzy] = []
         class_key = _class_key(classes)
@@ -703,13 +734,14 @@ class PhraseSet:
                 continue
             name = f"p{i}"
             self._names[name] = phrase
-            (own if slots is not None else raw).append(f"(?P<{name}>{regex})")
+            (own if slots is not None and _paths(slots) <= _RE_PATHS else raw).append(f"(?P<{name}>{regex})")
             if fuzzy and slots is not None and wide:
                 self._fuzzy.append(_Fuzzy(phrase, slots))
-        # A match must start at a token boundary: at the start or after a space.  Phrases in livecue's
-        # syntax become words and bounded repeats, which cannot backtrack out of hand: they compile with
-        # ``re`` (four times quicker to compile than ``regex``, whose compiling was half a rule load).
-        # "re:" phrases compile with ``regex``, whose searches can be given a time budget.
+        # A match must start at a token boundary: at the start or after a space.  A phrase in livecue's
+        # syntax that can be tried in at most _RE_PATHS ways from one start cannot backtrack out of hand:
+        # those compile with ``re`` (four times quicker to compile than ``regex``, whose compiling was
+        # half a rule load).  "re:" phrases and many-way phrases (gaps between optional words, ambiguous
+        # alternatives) compile with ``regex``, whose searches are given a time budget.
         self._patterns: list[tuple[Any, bool]] = [
             (engine.compile(r"(?:(?<= )|^)(?:" + "|".join(parts) + ")"), timed)
             for parts, engine, timed in ((own, re, False), (raw, _regex, True)) if parts]
