@@ -667,8 +667,9 @@ class _Fuzzy:
 
 
 @lru_cache(maxsize=4096)
-def _phrase(phrase: str, class_key: tuple, allow_common: bool) -> tuple[str, list[Slot] | None, bool, str]:
-    """One phrase compiled alone: (its regex, its slots, long enough for one-edit matching, error).
+def _phrase(phrase: str, class_key: tuple, allow_common: bool) -> tuple[str, list[Slot] | None, bool, bool, str]:
+    """One phrase compiled alone: (its regex, its slots, long enough for one-edit matching, may backtrack
+    (a "re:" phrase, or more than ``_RE_PATHS`` ways: searched under the time budget), error).
 
     Cached: `rules check` and the rule compiler read the same phrases, and rules share lists.
     """
@@ -680,7 +681,7 @@ def _phrase(phrase: str, class_key: tuple, allow_common: bool) -> tuple[str, lis
             costly = pattern_cost_problem(body)
             if costly:
                 raise PhraseError(costly)
-            return f"(?:{body}) ?", None, False, ""
+            return f"(?:{body}) ?", None, False, True, ""
         slots = parse_phrase(phrase, classes)
         count, most_words, short_common = _shape(slots)
         countable = count <= _MAX_CHECKED  # past that the phrase is only matched exactly, unchecked
@@ -689,12 +690,12 @@ def _phrase(phrase: str, class_key: tuple, allow_common: bool) -> tuple[str, lis
         if not allow_common and countable and short_common:
             raise PhraseError("can match just one or two very common words, "
                               "so it would match almost anything")
-        return _slots_regex(slots), slots, not countable or most_words >= 4, ""
+        return _slots_regex(slots), slots, not countable or most_words >= 4, _paths(slots) > _RE_PATHS, ""
     except PhraseError as exc:
         sep = " " if str(exc).startswith(("can ", "has ")) else ": "
-        return "", None, False, f"phrase {phrase!r}{sep}{exc}"
+        return "", None, False, False, f"phrase {phrase!r}{sep}{exc}"
     except re.error as exc:
-        return "", None, False, f"phrase {phrase!r}: bad regular expression: {exc}"
+        return "", None, False, False, f"phrase {phrase!r}: bad regular expression: {exc}"
 
 
 def _class_key(classes: dict) -> tuple:
@@ -705,7 +706,7 @@ def phrase_errors(phrases: list[str] | tuple[str, ...], classes: dict[str, tuple
                   allow_common: bool = False) -> list[tuple[int, str]]:
     """(index, message) for each phrase that does not compile, without compiling the whole set."""
     class_key = _class_key(classes or {})
-    return [(i, err) for i, p in enumerate(phrases) if (err := _phrase(p, class_key, allow_common)[3])]
+    return [(i, err) for i, p in enumerate(phrases) if (err := _phrase(p, class_key, allow_common)[4])]
 
 
 def _listed(m) -> int:
@@ -728,13 +729,13 @@ class PhraseSet:
         self._fuzzy: list[_Fuzzy] = []
         class_key = _class_key(classes)
         for i, phrase in enumerate(self.phrases):
-            regex, slots, wide, error = _phrase(phrase, class_key, allow_common)
+            regex, slots, wide, timed, error = _phrase(phrase, class_key, allow_common)
             if error:
                 self.errors.append((i, error))
                 continue
             name = f"p{i}"
             self._names[name] = phrase
-            (own if slots is not None and _paths(slots) <= _RE_PATHS else raw).append(f"(?P<{name}>{regex})")
+            (raw if timed else own).append(f"(?P<{name}>{regex})")
             if fuzzy and slots is not None and wide:
                 self._fuzzy.append(_Fuzzy(phrase, slots))
         # A match must start at a token boundary: at the start or after a space.  A phrase in livecue's
