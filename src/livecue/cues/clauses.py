@@ -56,9 +56,11 @@ _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the"
                        "care", "sorry", "anyway", "though", "but", "so", "yes", "yeah", "okay", "well", "all",
                        "right", "sir", "maam", "man", "buddy", "time", "your", "luck", "cheers", "talk", "soon",
                        "later", "and", "again", "reaching", "out", "offer", "there", "mhm", "oh", "hey", "look"})
-# a "so" clause that turns to what they do want ("so training is at the top now")
+# a "so" clause that turns to what they do want ("so training is at the top now"), or grants the rep's
+# question ("we just hired two people in Oregon, so that's actually a good question")
 _ENGAGED = re.compile(r"\b(need|want|interested|looking|top|focus|important|problem|priority|approved|works|"
-                      r"talk|show|hear|hearing|see|start|open to|perfect|right time|good time|good timing)\b")
+                      r"talk|show|hear|hearing|see|start|open to|perfect|right time|good time|good timing|"
+                      r"(good|fair|great|decent) (question|point))\b")
 # a later clause of any kind that says what they do want ("it's the routing I want to fix")
 _WANTS = re.compile(r"\b((i|we) (want|need|would like|am looking|are looking) to (fix|solve|sort|improve|change|find|get)|"
                     r"(is|are) what (i|we) (want|need|am after|are after)|(i|we) (want|need) (help|something|a better))\b")
