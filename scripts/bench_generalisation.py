@@ -9,7 +9,7 @@ The sets (``tests/generalisation/README.md`` says who wrote them and how):
 - ``vA`` / ``vB``: A and B voiced with espeak-ng and transcribed by tiny.en,
   the recogniser's text as calls (what ``eval --final-only`` reads);
 - ``bank train`` / ``bank check``: single labelled utterances (train: the
-  shipped ``cue_rules/utterances.tsv``, 5,694, which the intents learn from;
+  shipped ``cue_rules/utterances.tsv``, 6,948, which the intents learn from;
   check: 479), each run as a short scripted call after an opener, a pitch, a
   second effort, a question or (for the rep's sign-offs and neutral lines) a
   close; counted as cues the same way.
