@@ -43,6 +43,14 @@ def test_a_so_clause_that_makes_time_overrules_an_exit():
     assert in_scope(keep, 0, lambda j: j == 1)
 
 
+def test_a_so_clause_that_grants_the_question_overrules_a_no():
+    cl = clauses("Hm. We're on a contract with them till June, so that's actually a fair question.")
+    k = next(i for i, c in enumerate(cl) if "contract" in c.text)
+    assert not in_scope(cl, k, lambda j: False)
+    keep = clauses("We're on a contract with them till June, so no.")  # a "so" that only concludes the no
+    assert in_scope(keep, 0, lambda j: False)
+
+
 def test_quoted_and_past_clauses_are_out_of_scope():
     cl = clauses("I was about to say not interested, but go on")
     assert not in_scope(cl, 0, lambda j: True)
