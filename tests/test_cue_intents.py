@@ -157,6 +157,27 @@ def test_minilm_batches_like_single_passes_and_ranks_paraphrases():
     assert batch[0] @ batch[1] > batch[0] @ batch[2] + 0.2
 
 
+@needs_minilm
+def test_minilm_lexical_view_is_the_mean_of_the_input_pieces_of_the_words_only():
+    """The classifier's second view of a clause: each word piece's own input vector, no context,
+    no [CLS]/[SEP] (so a word's share does not depend on the sentence around it)."""
+    import numpy as np
+
+    from livecue.cues.embedding import load_embedder
+
+    model = load_embedder("minilm")
+    rows = model.lexical(["it's fine", "fine it's", "", "fine"])
+    assert rows.shape == (4, model.lexical_dim) and model.lexical_dim == model.dim
+    assert np.allclose(rows[0], rows[1], atol=1e-6)  # order-free, unlike the encoder
+    assert not rows[2].any()  # no words, no vector
+    fine = model._word[model._tok.token_to_id("fine")].astype(np.float32)
+    assert np.allclose(rows[3], fine / np.linalg.norm(fine), atol=1e-6)
+    assert abs(float(np.linalg.norm(rows[0])) - 1) < 1e-6
+    static = load_embedder("static") if importlib.util.find_spec("static_model") else None
+    if static is not None:  # a model with no view before context adds no columns
+        assert static.lexical_dim == 0 and static.lexical(["it's fine"]).shape == (1, 0)
+
+
 def test_static_model_matches_its_packages_own_encoder():
     pytest.importorskip("static_model")
     import numpy as np

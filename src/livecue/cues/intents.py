@@ -22,7 +22,9 @@ The trigger's ``scoring`` picks how the score is read off the examples
   a veto on clauses that sit near one example but on the wrong side of what
   the examples share.  It reads the embedding and a hashed bag of the
   clause's words and word pairs (``word_features``: the embedding blurs "all
-  set" and "all set on hardware", the word pairs do not), and is fit on the
+  set" and "all set on hardware", the word pairs do not) and the model's
+  ``lexical`` view, the mean of the words' own input vectors before the
+  encoder's context mixes them, and is fit on the
   examples against the near misses, the other intents' examples and
   ``NEUTRAL`` small talk, plus, where the trigger names ``learn_from``, the
   rows of a labelled utterance file (``read_utterances``).  The fit is
@@ -149,7 +151,7 @@ NEAR_MISS_WEIGHT = 1.0
 # Buckets of the hashed words and word pairs, next to the embedding's dimensions.
 WORD_BUCKETS = 512
 SHIPPED_FITS = "fits"  # the shipped rules' fits, in this folder of the rules (scripts/ship_fits.py)
-_FIT_VERSION = "2"  # bump when the features or the fit change: cached fits of another version are not read
+_FIT_VERSION = "5"  # bump when the features or the fit change: cached fits of another version are not read
 
 
 def word_features(texts: list[str], buckets: int = WORD_BUCKETS) -> np.ndarray:
@@ -315,13 +317,12 @@ class Intent:
         from .rules import shipped_rules_dir  # here: rules imports the trigger kinds, which import this
 
         key = [f"{name}-fit", _FIT_VERSION, repr((L2, NEAR_MISS_WEIGHT, WORD_BUCKETS)), *pos, "", *near, "", *rest]
-        wb = disk_cached("classifiers", key, fit, (self.embedder.dim + WORD_BUCKETS + 1,),
+        wb = disk_cached("classifiers", key, fit, (self.embedder.dim + WORD_BUCKETS + self.embedder.lexical_dim + 1,),
                          shipped=shipped_rules_dir() / SHIPPED_FITS)
         return wb[:-1].astype(np.float32), float(wb[-1])
 
-    @staticmethod
-    def _features(vecs: np.ndarray, texts: list[str]) -> np.ndarray:
-        return np.concatenate([vecs, word_features(texts)], axis=1)
+    def _features(self, vecs: np.ndarray, texts: list[str]) -> np.ndarray:
+        return np.concatenate([vecs, word_features(texts), self.embedder.lexical(texts)], axis=1)
 
     def score(self, texts: list[str]) -> list[Score]:
         if not texts:
