@@ -1,0 +1,103 @@
+"""An experiment (issue 11, thirteenth stop): which views of a clause let the classifier generalise?
+
+Row level, no rules: for each label, an L2 logistic regression (the engine's
+``fit_logistic``, its ``L2``) learns the label against every other row of
+``cue_rules/utterances.tsv``'s writers but one, and scores the left-out
+writer's rows; a row counts at probability >= ``--at`` (0.95: the rules'
+``confident_at``).  Summed over the writers, per label and in all.  This
+isolates the features from the nearest-example path, the clause split and
+the context gates that ``probe_writers.py --lowo`` measures with them.
+
+Views (``--views``, joined with "+"):
+- ``minilm``: the sentence embedding (mean-pooled encoder output);
+- ``hash``: ``word_features``, the hashed words and word pairs;
+- ``lexical``: ``MiniLMEmbedder.lexical``, the mean of the input word-piece vectors;
+- ``static``: the tokenlearn static model (needs ``tokenlearn-static-model``);
+- ``minilm2``: the sentence embedding twice: as much more width as
+  ``lexical`` adds, with no new information (a control for "more columns,
+  less penalty").
+
+    python scripts/probe_features.py --views minilm+hash minilm+hash+lexical
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from livecue.cues import intents  # noqa: E402
+from livecue.cues.embedding import encode_examples, load_embedder  # noqa: E402
+
+LABELS = ("lukewarm", "brush_off", "repeat_no", "exit", "deferral", "throwaway")
+
+
+def writer_rows(path: Path) -> list[tuple[int, str, str]]:
+    """(writer, label, normalised text) for the rows under a "# Writer N" heading; any other
+    heading ("# First block", "# The lead") ends a writer's block."""
+    out, writer = [], 0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# Writer "):
+            writer = int(line.split()[2])
+        elif line.startswith(("# First block", "# The lead")):
+            writer = 0
+        elif line.strip() and not line.startswith("#") and writer:
+            label, _context, text = line.split("\t")
+            out.append((writer, label, intents.example_text(text)))
+    return out
+
+
+def views(texts: list[str], names: set[str]) -> dict[str, np.ndarray]:
+    minilm = load_embedder("minilm")
+    out = {"minilm": encode_examples(minilm, texts), "hash": intents.word_features(texts)}
+    out["minilm2"] = out["minilm"]
+    if "lexical" in names:
+        out["lexical"] = minilm.lexical(texts)
+    if "static" in names:
+        out["static"] = encode_examples(load_embedder("static"), texts)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--views", nargs="+", default=["minilm+hash", "minilm+hash+lexical"])
+    ap.add_argument("--at", type=float, default=0.95)
+    ap.add_argument("--rows", type=Path, default=ROOT / "cue_rules" / "utterances.tsv")
+    args = ap.parse_args()
+    rows = writer_rows(args.rows)
+    texts = [t for _, _, t in rows]
+    writers = np.array([w for w, _, _ in rows])
+    labels = np.array([lab for _, lab, _ in rows])
+    table = views(texts, {v for combo in args.views for v in combo.split("+")})
+    print(f"{len(rows)} rows from {len(set(writers.tolist()))} writers, p >= {args.at}")
+    for combo in args.views:
+        x = np.concatenate([table[v] for v in combo.split("+")], axis=1)
+        total = np.zeros(3, dtype=int)
+        for label in LABELS:
+            tp = fp = fn = 0
+            for w in sorted(set(writers.tolist())):
+                train, test = writers != w, writers == w
+                if not (test & (labels == label)).any():
+                    continue
+                neg = x[train & (labels != label)]
+                weights, bias = intents.fit_logistic(x[train & (labels == label)], neg, np.ones(len(neg)), intents.L2)
+                p = 1.0 / (1.0 + np.exp(-(x[test] @ weights + bias)))
+                y = labels[test] == label
+                tp += int(((p >= args.at) & y).sum())
+                fp += int(((p >= args.at) & ~y).sum())
+                fn += int(((p < args.at) & y).sum())
+            total += (tp, fp, fn)
+            print(f"{combo:28s} {label:10s} {tp:5d}/{fp:4d}/{fn:5d}  R {tp / max(tp + fn, 1):.3f}", flush=True)
+        tp, fp, fn = total
+        print(f"{combo:28s} {'all':10s} {tp:5d}/{fp:4d}/{fn:5d}  P {tp / max(tp + fp, 1):.3f} R {tp / max(tp + fn, 1):.3f}",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
