@@ -178,6 +178,21 @@ def test_minilm_lexical_view_is_the_mean_of_the_input_pieces_of_the_words_only()
         assert static.lexical_dim == 0 and static.lexical(["it's fine"]).shape == (1, 0)
 
 
+@needs_minilm
+def test_the_classifier_weighs_the_embedding_the_words_and_the_lexical_view(tmp_path, monkeypatch):
+    import numpy as np
+
+    from livecue.cues.intents import WORD_BUCKETS, Intent
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # a fresh fit, not one read back
+    intent = Intent(("we are all set", "we are happy with who we use"), ("we are all set on hardware",),
+                    "minilm", "classifier")
+    model = intent.embedder
+    assert intent._w.shape == (model.dim + WORD_BUCKETS + model.lexical_dim,)
+    lexical = intent._w[model.dim + WORD_BUCKETS:]
+    assert float(np.abs(lexical).max()) > 1e-3  # the fit gives the view weight: it is read, not padding
+
+
 def test_static_model_matches_its_packages_own_encoder():
     pytest.importorskip("static_model")
     import numpy as np
