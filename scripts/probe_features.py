@@ -12,6 +12,9 @@ Views (``--views``, joined with "+"):
 - ``minilm``: the sentence embedding (mean-pooled encoder output);
 - ``hash``: ``word_features``, the hashed words and word pairs;
 - ``lexical``: ``MiniLMEmbedder.lexical``, the mean of the input word-piece vectors;
+- ``sif``: ``lexical`` with each piece weighted a / (a + p(piece)), p its share of
+  all the rows' pieces and a = 1e-3 (smooth inverse frequency: "okay" and
+  "the" weigh less than "contract");
 - ``static``: the tokenlearn static model (needs ``tokenlearn-static-model``);
 - ``minilm2``: the sentence embedding twice: as much more width as
   ``lexical`` adds, with no new information (a control for "more columns,
@@ -52,12 +55,31 @@ def writer_rows(path: Path) -> list[tuple[int, str, str]]:
     return out
 
 
+def sif(model, texts: list[str], a: float = 1e-3) -> np.ndarray:
+    """The lexical view with smooth-inverse-frequency weights counted on the texts themselves."""
+    pieces = [model._tok.encode(t).ids[1:-1] for t in texts]
+    counts: dict[int, int] = {}
+    for ids in pieces:
+        for i in ids:
+            counts[i] = counts.get(i, 0) + 1
+    total = max(sum(counts.values()), 1)
+    out = np.zeros((len(texts), model.lexical_dim), dtype=np.float32)
+    for row, ids in enumerate(pieces):
+        if ids:
+            w = np.array([a / (a + counts[i] / total) for i in ids], dtype=np.float32)
+            v = (model._word[ids].astype(np.float32) * w[:, None]).sum(axis=0)
+            out[row] = v / max(float(np.linalg.norm(v)), 1e-9)
+    return out
+
+
 def views(texts: list[str], names: set[str]) -> dict[str, np.ndarray]:
     minilm = load_embedder("minilm")
     out = {"minilm": encode_examples(minilm, texts), "hash": intents.word_features(texts)}
     out["minilm2"] = out["minilm"]
     if "lexical" in names:
         out["lexical"] = minilm.lexical(texts)
+    if "sif" in names:
+        out["sif"] = sif(minilm, texts)
     if "static" in names:
         out["static"] = encode_examples(load_embedder("static"), texts)
     return out
