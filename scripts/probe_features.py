@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from livecue.cues import intents  # noqa: E402
 from livecue.cues.embedding import encode_examples, load_embedder  # noqa: E402
 
+VIEWS = ("minilm", "hash", "lexical", "sif", "static", "minilm2")
 LABELS = ("lukewarm", "brush_off", "repeat_no", "exit", "deferral", "throwaway")
 
 
@@ -91,6 +92,9 @@ def main() -> int:
     ap.add_argument("--at", type=float, default=0.95)
     ap.add_argument("--rows", type=Path, default=ROOT / "cue_rules" / "utterances.tsv")
     args = ap.parse_args()
+    unknown = {v for combo in args.views for v in combo.split("+")} - set(VIEWS)
+    if unknown:
+        ap.error(f"unknown view {', '.join(sorted(unknown))} (one of {', '.join(VIEWS)})")
     rows = writer_rows(args.rows)
     texts = [t for _, _, t in rows]
     writers = np.array([w for w, _, _ in rows])

@@ -385,6 +385,7 @@ class MiniLMEmbedder(_Cached):
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise EmbeddingUnavailable(f"cannot read the MiniLM model in {root}: {exc}") from exc
         self._blas = _OneBlasThread()
+        self._lexical_rows: OrderedDict[str, np.ndarray] = OrderedDict()
         t = {k.removeprefix("bert."): v for k, v in raw.items()}
         self.dim = self.lexical_dim = int(config["hidden_size"])
         self._heads = int(config["num_attention_heads"])
@@ -504,13 +505,20 @@ class MiniLMEmbedder(_Cached):
         raised the classifier's recall at p >= 0.95 across twenty writers
         left out in turn from 0.57 to 0.60, with fewer false rows
         (``scripts/probe_features.py``; docs/benchmarks.md, issue-11ac).
-        A gather and a mean: microseconds.
+        Every classifier trigger reads the same clauses, so the rows are
+        kept like the encoder's (the tokenizer call costs more than the mean).
         """
         out = np.zeros((len(texts), self.lexical_dim), dtype=np.float32)
         for i, text in enumerate(texts):
-            ids = self._tok.encode(text).ids[1:-1][:self.MAX_TOKENS - 2]  # without [CLS] and [SEP]
-            if ids:
-                out[i] = _unit(self._word[ids].astype(np.float32).mean(axis=0))
+            row = self._lexical_rows.get(text)
+            if row is None:
+                ids = self._tok.encode(text).ids[1:-1][:self.MAX_TOKENS - 2]  # without [CLS] and [SEP]
+                row = (_unit(self._word[ids].astype(np.float32).mean(axis=0)) if ids
+                       else np.zeros(self.lexical_dim, dtype=np.float32))
+                self._lexical_rows[text] = row
+                if len(self._lexical_rows) > self.CACHE_SIZE:
+                    self._lexical_rows.popitem(last=False)
+            out[i] = row
         return out
 
     def _forward(self, seqs: list[list[int]]) -> np.ndarray:
