@@ -15,6 +15,8 @@ Views (``--views``, joined with "+"):
 - ``sif``: ``lexical`` with each piece weighted a / (a + p(piece)), p its share of
   all the rows' pieces and a = 1e-3 (smooth inverse frequency: "okay" and
   "the" weigh less than "contract");
+- ``sif_fit``: ``sif`` with the frequencies counted on the training writers' rows only
+  (the left-out writer's rows weigh with counts they did not make: what a fit can know);
 - ``static``: the tokenlearn static model (needs ``tokenlearn-static-model``);
 - ``minilm2``: the sentence embedding twice: as much more width as
   ``lexical`` adds, with no new information (a control for "more columns,
@@ -37,7 +39,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from livecue.cues import intents  # noqa: E402
 from livecue.cues.embedding import encode_examples, load_embedder  # noqa: E402
 
-VIEWS = ("minilm", "hash", "lexical", "sif", "static", "minilm2")
+VIEWS = ("minilm", "hash", "lexical", "sif", "sif_fit", "static", "minilm2")
 LABELS = ("lukewarm", "brush_off", "repeat_no", "exit", "deferral", "throwaway")
 
 
@@ -56,18 +58,19 @@ def writer_rows(path: Path) -> list[tuple[int, str, str]]:
     return out
 
 
-def sif(model, texts: list[str], a: float = 1e-3) -> np.ndarray:
-    """The lexical view with smooth-inverse-frequency weights counted on the texts themselves."""
+def sif(model, texts: list[str], a: float = 1e-3, counted_on: list[str] | None = None) -> np.ndarray:
+    """The lexical view with smooth-inverse-frequency weights counted on ``counted_on`` (default: the
+    texts themselves); a piece never counted weighs 1."""
     pieces = [model._tok.encode(t).ids[1:-1] for t in texts]
     counts: dict[int, int] = {}
-    for ids in pieces:
+    for ids in (pieces if counted_on is None else [model._tok.encode(t).ids[1:-1] for t in counted_on]):
         for i in ids:
             counts[i] = counts.get(i, 0) + 1
     total = max(sum(counts.values()), 1)
     out = np.zeros((len(texts), model.lexical_dim), dtype=np.float32)
     for row, ids in enumerate(pieces):
         if ids:
-            w = np.array([a / (a + counts[i] / total) for i in ids], dtype=np.float32)
+            w = np.array([a / (a + counts.get(i, 0) / total) for i in ids], dtype=np.float32)
             v = (model._word[ids].astype(np.float32) * w[:, None]).sum(axis=0)
             out[row] = v / max(float(np.linalg.norm(v)), 1e-9)
     return out
@@ -101,8 +104,12 @@ def main() -> int:
     labels = np.array([lab for _, lab, _ in rows])
     table = views(texts, {v for combo in args.views for v in combo.split("+")})
     print(f"{len(rows)} rows from {len(set(writers.tolist()))} writers, p >= {args.at}")
+    by_writer: dict[int, np.ndarray] = {}  # sif_fit: the rows' view with the other writers' counts
+    if any("sif_fit" in combo.split("+") for combo in args.views):
+        minilm = load_embedder("minilm")
+        for w in sorted(set(writers.tolist())):
+            by_writer[w] = sif(minilm, texts, counted_on=[t for t, wr in zip(texts, writers) if wr != w])
     for combo in args.views:
-        x = np.concatenate([table[v] for v in combo.split("+")], axis=1)
         total = np.zeros(3, dtype=int)
         for label in LABELS:
             tp = fp = fn = 0
@@ -110,6 +117,7 @@ def main() -> int:
                 train, test = writers != w, writers == w
                 if not (test & (labels == label)).any():
                     continue
+                x = np.concatenate([by_writer[w] if v == "sif_fit" else table[v] for v in combo.split("+")], axis=1)
                 neg = x[train & (labels != label)]
                 weights, bias = intents.fit_logistic(x[train & (labels == label)], neg, np.ones(len(neg)), intents.L2)
                 p = 1.0 / (1.0 + np.exp(-(x[test] @ weights + bias)))
