@@ -769,6 +769,16 @@ def test_a_turn_of_short_statements_is_also_judged_as_one_text():
     assert _whole("Okay. Fine.", min_words=3) == ""  # too short to judge
 
 
+def test_a_short_last_word_after_a_contrast_is_read_with_the_turn():
+    """"I hear you, but nah": the stance is the last word, too short to judge alone; the turn is judged
+    with it.  A contrast with more to say, or one before the last clause, still splits the turn."""
+    assert _whole("I hear you, but nah.") == "i hear you but no"
+    assert _whole("Our insurance covers all that already, so no need.") == "our insurance covers all that already no need"
+    assert _whole("I hear you, but we could look at it in spring.") == ""  # the last clause has its own say
+    assert _whole("No, but sure, tell me more.") == ""  # the contrast is not on the last clause
+    assert _whole("Last year we had no budget, but no.") == ""  # about the past
+
+
 @needs_minilm
 def test_whole_turn_fires_where_no_sentence_alone_does(tmp_path):
     """The shipped reset rule fires on a shrug in three short sentences only by judging them together."""
