@@ -435,7 +435,7 @@ class IntentKind(TriggerKind):
         # the whole turn counts only where the classifier alone is sure of it (a longer text lands near
         # more examples: "our current tool is awful, this looks better" is 0.61 from a lukewarm one)
         whole = _whole_turn(clauses[first:], texts[first:], trig) \
-            if trig.whole_turn and _sure_at(trig) else ""
+            if trig.whole_turn and _sure_at(trig) and judged else ""
         flat = [t for k in judged for t in parts[k]] + ([whole] if whole else [])
         found = iter(ctx.intent_scores(ct, flat))
         need = trig.min_confidence  # a score's confidence is 1 unless a classifier gave it
@@ -444,12 +444,11 @@ class IntentKind(TriggerKind):
             options = [_trusted(next(found), trig, t) for t in parts[k]]
             scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin, need), s.similarity))
         span = {k: (clauses[k].start, clauses[k].end) for k in judged}  # the words each judgement quotes
-        if whole:  # judged in the place of the last judged clause (or the last clause), whose stance stands
-            as_one, last = _trusted(next(found), trig, whole), judged[-1] if judged else len(clauses) - 1
+        if whole:  # judged in the place of the last judged clause, whose stance stands
+            as_one, last = _trusted(next(found), trig, whole), judged[-1]
             if as_one.confidence >= trig.confident_at and as_one.means(trig.threshold, trig.margin, need) \
-                    and not (last in scores and scores[last].means(trig.threshold, trig.margin, need)):
+                    and not scores[last].means(trig.threshold, trig.margin, need):
                 scores[last], span[last] = as_one, (clauses[first].start, clauses[-1].end)
-                judged = judged if last in judged else judged + [last]
         meaning = {k: s.means(trig.threshold, trig.margin, need) for k, s in scores.items()}
         # a later clause that says nearly the same agrees with it rather than overruling it
         close = {k: s.means(trig.threshold - 0.1, trig.margin, need) for k, s in scores.items()}
