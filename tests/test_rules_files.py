@@ -46,7 +46,7 @@ def test_a_broken_rule_makes_its_examples_fail(tmp_path):
     assert "brush-off together with hanging up is plant_seed's, not this" not in failures
     plant = load.ruleset.get("plant_seed")
     assert [ex.name for ex in plant.rule.examples if check_example(load, "plant_seed", ex)] == [
-        "second no after the second effort"]
+        "second no after the second effort", "a second no in one short word after a contrast: the turn is read with it"]
 
 
 GOOD = '''id = "x"
