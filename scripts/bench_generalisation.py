@@ -60,8 +60,10 @@ EXPECT = {"brush_off": "second_effort", "repeat_no": "plant_seed", "exit": "plan
           "engaged": None, "concrete_close": None}
 
 
-def bank_scores(load, path: Path) -> dict:
-    """Cue counts over a bank file: the expected cue is a hit, any other new cue a false one."""
+def bank_scores(load, path: Path, mistakes: list | None = None) -> dict:
+    """Cue counts over a bank file: the expected cue is a hit, any other new cue a false one.
+    ``mistakes``, when given, gets (label, context, text, expected cue, cues fired) for each row
+    that missed its cue or fired another."""
     tp, fp, fn = Counter(), Counter(), Counter()
     for raw in path.read_text(encoding="utf-8").splitlines():
         if not raw.strip() or raw.startswith("#"):
@@ -79,6 +81,8 @@ def bank_scores(load, path: Path) -> dict:
             (tp if cue == want else fp)[cue] += 1
         if want and want not in got:
             fn[want] += 1
+        if mistakes is not None and ((want and want not in got) or got - {want}):
+            mistakes.append((label, ctx, text, want, sorted(got)))
     return _table(tp, fp, fn)
 
 

@@ -21,6 +21,8 @@ and the left-out file is scored as the generalisation bench scores a bank
 This measures what a new writer's wording gets, inside the tuned data.
 ``--unlearnt`` scores the files learning none of them (the first writer's rows only: the baseline).
 ``--bench`` runs ``bench_generalisation.py`` with all the files learnt.
+``--mistakes`` (with ``--lowo``) prints each left-out row that missed its cue or fired another, then a
+tally by what was expected and what fired: where the misses are.
 
     python scripts/probe_writers.py --mode veto --lowo --rows w1.tsv w2.tsv ...
 """
@@ -130,6 +132,8 @@ def main() -> int:
     parser.add_argument("--bench", action="store_true")
     parser.add_argument("--per-cue", action="store_true")
     parser.add_argument("--calls", action="store_true", help="score the tuned call sets (calls-text tune, A, C, vA)")
+    parser.add_argument("--mistakes", action="store_true",
+                        help="with --lowo: print each left-out row that missed its cue or fired another, and a tally")
     parser.add_argument("--no-confident", action="store_true", help="leave confident_at out of the rules")
     parser.add_argument("--confident", type=float, help="set every confident_at in the rules to this")
     parser.add_argument("--only", default="*", help="with --confident or --no-confident: change only this cue's "
@@ -148,13 +152,19 @@ def main() -> int:
     if args.lowo:
         total = [0, 0, 0]
         per_cue: dict[str, list[int]] = {}
+        tally: dict[str, int] = {}
         for i, left in enumerate(args.rows):
             rules = rules_with([] if args.unlearnt else [f for f in args.rows if f != left], work, f"lowo{i}")
             load = load_rule_dir(rules)
             if load.problems:
                 print(load.problems[0], file=sys.stderr)
                 return 1
-            found = bench.bank_scores(load, left)
+            mistakes: list | None = [] if args.mistakes else None
+            found = bench.bank_scores(load, left, mistakes)
+            for label, ctx, text, want, got in mistakes or ():
+                kind = f"expected {want or 'nothing'}, fired {', '.join(got) or 'nothing'} ({label}/{ctx})"
+                tally[kind] = tally.get(kind, 0) + 1
+                print(f"    {left.stem}: {kind}: {text}")
             o = found["overall"]
             total = [a + b for a, b in zip(total, (o["tp"], o["fp"], o["fn"]))]
             for cue, c in found["cues"].items():
@@ -166,6 +176,8 @@ def main() -> int:
         if args.per_cue:
             for cue, (tp, fp, fn) in sorted(per_cue.items()):
                 print(f"    {cue:16s}            {tp:4d}/{fp:3d}/{fn:4d}")
+        for kind, n in sorted(tally.items(), key=lambda kv: -kv[1]):
+            print(f"    {n:5d}  {kind}")
     if args.calls:
         rules = rules_with(args.rows, work, "calls")
         tune, _ = bench.calls_text_halves()

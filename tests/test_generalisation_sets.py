@@ -63,3 +63,22 @@ def test_the_tuned_sets_keep_their_scores(tmp_path, name, floor):
         pytest.skip("the intents' model package is not installed")
     found = _scores(tmp_path / name)
     assert found["precision"] >= floor and found["recall"] >= floor, found
+
+
+def test_the_bank_score_lists_the_rows_it_got_wrong(tmp_path):
+    """``probe_writers.py --mistakes`` reads these: where a writer's misses are."""
+    if importlib.util.find_spec("all_minilm_l6_v2") is None:
+        pytest.skip("the intents' model package is not installed")
+    from livecue.cues.rules import load_rule_dir
+
+    spec = importlib.util.spec_from_file_location("bench_generalisation", ROOT / "scripts" / "bench_generalisation.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bank = tmp_path / "bank.tsv"
+    bank.write_text("brush_off\topener\tNo thanks, we're not interested.\n"
+                    "engaged\tquestion\tWe run about forty vans out of two depots.\n"
+                    "exit\tquestion\tWe run about forty vans out of two depots.\n", encoding="utf-8")  # mislabelled
+    mistakes: list = []
+    found = bench.bank_scores(load_rule_dir(ROOT / "cue_rules"), bank, mistakes)
+    assert mistakes == [("exit", "question", "We run about forty vans out of two depots.", "plant_seed", [])]
+    assert (found["overall"]["tp"], found["overall"]["fp"], found["overall"]["fn"]) == (1, 0, 1)
