@@ -1,4 +1,4 @@
-"""An experiment (issue 11, thirteenth stop): which views of a clause let the classifier generalise?
+"""An experiment (issue 11, thirteenth and sixteenth stops): which views of a clause let the classifier generalise?
 
 Row level, no rules: for each label, an L2 logistic regression (the engine's
 ``fit_logistic``, its ``L2``) learns the label against every other row of
@@ -20,7 +20,11 @@ Views (``--views``, joined with "+"):
 - ``static``: the tokenlearn static model (needs ``tokenlearn-static-model``);
 - ``minilm2``: the sentence embedding twice: as much more width as
   ``lexical`` adds, with no new information (a control for "more columns,
-  less penalty").
+  less penalty");
+- ``layer2``, ``layer3``, ``layer4``: the encoder's output after that many
+  of its six layers, mean-pooled like the sentence embedding (the engine's
+  ``middle`` columns are ``layer3``; issue-11af);
+- ``maxpool``: the last layer max-pooled instead of averaged.
 
     python scripts/probe_features.py --views minilm+hash minilm+hash+lexical
 """
@@ -39,7 +43,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from livecue.cues import intents  # noqa: E402
 from livecue.cues.embedding import encode_examples, load_embedder  # noqa: E402
 
-VIEWS = ("minilm", "hash", "lexical", "sif", "sif_fit", "static", "minilm2")
+VIEWS = ("minilm", "hash", "lexical", "sif", "sif_fit", "static", "minilm2", "layer2", "layer3", "layer4", "maxpool")
 LABELS = ("lukewarm", "brush_off", "repeat_no", "exit", "deferral", "throwaway")
 
 
@@ -76,6 +80,41 @@ def sif(model, texts: list[str], a: float = 1e-3, counted_on: list[str] | None =
     return out
 
 
+def hidden_views(texts: list[str]) -> dict[str, np.ndarray]:
+    """Mean-pooled outputs of encoder layers 2, 3 and 4 and the last layer max-pooled: views the
+    same forward pass already computes (numpy runtime, which exposes every layer)."""
+    from livecue.cues.embedding import MiniLMEmbedder, _unit
+
+    model = MiniLMEmbedder(runtime="numpy")
+    out = {k: np.zeros((len(texts), model.dim), dtype=np.float32) for k in ("layer2", "layer3", "layer4", "maxpool")}
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for lo in range(0, len(order), 32):
+        idx = order[lo:lo + 32]
+        seqs = [model._tok.encode(texts[i]).ids[:model.MAX_TOKENS] for i in idx]
+        b, n = len(seqs), max(len(s) for s in seqs)
+        ids = np.zeros((b, n), dtype=np.int64)
+        mask = np.zeros((b, n), dtype=np.float32)
+        for j, seq in enumerate(seqs):
+            ids[j, :len(seq)] = seq
+            mask[j, :len(seq)] = 1.0
+        x = model._word[ids.ravel()].astype(np.float32).reshape(b, n, model.dim) + model._pos[:n] + model._type0
+        x = model._norm(x, model._ln0)
+        bias = np.ascontiguousarray(((mask - 1.0) * 1e4)[:, None, None, :])
+        layers = model._layers
+        for depth, layer in enumerate(layers, start=1):
+            model._layers = [layer]
+            x = model._layers_numpy(x, bias)
+            if depth in (2, 3, 4):
+                pooled = (x * mask[:, :, None]).sum(axis=1) / mask.sum(axis=1, keepdims=True)
+                for j, i in enumerate(idx):
+                    out[f"layer{depth}"][i] = _unit(pooled[j])
+        model._layers = layers
+        mx = np.where(mask[:, :, None] > 0, x, -1e9).max(axis=1)
+        for j, i in enumerate(idx):
+            out["maxpool"][i] = _unit(mx[j])
+    return out
+
+
 def views(texts: list[str], names: set[str]) -> dict[str, np.ndarray]:
     minilm = load_embedder("minilm")
     out = {"minilm": encode_examples(minilm, texts), "hash": intents.word_features(texts)}
@@ -84,6 +123,8 @@ def views(texts: list[str], names: set[str]) -> dict[str, np.ndarray]:
         out["lexical"] = minilm.lexical(texts)
     if "sif" in names:
         out["sif"] = sif(minilm, texts)
+    if names & {"layer2", "layer3", "layer4", "maxpool"}:
+        out.update(hidden_views(texts))
     if "static" in names:
         out["static"] = encode_examples(load_embedder("static"), texts)
     return out
