@@ -22,8 +22,8 @@ Views (``--views``, joined with "+"):
   ``lexical`` adds, with no new information (a control for "more columns,
   less penalty");
 - ``layer2``, ``layer3``, ``layer4``: the encoder's output after that many
-  of its six layers, mean-pooled like the sentence embedding (the engine's
-  ``middle`` columns are ``layer3``; issue-11af);
+  of its six layers, mean-pooled like the sentence embedding (``layer3``
+  was tried in the rules and turned down: docs/benchmarks.md, issue-11af);
 - ``maxpool``: the last layer max-pooled instead of averaged.
 
     python scripts/probe_features.py --views minilm+hash minilm+hash+lexical
