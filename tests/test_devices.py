@@ -127,6 +127,26 @@ def test_each_device_feeds_its_own_side_at_its_native_rate():
     assert all(s.closed for s in sd.streams)
 
 
+def test_a_wandering_reported_capture_time_does_not_put_silence_into_speech():
+    """The ALSA PulseAudio plugin's capture time claims a latency that shrinks from 0.2 s to 0 over
+    the first seconds (measured: docs/benchmarks.md, "live capture stamps"); the audio itself is
+    continuous, so neither side may get silence inserted into it, and both stay in step."""
+    sd, source, clock = make_source()
+    step, items = 0.025, []
+    for i in range(200):  # 5 s
+        clock.advance(step)
+        error = max(0.0, 0.2 - 0.05 * i) if i < 8 else max(0.0, 0.025 - 0.001 * (i - 8))
+        sd.live(0).deliver(clock.now(), step, [0.2], adc_error_s=error)
+        sd.live(1).deliver(clock.now(), step, [0.4])
+        read = source.read(0.0)
+        items += [*read.events, *read.audio]
+    rep, prospect = side_audio(items, "rep"), side_audio(items, "prospect")
+    start = {s: np.flatnonzero(a > 0.1)[0] for s, a in (("rep", rep), ("prospect", prospect))}
+    assert abs(start["rep"] - start["prospect"]) <= 16  # within 1 ms at 16 kHz
+    assert np.all(rep[start["rep"] + 200:-200] > 0.19)  # no silence after speech began
+    source.close()
+
+
 def test_a_lost_device_is_reported_the_other_side_keeps_going_and_it_is_reopened(tmp_path):
     sd, source, clock = make_source()
     items = run_for(sd, source, clock, 1.0)

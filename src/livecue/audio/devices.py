@@ -293,24 +293,28 @@ class _Stream:
     def _stamp(self, now: float, time_info, block_s: float) -> float:
         """Call time of the block's first sample.
 
-        PortAudio says when the block was captured (``inputBufferAdcTime``) on
-        the stream's own clock.  That clock is mapped onto the capture clock by
-        the smallest offset seen (slowly relaxed to follow drift), so a
-        callback that ran late, waiting for the GIL on a busy machine, does not
-        make its audio look late.  Without usable times: now minus the block
-        and the stream's latency.
+        The block ended one input latency before PortAudio called back
+        (``currentTime``, read on PortAudio's thread, so a callback that then
+        waited for the GIL on a busy machine does not make its audio look
+        late).  PortAudio's clock is mapped onto the capture clock by the
+        smallest offset seen (slowly relaxed to follow drift).  The latency is
+        the stream's own, fixed when it opened: the per-block capture time
+        (``inputBufferAdcTime``) is not used, because through the ALSA
+        PulseAudio plugin (most Linux desktops) its implied latency wanders
+        from 0.2 s to 0 over the first seconds, and the timeline then chased
+        it with silence (docs/benchmarks.md, "live capture stamps").  Without
+        PortAudio's time: now minus the block and the latency.
         """
+        latency = self.stream.latency if self.stream is not None else 0.0
         pa_now = float(getattr(time_info, "currentTime", 0.0) or 0.0)
-        adc = float(getattr(time_info, "inputBufferAdcTime", 0.0) or 0.0)
-        if not pa_now or not adc or not (0.0 <= pa_now - adc < 2.0):
-            latency = self.stream.latency if self.stream is not None else 0.0
+        if not pa_now:
             return now - block_s - latency
         offset = now - pa_now
         if self._offset is None:
             self._offset = offset
         else:
             self._offset = min(offset, self._offset + block_s * 1e-3)
-        return adc + self._offset
+        return pa_now + self._offset - block_s - latency
 
     def _finished(self) -> None:
         if not self.closing:
