@@ -76,7 +76,8 @@ class Trigger:
     confident_at: float = 0.0  # classifier: this sure, a clause means the intent with no example near (0 = off)
     confident_min_words: int = 0  # ... where the text has at least this many words (shorter ones need an example near)
     learn_from: str = ""  # classifier: also fit on this labelled utterance file (next to the rule file) ...
-    labels: tuple[str, ...] = ()  # ... whose rows with these labels mean the intent (every other row does not)
+    labels: tuple[str, ...] = ()  # ... whose rows with these labels mean the intent (every other row does not) ...
+    ignore_labels: tuple[str, ...] = ()  # ... except rows with these labels, which teach it nothing either way
     whole_turn: bool = True  # also judge a turn of short statements as one text ("Mm. Maybe. Hard to say.")
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3

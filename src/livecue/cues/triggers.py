@@ -243,7 +243,9 @@ def utterance_file(rule: "Rule", name: str) -> Path | None:
 
 
 def _learned_rows(rule: "Rule", trig: "Trigger", at: Problems) -> "tuple[tuple[str, ...], tuple[str, ...]] | None":
-    """The texts of the trigger's utterance file: the rows with its labels, and the rest."""
+    """The texts of the trigger's utterance file: the rows with its labels, and the rest but those with
+    its ``ignore_labels`` (a second no is worded like a first brush-off; only the turn before tells them
+    apart, so as a counter-example it would teach the brush-off classifier to doubt plain brush-offs)."""
     from ..user_files import did_you_mean
     from .intents import read_utterances
 
@@ -256,13 +258,15 @@ def _learned_rows(rule: "Rule", trig: "Trigger", at: Problems) -> "tuple[tuple[s
     for line, message in problems[:3]:
         at.other_file(str(path), line, message)
     known = sorted({r.label for r in rows})
-    unknown = [label for label in trig.labels if label not in known]
-    for label in unknown:
-        at.item("labels", label, f"no row of {path.name} has the label '{label}'{did_you_mean(label, known)}")
+    unknown = [(key, label) for key in ("labels", "ignore_labels") for label in getattr(trig, key)
+               if label not in known]
+    for key, label in unknown:
+        at.item(key, label, f"no row of {path.name} has the label '{label}'{did_you_mean(label, known)}")
     if problems or unknown:
         return None
-    wanted = set(trig.labels)
-    return (tuple(r.text for r in rows if r.label in wanted), tuple(r.text for r in rows if r.label not in wanted))
+    wanted, ignored = set(trig.labels), set(trig.ignore_labels)
+    return (tuple(r.text for r in rows if r.label in wanted),
+            tuple(r.text for r in rows if r.label not in wanted and r.label not in ignored))
 
 
 def _sure_at(trig: "Trigger") -> float:
@@ -317,8 +321,8 @@ class IntentKind(TriggerKind):
             "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
             "last_clauses": 0, "judge_questions": False, "min_other_turns": 0, "scoring": "nearest", "top_k": 3,
             "min_confidence": 0.3, "confident_at": 0.0, "confident_min_words": 0, "learn_from": "", "labels": (),
-            "whole_turn": True}
-    lists = frozenset({"sounds_like", "not_like", "unless", "labels"})
+            "ignore_labels": (), "whole_turn": True}
+    lists = frozenset({"sounds_like", "not_like", "unless", "labels", "ignore_labels"})
     positive = ("threshold", "min_words", "max_words", "top_k")
     tunable = ("threshold", "margin", "min_confidence", "confident_at", "confident_min_words", "top_k")
     default_why = "Sounds like \"{example}\": \"{clause}\""
@@ -363,6 +367,11 @@ class IntentKind(TriggerKind):
         if bool(trig.learn_from) != bool(trig.labels):
             at.key("learn_from" if trig.learn_from else "labels",
                    "'learn_from' (the utterance file) and 'labels' (its rows that mean the intent) go together")
+        if trig.ignore_labels and not trig.learn_from:
+            at.key("ignore_labels", "'ignore_labels' leaves rows of the utterance file out of the fit: it needs "
+                                    "learn_from and labels")
+        for label in sorted(set(trig.ignore_labels) & set(trig.labels)):
+            at.item("ignore_labels", label, f"'{label}' is in both 'labels' and 'ignore_labels'")
 
     def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
         _check_phrase_list(trig, "unless", classes, False, at)
