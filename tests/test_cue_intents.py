@@ -592,6 +592,44 @@ def test_learn_from_settings_are_checked_with_lines(tmp_path, capsys):
     assert "hesitant.toml:10: 'learn_from' (the utterance file) and 'labels'" in capsys.readouterr().out
 
 
+def test_ignore_labels_are_checked_with_lines(tmp_path, capsys):
+    (tmp_path / "u.tsv").write_text(ROWS + "stall_again\tsecond\tI said I'd mull it over\n")
+    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nignore_labels = ["stall_agin"]'))
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:12: no row of u.tsv has the label 'stall_agin' (did you mean 'stall_again'?)" \
+        in capsys.readouterr().out
+    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nignore_labels = ["stall"]'))
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:12: 'stall' is in both 'labels' and 'ignore_labels'" in capsys.readouterr().out
+    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nignore_labels = ["stall_again"]'))
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:9: 'ignore_labels' leaves rows of the utterance file out of the fit: it needs " \
+        "learn_from and labels" in capsys.readouterr().out
+
+
+@needs_minilm
+def test_rows_of_ignored_labels_teach_the_classifier_nothing(tmp_path):
+    """A label told apart only by the turn before (the same words the second time) is no counter-example."""
+    import livecue.cues.intents as intents
+
+    again = ("stall_again\tsecond\tlike I said I need to mull it over\n"
+             "stall_again\tsecond\tstill need a few days to chew on it\n"
+             "stall_again\tsecond\tI'll run the numbers and get back to you, as I said\n")
+    (tmp_path / "u.tsv").write_text(ROWS + again)
+
+    def stall_confidence(rule_text):
+        intents._INTENTS.clear()
+        write_rule(tmp_path, rule_text)
+        load = load_rule_dir(tmp_path)
+        assert not load.problems, load.problems
+        intent = load.ruleset.get("hesitant").triggers["hesitant"].intent
+        return intent.score(["I need a few days to mull it over"])[0].confidence
+
+    learning_against = stall_confidence(LEARNED)
+    ignoring = stall_confidence(LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nignore_labels = ["stall_again"]'))
+    assert ignoring > learning_against + 0.1 and ignoring > 0.5
+
+
 @needs_minilm
 def test_learn_from_problems_name_the_row_or_the_missing_file(tmp_path, capsys):
     write_rule(tmp_path, LEARNED)
