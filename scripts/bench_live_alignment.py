@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -34,21 +33,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from pulse_harness import PulseServer, delay_of, missing_requirements, read_wav  # noqa: E402
+from pulse_harness import PulseServer, delay_of, missing_requirements, read_wav, stereo_copy  # noqa: E402
 
 SAMPLE = ROOT / "src" / "livecue" / "data" / "speech_sample.wav"
 RATE = 16000
-
-
-def stereo_copy(mono: Path, target: Path) -> Path:
-    audio, rate = read_wav(mono)
-    pcm = (np.repeat(audio[:, :1], 2, axis=1) * 32767).astype("<i2")
-    with wave.open(str(target), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return target
 
 
 def piece_delays(recorded: np.ndarray, original: np.ndarray, piece_s: float = 0.5) -> list[float]:

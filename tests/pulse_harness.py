@@ -192,6 +192,18 @@ def split_channels(path: Path, out_dir: Path) -> dict[str, Path]:
     return result
 
 
+def stereo_copy(mono_path: Path, target: Path) -> Path:
+    """The same audio on both channels of a stereo WAV."""
+    audio, rate = read_wav(mono_path)
+    pcm = (np.repeat(audio[:, :1], 2, axis=1) * 32767).astype("<i2")
+    with wave.open(str(target), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return target
+
+
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """(frames x channels float32, rate) of a 16-bit WAV."""
     with wave.open(str(path)) as w:

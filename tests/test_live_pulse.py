@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pulse_harness import PulseServer, delay_of, missing_requirements, read_wav, split_channels
+from pulse_harness import PulseServer, delay_of, missing_requirements, read_wav, split_channels, stereo_copy
 
 ROOT = Path(__file__).resolve().parents[1]
 CALLS = ROOT.parent / "shared" / "calls"
@@ -145,18 +145,6 @@ def test_live_starts_in_live_mode_and_ends_at_the_duration(call_run):
     assert "livecue_rep" in started["source"] and "livecue_prospect" in started["source"]
     assert ended["type"] == "ended" and ended["reason"] == "duration"
     assert abs(ended["t"] - call_run["duration"]) < 2.0
-
-
-def stereo_copy(mono_path: Path, target: Path) -> Path:
-    """The same audio on both channels of a stereo WAV."""
-    audio, rate = read_wav(mono_path)
-    pcm = (np.repeat(audio[:, :1], 2, axis=1) * 32767).astype("<i2")
-    with wave.open(str(target), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return target
 
 
 def test_two_inputs_in_step_stay_in_step_on_the_live_timeline(pulse, tmp_path):
