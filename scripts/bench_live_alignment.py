@@ -13,7 +13,7 @@ processes running, like a loaded laptop or a CI run beside it.
 
 Needs pulseaudio, pulseaudio-utils, libasound2-plugins and libportaudio2.
 
-    python scripts/bench_live_alignment.py --runs 14 --load 2
+    python scripts/bench_live_alignment.py --runs 12 --load 2
 """
 
 from __future__ import annotations
@@ -61,12 +61,14 @@ def run_one(server: PulseServer, both: Path, record: Path) -> dict:
     env = dict(server.env, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     cmd = [sys.executable, "-m", "livecue", "live", "--rep-input", "livecue_left", "--prospect-input",
            "livecue_right", "--json", "--duration", "6", "--no-cues", "--record", str(record)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
-    for line in proc.stdout:
-        if json.loads(line)["type"] == "started":
-            server.play(both, "call_sink")
-    if proc.wait(timeout=120) != 0:
-        raise SystemExit(f"livecue live failed: {proc.stderr.read().strip()}")
+    errors = record.with_suffix(".err")
+    with open(errors, "w") as err:  # a file, not a pipe: a chatty stderr cannot block the child
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env, cwd=ROOT)
+        for line in proc.stdout:
+            if json.loads(line)["type"] == "started":
+                server.play(both, "call_sink")
+        if proc.wait(timeout=120) != 0:
+            raise SystemExit(f"livecue live failed: {errors.read_text().strip()}")
     recorded, _ = read_wav(record)
     original = read_wav(SAMPLE)[0][:, 0]
     rep, prospect = delay_of(recorded[:, 0], original), delay_of(recorded[:, 1], original)
@@ -105,7 +107,8 @@ def main() -> int:
         for p in busy:
             p.kill()
     apart = [abs(r["apart_s"]) * 1000 for r in rows]
-    moved = [r["rep_moved_s"] * 1000 for r in rows]
+    moved = [r["rep_moved_s"] * 1000 for r in rows if r["rep_moved_s"] == r["rep_moved_s"]]  # nan: no piece matched
+    moved = moved or [float("nan")]
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, load {args.load}: "
           f"|apart| median {statistics.median(apart):.1f} ms, max {max(apart):.1f} ms; "
           f"rep moved median {statistics.median(moved):.1f} ms, max {max(moved):.1f} ms ({len(rows)} runs)")

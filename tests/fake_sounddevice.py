@@ -44,17 +44,21 @@ class FakeStream:
         self.abort()
         self.closed = True
 
-    def deliver(self, now_t: float, seconds: float, values, overflow: bool = False, adc_error_s: float = 0.0):
+    def deliver(self, now_t: float, seconds: float, values, overflow: bool = False, adc_error_s: float = 0.0,
+                times: bool = True):
         """Call back with ``seconds`` of audio whose first sample was captured at now_t - seconds.
 
         ``adc_error_s`` makes the reported capture time (``inputBufferAdcTime``)
-        that much earlier than the truth, as the ALSA PulseAudio plugin does.
+        that much earlier than the truth, as the ALSA PulseAudio plugin does;
+        ``times=False`` reports no times at all (zeros), as some host APIs do.
         """
         frames = int(round(seconds * self.samplerate))
         data = np.zeros((frames, self.channels), np.float32)
         for ch, v in enumerate(values):
             data[:, ch] = v
         info = SimpleNamespace(currentTime=100.0 + now_t, inputBufferAdcTime=100.0 + now_t - seconds - adc_error_s)
+        if not times:
+            info = SimpleNamespace(currentTime=0.0, inputBufferAdcTime=0.0)
         self.callback(data, frames, info, SimpleNamespace(input_overflow=overflow))
 
     def die(self):

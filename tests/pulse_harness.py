@@ -1,8 +1,9 @@
 """A private PulseAudio server with two null sinks whose monitors are ALSA inputs.
 
-Used by the real-server tests and scripts/bench_live_latency.py: audio played
-into ``rep_sink`` / ``prospect_sink`` (with paplay) comes out of the PortAudio
-inputs ``livecue_rep`` / ``livecue_prospect``, exactly as a softphone's output
+Used by the real-server tests, scripts/bench_live_latency.py and
+scripts/bench_live_alignment.py: audio played into ``rep_sink`` /
+``prospect_sink`` (with paplay) comes out of the PortAudio inputs
+``livecue_rep`` / ``livecue_prospect``, exactly as a softphone's output
 reaches livecue through a monitor source on a desktop.
 
 Everything lives in a temporary directory (runtime dir, HOME with the

@@ -147,6 +147,20 @@ def test_a_wandering_reported_capture_time_does_not_put_silence_into_speech():
     source.close()
 
 
+def test_without_portaudio_times_a_block_is_stamped_by_the_capture_clock():
+    """A host API that reports no times: the block ended one stream latency before the callback ran."""
+    sd, source, clock = make_source()
+    clock.advance(1.0)
+    sd.live(0).deliver(clock.now(), 0.5, [0.2], times=False)
+    sd.live(1).deliver(clock.now(), 0.5, [0.4], times=False)
+    read = source.read(0.0)
+    for speaker in ("rep", "prospect"):
+        audio = side_audio(read.audio, speaker)
+        first = np.flatnonzero(audio > 0.1)[0] / 16000
+        assert abs(first - (1.0 - 0.5 - 0.01)) < 0.002  # the fake stream's latency is 0.01 s
+    source.close()
+
+
 def test_a_lost_device_is_reported_the_other_side_keeps_going_and_it_is_reopened(tmp_path):
     sd, source, clock = make_source()
     items = run_for(sd, source, clock, 1.0)

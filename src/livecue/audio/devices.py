@@ -253,6 +253,7 @@ class _Stream:
         self.closing = False
         self.rate = 0
         self._offset: float | None = None  # capture clock minus PortAudio stream time
+        self._latency = latency_s  # the open stream's input latency as PortAudio reported it (seconds)
 
     def open(self) -> None:
         sd, dev = self.sd, self.plan.device
@@ -269,6 +270,10 @@ class _Stream:
                 raise _open_error(dev, exc) from None
             self.stream, self.rate, self.ended, self.closing = stream, int(round(stream.samplerate)), False, False
             self._offset = None
+            try:  # read once: the callback must not touch self.stream, which close() clears from another thread
+                self._latency = float(stream.latency)
+            except (TypeError, ValueError):
+                self._latency = self.latency_s
             return
         raise _open_error(dev, last_exc or RuntimeError("no supported sample rate"))
 
@@ -305,7 +310,7 @@ class _Stream:
         it with silence (docs/benchmarks.md, "live capture stamps").  Without
         PortAudio's time: now minus the block and the latency.
         """
-        latency = self.stream.latency if self.stream is not None else 0.0
+        latency = self._latency
         pa_now = float(getattr(time_info, "currentTime", 0.0) or 0.0)
         if not pa_now:
             return now - block_s - latency

@@ -398,11 +398,12 @@ class IntentKind(TriggerKind):
         try:
             # a classifier is fit against every other intent's examples too (sorted: the fit is the same
             # whatever order the files load in)
-            # (not those of intents that share a label with this one: "we're all set" is a brush-off and,
-            # the second time, a repeated no)
+            # (not those of intents that share a label with this one, or one it ignores: "we're all set" is a
+            # brush-off and, the second time, a repeated no)
+            near = set(trig.labels) | set(trig.ignore_labels)
             background = () if trig.scoring != "classifier" else tuple(sorted({
                 t for r in rules.values() for other in r.triggers if other.kind == "intent"
-                and not set(other.labels) & set(trig.labels) for t in other.sounds_like} - set(positives)))
+                and not set(other.labels) & near for t in other.sounds_like} - set(positives)))
             ct.intent = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
                                    learned)
         except EmbeddingUnavailable as exc:
