@@ -49,8 +49,8 @@ def wav_duration(path: Path) -> float:
 def run_one(server: PulseServer, path: Path, work: Path, extra: list[str]) -> dict:
     sides = split_channels(path, work)
     duration = wav_duration(path) + TAIL_S
-    cmd = [sys.executable, "-m", "livecue", "live", "--rep-device", "livecue_rep",
-           "--prospect-device", "livecue_prospect", "--json", "--duration", f"{duration:.2f}", *extra]
+    cmd = [sys.executable, "-m", "livecue", "live", "--rep-input", "livecue_rep",
+           "--prospect-input", "livecue_prospect", "--json", "--duration", f"{duration:.2f}", *extra]
     env = dict(server.env, PYTHONPATH=str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall0 = time.monotonic()
