@@ -25,6 +25,9 @@ def test_retraction_and_past_state_are_marked():
     past = clauses("last year we had no budget for it but it got approved in january")
     assert past[0].past and not past[1].past
     assert not clauses("we signed with another firm last spring")[0].past  # a recent act, not a past state
+    assert clauses("last year no money, this year better")[0].past  # no verb: the time word says when
+    assert not clauses("no budget since last year")[0].past  # ... but "since" says it still holds
+    assert not clauses("just went with a new company last week")[0].past  # an irregular past is a recent act
 
 
 def test_a_later_contrast_clause_overrules_unless_it_agrees():
@@ -137,6 +140,30 @@ def test_a_later_clause_saying_what_they_want_overrules():
     assert not in_scope(cl, 0, lambda j: False)  # going ahead after faint praise
     cl = clauses("I'm in the car, but parked, go ahead.")
     assert not in_scope(cl, 0, lambda j: False)  # "go ahead" overrules however short it is
+
+
+def test_a_later_cleft_about_another_part_overrules_a_scoped_no():
+    # "all set on X, it's the Y side that's a nightmare": the no is about X; the turn is about Y
+    cl = clauses("We're all set on the vans, it's the tracking side that's a nightmare.")
+    assert not in_scope(cl, 0, lambda j: False)
+    cl = clauses("We're sorted for the hardware, it's the software I need help with.")
+    assert not in_scope(cl, 0, lambda j: False)
+    # a bare no keeps its stance: the cleft gives a reason, not another subject
+    cl = clauses("We're all set, honestly, it's the timing that's the problem.")
+    assert in_scope(cl, 0, lambda j: False)
+    # and a cleft with no trouble in it ("it's the kids I need to pick up") is no change of mind
+    cl = clauses("I have to run for the school, it's the kids I need to pick up.")
+    assert in_scope(cl, 0, lambda j: False)
+
+
+def test_ending_on_hearing_the_rep_out_overrules():
+    cl = clauses("We're all set on hardware. If you're selling software for the lab, I'll listen.")
+    assert not in_scope(cl, 0, lambda j: False)
+    # not where the turn goes on past it, and not where they will not listen
+    cl = clauses("We're all set, I'll listen, but nothing is changing.")
+    assert in_scope(cl, 0, lambda j: j == 2)
+    cl = clauses("We're all set, I won't listen to another pitch.")
+    assert in_scope(cl, 0, lambda j: False)
 
 
 def test_thanks_run_together_with_a_statement_are_not_a_statement_of_their_own():

@@ -51,6 +51,20 @@ _PAST_TIME = re.compile(
     r"previously|before (that|this|we)|in (20\d\d|19\d\d)|in (twenty|nineteen) \w+|the old days)\b")
 _PAST_STATE = re.compile(r"\b(had|was|were|did not|could not|would not|used to|would have)\b")  # "a year ago I'd have said no"
 _PAST_ALWAYS = re.compile(r"\b(used to|back then|at the time|in the old days)\b")
+# ... or a clause with a past time and no verb at all ("last year no money"), but not one that says it still
+# holds ("no budget since last year", "last year's budget is gone") or tells of a recent act ("we signed last month")
+_TELLS_WHEN = re.compile(r"\b(is|are|am|be|have|has|do|does|will|would|can|could|since|still|now|until|till|need|want|"
+                      r"went|got|gotten|bought|chose|chosen|took|taken|made|put|brought|spent|paid|built|found|gave|sold|"
+                      r"left|began|done|did|said|told)\b")
+
+
+def _verbless(tokens: tuple[str, ...]) -> bool:
+    """No verb to say when (no subject, no present-tense or common past-tense word, nothing ending in -ed):
+    "last year no money".  "We signed last month" is a recent act, not a past state."""
+    return (not _TELLS_WHEN.search(" ".join(tokens)) and not any(t.endswith("ed") for t in tokens)
+            and not any(t in _SUBJECT for t in tokens))  # "we decide already last month": a verb the list lacks
+
+
 _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the", "appreciate", "it", "i", "we",
                        "do", "really", "bye", "goodbye", "have", "a", "good", "great", "nice", "day", "one", "take",
                        "care", "sorry", "anyway", "though", "but", "so", "yes", "yeah", "okay", "well", "all",
@@ -65,11 +79,18 @@ _ENGAGED = re.compile(r"\b(need|want|interested|looking|top|focus|important|prob
 _WANTS = re.compile(r"\b((i|we) (want|need|would like|am looking|are looking) to (fix|solve|sort|improve|change|find|get)|"
                     r"(is|are) what (i|we) (want|need|am after|are after)|(i|we) (want|need) (help|something|a better))\b")
 _NOT_WANTS = re.compile(r"\b(not|never|no longer)\b")
+# ... or that puts the focus on another part of the business and what is wrong with it: "we're all set on
+# the vans, it's the tracking side that's a nightmare" (a cleft after the evidence, no "but" needed)
+_FOCUS = re.compile(r"^(it is|that is) (the|our|my) (\w+ ){1,4}(that|which|where|i|we) (\w+ ){0,4}"
+                    r"(nightmare|mess|headache|killing|head in|problem|pain|issue|struggle|shambles|disaster|"
+                    r"need help|need looking at|need fixing|need sorting|short on|interested in)\b")
 # ... or that goes ahead ("it's okay, I mean we could try it"; "let's do it", "send me the paperwork")
 _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|can|will|would) (try|give it a|start|do it|go ahead)|"
                          r"^(keep going|go on|go ahead|carry on|tell me more)|"
                          r"(sign|count) (me|us) (up|in)|send (me|us|over) the (contract|paperwork|agreement|invite)|"
                          r"i am in|(i am|we are) game)\b")
+# ... or, as the turn's last words, that they will hear the rep out ("if it's software for the lab, I'll listen")
+_LISTENS = re.compile(r"\b(i|we) (will|would|am|are) (listen|listening|all ears|hear you out)$")
 _AVAILABLE = re.compile(r"\b(\d+|half an?|an|a few|a couple( of)?|some|ten|fifteen|twenty|thirty) ?"
                         r"(minutes?|mins?|hours?)\b|\b(go ahead|let us|lets|walk me|tell me|show me|fire away|"
                         r"shoot|go for it)\b")
@@ -204,7 +225,8 @@ def _split(words: tuple[str, ...]) -> tuple[Clause, ...]:
         tokens = tuple(t for j in range(start, end) for t in toks[j] if t not in ("uh", "um", "umm", "er"))
         text = " ".join(words[start:end]).strip()
         flat = " ".join(tokens)
-        past = bool(_PAST_ALWAYS.search(flat) or (_PAST_TIME.search(flat) and _PAST_STATE.search(flat)))
+        past = bool(_PAST_ALWAYS.search(flat) or (_PAST_TIME.search(flat) and (_PAST_STATE.search(flat) or
+                                                                            _verbless(tokens))))
         clauses.append(Clause(start, end, text, tokens, marker, past=past,
                               quoted=marker == "retract", names=frozenset(names.intersection(tokens))))
     return tuple(clauses)
@@ -233,7 +255,9 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
         if later.contrast and _substantive_on(clauses, j) and not later.quoted and not same_stance(j):
             return True
         flat = " ".join(later.tokens)
-        if ((later.substantive and _WANTS.search(flat)) or _GOES_AHEAD.search(flat)) and not _NOT_WANTS.search(flat) \
+        if ((later.substantive and (_WANTS.search(flat) or (_FOCUS.search(flat) and _about_one_thing(clauses[k]))))
+                or _GOES_AHEAD.search(flat) or (j == len(clauses) - 1 and _LISTENS.search(flat))) \
+                and not _NOT_WANTS.search(flat) \
                 and not same_stance(j):
             return True  # "we're covered on insurance, it's the routing I want to fix": what they want wins
         if later.marker == "so" or (j > k + 1 and clauses[j - 1].marker == "so"):
@@ -241,6 +265,14 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
             if (_AVAILABLE.search(flat) or (later.substantive and _ENGAGED.search(flat))) and not same_stance(j):
                 return True
     return False
+
+
+def _about_one_thing(clause: Clause) -> bool:
+    """The clause ends on what it is about ("we're all set on the vans", "sorted for the hardware"): a later
+    cleft about another part ("it's the tracking side that's a nightmare") then sets it against that.  A bare
+    "we're all set" followed by "it's the timing that's the problem" keeps its no."""
+    tail = clause.tokens[-4:]
+    return any(t in ("on", "for", "with") for t in tail[:-1])
 
 
 def _substantive_on(clauses: list[Clause], j: int) -> bool:
