@@ -197,7 +197,8 @@ class Tokens:
 _WERE_AFTER = frozenset({"yes", "no", "oh", "well", "so", "but", "and", "because", "you", "um", "uh", "look", "okay",
                          "right", "sure", "honestly", "actually", "now", "though", "also", "still", "then", "think",
                          "guess", "mean", "if", "since", "thank", "listen", "like", "hey", "hi", "ah", "mhm", "us", "me",
-                         "them", "him", "her", "today", "anyway", "something", "anything", "nothing"})
+                         "them", "him", "her", "today", "anyway", "something", "anything", "nothing",
+                         "cheers", "nah", "yeah", "yep", "nope", "sorry", "mate", "ta"})
 _WERE_BEFORE = frozenset({"you", "they", "there", "we", "the", "your", "those", "these", "any", "he", "she", "it",
                           "i", "to"})  # "if anything were to happen": the subjunctive
 
@@ -211,7 +212,7 @@ def resolve_bare_were(words: list[str] | tuple[str, ...], toks: list[tuple[str, 
         prev = next((t[-1] for t in reversed(out[:i]) if t), "")
         starts = not prev or (i > 0 and words[i - 1].rstrip()[-1:] in ".,!?;:")
         nxt = next((t[0] for t in out[i + 1:] if t), "")
-        if prev == "you" and not (i > 1 and out[i - 2][-1:] == ("thank",)):
+        if prev == "you" and not ((i > 1 and out[i - 2][-1:] == ("thank",)) or out[i - 1][-2:] == ("thank", "you")):
             continue  # "you were right": only "thank you were fine" is a we
         if (starts or prev in _WERE_AFTER) and nxt not in _WERE_BEFORE:
             out[i] = ("we", "are")
