@@ -7,8 +7,12 @@ monitors are the ALSA inputs ``livecue_rep`` and ``livecue_prospect``), runs
 arrives plays the call's two channels into the sinks with paplay.  Every JSON
 line is stamped on arrival; per committed word the latency is
 ``arrival - (arrival of "started" + word end)``: how long after the word was
-spoken (on the capture timeline) it was committed.  CPU use is the child's
-user+sys time over its wall time, as a share of all cores.
+spoken (on the capture timeline) it was committed.  Given the call's JSON, it
+also reports a latency that does not depend on how capture stamps its blocks:
+per reference utterance, the arrival of the committed word that matches its
+last word, less (the moment paplay was started + the utterance's end in the
+file).  paplay's own start-up counts in it, so it can only overstate.  CPU use
+is the child's user+sys time over its wall time, as a share of all cores.
 
 Needs pulseaudio, pulseaudio-utils, libasound2-plugins and libportaudio2.
 
@@ -46,7 +50,32 @@ def wav_duration(path: Path) -> float:
         return w.getnframes() / w.getframerate()
 
 
-def run_one(server: PulseServer, path: Path, work: Path, extra: list[str]) -> dict:
+def _word(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def utterance_latencies(utterances: list[dict], committed: list[tuple[float, str, str]], play_wall: float) -> dict:
+    """Per side, the stamp-free latency of each reference utterance whose last word was heard: the
+    committed word (arrival, speaker, word) that matches it, found in order, less when it was played."""
+    out: dict[str, list[float]] = {}
+    for side in ("rep", "prospect"):
+        words = [(at, w) for at, who, w in committed if who == side]
+        pos = 0
+        for u in (u for u in utterances if u["speaker"] == side):
+            said = [_word(w) for w in u["text"].split() if _word(w)]
+            if not said:
+                continue
+            window = words[pos:pos + len(said) + 8]
+            hit = next((k for k, (_, w) in enumerate(window) if _word(w) == said[-1]), None)
+            if hit is None:
+                continue  # misheard, or not committed: no figure for this one
+            out.setdefault(side, []).append(window[hit][0] - (play_wall + u["end"]))
+            pos += hit + 1
+    return out
+
+
+def run_one(server: PulseServer, path: Path, work: Path, extra: list[str],
+            utterances: list[dict] | None = None) -> dict:
     sides = split_channels(path, work)
     duration = wav_duration(path) + TAIL_S
     cmd = [sys.executable, "-m", "livecue", "live", "--rep-input", "livecue_rep",
@@ -59,15 +88,19 @@ def run_one(server: PulseServer, path: Path, work: Path, extra: list[str]) -> di
     latencies: list[float] = []
     per_side: dict[str, list[float]] = {"rep": [], "prospect": []}
     cues, statuses = [], []
+    committed: list[tuple[float, str, str]] = []  # (arrival, speaker, word), for the stamp-free figure
+    play_wall = 0.0
     for line in proc.stdout:
         now = time.monotonic()
         event = json.loads(line)
         if event["type"] == "started":
             started = now
+            play_wall = time.monotonic()
             server.play(sides["rep"], "rep_sink")
             server.play(sides["prospect"], "prospect_sink")
         elif event["type"] == "committed" and started is not None:
             for w in event["words"]:
+                committed.append((now, event["speaker"], w["word"]))
                 latency = now - (started + w["end"])
                 latencies.append(latency)
                 per_side.setdefault(event["speaker"], []).append(latency)
@@ -83,6 +116,7 @@ def run_one(server: PulseServer, path: Path, work: Path, extra: list[str]) -> di
         "file": str(path), "latencies": latencies, "per_side": per_side, "cues": cues, "statuses": statuses,
         "wall_s": wall, "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "peak_rss_mb": after.ru_maxrss / 1024, "exit": proc.returncode,
+        "per_utterance": utterance_latencies(utterances, committed, play_wall) if utterances and started else {},
     }
 
 
@@ -106,23 +140,33 @@ def main() -> int:
     print(f"machine: {platform.machine()} {platform.processor() or ''} {cores} cores, "
           f"python {platform.python_version()}; live capture through PulseAudio null-sink monitors")
     all_lat: list[float] = []
+    all_utt: list[float] = []
     with tempfile.TemporaryDirectory(prefix="livecue-bench-") as tmp:
         with PulseServer(Path(tmp) / "pulse") as server:
             for f in args.files:
+                utterances = None
                 if f.suffix == ".json":
-                    f = f.parent / json.loads(f.read_text())["audio"]
-                r = run_one(server, f, Path(tmp), args.extra.split())
+                    call = json.loads(f.read_text())
+                    f, utterances = f.parent / call["audio"], call["utterances"]
+                r = run_one(server, f, Path(tmp), args.extra.split(), utterances)
                 all_lat += r["latencies"]
                 share = r["cpu_s"] / (r["wall_s"] * cores)
                 print(f"{f.name}: {summary(r['latencies'])}; CPU {share:.0%} of {cores} cores, "
                       f"peak RSS {r['peak_rss_mb']:.0f} MB, exit {r['exit']}")
                 for speaker, values in r["per_side"].items():
                     print(f"  {speaker}: {summary(values)}")
+                for speaker, values in r["per_utterance"].items():
+                    all_utt += values
+                    print(f"  {speaker}, utterance end to its last word on screen (stamp-free): "
+                          + ", ".join(f"{v:.2f}" for v in values) + " s")
                 for cue, t, arrival in r["cues"]:
                     print(f"  cue {cue} at call time {t:.2f} s (arrived {arrival:.2f} s after started)")
                 for speaker, state, t in r["statuses"]:
                     print(f"  status {speaker} {state} at {t:.2f} s")
     print(f"ALL: {summary(all_lat)}")
+    if all_utt:
+        print(f"ALL utterances (stamp-free, from paplay's start): {len(all_utt)}, median "
+              f"{statistics.median(all_utt):.2f} s, max {max(all_utt):.2f} s")
     return 0
 
 
