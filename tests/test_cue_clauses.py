@@ -156,6 +156,23 @@ def test_a_later_cleft_about_another_part_overrules_a_scoped_no():
     assert in_scope(cl, 0, lambda j: False)
 
 
+def test_a_stance_named_only_to_be_denied_is_quoted():
+    # "it's not that we're happy, it's that...": the happiness is what they are not saying
+    cl = clauses("It's not that we're happy, it's that nobody has had time to look.")
+    assert cl[0].quoted and not cl[1].quoted and cl[1].contrast
+    assert not in_scope(cl, 0, lambda j: False) and in_scope(cl, 1, lambda j: False)
+    # run on without a comma, what they do mean still starts a clause: a no there stands
+    cl = clauses("its not that its bad we just dont need it")
+    assert [c.quoted for c in cl] == [True, False] and cl[1].tokens == ("we", "just", "do", "not", "need", "it")
+    assert in_scope(cl, 1, lambda j: False)
+    # "that said" turns like "however"
+    cl = clauses("I'm not looking to switch. That said, I'd take a second opinion on our fees.")
+    assert not in_scope(cl, 0, lambda j: False)
+    # and "fine on customers, drowning in admin" sets one part against another
+    assert not in_scope(clauses("We're fine on customers, we're drowning in admin."), 0, lambda j: False)
+    assert in_scope(clauses("We're fine, we're drowning in work as it is."), 0, lambda j: False)
+
+
 def test_ending_on_hearing_the_rep_out_overrules():
     cl = clauses("We're all set on hardware. If you're selling software for the lab, I'll listen.")
     assert not in_scope(cl, 0, lambda j: False)

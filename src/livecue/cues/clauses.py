@@ -42,7 +42,12 @@ def unfinished(tokens: tuple[str, ...] | list[str]) -> bool:
 _SO_NEXT = frozenset({"we", "i", "you", "let", "lets", "that", "it", "they", "if", "what", "how", "there", "can",
                       "could", "please", "go", "anyway", "about", "just", "maybe", "yeah", "yes", "whats", "tell",
                       "walk", "the", "our", "my", "your", "this", "unless", "honestly", "right", "no"})
-_RETRACT = (("i", "was", "about", "to", "say"), ("i", "was", "going", "to", "say"), ("i", "almost", "said"),
+# "it's not that we're happy, it's that nobody had time to look": the stance named only to be denied
+_NOT_THAT = (("it", "is", "not", "that"), ("it", "is", "not", "like"), ("it", "is", "not", "because"))
+# ... and where what they do mean starts, when no comma marks it ("its not that im not interested its just...")
+_RATHER = frozenset({("it", "is", "just"), ("it", "is", "that"), ("it", "is", "more"), ("it", "is", "only"),
+                     ("it", "is", "because"), ("we", "just"), ("i", "just")})
+_RETRACT = _NOT_THAT + (("i", "was", "about", "to", "say"), ("i", "was", "going", "to", "say"), ("i", "almost", "said"),
             ("was", "about", "to", "say"), ("was", "going", "to", "say"))
 # a state that held in the past ("last year we had no budget"), not a recent act ("we signed last month")
 _PAST_TIME = re.compile(
@@ -80,10 +85,12 @@ _WANTS = re.compile(r"\b((i|we) (want|need|would like|am looking|are looking) to
                     r"(is|are) what (i|we) (want|need|am after|are after)|(i|we) (want|need) (help|something|a better))\b")
 _NOT_WANTS = re.compile(r"\b(not|never|no longer)\b")
 # ... or that puts the focus on another part of the business and what is wrong with it: "we're all set on
-# the vans, it's the tracking side that's a nightmare" (a cleft after the evidence, no "but" needed)
+# the vans, it's the tracking side that's a nightmare" (a cleft after the evidence, no "but" needed), "we're
+# fine on customers, we're drowning in admin"
 _FOCUS = re.compile(r"^(it is|that is) (the|our|my) (\w+ ){1,4}(that|which|where|i|we) (\w+ ){0,4}"
                     r"(nightmare|mess|headache|killing|head in|problem|pain|issue|struggle|shambles|disaster|"
-                    r"need help|need looking at|need fixing|need sorting|short on|interested in)\b")
+                    r"need help|need looking at|need fixing|need sorting|short on|interested in)\b|"
+                    r"^(we are|i am) (drowning|struggling|swamped|buried|snowed under|stretched thin) (in|with|on)\b")
 # ... or that goes ahead ("it's okay, I mean we could try it"; "let's do it", "send me the paperwork")
 _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|can|will|would) (try|give it a|start|do it|go ahead)|"
                          r"^(keep going|go on|go ahead|carry on|tell me more)|"
@@ -184,6 +191,7 @@ def _split(words: tuple[str, ...]) -> tuple[Clause, ...]:
     if any(t == ("were",) for t in toks):
         toks = resolve_bare_were(words, toks)
     bounds: list[tuple[int, str]] = [(0, "")]
+    denying = False  # in an "it's not that..." clause
     n = len(words)
     names = _names(words, toks)
     for i in range(n):
@@ -203,12 +211,18 @@ def _split(words: tuple[str, ...]) -> tuple[Clause, ...]:
             marker = "so"
         elif i > 0 and prev_end == "," and not marker and not (toks[i - 1] and toks[i - 1][-1] in _DANGLING):
             marker = ","
+        elif first == "that" and i > 0 and prev_end in ",.!?;:" and i + 1 < n and toks[i + 1][:1] == ("said",):
+            marker = "however"  # "I'm not looking to switch. That said, I'd take a second opinion"
+        ahead = tuple(t for j in range(i, min(n, i + 5)) for t in toks[j])
         for pattern in _RETRACT:
-            k = len(pattern)
-            flat = [t for j in range(i, min(n, i + k + 1)) for t in toks[j]][:k]
-            if tuple(flat) == pattern and (i == 0 or toks[i - 1][:1] != ("i",)):
+            if ahead[:len(pattern)] == pattern and (i == 0 or toks[i - 1][:1] != ("i",)):
                 marker = "retract"
                 break
+        if marker in ("", ",", ".") and denying and i > bounds[-1][0] + 2 and (ahead[:3] in _RATHER or
+                                                                          ahead[:2] in _RATHER):
+            marker = "but"  # what they do mean: a contrast, not more of the denied clause
+        if marker:
+            denying = marker == "retract" and any(ahead[:len(p)] == p for p in _NOT_THAT)
         if marker == "retract" and i == 0:
             bounds[0] = (0, "retract")
         elif marker and i > 0:
