@@ -51,6 +51,7 @@ def wav_duration(path: Path) -> float:
 
 
 def _word(text: str) -> str:
+    """A word as compared with the reference: lower case, letters and digits only."""
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
@@ -65,8 +66,9 @@ def utterance_latencies(utterances: list[dict], committed: list[tuple[float, str
             said = [_word(w) for w in u["text"].split() if _word(w)]
             if not said:
                 continue
-            window = words[pos:pos + len(said) + 8]
-            hit = next((k for k, (_, w) in enumerate(window) if _word(w) == said[-1]), None)
+            # the last match within the utterance's length (a common last word, "it", also comes earlier)
+            window = words[pos:pos + len(said)]
+            hit = max((k for k, (_, w) in enumerate(window) if _word(w) == said[-1]), default=None)
             if hit is None:
                 continue  # misheard, or not committed: no figure for this one
             out.setdefault(side, []).append(window[hit][0] - (play_wall + u["end"]))

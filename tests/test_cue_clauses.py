@@ -28,6 +28,8 @@ def test_retraction_and_past_state_are_marked():
     assert clauses("last year no money, this year better")[0].past  # no verb: the time word says when
     assert not clauses("no budget since last year")[0].past  # ... but "since" says it still holds
     assert not clauses("just went with a new company last week")[0].past  # an irregular past is a recent act
+    assert not clauses("just set one up last month")[0].past  # a verb the list lacks: not verbless unless it opens on the time
+    assert clauses("no budget last year")[0].past
 
 
 def test_a_later_contrast_clause_overrules_unless_it_agrees():
@@ -151,6 +153,9 @@ def test_a_later_cleft_about_another_part_overrules_a_scoped_no():
     # a bare no keeps its stance: the cleft gives a reason, not another subject
     cl = clauses("We're all set, honestly, it's the timing that's the problem.")
     assert in_scope(cl, 0, lambda j: False)
+    # ... and so does a no "for now" or "with it", and a cleft about the money
+    assert in_scope(clauses("We're covered for now, it's the money that's the problem."), 0, lambda j: False)
+    assert in_scope(clauses("We're all set on the vans, it's the price that's the issue."), 0, lambda j: False)
     # and a cleft with no trouble in it ("it's the kids I need to pick up") is no change of mind
     cl = clauses("I have to run for the school, it's the kids I need to pick up.")
     assert in_scope(cl, 0, lambda j: False)
@@ -165,9 +170,15 @@ def test_a_stance_named_only_to_be_denied_is_quoted():
     cl = clauses("its not that its bad we just dont need it")
     assert [c.quoted for c in cl] == [True, False] and cl[1].tokens == ("we", "just", "do", "not", "need", "it")
     assert in_scope(cl, 1, lambda j: False)
-    # "that said" turns like "however"
+    # a comma or full stop after the denial also starts what they mean
+    cl = clauses("It's not that it's expensive, there's no budget for it.")
+    assert cl[0].quoted and not cl[1].quoted and in_scope(cl, 1, lambda j: False)
+    # "not that" with no subject after it denies nothing: "not that important" is a no
+    assert not any(c.quoted for c in clauses("It's not that important to us right now."))
+    # "that said" turns like "however", after a full stop or a comma
     cl = clauses("I'm not looking to switch. That said, I'd take a second opinion on our fees.")
     assert not in_scope(cl, 0, lambda j: False)
+    assert not in_scope(clauses("I'm not looking to switch, that said I'd take a second opinion."), 0, lambda j: False)
     # and "fine on customers, drowning in admin" sets one part against another
     assert not in_scope(clauses("We're fine on customers, we're drowning in admin."), 0, lambda j: False)
     assert in_scope(clauses("We're fine, we're drowning in work as it is."), 0, lambda j: False)
@@ -181,6 +192,9 @@ def test_ending_on_hearing_the_rep_out_overrules():
     assert in_scope(cl, 0, lambda j: j == 2)
     cl = clauses("We're all set, I won't listen to another pitch.")
     assert in_scope(cl, 0, lambda j: False)
+    # nor after a condition the offer does not meet, nor when they put the rep off till later
+    assert in_scope(clauses("Not interested. Maybe if you were cheaper, I'd listen."), 0, lambda j: False)
+    assert in_scope(clauses("I'm driving right now. Ring me next week, I'll listen."), 0, lambda j: False)
 
 
 def test_thanks_run_together_with_a_statement_are_not_a_statement_of_their_own():

@@ -43,7 +43,10 @@ _SO_NEXT = frozenset({"we", "i", "you", "let", "lets", "that", "it", "they", "if
                       "could", "please", "go", "anyway", "about", "just", "maybe", "yeah", "yes", "whats", "tell",
                       "walk", "the", "our", "my", "your", "this", "unless", "honestly", "right", "no"})
 # "it's not that we're happy, it's that nobody had time to look": the stance named only to be denied
-_NOT_THAT = (("it", "is", "not", "that"), ("it", "is", "not", "like"), ("it", "is", "not", "because"))
+# (with a subject after "that": "it's not that important to us" is a no)
+_NOT_THAT = (("it", "is", "not", "that"),)
+_DENIED_SUBJECT = frozenset({"we", "i", "they", "it", "you", "he", "she", "there", "our", "my", "the", "this",
+                             "were"})  # "its not that were happy": the recogniser's "we're"
 # ... and where what they do mean starts, when no comma marks it ("its not that im not interested its just...")
 _RATHER = frozenset({("it", "is", "just"), ("it", "is", "that"), ("it", "is", "more"), ("it", "is", "only"),
                      ("it", "is", "because"), ("we", "just"), ("i", "just")})
@@ -64,10 +67,13 @@ _TELLS_WHEN = re.compile(r"\b(is|are|am|be|have|has|do|does|will|would|can|could
 
 
 def _verbless(tokens: tuple[str, ...]) -> bool:
-    """No verb to say when (no subject, no present-tense or common past-tense word, nothing ending in -ed):
-    "last year no money".  "We signed last month" is a recent act, not a past state."""
-    return (not _TELLS_WHEN.search(" ".join(tokens)) and not any(t.endswith("ed") for t in tokens)
-            and not any(t in _SUBJECT for t in tokens))  # "we decide already last month": a verb the list lacks
+    """A clause that opens on the time or on "no" and has no verb to say when (no subject, no present-tense
+    or common past-tense word, nothing ending in -ed): "last year no money", "no budget last year".  "We
+    signed last month" is a recent act, not a past state; so is "just set one up last month"."""
+    flat = " ".join(tokens)
+    return (bool(_PAST_TIME.match(flat)) or tokens[:1] == ("no",)) \
+        and not _TELLS_WHEN.search(flat) and not any(t.endswith("ed") for t in tokens) \
+        and not any(t in _SUBJECT for t in tokens)  # "we decide already last month": a verb the list lacks
 
 
 _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the", "appreciate", "it", "i", "we",
@@ -87,7 +93,8 @@ _NOT_WANTS = re.compile(r"\b(not|never|no longer)\b")
 # ... or that puts the focus on another part of the business and what is wrong with it: "we're all set on
 # the vans, it's the tracking side that's a nightmare" (a cleft after the evidence, no "but" needed), "we're
 # fine on customers, we're drowning in admin"
-_FOCUS = re.compile(r"^(it is|that is) (the|our|my) (\w+ ){1,4}(that|which|where|i|we) (\w+ ){0,4}"
+_FOCUS = re.compile(r"^(it is|that is) (the|our|my) (?!(price|pricing|cost|costs|budget|money|timing|time|contract)\b)"
+                    r"(\w+ ){1,4}(that|which|where|i|we) (\w+ ){0,4}"
                     r"(nightmare|mess|headache|killing|head in|problem|pain|issue|struggle|shambles|disaster|"
                     r"need help|need looking at|need fixing|need sorting|short on|interested in)\b|"
                     r"^(we are|i am) (drowning|struggling|swamped|buried|snowed under|stretched thin) (in|with|on)\b")
@@ -97,7 +104,9 @@ _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|ca
                          r"(sign|count) (me|us) (up|in)|send (me|us|over) the (contract|paperwork|agreement|invite)|"
                          r"i am in|(i am|we are) game)\b")
 # ... or, as the turn's last words, that they will hear the rep out ("if it's software for the lab, I'll listen")
-_LISTENS = re.compile(r"\b(i|we) (will|would|am|are) (listen|listening|all ears|hear you out)$")
+# (not "I'd listen" after a condition the offer does not meet, nor "ring me next week, I'll listen")
+_LISTENS = re.compile(r"\b(i|we) (will|am|are) (listen|listening|all ears|hear you out)$")
+_LATER = re.compile(r"\b(next (week|month|year|time)|later|tomorrow|another time|(call|ring|email|text) (me|us))\b")
 _AVAILABLE = re.compile(r"\b(\d+|half an?|an|a few|a couple( of)?|some|ten|fifteen|twenty|thirty) ?"
                         r"(minutes?|mins?|hours?)\b|\b(go ahead|let us|lets|walk me|tell me|show me|fire away|"
                         r"shoot|go for it)\b")
@@ -211,18 +220,22 @@ def _split(words: tuple[str, ...]) -> tuple[Clause, ...]:
             marker = "so"
         elif i > 0 and prev_end == "," and not marker and not (toks[i - 1] and toks[i - 1][-1] in _DANGLING):
             marker = ","
-        elif first == "that" and i > 0 and prev_end in ",.!?;:" and i + 1 < n and toks[i + 1][:1] == ("said",):
+        if first == "that" and i > 0 and prev_end in ",.!?;:" and i + 1 < n and toks[i + 1][:1] == ("said",):
             marker = "however"  # "I'm not looking to switch. That said, I'd take a second opinion"
         ahead = tuple(t for j in range(i, min(n, i + 5)) for t in toks[j])
+        denial = any(ahead[:len(p)] == p and ahead[len(p):len(p) + 1] and ahead[len(p)] in _DENIED_SUBJECT
+                     for p in _NOT_THAT)
         for pattern in _RETRACT:
-            if ahead[:len(pattern)] == pattern and (i == 0 or toks[i - 1][:1] != ("i",)):
+            if ahead[:len(pattern)] == pattern and (i == 0 or toks[i - 1][:1] != ("i",)) \
+                    and (pattern not in _NOT_THAT or denial):
                 marker = "retract"
                 break
-        if marker in ("", ",", ".") and denying and i > bounds[-1][0] + 2 and (ahead[:3] in _RATHER or
-                                                                          ahead[:2] in _RATHER):
+        said = sum(len(toks[j]) for j in range(bounds[-1][0], i))  # tokens of the clause so far
+        if denying and (marker in (",", ".") or (not marker and said >= 6 and (ahead[:3] in _RATHER or
+                                                                                ahead[:2] in _RATHER))):
             marker = "but"  # what they do mean: a contrast, not more of the denied clause
         if marker:
-            denying = marker == "retract" and any(ahead[:len(p)] == p for p in _NOT_THAT)
+            denying = marker == "retract" and denial
         if marker == "retract" and i == 0:
             bounds[0] = (0, "retract")
         elif marker and i > 0:
@@ -270,7 +283,8 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
             return True
         flat = " ".join(later.tokens)
         if ((later.substantive and (_WANTS.search(flat) or (_FOCUS.search(flat) and _about_one_thing(clauses[k]))))
-                or _GOES_AHEAD.search(flat) or (j == len(clauses) - 1 and _LISTENS.search(flat))) \
+                or _GOES_AHEAD.search(flat) or (j == len(clauses) - 1 and _LISTENS.search(flat) and
+                                                not any(_LATER.search(" ".join(c.tokens)) for c in clauses))) \
                 and not _NOT_WANTS.search(flat) \
                 and not same_stance(j):
             return True  # "we're covered on insurance, it's the routing I want to fix": what they want wins
@@ -281,12 +295,21 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
     return False
 
 
+# what "set for ..." can be about without naming a part of the business ("covered for now", "happy with it")
+_NOT_A_THING = frozenset({"now", "this", "that", "it", "today", "us", "me", "them", "right", "at", "thank", "you",
+                          "year", "month", "months", "ages", "moment", "time", "price", "money", "budget", "cost"})
+
+
 def _about_one_thing(clause: Clause) -> bool:
     """The clause ends on what it is about ("we're all set on the vans", "sorted for the hardware"): a later
     cleft about another part ("it's the tracking side that's a nightmare") then sets it against that.  A bare
     "we're all set" followed by "it's the timing that's the problem" keeps its no."""
     tail = clause.tokens[-4:]
-    return any(t in ("on", "for", "with") for t in tail[:-1])
+    for k, t in enumerate(tail[:-1]):
+        rest = [w for w in tail[k + 1:] if w not in ("the", "our", "my", "a", "an")]
+        if t in ("on", "for", "with") and rest and rest[0] not in _NOT_A_THING:
+            return True
+    return False
 
 
 def _substantive_on(clauses: list[Clause], j: int) -> bool:

@@ -444,8 +444,8 @@ class IntentKind(TriggerKind):
         judged = list(parts)
         # the whole turn counts only where the classifier alone is sure of it (a longer text lands near
         # more examples: "our current tool is awful, this looks better" is 0.61 from a lukewarm one)
-        # ... and so does a turn of short clauses none of which is judged alone ("Not bad, I guess.", "Not
-        # bad, not great."): together they say enough
+        # ... and so does a turn of short clauses none of which is judged alone ("Not bad, I suppose."):
+        # together they may say enough
         whole = _whole_turn(clauses[first:], texts[first:], trig) \
             if trig.whole_turn and _sure_at(trig) and (judged or not any(c.courtesy for c in clauses[first:])) else ""
         flat = [t for k in judged for t in parts[k]] + ([whole] if whole else [])
@@ -458,10 +458,9 @@ class IntentKind(TriggerKind):
         span = {k: (clauses[k].start, clauses[k].end) for k in judged}  # the words each judgement quotes
         if whole:  # judged in the place of the last judged clause (or the last clause), whose stance stands
             as_one, last = _trusted(next(found), trig, whole), (judged[-1] if judged else len(clauses) - 1)
-            if not judged:
-                judged, scores[last] = [last], replace(as_one, similarity=-1.0)  # nothing judged alone
             if as_one.confidence >= trig.confident_at and as_one.means(trig.threshold, trig.margin, need) \
-                    and not scores[last].means(trig.threshold, trig.margin, need):
+                    and not (judged and scores[last].means(trig.threshold, trig.margin, need)):
+                judged = judged or [last]
                 scores[last], span[last] = as_one, (clauses[first].start, clauses[-1].end)
         meaning = {k: s.means(trig.threshold, trig.margin, need) for k, s in scores.items()}
         # a later clause that says nearly the same agrees with it rather than overruling it
