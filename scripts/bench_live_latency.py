@@ -55,7 +55,7 @@ def _word(text: str) -> str:
     return "".join(ch for ch in text.lower() if ch.isalnum())
 
 
-def utterance_latencies(utterances: list[dict], committed: list[tuple[float, str, str]], play_wall: float) -> dict:
+def utterance_latencies(utterances: list[dict], committed: list[tuple[float, str, str]], played: float) -> dict:
     """Per side, the stamp-free latency of each reference utterance whose last word was heard: the
     committed word (arrival, speaker, word) that matches it, found in order, less when it was played."""
     out: dict[str, list[float]] = {}
@@ -71,7 +71,7 @@ def utterance_latencies(utterances: list[dict], committed: list[tuple[float, str
             hit = max((k for k, (_, w) in enumerate(window) if _word(w) == said[-1]), default=None)
             if hit is None:
                 continue  # misheard, or not committed: no figure for this one
-            out.setdefault(side, []).append(window[hit][0] - (play_wall + u["end"]))
+            out.setdefault(side, []).append(window[hit][0] - (played + u["end"]))
             pos += hit + 1
     return out
 
@@ -91,13 +91,11 @@ def run_one(server: PulseServer, path: Path, work: Path, extra: list[str],
     per_side: dict[str, list[float]] = {"rep": [], "prospect": []}
     cues, statuses = [], []
     committed: list[tuple[float, str, str]] = []  # (arrival, speaker, word), for the stamp-free figure
-    play_wall = 0.0
     for line in proc.stdout:
         now = time.monotonic()
         event = json.loads(line)
         if event["type"] == "started":
-            started = now
-            play_wall = time.monotonic()
+            started = now  # and paplay starts now
             server.play(sides["rep"], "rep_sink")
             server.play(sides["prospect"], "prospect_sink")
         elif event["type"] == "committed" and started is not None:
@@ -118,7 +116,7 @@ def run_one(server: PulseServer, path: Path, work: Path, extra: list[str],
         "file": str(path), "latencies": latencies, "per_side": per_side, "cues": cues, "statuses": statuses,
         "wall_s": wall, "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
         "peak_rss_mb": after.ru_maxrss / 1024, "exit": proc.returncode,
-        "per_utterance": utterance_latencies(utterances, committed, play_wall) if utterances and started else {},
+        "per_utterance": utterance_latencies(utterances, committed, started) if utterances and started else {},
     }
 
 

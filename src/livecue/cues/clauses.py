@@ -230,10 +230,9 @@ def _split(words: tuple[str, ...]) -> tuple[Clause, ...]:
                     and (pattern not in _NOT_THAT or denial):
                 marker = "retract"
                 break
-        said = sum(len(toks[j]) for j in range(bounds[-1][0], i))  # tokens of the clause so far
-        if denying and (marker in (",", ".") or (not marker and said >= 6 and (ahead[:3] in _RATHER or
-                                                                                ahead[:2] in _RATHER))):
-            marker = "but"  # what they do mean: a contrast, not more of the denied clause
+        if denying and (marker in (",", ".") or (not marker and (ahead[:3] in _RATHER or ahead[:2] in _RATHER)
+                                                  and sum(len(toks[j]) for j in range(bounds[-1][0], i)) >= 6)):
+            marker = "but"  # what they mean (6 tokens in: past "it is not that X"), not more of the denied clause
         if marker:
             denying = marker == "retract" and denial
         if marker == "retract" and i == 0:
