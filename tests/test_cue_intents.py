@@ -51,6 +51,13 @@ def write_rule(tmp_path: Path, text: str = RULE) -> Path:
     return tmp_path
 
 
+def check_fails(tmp_path: Path, capsys, text: str) -> str:
+    """``livecue rules check`` on this rule text: it must fail; what it printed."""
+    write_rule(tmp_path, text)
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    return capsys.readouterr().out
+
+
 def cues_for(rules: Path, *lines) -> list[Cue]:
     clock = ManualClock()
     f = Feeder(CueStage(load_rule_dir(rules), Profile(), clock, None), clock)
@@ -584,27 +591,24 @@ def test_learn_from_settings_are_checked_with_lines(tmp_path, capsys):
     (tmp_path / "u.tsv").write_text(ROWS)
     assert main(["rules", "check", str(tmp_path)]) != 0
     assert "hesitant.toml:9: 'learn_from' and 'labels' teach the classifier" in capsys.readouterr().out
-    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', 'labels = ["stal"]'))
-    assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:11: no row of u.tsv has the label 'stal' (did you mean 'stall'?)" in capsys.readouterr().out
-    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]\n', ''))
-    assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:10: 'learn_from' (the utterance file) and 'labels'" in capsys.readouterr().out
+    out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]', 'labels = ["stal"]'))
+    assert "hesitant.toml:11: no row of u.tsv has the label 'stal' (did you mean 'stall'?)" in out
+    out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]\n', ''))
+    assert "hesitant.toml:10: 'learn_from' (the utterance file) and 'labels'" in out
 
 
 def test_ignore_labels_are_checked_with_lines(tmp_path, capsys):
     (tmp_path / "u.tsv").write_text(ROWS + "stall_again\tsecond\tI said I'd mull it over\n")
-    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nignore_labels = ["stall_agin"]'))
-    assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:12: no row of u.tsv has the label 'stall_agin' (did you mean 'stall_again'?)" \
-        in capsys.readouterr().out
-    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nignore_labels = ["stall"]'))
-    assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:12: 'stall' is in both 'labels' and 'ignore_labels'" in capsys.readouterr().out
-    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nignore_labels = ["stall_again"]'))
-    assert main(["rules", "check", str(tmp_path)]) != 0
+    out = check_fails(tmp_path, capsys,
+                      LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nignore_labels = ["stall_agin"]'))
+    assert "hesitant.toml:12: no row of u.tsv has the label 'stall_agin' (did you mean 'stall_again'?)" in out
+    out = check_fails(tmp_path, capsys,
+                      LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nignore_labels = ["stall"]'))
+    assert "hesitant.toml:12: 'stall' is in both 'labels' and 'ignore_labels'" in out
+    out = check_fails(tmp_path, capsys,
+                      RULE.replace('threshold = 0.42', 'threshold = 0.42\nignore_labels = ["stall_again"]'))
     assert "hesitant.toml:9: 'ignore_labels' leaves rows of the utterance file out of the fit: it needs " \
-        "learn_from and labels" in capsys.readouterr().out
+        "learn_from and labels" in out
 
 
 @needs_minilm
@@ -632,10 +636,8 @@ def test_rows_of_ignored_labels_teach_the_classifier_nothing(tmp_path):
 
 @needs_minilm
 def test_learn_from_problems_name_the_row_or_the_missing_file(tmp_path, capsys):
-    write_rule(tmp_path, LEARNED)
-    assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:10: no utterance file 'u.tsv' next to hesitant.toml or the shipped rules" \
-        in capsys.readouterr().out
+    out = check_fails(tmp_path, capsys, LEARNED)
+    assert "hesitant.toml:10: no utterance file 'u.tsv' next to hesitant.toml or the shipped rules" in out
     (tmp_path / "u.tsv").write_text(ROWS + "stall only two\tfields\n")
     (tmp_path / "wavering.toml").write_text(LEARNED.replace('id = "hesitant"', 'id = "wavering"'))
     assert main(["rules", "check", str(tmp_path)]) != 0
@@ -705,31 +707,25 @@ def test_confident_min_words_keeps_the_classifier_alone_off_short_texts(tmp_path
     assert [c.cue for c in cues_for(tmp_path, *said)] == ["hesitant"]
     write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', sure + "\nconfident_min_words = 11"))
     assert cues_for(tmp_path, *said) == []
-    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', sure + "\nconfident_min_words = -1"))
-    assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:13: 'confident_min_words' must be 0 or more" in capsys.readouterr().out
-    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nconfident_min_words = 5'))
-    assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:9: 'confident_min_words' limits confident_at, which trusts the classifier alone" \
-        in capsys.readouterr().out
+    out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]', sure + "\nconfident_min_words = -1"))
+    assert "hesitant.toml:13: 'confident_min_words' must be 0 or more" in out
+    out = check_fails(tmp_path, capsys, RULE.replace('threshold = 0.42', 'threshold = 0.42\nconfident_min_words = 5'))
+    assert "hesitant.toml:9: 'confident_min_words' limits confident_at, which trusts the classifier alone" in out
 
 
 def test_whole_turn_without_a_confident_classifier_is_reported(tmp_path, capsys):
-    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nwhole_turn = true'))
-    assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:9: 'whole_turn' judges a whole turn through the classifier alone" in capsys.readouterr().out
+    out = check_fails(tmp_path, capsys, RULE.replace('threshold = 0.42', 'threshold = 0.42\nwhole_turn = true'))
+    assert "hesitant.toml:9: 'whole_turn' judges a whole turn through the classifier alone" in out
 
 
 def test_confident_at_is_checked_with_lines_and_tune_can_sweep_it(tmp_path, capsys):
     from livecue.tuning.sweep import parse_set
 
-    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nconfident_at = 0.9'))
-    assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:9: 'confident_at' trusts the classifier alone: it needs scoring = \"classifier\"" \
-        in capsys.readouterr().out
-    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "classifier"\nconfident_at = 1.5'))
-    assert main(["rules", "check", str(tmp_path)]) != 0
-    assert "hesitant.toml:10: 'confident_at' must be between 0 and 1 (0: off)" in capsys.readouterr().out
+    out = check_fails(tmp_path, capsys, RULE.replace('threshold = 0.42', 'threshold = 0.42\nconfident_at = 0.9'))
+    assert "hesitant.toml:9: 'confident_at' trusts the classifier alone: it needs scoring = \"classifier\"" in out
+    out = check_fails(tmp_path, capsys,
+                      RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "classifier"\nconfident_at = 1.5'))
+    assert "hesitant.toml:10: 'confident_at' must be between 0 and 1 (0: off)" in out
     load = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
     p = parse_set("plant_seed.sounds_like_exit.confident_at=0.9,0.97", load.ruleset)
     assert (p.trigger, p.key, p.values) == ("sounds_like_exit", "confident_at", (0.9, 0.97))
