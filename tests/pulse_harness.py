@@ -214,11 +214,17 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 
 
 def delay_of(recorded: np.ndarray, original: np.ndarray, max_s: float = 10.0, rate: int = 16000) -> float:
-    """Seconds by which ``original`` appears later in ``recorded`` (FFT cross-correlation)."""
-    n = min(len(recorded), len(original) + int(max_s * rate))
-    a = recorded[:n]
-    b = original[: min(len(original), n)]
-    size = 1 << int(np.ceil(np.log2(len(a) + len(b))))
-    corr = np.fft.irfft(np.fft.rfft(a, size) * np.conj(np.fft.rfft(b, size)), size)
-    lag = int(np.argmax(corr[: int(max_s * rate)]))
-    return lag / rate
+    """Seconds by which ``original`` appears later in ``recorded`` (FFT cross-correlation, either sign).
+
+    Negative lags count too: the monitor of an idle null sink delivers nothing
+    until a player starts, and the capture stamps of its first blocks can put
+    the call a little before the moment the test started the player.  Searching
+    only later lags then picks a spurious peak seconds away (CI saw 3.5 s for
+    a side whose audio sat at -0.1 s).
+    """
+    size = 1 << int(np.ceil(np.log2(len(recorded) + len(original))))
+    corr = np.fft.irfft(np.fft.rfft(recorded, size) * np.conj(np.fft.rfft(original, size)), size)
+    m = min(int(max_s * rate), size // 2)
+    lags = np.concatenate([np.arange(-m, 0), np.arange(m)])
+    values = np.concatenate([corr[size - m:], corr[:m]])  # circular: lag -k sits at size - k
+    return int(lags[int(np.argmax(values))]) / rate
