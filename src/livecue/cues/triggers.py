@@ -427,7 +427,7 @@ class IntentKind(TriggerKind):
         clauses = ctx.clauses(turn)
         knows = ct.intent.embedder.knows
         texts = [unnamed(clause_text(c.tokens), c.names, knows) for c in clauses]
-        first = len(clauses) - trig.last_clauses if trig.last_clauses else 0
+        first = max(0, len(clauses) - trig.last_clauses) if trig.last_clauses else 0  # a turn may have fewer
         # a clause the recogniser ran together from several statements ("were all set thanks weve got a guy
         # for that") is also judged statement by statement; only clauses and statements of min_words to
         # max_words words go through the model: not "thanks", not a whole pitch
