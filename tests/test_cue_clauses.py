@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from livecue.cues.clauses import clause_text, in_scope, is_courtesy, split_clauses
+from livecue.cues.clauses import clause_text, in_scope, split_clauses
 
 
 def clauses(text: str):
@@ -263,11 +263,3 @@ def test_unnamed_puts_the_names_the_model_cannot_read_as_them():
     assert unnamed("we are on google ads", frozenset({"google", "ads"}), knows) == "we are on them"  # one name, one "them"
     assert unnamed("we are on hubspot", frozenset(), knows) == "we are on hubspot"
 
-
-def test_thanks_very_much_is_courtesy_and_a_short_statement_is_not():
-    # "All right. Well, thank you very much." closing a service call is manners: a turn of only courtesy
-    # is never judged whole, while "already sorted" next to a thanks says something
-    assert is_courtesy("well thank you very much".split())
-    assert is_courtesy("thanks very much".split())
-    assert not is_courtesy("already sorted".split())
-    assert not is_courtesy("very much not for us".split())

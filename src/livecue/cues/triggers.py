@@ -446,11 +446,10 @@ class IntentKind(TriggerKind):
         # more examples: "our current tool is awful, this looks better" is 0.61 from a lukewarm one)
         # ... and so does a turn of short clauses none of which is judged alone ("Not bad, I suppose."):
         # together they may say enough
-        # ... but not a bare no with a courtesy ("No, thank you." to "anything else?" on real service calls):
-        # the rest must say something, two words or more ("Already sorted, thanks.")
-        said = sum(len(t.split()) for c, t in zip(clauses[first:], texts[first:]) if not c.courtesy)
+        # ... but not one with a courtesy: "No, thank you." to "anything else?" (real service calls), and "Nope,
+        # all set, thanks." there, or "Email's fine, thanks." to "email or a call?", answer the rep's question
         whole = _whole_turn(clauses[first:], texts[first:], trig) \
-            if trig.whole_turn and _sure_at(trig) and (judged or said >= 2) else ""
+            if trig.whole_turn and _sure_at(trig) and (judged or not any(c.courtesy for c in clauses[first:])) else ""
         flat = [t for k in judged for t in parts[k]] + ([whole] if whole else [])
         found = iter(ctx.intent_scores(ct, flat))
         need = trig.min_confidence  # a score's confidence is 1 unless a classifier gave it
