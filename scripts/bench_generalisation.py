@@ -4,8 +4,8 @@ The sets (``tests/generalisation/README.md`` says who wrote them and how):
 
 - ``calls-text tune`` / ``calls-text check``: ../shared/calls-text split by
   the SHA-1 of the file name (odd = check), when ../shared is there;
-- ``A``, ``C`` (tuned on) and ``B``, ``D`` (scored only): labelled text calls
-  written for this project in wording independent of the rules;
+- ``A``, ``C``, ``E``, ``G`` (tuned on) and ``B``, ``D``, ``F``, ``H`` (scored only): labelled
+  text calls written for this project in wording independent of the rules;
 - ``vA`` / ``vB``: A and B voiced with espeak-ng and transcribed by tiny.en,
   the recogniser's text as calls (what ``eval --final-only`` reads);
 - ``bank train`` / ``bank check``: single labelled utterances (train: the
@@ -131,8 +131,8 @@ def main() -> int:
     if CALLS_TEXT.is_dir():
         tune, check = calls_text_halves()
         sets += [("calls-text tune", "tuned", tune), ("calls-text check", "check", check)]
-    for name, role in (("A", "tuned"), ("C", "tuned"), ("vA", "tuned"), ("B", "check"), ("D", "check"),
-                       ("vB", "check")):
+    for name, role in (("A", "tuned"), ("C", "tuned"), ("E", "tuned"), ("G", "tuned"), ("vA", "tuned"),
+                       ("B", "check"), ("D", "check"), ("F", "check"), ("H", "check"), ("vB", "check")):
         sets.append((name, role, [GEN / name]))
     sets += [("bank train", "tuned", ROOT / "cue_rules" / "utterances.tsv"), ("bank check", "check", GEN / "bank" / "check.tsv")]
     results = {}

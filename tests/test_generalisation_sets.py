@@ -1,6 +1,6 @@
 """The generalisation sets (tests/generalisation): well formed, and the tuned ones keep their scores.
 
-The held-out sets (B, D, vB, bank check) are read here only for their form,
+The held-out sets (B, D, F, H, vB, bank check) are read here only for their form,
 never for a score: their figures go to docs/benchmarks.md through
 scripts/bench_generalisation.py, so that nobody tunes the rules to a test.
 """
@@ -20,7 +20,8 @@ CONTEXTS = {"opener", "pitch", "second", "question", "close"}
 CUES = {"reset", "second_effort", "plant_seed", "weak_ending", "decision_maker"}
 
 
-@pytest.mark.parametrize("name, count", [("A", 64), ("B", 42), ("C", 80), ("D", 56), ("vA", 64), ("vB", 42)])
+@pytest.mark.parametrize("name, count", [("A", 64), ("B", 42), ("C", 80), ("D", 56), ("E", 50), ("F", 50), ("G", 50),
+                                                 ("H", 50), ("vA", 64), ("vB", 42)])
 def test_every_call_is_a_labelled_call(name, count):
     files = sorted((GEN / name).glob("*.json"))
     assert len(files) == count
@@ -57,7 +58,7 @@ def _scores(path: Path) -> dict:
     return json.loads(out.read_text())["overall"]
 
 
-@pytest.mark.parametrize("name, floor", [("A", 0.95), ("C", 0.9)])
+@pytest.mark.parametrize("name, floor", [("A", 0.95), ("C", 0.9), ("E", 0.95), ("G", 0.95)])
 def test_the_tuned_sets_keep_their_scores(tmp_path, name, floor):
     if importlib.util.find_spec("all_minilm_l6_v2") is None:  # (find_spec: its __init__ prints)
         pytest.skip("the intents' model package is not installed")
@@ -82,3 +83,20 @@ def test_the_bank_score_lists_the_rows_it_got_wrong(tmp_path):
     found = bench.bank_scores(load_rule_dir(ROOT / "cue_rules"), bank, mistakes)
     assert mistakes == [("exit", "question", "We run about forty vans out of two depots.", "plant_seed", [])]
     assert (found["overall"]["tp"], found["overall"]["fp"], found["overall"]["fn"]) == (1, 0, 1)
+
+
+def test_e_to_h_rebuild_byte_for_byte_from_the_writers_scripts(tmp_path):
+    """E-H are built from the writers' own scripts (calls_src): the JSON is what the scripts say."""
+    import subprocess
+    import sys
+
+    src = GEN / "calls_src"
+    for writer, name in (("e1", "E"), ("e3", "E"), ("e2", "F"), ("e4", "F"), ("g1", "G"), ("g3", "G"), ("g2", "H"),
+                         ("g4", "H")):
+        subprocess.run([sys.executable, str(src / "build.py"), str(src / f"{writer}.txt"), str(tmp_path / name)],
+                       check=True, capture_output=True)
+    for name in ("E", "F", "G", "H"):
+        built = sorted(p.name for p in (tmp_path / name).glob("*.json"))
+        assert built == sorted(p.name for p in (GEN / name).glob("*.json"))
+        for file in built:
+            assert (tmp_path / name / file).read_bytes() == (GEN / name / file).read_bytes(), file
