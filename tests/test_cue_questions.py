@@ -93,3 +93,23 @@ def test_a_question_for_a_datum_is_answered_in_full_by_a_word_or_two():
               "How many machines are we talking about?", "which part of that eats the most of your week",
               "What's your plan for the roof once the lease renews?"):
         assert kind(q) == "open", q
+
+
+def test_a_question_asked_without_inversion_ends_a_run_on_turn():
+    # fresh tuned call e3rs01 (tests/generalisation/E, e3rs01): the rep asks as many speakers of Indian English do,
+    # and the recogniser printed no punctuation; the three curt answers were not counted as answers
+    assert kind("good morning this is arjun from paynest we do payroll software how you are managing the payroll "
+                "currently sir") == "open"
+    assert kind("i see if you could change one thing in that process next year what it would be") == "open"
+    # ... but not where the word before governs the question word: statements
+    assert kind("yeah i know what you mean") == ""
+    assert kind("let me show you how it would look on your screen") == ""
+    assert kind("we track what you spend and what it costs") == ""
+    assert kind("hard to say how it would go") == ""
+    assert kind("sounds good let me know what you think") == ""
+    # ... nor in the middle of a long turn
+    assert kind("we do payroll how you are managing it is up to you but most teams our size pay by the hour") == ""
+    # ... nor in written text, whose questions carry their "?" (the rule example "a second no in one short word
+    # after a contrast" in cue_rules/plant_seed.toml: "Yeah, I get what you're saying, but nah.")
+    assert kind("Yeah, I get what you're saying, but nah.") == ""
+    assert kind("yeah i get what you are saying") == ""

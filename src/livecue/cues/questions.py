@@ -86,7 +86,7 @@ def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str
     if opener and after_comma and toks[0] in ("which", "where", "when", "who", "whose") and not asked:
         opener = False  # a relative clause: "we tried one, which did not work"
     if not asked and not opener:
-        return _run_on_question(toks) if mark in ("", ",") else ""
+        return _run_on_question(toks, plain=mark == "") if mark in ("", ",") else ""
     if (toks[0] in OPEN_STARTS and not _asks_datum(toks)) or start2 in _OPEN_PHRASES:
         return "open"
     return "closed"
@@ -122,7 +122,36 @@ _NOT_REQUESTING = frozenset("i we they he she you it people customers clients to
                             "did do does always never often usually sometimes".split())
 
 
-def _run_on_question(toks: list[str]) -> str:
+# a question asked without inversion, as many speakers of other Englishes ask it ("how you are managing the
+# payroll currently sir", "what it would be"): only at the end of a turn the recogniser ran on with no
+# punctuation at all (written text has its "?"; "I get what you're saying, but nah" is no question), and not where the word
+# before governs the question word ("i know what you mean", "that is how it works", "show you how it
+# would look", "and what you need": a list of statements)
+_PLAIN_ASKERS = frozenset("how what why".split())
+_PLAIN_SUBJECTS = frozenset("you it".split())
+_PLAIN_VERBS = frozenset("are is would will were was can could should think feel want need prefer use".split())
+_GOVERNS = frozenset(
+    "know knows knew known see sees saw seen mean means meant tell tells told show shows showed shown understand "
+    "understands understood is was are were be been being am that this like about matter matters wonder wondering "
+    "ask asked asking decide decides decided figure figured explain explains explained on of in for to with from at "
+    "by into depends depend depending remember forget forgot care cares hear heard learn learned check choose watch "
+    "look looks guess sure idea and or but just only also exactly me you us him them her i we they he she it "
+    "change changes determine determines shape exactly basically kind sort even regardless say says said saying "
+    "dunno unsure certain clue question hard easy tricky tough imagine picture believe doubt get got gets getting "
+    "love like likes liked hate want wants need needs needed do does did doing done make makes made take takes took "
+    "give gives gave think thinks thought feel felt find found pay pays spend spent charge charges cover covers "
+    "handle handles offer offers sell sells fix fixes run runs use uses used keep keeps hear hears read".split())
+_PLAIN_TAIL = 9
+
+
+def _plain_question(toks: list[str], i: int) -> bool:
+    """``toks[i]`` opens a question without inversion that ends the run-on text."""
+    return (toks[i] in _PLAIN_ASKERS and i + 2 < len(toks) and len(toks) - i <= _PLAIN_TAIL
+            and toks[i + 1] in _PLAIN_SUBJECTS and toks[i + 2] in _PLAIN_VERBS
+            and toks[i - 1] not in _GOVERNS and toks[i - 1] not in OPEN_STARTS)
+
+
+def _run_on_question(toks: list[str], plain: bool = False) -> str:
     """A question the recogniser ran on after a greeting or an acknowledgement without any punctuation
     ("hi megan thanks for your time how does your team plan visits", "yeah i bet what are you paying"):
     a question word and an inverted auxiliary ("how does your", "what are you", "how many do you"),
@@ -140,6 +169,8 @@ def _run_on_question(toks: list[str]) -> str:
                 return "open"
             if nxt == "is" and after in ("your", "the", "that", "it") and prev in _TURNS:
                 return "open"  # "no problem whats your plan"
+            if plain and _plain_question(toks, i):
+                return "open"
         if word in _ASKING_AUX and word not in ("was", "were") and nxt in ("you", "your") \
                 and prev not in _NOT_ASKING and prev not in OPEN_STARTS:
             return "closed"
