@@ -122,6 +122,18 @@ def test_a_request_or_an_acknowledgement_run_on_starts_a_statement():
     assert statements("that sounds good to me") == []
 
 
+def test_an_impression_with_no_subject_after_a_verdict_word_starts_a_statement():
+    from livecue.cues.clauses import statements
+
+    # fresh tuned call E e1rs04 (recogniser style): "it's okay" is the verdict, run together with the next one
+    assert statements("yes i mean it is okay looks like what they already have") == [
+        "yes i mean it is okay", "looks like what they already have"]
+    assert statements("that is fine sounds like what we have now") == ["that is fine", "sounds like what we have now"]
+    # not where the impression has its subject or follows no verdict word
+    assert statements("the app looks like what we have now") == []
+    assert statements("the new screen looks like the old one") == []
+
+
 def test_the_model_reads_a_clause_without_the_acknowledgement_it_opens_with():
     from livecue.cues.intents import without_asides
 

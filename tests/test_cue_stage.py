@@ -73,7 +73,7 @@ def test_signals_are_throttled_and_carry_the_meter_thresholds(no_user_profile):
     assert 1 <= len(signals) <= 4 * 10 + 1
     times = [s.t for s in signals]
     assert all(b - a >= 0.25 - 1e-9 for a, b in zip(times, times[1:]))
-    assert signals[-1].monologue_warn_s == 15.0  # the reset rule's silent-pitch threshold
+    assert signals[-1].monologue_warn_s == 19.0  # the reset rule's silent-pitch threshold
     assert signals[-1].monologue_alert_s == 75.0  # the reset rule's long-monologue threshold
 
 

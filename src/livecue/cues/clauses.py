@@ -98,6 +98,11 @@ _FOCUS = re.compile(r"^(it is|that is) (the|our|my) (?!(price|pricing|cost|costs
                     r"(nightmare|mess|headache|killing|head in|problem|pain|issue|struggle|shambles|disaster|"
                     r"need help|need looking at|need fixing|need sorting|short on|interested in)\b|"
                     r"^(we are|i am) (drowning|struggling|swamped|buried|snowed under|stretched thin) (in|with|on)\b")
+# ... or that names the trouble in another part: "the internet side is okay, we are all set there. The problem is
+# the phones" (fresh tuned call E e3en01); not the price or the timing ("the problem is the cost": still a no)
+_PROBLEM_IS = re.compile(r"^(the|our|my) (only |real |big |biggest |main )?(problem|issue|headache|trouble|struggle|"
+                         r"nightmare|challenge|pain point) (is|are|has been) (the|our|my|with) "
+                         r"(?!(price|pricing|cost|costs|budget|money|timing|time|contract)\b)")
 # ... or that goes ahead ("it's okay, I mean we could try it"; "let's do it", "send me the paperwork")
 _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|can|will|would) (try|give it a|start|do it|go ahead)|"
                          r"^(keep going|go on|go ahead|carry on|tell me more)|"
@@ -281,7 +286,8 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
         if later.contrast and _substantive_on(clauses, j) and not later.quoted and not same_stance(j):
             return True
         flat = " ".join(later.tokens)
-        if ((later.substantive and (_WANTS.search(flat) or (_FOCUS.search(flat) and _about_one_thing(clauses[k]))))
+        if ((later.substantive and (_WANTS.search(flat) or ((_FOCUS.search(flat) or _PROBLEM_IS.search(flat))
+                                                            and _about_one_thing(clauses, k))))
                 or _GOES_AHEAD.search(flat) or (j == len(clauses) - 1 and _LISTENS.search(flat) and
                                                 not any(_LATER.search(" ".join(c.tokens)) for c in clauses))) \
                 and not _NOT_WANTS.search(flat) \
@@ -299,10 +305,14 @@ _NOT_A_THING = frozenset({"now", "this", "that", "it", "today", "us", "me", "the
                           "year", "month", "months", "ages", "moment", "time", "price", "money", "budget", "cost"})
 
 
-def _about_one_thing(clause: Clause) -> bool:
-    """The clause ends on what it is about ("we're all set on the vans", "sorted for the hardware"): a later
-    cleft about another part ("it's the tracking side that's a nightmare") then sets it against that.  A bare
-    "we're all set" followed by "it's the timing that's the problem" keeps its no."""
+def _about_one_thing(clauses: list[Clause], k: int) -> bool:
+    """Clause ``k`` ends on what it is about ("we're all set on the vans", "sorted for the hardware"), or
+    on "there" after a clause that named it ("the internet side is okay, we are all set there"): a later
+    cleft about another part ("it's the tracking side that's a nightmare") then sets it against that.  A
+    bare "we're all set" followed by "it's the timing that's the problem" keeps its no."""
+    clause = clauses[k]
+    if k > 0 and clause.tokens[-1:] == ("there",):
+        return True
     tail = clause.tokens[-4:]
     for k, t in enumerate(tail[:-1]):
         rest = [w for w in tail[k + 1:] if w not in ("the", "our", "my", "a", "an")]
@@ -382,7 +392,9 @@ _GOVERNS = frozenset({"to", "for", "with", "at", "of", "than", "that", "if", "wh
                       "suppose", "bet", "wish", "whatever", "whenever", "before", "after", "while", "so", "by",
                       "from", "on", "in", "is", "are", "was", "were", "do", "does", "did", "can", "could", "would",
                       "will", "should", "have", "has", "had", "not", "then", "even", "also", "just", "me", "us",
-                      "him", "her", "them"})
+                      "him", "her", "them",
+                      # a noun that takes a relative clause: "it's fine the way it is", "the stuff we use"
+                      "way", "thing", "things", "stuff", "everything", "anything", "something", "nothing"})
 
 
 # an object pronoun governs what follows ("convinced me we need", "told us they would") unless a
@@ -405,6 +417,7 @@ _REQUESTS = frozenset({("keep", "us"), ("keep", "me"), ("call", "me"), ("call", 
                        ("give", "me"), ("give", "us"), ("reach", "out"), ("let", "me"), ("let", "us"),
                        ("shoot", "me"), ("drop", "me"), ("drop", "us"), ("ping", "me"), ("text", "me"),
                        ("email", "me"), ("send", "me"), ("take", "me"), ("try", "me"), ("try", "us"),
+                       ("ring", "me"), ("ring", "us"), ("phone", "me"), ("phone", "us"),
                        # and so does an acknowledgement of what was just said ("... tell us sounds good then")
                        ("sounds", "good"), ("no", "problem"), ("no", "worries"), ("of", "course"), ("fair", "enough")})
 
@@ -414,6 +427,15 @@ _DETERMINERS = frozenset({"the", "our", "my", "their", "his", "her"})
 _REQUEST_GOVERNED = frozenset({"to", "will", "would", "can", "could", "should", "must", "might", "not"})
 _ACK_GOVERNED = frozenset({"that", "it", "this", "which", "what", "everything", "all", "really", "not"})
 _ACK_PAIRS = frozenset({("sounds", "good"), ("no", "problem"), ("no", "worries"), ("of", "course"), ("fair", "enough")})
+
+
+# an impression with no subject after a verdict word ("it is okay looks like what they already give us",
+# fresh tuned call E e1rs04): the recogniser ran two statements together
+_IMPRESSION = frozenset({"looks", "seems", "sounds", "feels"})
+_IMPRESSION_NEXT = frozenset({"like", "kind", "a", "just", "the", "exactly", "similar", "same", "basically", "much",
+                              "pretty", "more", "about", "to"})
+_VERDICT_WORDS = frozenset({"okay", "fine", "good", "nice", "alright", "cool", "great", "interesting", "neat",
+                            "decent", "whatever", "sure"})
 
 
 def statements(text: str, min_words: int = 3) -> list[str]:
@@ -427,6 +449,8 @@ def statements(text: str, min_words: int = 3) -> list[str]:
         elif toks[i] in _DETERMINERS and i + 2 < len(toks) and toks[i + 2] in _VERBISH \
                 and toks[i + 1] not in _VERBISH and toks[i + 1] not in _SUBJECT:
             starts = not _governs(toks, i)  # a noun subject: "i just run the office the elders vote on it"
+        elif toks[i] in _IMPRESSION and toks[i + 1] in _IMPRESSION_NEXT and toks[i - 1] in _VERDICT_WORDS:
+            starts = True
         else:
             pair = (toks[i], toks[i + 1])
             starts = pair in _REQUESTS and toks[i - 1] not in (_ACK_GOVERNED if pair in _ACK_PAIRS

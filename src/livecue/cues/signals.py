@@ -25,7 +25,9 @@ SIDE_SPEECH = (SpeechStarted, SpeechEnded, UtteranceEnded, Tentative, Committed)
 
 # Continuers that say "I'm listening", not "I'm engaged".  "amen": how the recogniser often writes a
 # closed-mouth "mm" (and, when really said, an agreeing continuer); none of the 89 paced real-call runs holds it.
-BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "hm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh", "amen"})
+# "aye": the Scottish and northern English yes ("mm, aye": fresh tuned call G g3rs03)
+BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "hm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh", "amen",
+                               "aye"})
 BACKCHANNEL_PHRASES = ("i am following", "i follow", "that makes sense", "makes sense", "i see", "got it",
                        "go on", "go ahead", "uh huh", "all right", "i hear you", "understood")
 
