@@ -275,18 +275,25 @@ def _sure_at(trig: "Trigger") -> float:
     return trig.confident_at if trig.scoring == "classifier" else 0.0
 
 
+_CLOSE_NEAR_MISS = 0.6  # cosine: a near miss this close is a paraphrase the rule's author ruled out
+
+
 def _trusted(score, trig: "Trigger", text: str):
     """A clause the classifier is at least ``confident_at`` sure of means the intent even with no
     example near: wording the examples never saw but the learned rows taught ("we're sorted for that at
     the moment": 0.46 from the nearest brush-off example, the classifier 0.99 sure).  It then counts as a
     perfect match (its nearest example still shows in the why).  Not a text shorter than
     ``confident_min_words``: "that's right" says too little for the classifier alone.
-    The rule's own near misses still win: a clause that is as near one of them as a clause must be
-    to an example (``threshold``), and not ``margin`` nearer an example, stays out."""
+    The rule's own near misses still win where they are close: a clause as near one of them as a clause
+    must be to an example (``threshold``) stays out when it is nearer that near miss than any example, or
+    when the near miss is a paraphrase (``_CLOSE_NEAR_MISS``) and no example is ``margin`` nearer.  One
+    that merely shares a topic does not veto a sure classifier ("looks much like what they already give
+    us", 0.995 lukewarm, and "that would be a big saving for us" at 0.52)."""
     sure = _sure_at(trig)
     if not sure or score.confidence < sure or len(text.split()) < trig.confident_min_words \
             or score.means(trig.threshold, trig.margin, trig.min_confidence) \
-            or (score.near_miss >= trig.threshold and score.similarity - score.near_miss < trig.margin):
+            or (score.near_miss >= trig.threshold and (score.near_miss >= score.similarity or (
+                score.near_miss >= _CLOSE_NEAR_MISS and score.similarity - score.near_miss < trig.margin))):
         return score
     return replace(score, similarity=max(score.similarity, 1.0), near_miss=-1.0)
 
