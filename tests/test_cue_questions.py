@@ -107,6 +107,14 @@ def test_a_question_asked_without_inversion_ends_a_run_on_turn():
     assert kind("we track what you spend and what it costs") == ""
     assert kind("hard to say how it would go") == ""
     assert kind("sounds good let me know what you think") == ""
+    # the review's statements: a verb or an adjective before the question word governs it, and "can", "need",
+    # "want" after "you" are no sign of a question
+    assert kind("its amazing how you can cut the admin in half") == ""
+    assert kind("we should discuss what you need for the launch") == ""
+    assert kind("its funny how it is always the same customers") == ""
+    assert kind("because what you want is one screen") == ""
+    assert kind("yeah we will review what it would cost us") == ""
+    assert kind("thats the reason why it is cheaper") == ""
     # ... nor in the middle of a long turn
     assert kind("we do payroll how you are managing it is up to you but most teams our size pay by the hour") == ""
     # ... nor in written text, whose questions carry their "?" (the rule example "a second no in one short word

@@ -101,8 +101,9 @@ _FOCUS = re.compile(r"^(it is|that is) (the|our|my) (?!(price|pricing|cost|costs
 # ... or that names the trouble in another part: "the internet side is okay, we are all set there. The problem is
 # the phones" (fresh tuned call E e3en01); not the price or the timing ("the problem is the cost": still a no)
 _PROBLEM_IS = re.compile(r"^(the|our|my) (only |real |big |biggest |main )?(problem|issue|headache|trouble|struggle|"
-                         r"nightmare|challenge|pain point) (is|are|has been) (the|our|my|with) "
-                         r"(?!(price|pricing|cost|costs|budget|money|timing|time|contract)\b)")
+                         r"nightmare|challenge|pain point) (is|are|has been) (the|our|my) "
+                         r"(?!.*\b(price|pricing|cost|costs|budget|money|timing|time|contract|fee|fees|rate|rates|"
+                         r"bill|bills|spend|landlord|owner|boss)\b)")
 # ... or that goes ahead ("it's okay, I mean we could try it"; "let's do it", "send me the paperwork")
 _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|can|will|would) (try|give it a|start|do it|go ahead)|"
                          r"^(keep going|go on|go ahead|carry on|tell me more)|"
@@ -305,13 +306,18 @@ _NOT_A_THING = frozenset({"now", "this", "that", "it", "today", "us", "me", "the
                           "year", "month", "months", "ages", "moment", "time", "price", "money", "budget", "cost"})
 
 
+# a clause that names a part of the business: "the internet side is okay" (not "no thanks")
+_NAMES_A_PART = re.compile(r"\b(the|our|my) (\w+ )?(side|part|end|bit|piece|system|setup|stuff|line|lines|"
+                           r"account|accounts|software|hardware|internet|phones|payroll|billing|insurance)\b")
+
+
 def _about_one_thing(clauses: list[Clause], k: int) -> bool:
     """Clause ``k`` ends on what it is about ("we're all set on the vans", "sorted for the hardware"), or
     on "there" after a clause that named it ("the internet side is okay, we are all set there"): a later
     cleft about another part ("it's the tracking side that's a nightmare") then sets it against that.  A
     bare "we're all set" followed by "it's the timing that's the problem" keeps its no."""
     clause = clauses[k]
-    if k > 0 and clause.tokens[-1:] == ("there",):
+    if k > 0 and clause.tokens[-1:] == ("there",) and _NAMES_A_PART.search(" ".join(clauses[k - 1].tokens)):
         return True
     tail = clause.tokens[-4:]
     for k, t in enumerate(tail[:-1]):
@@ -435,7 +441,7 @@ _IMPRESSION = frozenset({"looks", "seems", "sounds", "feels"})
 _IMPRESSION_NEXT = frozenset({"like", "kind", "a", "just", "the", "exactly", "similar", "same", "basically", "much",
                               "pretty", "more", "about", "to"})
 _VERDICT_WORDS = frozenset({"okay", "fine", "good", "nice", "alright", "cool", "great", "interesting", "neat",
-                            "decent", "whatever", "sure"})
+                            "decent", "whatever"})
 
 
 def statements(text: str, min_words: int = 3) -> list[str]:

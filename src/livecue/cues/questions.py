@@ -129,7 +129,7 @@ _NOT_REQUESTING = frozenset("i we they he she you it people customers clients to
 # would look", "and what you need": a list of statements)
 _PLAIN_ASKERS = frozenset("how what why".split())
 _PLAIN_SUBJECTS = frozenset("you it".split())
-_PLAIN_VERBS = frozenset("are is would will were was can could should think feel want need prefer use".split())
+_PLAIN_VERBS = frozenset("are is would will were".split())
 _GOVERNS = frozenset(
     "know knows knew known see sees saw seen mean means meant tell tells told show shows showed shown understand "
     "understands understood is was are were be been being am that this like about matter matters wonder wondering "
@@ -140,7 +140,9 @@ _GOVERNS = frozenset(
     "dunno unsure certain clue question hard easy tricky tough imagine picture believe doubt get got gets getting "
     "love like likes liked hate want wants need needs needed do does did doing done make makes made take takes took "
     "give gives gave think thinks thought feel felt find found pay pays spend spent charge charges cover covers "
-    "handle handles offer offers sell sells fix fixes run runs use uses used keep keeps hear hears read".split())
+    "handle handles offer offers sell sells fix fixes run runs use uses used keep keeps hear hears read amazing funny "
+    "discuss review reason because great interesting strange crazy wonderful incredible important surprising "
+    "explore estimate calculate compare".split())
 _PLAIN_TAIL = 9
 
 

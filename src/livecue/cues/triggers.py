@@ -555,7 +555,9 @@ class MonologueReply(TriggerKind):
     the answer of their own question does not count, and a reply made of
     nothing but ``acknowledgements`` ("Okay.") accepts what was offered.
     After a cold pitch both still count ("Okay." after a pitch is the classic
-    silent reply in the labelled calls).
+    silent reply in the labelled calls), and so does a reply to a second
+    long turn the rep went on with after the prospect heard the answer out
+    with a backchannel (``_pitched_on``).
     """
 
     name = "monologue_reply"
