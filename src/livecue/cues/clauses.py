@@ -320,8 +320,8 @@ def _about_one_thing(clauses: list[Clause], k: int) -> bool:
     if k > 0 and clause.tokens[-1:] == ("there",) and _NAMES_A_PART.search(" ".join(clauses[k - 1].tokens)):
         return True
     tail = clause.tokens[-4:]
-    for k, t in enumerate(tail[:-1]):
-        rest = [w for w in tail[k + 1:] if w not in ("the", "our", "my", "a", "an")]
+    for j, t in enumerate(tail[:-1]):
+        rest = [w for w in tail[j + 1:] if w not in ("the", "our", "my", "a", "an")]
         if t in ("on", "for", "with") and rest and rest[0] not in _NOT_A_THING:
             return True
     return False

@@ -136,11 +136,11 @@ _GOVERNS = frozenset(
     "ask asked asking decide decides decided figure figured explain explains explained on of in for to with from at "
     "by into depends depend depending remember forget forgot care cares hear heard learn learned check choose watch "
     "look looks guess sure idea and or but just only also exactly me you us him them her i we they he she it "
-    "change changes determine determines shape exactly basically kind sort even regardless say says said saying "
+    "change changes determine determines shape basically kind sort even regardless say says said saying "
     "dunno unsure certain clue question hard easy tricky tough imagine picture believe doubt get got gets getting "
-    "love like likes liked hate want wants need needs needed do does did doing done make makes made take takes took "
+    "love likes liked hate want wants need needs needed do does did doing done make makes made take takes took "
     "give gives gave think thinks thought feel felt find found pay pays spend spent charge charges cover covers "
-    "handle handles offer offers sell sells fix fixes run runs use uses used keep keeps hear hears read amazing funny "
+    "handle handles offer offers sell sells fix fixes run runs use uses used keep keeps hears read amazing funny "
     "discuss review reason because great interesting strange crazy wonderful incredible important surprising "
     "explore estimate calculate compare".split())
 _PLAIN_TAIL = 9

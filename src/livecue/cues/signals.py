@@ -406,11 +406,13 @@ class Tracker:
             return []
         return self.run_of(self.timeline[i - 1])
 
-    def monologue_before(self, index: int, speaker: str = "rep") -> tuple[float, float] | None:
+    def monologue_before(self, index: int, speaker: str = "rep",
+                         through_backchannels: bool = True) -> tuple[float, float] | None:
         """(start, end) of ``speaker``'s floor ending before timeline[index].
 
         The other side's backchannels do not interrupt a monologue; anything
-        else they say does.
+        else they say does (and, with ``through_backchannels=False``, so do
+        they: the talk since the last "mm-hmm").
         """
         start = end = None
         for seg in reversed(self.timeline[:index]):
@@ -418,7 +420,7 @@ class Tracker:
                 start = seg.start
                 if end is None:
                     end = seg.last_end
-            elif not seg.backchannel:
+            elif not seg.backchannel or not through_backchannels:
                 break
         return None if start is None else (start, end)
 

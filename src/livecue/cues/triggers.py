@@ -587,7 +587,7 @@ class MonologueReply(TriggerKind):
         reply = " ".join(t for seg in run for t in seg.texts).strip()
         led = _turn_before(tracker, index)  # the rep took the floor after the prospect said this
         if led is not None:
-            if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, trig.min_monologue_s):
+            if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, trig.min_monologue_s):
                 return None
             if trig.acknowledgements and _only_phrases(reply, trig.acknowledgements):
                 return None
@@ -598,20 +598,13 @@ class MonologueReply(TriggerKind):
                    {"monologue_s": span[1] - span[0], "reply": reply, "evidence": reply}, turn=run[0].id)
 
 
-def _pitched_on(tracker, index: int, min_s: float) -> bool:
-    """Did the rep, after the prospect's last backchannel before timeline[index], talk for ``min_s`` more?
-    The answer to their question was heard out ("mm-hmm"); a second long turn is a pitch of its own (fresh
-    tuned call G g1rs03: "remind me what you do?", a 16 s answer, "mm-hmm", 27 s more, "yeah")."""
-    start = end = None
-    for seg in reversed(tracker.timeline[:index]):
-        if seg.speaker == "rep":
-            start = seg.start
-            end = seg.last_end if end is None else end
-        elif seg.backchannel:
-            return start is not None and end - start >= min_s
-        else:
-            return False
-    return False
+def _pitched_on(tracker, index: int, floor: tuple[float, float], min_s: float) -> bool:
+    """Did the rep, after a backchannel of the prospect's inside ``floor`` (the rep's floor before
+    timeline[index]), talk for ``min_s`` more?  The answer to their question was heard out ("mm-hmm"); a
+    second long turn is a pitch of its own (fresh tuned call G g1rs03: "remind me what you do?", a 16 s
+    answer, "mm-hmm", 27 s more, "yeah")."""
+    since = tracker.monologue_before(index, "rep", through_backchannels=False)
+    return since is not None and since[0] > floor[0] and since[1] - since[0] >= min_s
 
 
 def _only_phrases(text: str, phrases: tuple[str, ...]) -> bool:
