@@ -158,7 +158,12 @@ def test_two_inputs_in_step_stay_in_step_on_the_live_timeline(pulse, tmp_path):
     recorded, _ = read_wav(record)
     original = read_wav(SAMPLE)[0][:, 0]
     rep, prospect = delay_of(recorded[:, 0], original), delay_of(recorded[:, 1], original)
-    assert 0.0 <= rep < 3.0
+    # The player starts after "started", so the sound truly lands at 0 s or later.  But the
+    # monitor of an idle sink sends nothing until the player starts, and the first block
+    # then carries the stream's reported input latency (0.1 s) which that block did not
+    # sit through: the whole call can be placed up to that latency plus a block early
+    # (CI saw -0.03 s, both sides alike).  The bound only rules out a spurious peak.
+    assert -0.15 <= rep < 3.0
     assert abs(rep - prospect) < 0.03, (rep, prospect)
 
 
