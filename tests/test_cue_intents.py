@@ -771,12 +771,15 @@ def test_every_shipped_fit_is_in_cue_rules_fits(monkeypatch):
 
     monkeypatch.setattr(intents, "disk_cached", shipped_only)
     monkeypatch.setattr(intents, "_INTENTS", {})
+    monkeypatch.setattr(intents, "_TABLES", {})
     load = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
     assert not load.problems
     assert missing == [], "stale shipped fits: run scripts/ship_fits.py"
-    fits = list((Path(__file__).resolve().parents[1] / "cue_rules" / intents.SHIPPED_FITS).glob("*.npy"))
+    fits = list((Path(__file__).resolve().parents[1] / "cue_rules" / intents.SHIPPED_FITS).glob("*-fit-*.npy"))
     assert len(fits) == len({id(t.intent) for r in load.ruleset.rules for t in r.triggers.values()
                              if t.intent is not None and t.intent.scoring == "classifier"})
+    tables = list((Path(__file__).resolve().parents[1] / "cue_rules" / intents.SHIPPED_FITS).glob("*-rows-*.npy"))
+    assert len(tables) == len(intents._TABLES) == 1  # one utterance file, one table for all its triggers
 
 
 def _whole(text: str, **keys) -> str:
@@ -828,3 +831,87 @@ def test_whole_turn_fires_where_no_sentence_alone_does(tmp_path):
     on = [c for c in cues_for(shipped_rules_dir(), pitch, shrug) if c.cue == "reset"]
     assert len(on) == 1 and '"Mm. Maybe. Hard to say"' in on[0].why  # the why quotes the turn, not its last clause
     assert not [c for c in cues_for(off, pitch, shrug) if c.cue == "reset"]
+
+
+def test_neighbours_settings_are_checked_with_lines(tmp_path, capsys):
+    (tmp_path / "u.tsv").write_text(ROWS)
+    out = check_fails(tmp_path, capsys, RULE.replace('threshold = 0.42', 'threshold = 0.42\nneighbours = 5'))
+    assert "hesitant.toml:9: 'neighbours' asks the rows of the utterance file: it needs learn_from and labels" in out
+    out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbours = 51'))
+    assert "hesitant.toml:12: 'neighbours' must be between 0 (off) and 50" in out
+    out = check_fails(tmp_path, capsys,
+                      LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbour_similarity = 1.5'))
+    assert "hesitant.toml:12: 'neighbour_similarity' must be between 0 and 1" in out
+    out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbors = 5'))
+    assert "hesitant.toml:12" in out and "'neighbours'" in out  # the likely intended key
+
+
+class _Letters:
+    """A stand-in embedder: a text's vector counts its letters (unit length)."""
+
+    name = "letters"
+    dim = 26
+
+    def __init__(self) -> None:
+        self.encoded = 0
+
+    def encode(self, texts):
+        import numpy as np
+
+        self.encoded += len(texts)
+        out = np.zeros((len(texts), 26), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for ch in t.lower():
+                if "a" <= ch <= "z":
+                    out[i, ord(ch) - 97] += 1
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def test_the_row_table_is_cached_on_disk_and_keeps_each_texts_similarities(tmp_path, monkeypatch):
+    """The rows are embedded once (then read back), and a turn's texts meet the table once each, even
+    where more texts than it keeps arrive at once (a stale entry must not be read, nor a kept one lost)."""
+    import numpy as np
+
+    import livecue.cues.embedding as embedding
+    from livecue.cues.intents import RowTable
+
+    monkeypatch.setattr(embedding, "_cache_root", lambda: tmp_path / "cache")
+    rows = ("aaa", "bbb", "abab")
+    first = _Letters()
+    table = RowTable(first, rows)
+    assert first.encoded == 3 and table.vecs.dtype == np.float32
+    again = _Letters()
+    assert np.allclose(RowTable(again, rows).vecs, table.vecs, atol=1e-3) and again.encoded == 0
+    texts = [f"a{'b' * i}" for i in range(RowTable._KEEP + 5)]
+    sims = table.similarities(texts[:3], first.encode(texts[:3]))
+    assert sims.shape == (3, 3) and sims[0, 0] > sims[0, 1]  # "a" is nearer "aaa" than "bbb"
+    many = table.similarities(texts, first.encode(texts))  # more than it keeps: it starts over
+    assert np.allclose(many, first.encode(texts) @ table.vecs.T, atol=1e-6)
+    assert np.allclose(table.similarities(texts[:2], np.zeros((2, 26), dtype=np.float32)), many[:2])  # kept
+
+
+@needs_minilm
+def test_neighbours_let_the_rows_vote_where_no_example_is_near(tmp_path):
+    """A clause whose nearest rows all have the labels means the intent; not where one of them has
+    another label, nor below neighbour_similarity, nor a text shorter than confident_min_words."""
+    said = [("rep", 0.5, 3.0, "Shall we start Monday?"),
+            ("prospect", 3.5, 7.5, "I will have to mull it over for a while.")]
+    rows = ("stall\tpitch\tI'll have to mull it over\nstall\tpitch\tlet me mull it over for a bit\n"
+            "stall\tpitch\tgive me a while to mull it over\n"
+            "engaged\tpitch\tthat sounds useful, how do we start\nengaged\tpitch\tsend the contract over today\n")
+    (tmp_path / "u.tsv").write_text(rows)
+    strict = LEARNED.replace("threshold = 0.42", "threshold = 0.9").replace(
+        'labels = ["stall"]', 'labels = ["stall"]\nmin_confidence = 0.0')
+    write_rule(tmp_path, strict)
+    assert cues_for(tmp_path, *said) == []  # no example within 0.9
+    write_rule(tmp_path, strict.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbours = 3'))
+    found = cues_for(tmp_path, *said)
+    assert [c.cue for c in found] == ["hesitant"]
+    write_rule(tmp_path, strict.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbours = 4'))
+    assert cues_for(tmp_path, *said) == []  # the fourth nearest row is engaged
+    write_rule(tmp_path, strict.replace('labels = ["stall"]',
+                                        'labels = ["stall"]\nneighbours = 3\nneighbour_similarity = 0.99'))
+    assert cues_for(tmp_path, *said) == []
+    write_rule(tmp_path, strict.replace('labels = ["stall"]',
+                                        'labels = ["stall"]\nneighbours = 3\nconfident_min_words = 20'))
+    assert cues_for(tmp_path, *said) == []

@@ -34,7 +34,7 @@ The trigger's ``scoring`` picks how the score is read off the examples
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -224,6 +224,8 @@ class Score:
     example: str  # the nearest example, as written in the rule file
     near_miss: float  # similarity to the nearest near miss (top_k: mean of the k nearest; -1 when none)
     confidence: float = 1.0  # the classifier's probability that the clause means the intent (1 without one)
+    row_similarity: float = -1.0  # to the nearest utterance row, where its ``neighbours`` all have the labels
+    row: str = ""  # that row (the trigger decides whether it counts: triggers._voted)
 
     def means(self, threshold: float, margin: float, min_confidence: float = 0.0) -> bool:
         return (self.similarity >= threshold and self.similarity - self.near_miss >= margin
@@ -265,12 +267,85 @@ def fit_logistic(pos: np.ndarray, neg: np.ndarray, neg_weight: np.ndarray, l2: f
     return w[:-1].astype(np.float32), float(w[-1])
 
 
+@dataclass(frozen=True)
+class Neighbours:
+    """A trigger's vote of the utterance file's rows (``neighbours``, ``neighbour_similarity``).
+
+    The classifier weighs every row at once, and an example must be near;
+    a clause whose ``count`` nearest rows all carry the trigger's labels is
+    worded like what other writers meant by it, even where no example and
+    no sure classifier says so ("issue-11ak" in docs/benchmarks.md).  The
+    score then carries the nearest row; the trigger decides whether it
+    counts (``triggers._voted``).  ``table``: every row's text, in file
+    order (one table of vectors per file, shared by its triggers).
+    """
+
+    count: int
+    table: tuple[str, ...]
+
+
+class RowTable:
+    """The vectors of an utterance file's rows, and each clause's similarity to all of them.
+
+    Embedding thousands of rows costs most of a minute, so the table is
+    cached on disk like a fit (``scripts/ship_fits.py`` ships the shipped
+    file's), stored as float16: the vote only ranks rows.  A turn's clauses
+    are scored by every trigger that votes: the similarities of the last
+    few texts are kept, so each text meets the table once.
+    """
+
+    _KEEP = 64  # texts whose similarities are kept (a turn's clauses, for every trigger)
+
+    def __init__(self, embedder: Embedder, texts: tuple[str, ...]) -> None:
+        from .rules import shipped_rules_dir  # here: rules imports the trigger kinds, which import this
+
+        read = [example_text(t) for t in texts]
+        self.index = {t: i for i, t in enumerate(texts)}
+        vecs = disk_cached("rows", [f"{embedder.name}-rows", _ROWS_VERSION, *read],
+                           lambda: encode_rows(embedder, read).astype(np.float16), (len(read), embedder.dim),
+                           shipped=shipped_rules_dir() / SHIPPED_FITS)
+        self.vecs = np.asarray(vecs, dtype=np.float32)
+        self._sims: dict[str, np.ndarray] = {}
+
+    def similarities(self, texts: list[str], vecs: np.ndarray) -> np.ndarray:
+        """texts x rows cosine similarities (``vecs``: the texts' unit vectors)."""
+        todo = [i for i, t in enumerate(texts) if t not in self._sims]
+        if todo and len(self._sims) + len(todo) > self._KEEP:
+            self._sims.clear()  # and every text is scored anew
+            todo = list(range(len(texts)))
+        if todo:
+            found = vecs[todo] @ self.vecs.T
+            for row, i in enumerate(todo):
+                self._sims[texts[i]] = found[row]
+        return np.stack([self._sims[t] for t in texts])
+
+
+def encode_rows(embedder: Embedder, texts: list[str]) -> np.ndarray:
+    """The rows' vectors (``scripts/probe_writers.py`` swaps in its own memory of them)."""
+    return embedder.encode(texts)
+
+
+_ROWS_VERSION = "1"  # bump when the row vectors change meaning: cached tables of another version are not read
+_TABLES: dict[tuple, RowTable] = {}
+
+
+def row_table(embedder: Embedder, texts: tuple[str, ...]) -> RowTable:
+    key = (embedder.name, texts)
+    found = _TABLES.get(key)
+    if found is None:
+        if len(_TABLES) > 4:
+            _TABLES.clear()
+        found = _TABLES[key] = RowTable(embedder, texts)
+    return found
+
+
 class Intent:
     """The embedded examples of one intent trigger (and, for ``classifier``, its fit)."""
 
     def __init__(self, sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str,
                  scoring: str = "nearest", top_k: int = 3, background: tuple[str, ...] = (),
-                 learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> None:
+                 learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+                 neighbours: Neighbours | None = None) -> None:
         if scoring not in SCORINGS:
             raise ValueError(f"unknown intent scoring {scoring!r} (one of {', '.join(SCORINGS)})")
         self.embedder: Embedder = load_embedder(model)
@@ -285,6 +360,13 @@ class Intent:
         self._b = 0.0
         if scoring == "classifier":
             self._w, self._b = self._fit(background, learned)
+        self._vote: tuple[Neighbours, RowTable, np.ndarray, np.ndarray, tuple[str, ...]] | None = None
+        if neighbours is not None and neighbours.count and learned[0]:
+            table = row_table(self.embedder, neighbours.table)
+            pool = [t for t in dict.fromkeys(learned[0] + learned[1]) if t in table.index]
+            wanted = set(learned[0])
+            self._vote = (neighbours, table, np.array([table.index[t] for t in pool], dtype=np.int64),
+                          np.array([t in wanted for t in pool]), tuple(pool))
 
     def _fit(self, background: tuple[str, ...], learned: tuple[tuple[str, ...], tuple[str, ...]]
              ) -> tuple[np.ndarray, float]:
@@ -337,8 +419,23 @@ class Intent:
         conf = (1.0 / (1.0 + np.exp(-(self._features(vecs, read) @ self._w + self._b))) if self._w is not None
                 else np.ones(len(texts)))
         best = np.argmax(pos, axis=1)
-        return [Score(float(sim[i]), self.examples[int(best[i])], float(near[i]), float(conf[i]))
-                for i in range(len(texts))]
+        out = [Score(float(sim[i]), self.examples[int(best[i])], float(near[i]), float(conf[i]))
+               for i in range(len(texts))]
+        return self._voted(read, vecs, out) if self._vote is not None else out
+
+    def _voted(self, read: list[str], vecs: np.ndarray, scores: list[Score]) -> list[Score]:
+        """Each clause whose ``count`` nearest rows all have the labels carries the nearest of them."""
+        vote, table, columns, wanted, pool = self._vote
+        k = min(vote.count, len(pool))
+        sims = table.similarities(read, vecs)[:, columns]
+        out = []
+        for i, score in enumerate(scores):
+            top = np.argpartition(-sims[i], k - 1)[:k]
+            j = int(top[np.argmax(sims[i, top])])
+            if wanted[top].all():
+                score = replace(score, row_similarity=float(sims[i, j]), row=pool[j])
+            out.append(score)
+        return out
 
 
 _INTENTS: dict[tuple, Intent] = {}
@@ -346,18 +443,19 @@ _INTENTS: dict[tuple, Intent] = {}
 
 def intent_for(sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str, scoring: str = "nearest",
                top_k: int = 3, background: tuple[str, ...] = (),
-               learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())) -> Intent:
+               learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+               neighbours: Neighbours | None = None) -> Intent:
     """Embed (and fit) each distinct example list once per process (hot reloads and tune re-use them).
 
     ``background``: the other intents' examples; ``learned``: the positive and negative rows of the
-    trigger's utterance file; both read only by ``classifier``.
+    trigger's utterance file; both read only by ``classifier``; ``neighbours``: the rows' vote, if any.
     """
     fits = scoring == "classifier"
     key = (sounds_like, not_like, model, scoring, top_k if scoring == "top_k" else 0,
-           background if fits else (), learned if fits else ((), ()))
+           background if fits else (), learned if fits else ((), ()), neighbours if fits else None)
     found = _INTENTS.get(key)
     if found is None:
         if len(_INTENTS) > 128:
             _INTENTS.clear()
-        found = _INTENTS[key] = Intent(sounds_like, not_like, model, scoring, top_k, key[5], key[6])
+        found = _INTENTS[key] = Intent(sounds_like, not_like, model, scoring, top_k, key[5], key[6], key[7])
     return found

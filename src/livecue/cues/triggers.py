@@ -242,10 +242,12 @@ def utterance_file(rule: "Rule", name: str) -> Path | None:
     return None
 
 
-def _learned_rows(rule: "Rule", trig: "Trigger", at: Problems) -> "tuple[tuple[str, ...], tuple[str, ...]] | None":
+def _learned_rows(rule: "Rule", trig: "Trigger", at: Problems
+                  ) -> "tuple[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, ...]] | None":
     """The texts of the trigger's utterance file: the rows with its labels, and the rest but those with
     its ``ignore_labels`` (a second no is worded like a first brush-off; only the turn before tells them
-    apart, so as a counter-example it would teach the brush-off classifier to doubt plain brush-offs)."""
+    apart, so as a counter-example it would teach the brush-off classifier to doubt plain brush-offs);
+    and every row's text, in file order (the one table of row vectors that ``neighbours`` reads)."""
     from ..user_files import did_you_mean
     from .intents import read_utterances
 
@@ -265,8 +267,9 @@ def _learned_rows(rule: "Rule", trig: "Trigger", at: Problems) -> "tuple[tuple[s
     if problems or unknown:
         return None
     wanted, ignored = set(trig.labels), set(trig.ignore_labels)
-    return (tuple(r.text for r in rows if r.label in wanted),
-            tuple(r.text for r in rows if r.label not in wanted and r.label not in ignored))
+    return ((tuple(r.text for r in rows if r.label in wanted),
+             tuple(r.text for r in rows if r.label not in wanted and r.label not in ignored)),
+            tuple(r.text for r in rows))
 
 
 def _sure_at(trig: "Trigger") -> float:
@@ -296,6 +299,19 @@ def _trusted(score, trig: "Trigger", text: str):
                 score.near_miss >= _CLOSE_NEAR_MISS and score.similarity - score.near_miss < trig.margin))):
         return score
     return replace(score, similarity=max(score.similarity, 1.0), near_miss=-1.0)
+
+
+def _voted(score, trig: "Trigger", text: str):
+    """The utterance rows' vote (``neighbours``): a clause whose nearest rows all mean the intent counts
+    as near as the nearest of them, where that is at least ``neighbour_similarity``.  Wording the
+    examples never saw but other writers used ("so it's basically a spreadsheet with your logo slapped
+    on", after a pitch: its five nearest rows are lukewarm).  Not a
+    text shorter than ``confident_min_words`` ("I don't know" answering a question), nor one close to
+    one of the rule's own near misses (``_CLOSE_NEAR_MISS``): the rule's author ruled that wording out."""
+    if score.row_similarity <= score.similarity or score.row_similarity < trig.neighbour_similarity \
+            or len(text.split()) < trig.confident_min_words or score.near_miss >= _CLOSE_NEAR_MISS:
+        return score
+    return replace(score, similarity=score.row_similarity, example=score.row)
 
 
 def _whole_turn(clauses: list[Clause], texts: list[str], trig: "Trigger") -> str:
@@ -328,10 +344,11 @@ class IntentKind(TriggerKind):
             "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
             "last_clauses": 0, "judge_questions": False, "min_other_turns": 0, "scoring": "nearest", "top_k": 3,
             "min_confidence": 0.3, "confident_at": 0.0, "confident_min_words": 0, "learn_from": "", "labels": (),
-            "ignore_labels": (), "whole_turn": True}
+            "ignore_labels": (), "neighbours": 0, "neighbour_similarity": 0.7, "whole_turn": True}
     lists = frozenset({"sounds_like", "not_like", "unless", "labels", "ignore_labels"})
     positive = ("threshold", "min_words", "max_words", "top_k")
-    tunable = ("threshold", "margin", "min_confidence", "confident_at", "confident_min_words", "top_k")
+    tunable = ("threshold", "margin", "min_confidence", "confident_at", "confident_min_words", "top_k",
+               "neighbours", "neighbour_similarity")
     default_why = "Sounds like \"{example}\": \"{clause}\""
 
     def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
@@ -374,6 +391,12 @@ class IntentKind(TriggerKind):
         if bool(trig.learn_from) != bool(trig.labels):
             at.key("learn_from" if trig.learn_from else "labels",
                    "'learn_from' (the utterance file) and 'labels' (its rows that mean the intent) go together")
+        if "neighbours" in data and not 0 <= trig.neighbours <= 50:
+            at.key("neighbours", "'neighbours' must be between 0 (off) and 50")
+        elif trig.neighbours and not trig.learn_from:
+            at.key("neighbours", "'neighbours' asks the rows of the utterance file: it needs learn_from and labels")
+        if "neighbour_similarity" in data and not 0 <= trig.neighbour_similarity <= 1:
+            at.key("neighbour_similarity", "'neighbour_similarity' must be between 0 and 1")
         if trig.ignore_labels and not trig.learn_from:
             at.key("ignore_labels", "'ignore_labels' leaves rows of the utterance file out of the fit: it needs "
                                     "learn_from and labels")
@@ -394,14 +417,15 @@ class IntentKind(TriggerKind):
             positives += tuple(source.sounds_like)
             negatives += tuple(source.not_like)
         from .embedding import EmbeddingUnavailable
-        from .intents import intent_for
+        from .intents import Neighbours, intent_for
 
         learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+        table: tuple[str, ...] = ()
         if trig.learn_from and trig.scoring == "classifier":
             found_rows = _learned_rows(rule, trig, at)
             if found_rows is None:
                 return False
-            learned = found_rows
+            learned, table = found_rows
         try:
             # a classifier is fit against every other intent's examples too (sorted: the fit is the same
             # whatever order the files load in)
@@ -411,8 +435,9 @@ class IntentKind(TriggerKind):
             background = () if trig.scoring != "classifier" else tuple(sorted({
                 t for r in rules.values() for other in r.triggers if other.kind == "intent"
                 and not set(other.labels) & near for t in other.sounds_like} - set(positives)))
+            vote = Neighbours(trig.neighbours, table) if trig.neighbours and table else None
             ct.intent = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
-                                   learned)
+                                   learned, vote)
         except EmbeddingUnavailable as exc:
             at.key("model", f"trigger '{trig.name}': {exc}")
             return False
@@ -462,11 +487,11 @@ class IntentKind(TriggerKind):
         need = trig.min_confidence  # a score's confidence is 1 unless a classifier gave it
         scores = {}
         for k in judged:
-            options = [_trusted(next(found), trig, t) for t in parts[k]]
+            options = [_trusted(_voted(next(found), trig, t), trig, t) for t in parts[k]]
             scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin, need), s.similarity))
         span = {k: (clauses[k].start, clauses[k].end) for k in judged}  # the words each judgement quotes
         if whole:  # judged in the place of the last judged clause (or the last clause), whose stance stands
-            as_one, last = _trusted(next(found), trig, whole), (judged[-1] if judged else len(clauses) - 1)
+            as_one, last = _trusted(_voted(next(found), trig, whole), trig, whole), (judged[-1] if judged else len(clauses) - 1)
             if as_one.confidence >= trig.confident_at and as_one.means(trig.threshold, trig.margin, need) \
                     and not (judged and scores[last].means(trig.threshold, trig.margin, need)):
                 judged = judged or [last]
