@@ -838,10 +838,15 @@ def test_neighbours_settings_are_checked_with_lines(tmp_path, capsys):
     out = check_fails(tmp_path, capsys, RULE.replace('threshold = 0.42', 'threshold = 0.42\nneighbours = 5'))
     assert "hesitant.toml:9: 'neighbours' asks the rows of the utterance file: it needs learn_from and labels" in out
     out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbours = 51'))
-    assert "hesitant.toml:12: 'neighbours' must be between 0 (off) and 50" in out
+    assert "hesitant.toml:12: 'neighbours' must be a whole number between 0 (off) and 50" in out
+    out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbours = 2.5'))
+    assert "hesitant.toml:12: 'neighbours' must be a whole number" in out
     out = check_fails(tmp_path, capsys,
-                      LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbour_similarity = 1.5'))
-    assert "hesitant.toml:12: 'neighbour_similarity' must be between 0 and 1" in out
+                      LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbours = 5\nneighbour_similarity = 1.5'))
+    assert "hesitant.toml:13: 'neighbour_similarity' must be between 0 and 1" in out
+    out = check_fails(tmp_path, capsys,
+                      LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbour_similarity = 0.8'))
+    assert "hesitant.toml:12: 'neighbour_similarity' is the bar of the rows' vote: it needs neighbours" in out
     out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbors = 5'))
     assert "hesitant.toml:12" in out and "'neighbours'" in out  # the likely intended key
 

@@ -221,7 +221,7 @@ def _read_utterances(path: Path) -> tuple[tuple[Utterance, ...], list[tuple[int,
 @dataclass(frozen=True)
 class Score:
     similarity: float  # to the nearest example that means the intent (top_k: mean of the k nearest)
-    example: str  # the nearest example, as written in the rule file
+    example: str  # the nearest example, as written in the rule file (or the row that voted: triggers._voted)
     near_miss: float  # similarity to the nearest near miss (top_k: mean of the k nearest; -1 when none)
     confidence: float = 1.0  # the classifier's probability that the clause means the intent (1 without one)
     row_similarity: float = -1.0  # to the nearest utterance row, where its ``neighbours`` all have the labels

@@ -391,12 +391,15 @@ class IntentKind(TriggerKind):
         if bool(trig.learn_from) != bool(trig.labels):
             at.key("learn_from" if trig.learn_from else "labels",
                    "'learn_from' (the utterance file) and 'labels' (its rows that mean the intent) go together")
-        if "neighbours" in data and not 0 <= trig.neighbours <= 50:
-            at.key("neighbours", "'neighbours' must be between 0 (off) and 50")
+        if "neighbours" in data and (isinstance(trig.neighbours, bool) or not isinstance(trig.neighbours, int)
+                                     or not 0 <= trig.neighbours <= 50):
+            at.key("neighbours", "'neighbours' must be a whole number between 0 (off) and 50")
         elif trig.neighbours and not trig.learn_from:
             at.key("neighbours", "'neighbours' asks the rows of the utterance file: it needs learn_from and labels")
         if "neighbour_similarity" in data and not 0 <= trig.neighbour_similarity <= 1:
             at.key("neighbour_similarity", "'neighbour_similarity' must be between 0 and 1")
+        elif "neighbour_similarity" in data and not trig.neighbours:
+            at.key("neighbour_similarity", "'neighbour_similarity' is the bar of the rows' vote: it needs neighbours")
         if trig.ignore_labels and not trig.learn_from:
             at.key("ignore_labels", "'ignore_labels' leaves rows of the utterance file out of the fit: it needs "
                                     "learn_from and labels")
