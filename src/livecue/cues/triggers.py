@@ -391,8 +391,7 @@ class IntentKind(TriggerKind):
         if bool(trig.learn_from) != bool(trig.labels):
             at.key("learn_from" if trig.learn_from else "labels",
                    "'learn_from' (the utterance file) and 'labels' (its rows that mean the intent) go together")
-        if "neighbours" in data and (isinstance(trig.neighbours, bool) or not isinstance(trig.neighbours, int)
-                                     or not 0 <= trig.neighbours <= 50):
+        if "neighbours" in data and not 0 <= trig.neighbours <= 50:  # a whole number: the rule file's type check
             at.key("neighbours", "'neighbours' must be a whole number between 0 (off) and 50")
         elif trig.neighbours and not trig.learn_from:
             at.key("neighbours", "'neighbours' asks the rows of the utterance file: it needs learn_from and labels")
