@@ -581,6 +581,13 @@ def test_an_edited_utterance_file_is_read_again(tmp_path, monkeypatch):
 
 LEARNED = RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "classifier"\nlearn_from = "u.tsv"\n'
                        'labels = ["stall"]')
+
+
+def learned_with(keys: str) -> str:
+    """The learning rule with more keys after its labels (so a problem's line number is known)."""
+    return LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\n' + keys)
+
+
 ROWS = ("stall\tpitch\tI'll have to mull it over\nstall\tpitch\tgive me a few days to chew on it\n"
         "stall\tpitch\tlet me run the numbers and I'll come back to you\n"
         "engaged\tpitch\tthat sounds useful, how do we start\nengaged\tpitch\tsend the contract over today\n")
@@ -600,10 +607,10 @@ def test_learn_from_settings_are_checked_with_lines(tmp_path, capsys):
 def test_ignore_labels_are_checked_with_lines(tmp_path, capsys):
     (tmp_path / "u.tsv").write_text(ROWS + "stall_again\tsecond\tI said I'd mull it over\n")
     out = check_fails(tmp_path, capsys,
-                      LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nignore_labels = ["stall_agin"]'))
+                      learned_with('ignore_labels = ["stall_agin"]'))
     assert "hesitant.toml:12: no row of u.tsv has the label 'stall_agin' (did you mean 'stall_again'?)" in out
     out = check_fails(tmp_path, capsys,
-                      LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nignore_labels = ["stall"]'))
+                      learned_with('ignore_labels = ["stall"]'))
     assert "hesitant.toml:12: 'stall' is in both 'labels' and 'ignore_labels'" in out
     out = check_fails(tmp_path, capsys,
                       RULE.replace('threshold = 0.42', 'threshold = 0.42\nignore_labels = ["stall_again"]'))
@@ -630,7 +637,7 @@ def test_rows_of_ignored_labels_teach_the_classifier_nothing(tmp_path):
         return intent.score(["I need a few days to mull it over"])[0].confidence
 
     learning_against = stall_confidence(LEARNED)
-    ignoring = stall_confidence(LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nignore_labels = ["stall_again"]'))
+    ignoring = stall_confidence(learned_with('ignore_labels = ["stall_again"]'))
     assert ignoring > learning_against + 0.1 and ignoring > 0.5
 
 
@@ -684,7 +691,7 @@ def test_confident_at_trusts_the_classifier_where_no_example_is_near_unless_a_ne
     (tmp_path / "u.tsv").write_text(ROWS)
     write_rule(tmp_path, LEARNED)
     assert cues_for(tmp_path, *said) == []  # nearest alone: no example is near enough
-    write_rule(tmp_path, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nconfident_at = 0.7'))
+    write_rule(tmp_path, learned_with('confident_at = 0.7'))
     cues = cues_for(tmp_path, *said)
     assert [c.cue for c in cues] == ["hesitant"] and "Let me crunch the numbers" in cues[0].why
     assert cues_for(tmp_path, ("rep", 0.5, 3.0, "Shall we start Monday?"),
@@ -837,17 +844,17 @@ def test_neighbours_settings_are_checked_with_lines(tmp_path, capsys):
     (tmp_path / "u.tsv").write_text(ROWS)
     out = check_fails(tmp_path, capsys, RULE.replace('threshold = 0.42', 'threshold = 0.42\nneighbours = 5'))
     assert "hesitant.toml:9: 'neighbours' asks the rows of the utterance file: it needs learn_from and labels" in out
-    out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbours = 51'))
+    out = check_fails(tmp_path, capsys, learned_with('neighbours = 51'))
     assert "hesitant.toml:12: 'neighbours' must be a whole number between 0 (off) and 50" in out
-    out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbours = 2.5'))
+    out = check_fails(tmp_path, capsys, learned_with('neighbours = 2.5'))
     assert "hesitant.toml:12: 'neighbours' must be a whole number" in out
     out = check_fails(tmp_path, capsys,
-                      LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbours = 5\nneighbour_similarity = 1.5'))
+                      learned_with('neighbours = 5\nneighbour_similarity = 1.5'))
     assert "hesitant.toml:13: 'neighbour_similarity' must be between 0 and 1" in out
     out = check_fails(tmp_path, capsys,
-                      LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbour_similarity = 0.8'))
+                      learned_with('neighbour_similarity = 0.8'))
     assert "hesitant.toml:12: 'neighbour_similarity' is the bar of the rows' vote: it needs neighbours" in out
-    out = check_fails(tmp_path, capsys, LEARNED.replace('labels = ["stall"]', 'labels = ["stall"]\nneighbors = 5'))
+    out = check_fails(tmp_path, capsys, learned_with('neighbors = 5'))
     assert "hesitant.toml:12" in out and "'neighbours'" in out  # the likely intended key
 
 
