@@ -314,6 +314,11 @@ def _voted(score, trig: "Trigger", text: str):
     return replace(score, similarity=score.row_similarity, example=score.row)
 
 
+def _judged(score, trig: "Trigger", text: str):
+    """A score as the trigger reads it: the rows' vote first, then a sure classifier."""
+    return _trusted(_voted(score, trig, text), trig, text)
+
+
 def _whole_turn(clauses: list[Clause], texts: list[str], trig: "Trigger") -> str:
     """The turn as one text, where it is several short statements that nothing sets against each other:
     "Mm. Maybe. Hard to say." means more than any of its sentences ("hard to say" alone is no
@@ -489,11 +494,11 @@ class IntentKind(TriggerKind):
         need = trig.min_confidence  # a score's confidence is 1 unless a classifier gave it
         scores = {}
         for k in judged:
-            options = [_trusted(_voted(next(found), trig, t), trig, t) for t in parts[k]]
+            options = [_judged(next(found), trig, t) for t in parts[k]]
             scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin, need), s.similarity))
         span = {k: (clauses[k].start, clauses[k].end) for k in judged}  # the words each judgement quotes
         if whole:  # judged in the place of the last judged clause (or the last clause), whose stance stands
-            as_one, last = _trusted(_voted(next(found), trig, whole), trig, whole), (judged[-1] if judged else len(clauses) - 1)
+            as_one, last = _judged(next(found), trig, whole), (judged[-1] if judged else len(clauses) - 1)
             if as_one.confidence >= trig.confident_at and as_one.means(trig.threshold, trig.margin, need) \
                     and not (judged and scores[last].means(trig.threshold, trig.margin, need)):
                 judged = judged or [last]
