@@ -606,11 +606,9 @@ def test_learn_from_settings_are_checked_with_lines(tmp_path, capsys):
 
 def test_ignore_labels_are_checked_with_lines(tmp_path, capsys):
     (tmp_path / "u.tsv").write_text(ROWS + "stall_again\tsecond\tI said I'd mull it over\n")
-    out = check_fails(tmp_path, capsys,
-                      learned_with('ignore_labels = ["stall_agin"]'))
+    out = check_fails(tmp_path, capsys, learned_with('ignore_labels = ["stall_agin"]'))
     assert "hesitant.toml:12: no row of u.tsv has the label 'stall_agin' (did you mean 'stall_again'?)" in out
-    out = check_fails(tmp_path, capsys,
-                      learned_with('ignore_labels = ["stall"]'))
+    out = check_fails(tmp_path, capsys, learned_with('ignore_labels = ["stall"]'))
     assert "hesitant.toml:12: 'stall' is in both 'labels' and 'ignore_labels'" in out
     out = check_fails(tmp_path, capsys,
                       RULE.replace('threshold = 0.42', 'threshold = 0.42\nignore_labels = ["stall_again"]'))
@@ -844,16 +842,13 @@ def test_neighbours_settings_are_checked_with_lines(tmp_path, capsys):
     (tmp_path / "u.tsv").write_text(ROWS)
     out = check_fails(tmp_path, capsys, RULE.replace('threshold = 0.42', 'threshold = 0.42\nneighbours = 5'))
     assert "hesitant.toml:9: 'neighbours' asks the rows of the utterance file: it needs learn_from and labels" in out
-    out = check_fails(tmp_path, capsys, learned_with('neighbours = 51'))
-    assert "hesitant.toml:12: 'neighbours' must be a whole number between 0 (off) and 50" in out
-    out = check_fails(tmp_path, capsys, learned_with('neighbours = 2.5'))
-    assert "hesitant.toml:12: 'neighbours' must be a whole number" in out
-    out = check_fails(tmp_path, capsys,
-                      learned_with('neighbours = 5\nneighbour_similarity = 1.5'))
-    assert "hesitant.toml:13: 'neighbour_similarity' must be between 0 and 1" in out
-    out = check_fails(tmp_path, capsys,
-                      learned_with('neighbour_similarity = 0.8'))
-    assert "hesitant.toml:12: 'neighbour_similarity' is the bar of the rows' vote: it needs neighbours" in out
+    for keys, problem in (
+            ('neighbours = 51', "hesitant.toml:12: 'neighbours' must be a whole number between 0 (off) and 50"),
+            ('neighbours = 2.5', "hesitant.toml:12: 'neighbours' must be a whole number"),
+            ('neighbours = 5\nneighbour_similarity = 1.5', "hesitant.toml:13: 'neighbour_similarity' must be between 0 and 1"),
+            ('neighbour_similarity = 0.8',
+             "hesitant.toml:12: 'neighbour_similarity' is the bar of the rows' vote: it needs neighbours")):
+        assert problem in check_fails(tmp_path, capsys, learned_with(keys)), keys
     out = check_fails(tmp_path, capsys, learned_with('neighbors = 5'))
     assert "hesitant.toml:12" in out and "'neighbours'" in out  # the likely intended key
 
