@@ -326,6 +326,24 @@ def test_a_context_gate_still_sees_the_question_when_the_answer_is_decoded_late(
         assert f.cues() == [], lag_s
 
 
+def test_a_gate_on_the_reps_last_turn_holds_however_long_the_answer():
+    """plant_seed's call back answers the rep's opener: the opener is the rep's last turn, not the rep's
+    last 8 s (tuned call C c_ps04: a call back asked for at the end of a ten-second answer was missed)."""
+    opener = "Hey Jerome, it's Kim from Yardview, we help trucking yards track trailers. Caught you at a bad time?"
+    answer = ("Yeah, kind of, I'm on the floor at a trade show in Vegas and it's loud as anything, "
+              "people everywhere. Try me the week after next.")
+    f = feeder()
+    f.feed(*utterance("rep", 1.0, 8.5, opener))
+    f.feed(*utterance("prospect", 9.5, 21.0, answer))
+    assert [c.cue for c in f.cues()] == ["plant_seed"]
+    f = feeder()  # the rep spoke again in between: the call back no longer answers the opener
+    f.feed(*utterance("rep", 1.0, 8.5, opener))
+    f.feed(*utterance("prospect", 9.0, 10.0, "Sure, go on."))
+    f.feed(*utterance("rep", 10.5, 14.0, "When do your drivers pick up their trailers?"))
+    f.feed(*utterance("prospect", 14.5, 17.0, "Try me the week after next."))
+    assert f.cues() == []
+
+
 def test_a_verdict_split_by_the_reps_okay_still_judges_the_pitch_before_it():
     """A rep's "okay" said over the prospect splits their turn; the lukewarm gate looks past it to the pitch."""
     pitch = "The app tracks every delivery window and texts your customers when the driver is ten minutes out."

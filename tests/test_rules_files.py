@@ -108,6 +108,18 @@ def test_wrong_types_and_values(tmp_path):
     assert f"{path}:5: 'cooldown_s' must be a number" in msgs
 
 
+def test_last_turn_needs_the_other_side_and_takes_no_window(tmp_path):
+    path = write(tmp_path, GOOD.replace('phrases = ["not interested"]', 'phrases = ["not interested"]\nlast_turn = true'))
+    assert f"{path}:6: 'last_turn' reads the other side's last turn: it needs speaker" in messages(path)
+    path = write(tmp_path, GOOD.replace('phrases = ["not interested"]',
+                                        'phrases = ["not interested"]\nspeaker = "rep"\nlast_turn = true\nwithin_s = 8'))
+    assert messages(path) == [
+        f"{path}:8: 'within_s' is not read with last_turn (the other side's last turn, however long ago)"]
+    path = write(tmp_path, GOOD.replace('phrases = ["not interested"]',
+                                        'phrases = ["not interested"]\nspeaker = "rep"\nlast_turn = true'))
+    assert messages(path) == []
+
+
 def test_bad_patterns_point_at_their_own_line(tmp_path):
     text = GOOD.replace('phrases = ["not interested"]', 'phrases = [\n  "not interested",\n  "(we are|i am",\n  "re:(x",\n]')
     path = write(tmp_path, text)

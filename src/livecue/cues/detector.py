@@ -22,7 +22,7 @@ from .profile import Profile
 from .clauses import Clause, split_clauses, unfinished
 from .rules import CompiledRule, CompiledTrigger, RuleSet
 from .signals import Segment, Tracker, Update
-from .triggers import REGISTRY, SPAN_TOLERANCE_S, Evidence, Hit  # noqa: F401  (re-exported)
+from .triggers import REGISTRY, SPAN_TOLERANCE_S, Evidence, Hit, turn_before  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .intents import Score
@@ -120,6 +120,18 @@ class _Context:
             for seg in self.tracker.timeline[-self.s.recent_segments:]:
                 if seg.speaker == speaker and seg.last_end >= since:
                     words += seg.words
+            texts = [w.word for w in words]
+            self._recent[key] = _Turn(words, [False] * len(words), -1, True, normalise_words(texts),
+                                      count_words(texts))
+        return self._recent[key]
+
+    def turn_before(self) -> _Turn:
+        """The other side's last real turn before the judged one (``triggers.turn_before``): the
+        question a long answer answers, however long the answer has run."""
+        key = ("turn before",)
+        if key not in self._recent:
+            assert self.update is not None
+            words = [w for seg in turn_before(self.tracker, self.update.segment) for w in seg.words]
             texts = [w.word for w in words]
             self._recent[key] = _Turn(words, [False] * len(words), -1, True, normalise_words(texts),
                                       count_words(texts))

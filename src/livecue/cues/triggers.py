@@ -156,7 +156,7 @@ class Phrases(TriggerKind):
 
     name = "phrases"
     keys = {"phrases": (), "phrases_from": "", "unless": (), "max_turn_words": 0, "fuzzy": True, "speaker": "",
-            "within_s": 30.0, "clause_scope": False, "skip_past": False}
+            "within_s": 30.0, "last_turn": False, "clause_scope": False, "skip_past": False}
     lists = frozenset({"phrases", "unless"})
     positive = ("within_s",)
     tunable = ("max_turn_words", "within_s")
@@ -168,6 +168,10 @@ class Phrases(TriggerKind):
         _check_ref(trig, "phrases_from", at)
         if trig.speaker and trig.speaker not in SPEAKERS:
             at.key("speaker", f"'speaker' must be one of {', '.join(SPEAKERS)}, not {trig.speaker!r}")
+        if trig.last_turn and not trig.speaker:
+            at.key("last_turn", "'last_turn' reads the other side's last turn: it needs speaker")
+        elif trig.last_turn and "within_s" in data:
+            at.key("within_s", "'within_s' is not read with last_turn (the other side's last turn, however long ago)")
 
     def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
         for key in ("phrases", "unless"):
@@ -196,7 +200,12 @@ class Phrases(TriggerKind):
         other = bool(trig.speaker)
         if trig.clause_scope and not other and not ctx.turn_over:
             return None  # what a clause means depends on the clauses after it
-        turn = ctx.recent(trig.speaker, trig.within_s) if other else ctx.turn()
+        if not other:
+            turn = ctx.turn()
+        elif trig.last_turn:
+            turn = ctx.turn_before()
+        else:
+            turn = ctx.recent(trig.speaker, trig.within_s)
         if not turn.words:
             return None
         if trig.max_turn_words and (turn.count > trig.max_turn_words or (not ctx.turn_over and not other)):
@@ -725,15 +734,31 @@ def _over_continuers(tracker, run: list, judged: str) -> list:
         run = earlier + run
 
 
+def turn_before(tracker, segment) -> list:
+    """The other side's last real turn before the turn ``segment`` is in ([] where they have not spoken).
+
+    Walking back it skips backchannels of either side and the judged side's own earlier pieces of
+    this turn (a rep's "okay" said over the prospect splits their turn in two).  The floor held runs
+    back over the judged side's continuers too: "Mm-hmm" in the middle of a pitch does not end it.
+    """
+    judged = segment.speaker
+    index = tracker.position(tracker.run_of(segment)[0])
+    for seg in reversed(tracker.timeline[:index]):
+        if seg.speaker != judged and not seg.backchannel:
+            break
+    else:
+        return []
+    run = [s for s in tracker.run_of(seg) if not s.backchannel] or [seg]
+    return _over_continuers(tracker, run, judged)
+
+
 class TurnBefore(TriggerKind):
     """The other side's last real turn before the judged one held the floor for ``min_turn_s`` or more,
     or (with ``or_question``) ended on a question.
 
     A verdict needs something to judge: a pitch, or "what do you think?" after one.  "No problem,
     no problem" said in passing is neither, and a real call's small talk is full of such turns.
-    Walking back it skips backchannels of either side and the judged side's own earlier pieces of
-    this turn (a rep's "okay" said over the prospect splits their turn in two).  The floor held runs
-    back over the judged side's continuers too: "Mm-hmm" in the middle of a pitch does not end it.
+    The turn is ``turn_before``'s.
     """
 
     name = "turn_before"
@@ -745,19 +770,13 @@ class TurnBefore(TriggerKind):
         rule, trig = crule.rule, ct.trigger
         if ctx.reason not in ("text", "ended", "final") or ctx.speaker != rule.listen or ctx.update is None:
             return None
-        tracker = det.tracker
-        index = tracker.position(tracker.run_of(ctx.update.segment)[0])
-        for seg in reversed(tracker.timeline[:index]):
-            if seg.speaker != ctx.speaker and not seg.backchannel:
-                break
-        else:
+        run = turn_before(det.tracker, ctx.update.segment)
+        if not run:
             return None
-        run = [s for s in tracker.run_of(seg) if not s.backchannel] or [seg]
-        run = _over_continuers(tracker, run, ctx.speaker)
         held_s = run[-1].last_end - run[0].start
         if held_s < trig.min_turn_s and not (trig.or_question and _asks(run, last=2)):
             return None
-        return Hit(trig.name, seg.speaker, (), 0.0, {"held_s": held_s}, turn=None)
+        return Hit(trig.name, run[0].speaker, (), 0.0, {"held_s": held_s}, turn=None)
 
 
 class Monologue(TriggerKind):
