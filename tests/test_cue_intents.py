@@ -838,6 +838,26 @@ def test_whole_turn_fires_where_no_sentence_alone_does(tmp_path):
     assert not [c for c in cues_for(off, pitch, shrug) if c.cue == "reset"]
 
 
+RAMBLE = ("Well my brother-in-law does the books for us on a Sunday and the van needs a service and the kids are "
+          "off school this week and honestly I would like to think it over for a couple of days.")
+
+
+@needs_minilm
+def test_a_long_run_on_clause_is_judged_by_its_tail(tmp_path):
+    """A rambling answer comes to its point last: one clause of 41 words is judged by its last
+    tail_words words (tail_words = 0: not judged at all, as before)."""
+    rules = write_rule(tmp_path)
+    ask = ("rep", 0.5, 3.0, "Shall we start Monday?")
+    assert [c.cue for c in cues_for(rules, ask, ("prospect", 3.5, 16.0, RAMBLE))] == ["hesitant"]
+    write_rule(tmp_path, RULE.replace("threshold = 0.42", "threshold = 0.42\ntail_words = 0"))
+    assert cues_for(rules, ask, ("prospect", 3.5, 16.0, RAMBLE)) == []
+
+
+def test_tail_words_is_checked_with_a_line(tmp_path, capsys):
+    out = check_fails(tmp_path, capsys, RULE.replace("threshold = 0.42", "threshold = 0.42\ntail_words = 40"))
+    assert "hesitant.toml:9: 'tail_words' must be 0 (off) or from min_words to max_words" in out
+
+
 def test_neighbours_settings_are_checked_with_lines(tmp_path, capsys):
     (tmp_path / "u.tsv").write_text(ROWS)
     out = check_fails(tmp_path, capsys, RULE.replace('threshold = 0.42', 'threshold = 0.42\nneighbours = 5'))

@@ -82,6 +82,7 @@ class Trigger:
     neighbours: int = 0  # learn_from: a clause whose this many nearest rows all have the labels means it too (0 = off) ...
     neighbour_similarity: float = 0.7  # ... where the nearest of them is at least this similar (cosine)
     whole_turn: bool = True  # also judge a turn of short statements as one text ("Mm. Maybe. Hard to say.")
+    tail_words: int = 16  # a clause longer than max_words is judged by its last this many words (0 = not at all)
     # kind = "clipped_streak": answers of at most max_words words to the rep's questions
     min_streak: int = 3
     max_words: int = 3

@@ -345,6 +345,10 @@ def _whole_turn(clauses: list[Clause], texts: list[str], trig: "Trigger") -> str
     return whole if trig.min_words <= len(whole.split()) <= trig.max_words else ""
 
 
+def _tail(text: str, n: int) -> str:
+    return " ".join(text.split()[-n:])
+
+
 class IntentKind(TriggerKind):
     """A clause of the listened side's finished turn means what the examples mean.
 
@@ -358,11 +362,11 @@ class IntentKind(TriggerKind):
             "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
             "last_clauses": 0, "judge_questions": False, "min_other_turns": 0, "scoring": "nearest", "top_k": 3,
             "min_confidence": 0.3, "confident_at": 0.0, "confident_min_words": 0, "learn_from": "", "labels": (),
-            "ignore_labels": (), "neighbours": 0, "neighbour_similarity": 0.7, "whole_turn": True}
+            "ignore_labels": (), "neighbours": 0, "neighbour_similarity": 0.7, "whole_turn": True, "tail_words": 16}
     lists = frozenset({"sounds_like", "not_like", "unless", "labels", "ignore_labels"})
     positive = ("threshold", "min_words", "max_words", "top_k")
     tunable = ("threshold", "margin", "min_confidence", "confident_at", "confident_min_words", "top_k",
-               "neighbours", "neighbour_similarity")
+               "neighbours", "neighbour_similarity", "tail_words")
     default_why = "Sounds like \"{example}\": \"{clause}\""
 
     def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
@@ -380,6 +384,8 @@ class IntentKind(TriggerKind):
             at.key("confident_at", "'confident_at' must be between 0 and 1 (0: off)")
         elif trig.confident_at and trig.scoring != "classifier":
             at.key("confident_at", "'confident_at' trusts the classifier alone: it needs scoring = \"classifier\"")
+        if "tail_words" in data and not (trig.tail_words == 0 or trig.min_words <= trig.tail_words <= trig.max_words):
+            at.key("tail_words", "'tail_words' must be 0 (off) or from min_words to max_words")
         if "confident_min_words" in data and trig.confident_min_words < 0:
             at.key("confident_min_words", "'confident_min_words' must be 0 or more")
         elif trig.confident_min_words and trig.scoring != "classifier":  # confident_at = 0 only switches both off
@@ -485,8 +491,12 @@ class IntentKind(TriggerKind):
         for k, c in enumerate(clauses):
             if k < first or c.courtesy or (not trig.judge_questions and is_question(c.text.split())):
                 continue
-            options = [t for t in [texts[k]] + (statements(texts[k], trig.min_words) if run_on else [])
-                       if trig.min_words <= len(t.split()) <= trig.max_words]
+            options = [texts[k]] + (statements(texts[k], trig.min_words) if run_on else [])
+            # a text too long to judge whole, by its last tail_words words: where a rambling answer comes to
+            # its point ("...he knows where the loading bay is and we just don't want to change that")
+            if trig.tail_words:
+                options += [_tail(t, trig.tail_words) for t in options if len(t.split()) > trig.max_words]
+            options = [t for t in options if trig.min_words <= len(t.split()) <= trig.max_words]
             if options:
                 parts[k] = options
         judged = list(parts)
