@@ -851,6 +851,8 @@ def test_a_long_run_on_clause_is_judged_by_its_tail(tmp_path):
     assert [c.cue for c in cues_for(rules, ask, ("prospect", 3.5, 16.0, RAMBLE))] == ["hesitant"]
     write_rule(tmp_path, RULE.replace("threshold = 0.42", "threshold = 0.42\ntail_words = 0"))
     assert cues_for(rules, ask, ("prospect", 3.5, 16.0, RAMBLE)) == []
+    write_rule(tmp_path, RULE.replace("threshold = 0.42", "threshold = 0.42\nmax_words = 12"))  # a tail of 12, then
+    assert [c.cue for c in cues_for(rules, ask, ("prospect", 3.5, 16.0, RAMBLE))] == ["hesitant"]
 
 
 def test_tail_words_is_checked_with_a_line(tmp_path, capsys):

@@ -108,15 +108,16 @@ def test_wrong_types_and_values(tmp_path):
     assert f"{path}:5: 'cooldown_s' must be a number" in msgs
 
 
-def test_last_turn_needs_the_other_side_and_takes_no_window(tmp_path):
+def test_last_turn_needs_the_other_side(tmp_path):
     path = write(tmp_path, GOOD.replace('phrases = ["not interested"]', 'phrases = ["not interested"]\nlast_turn = true'))
     assert f"{path}:6: 'last_turn' reads the other side's last turn: it needs speaker" in messages(path)
     path = write(tmp_path, GOOD.replace('phrases = ["not interested"]',
-                                        'phrases = ["not interested"]\nspeaker = "rep"\nlast_turn = true\nwithin_s = 8'))
-    assert messages(path) == [
-        f"{path}:8: 'within_s' is not read with last_turn (the other side's last turn, however long ago)"]
+                                        'phrases = ["not interested"]\nspeaker = "prospect"\nlast_turn = true'))
+    assert [str(m) for m in load_rule_dir(tmp_path).problems] == [  # found where the rule's listen is known
+        f"{path}:6: 'last_turn' reads the other side's last turn: speaker must be the side this rule does not "
+        f"listen to, not 'prospect'"]
     path = write(tmp_path, GOOD.replace('phrases = ["not interested"]',
-                                        'phrases = ["not interested"]\nspeaker = "rep"\nlast_turn = true'))
+                                        'phrases = ["not interested"]\nspeaker = "rep"\nlast_turn = true\nwithin_s = 8'))
     assert messages(path) == []
 
 

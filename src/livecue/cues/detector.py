@@ -125,13 +125,17 @@ class _Context:
                                       count_words(texts))
         return self._recent[key]
 
-    def turn_before(self) -> _Turn:
-        """The other side's last real turn before the judged one (``triggers.turn_before``): the
-        question a long answer answers, however long the answer has run."""
-        key = ("turn before",)
+    def turn_before(self, within_s: float) -> _Turn:
+        """The last ``within_s`` seconds of the other side's last real turn before the judged one
+        (``triggers.turn_before``): the question a long answer answers, however long the answer has
+        run, and not an opener the rep went on from into a pitch in the same turn."""
+        key = ("turn before", within_s)
         if key not in self._recent:
             assert self.update is not None
             words = [w for seg in turn_before(self.tracker, self.update.segment) for w in seg.words]
+            if words:
+                since = words[-1].end - within_s
+                words = [w for w in words if w.end >= since]
             texts = [w.word for w in words]
             self._recent[key] = _Turn(words, [False] * len(words), -1, True, normalise_words(texts),
                                       count_words(texts))

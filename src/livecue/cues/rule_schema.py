@@ -55,7 +55,7 @@ class Trigger:
     fuzzy: bool = True  # allow one misheard, missing or extra word in long phrases
     speaker: str = ""  # read this side's recent words (the other side, or the listened side's last turns) ...
     within_s: float = 30.0  # ... in what it said over the last within_s seconds ...
-    last_turn: bool = False  # ... or in its last real turn before the judged one, however long ago
+    last_turn: bool = False  # ... counted back from the end of its last real turn before the judged one, not from now
     clause_scope: bool = False  # a later clause can overrule the match ("..., but the software side is")
     skip_past: bool = False  # ignore clauses about the past ("last year we had no budget")
     # kind = "intent": a clause means what these examples mean

@@ -170,8 +170,6 @@ class Phrases(TriggerKind):
             at.key("speaker", f"'speaker' must be one of {', '.join(SPEAKERS)}, not {trig.speaker!r}")
         if trig.last_turn and not trig.speaker:
             at.key("last_turn", "'last_turn' reads the other side's last turn: it needs speaker")
-        elif trig.last_turn and "within_s" in data:
-            at.key("within_s", "'within_s' is not read with last_turn (the other side's last turn, however long ago)")
 
     def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
         for key in ("phrases", "unless"):
@@ -179,6 +177,10 @@ class Phrases(TriggerKind):
 
     def compile(self, ct: "CompiledTrigger", rule: "Rule", rules: dict[str, "Rule"], at: Problems) -> bool:
         trig = ct.trigger
+        if trig.last_turn and trig.speaker == rule.listen:
+            at.key("speaker", f"'last_turn' reads the other side's last turn: speaker must be the side "
+                              f"this rule does not listen to, not {trig.speaker!r}")
+            return False
         phrases, classes = trig.phrases, rule.classes
         if trig.phrases_from:
             found = _borrowed(trig, "phrases_from", rules, at)
@@ -203,7 +205,7 @@ class Phrases(TriggerKind):
         if not other:
             turn = ctx.turn()
         elif trig.last_turn:
-            turn = ctx.turn_before()
+            turn = ctx.turn_before(trig.within_s)
         else:
             turn = ctx.recent(trig.speaker, trig.within_s)
         if not turn.words:
@@ -494,8 +496,9 @@ class IntentKind(TriggerKind):
             options = [texts[k]] + (statements(texts[k], trig.min_words) if run_on else [])
             # a text too long to judge whole, by its last tail_words words: where a rambling answer comes to
             # its point ("...he knows where the loading bay is and we just don't want to change that")
-            if trig.tail_words:
-                options += [_tail(t, trig.tail_words) for t in options if len(t.split()) > trig.max_words]
+            if trig.tail_words > 0:
+                options += [_tail(t, min(trig.tail_words, trig.max_words)) for t in options
+                            if len(t.split()) > trig.max_words]
             options = [t for t in options if trig.min_words <= len(t.split()) <= trig.max_words]
             if options:
                 parts[k] = options
