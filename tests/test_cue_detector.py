@@ -327,8 +327,9 @@ def test_a_context_gate_still_sees_the_question_when_the_answer_is_decoded_late(
 
 
 def test_a_gate_on_the_reps_last_turn_holds_however_long_the_answer():
-    """plant_seed's call back answers the rep's opener: the opener is the rep's last turn, not the rep's
-    last 8 s (tuned call C c_ps04: a call back asked for at the end of a ten-second answer was missed)."""
+    """plant_seed's call back answers the rep's opener: the opener ends the rep's last turn, however long
+    ago that turn ended, not the last 8 s before now (tuned call C c_ps04: a call back asked for at the end
+    of a ten-second answer was missed)."""
     opener = "Hey Jerome, it's Kim from Yardview, we help trucking yards track trailers. Caught you at a bad time?"
     answer = ("Yeah, kind of, I'm on the floor at a trade show in Vegas and it's loud as anything, "
               "people everywhere. Try me the week after next.")
