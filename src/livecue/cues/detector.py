@@ -22,7 +22,7 @@ from .profile import Profile
 from .clauses import Clause, split_clauses, unfinished
 from .rules import CompiledRule, CompiledTrigger, RuleSet
 from .signals import Segment, Tracker, Update
-from .triggers import REGISTRY, SPAN_TOLERANCE_S, Evidence, Hit, turn_before  # noqa: F401  (re-exported)
+from .triggers import REGISTRY, SPAN_TOLERANCE_S, Evidence, Hit, turn_before  # noqa: F401  (some re-exported)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .intents import Score
@@ -38,6 +38,12 @@ class _Turn:
     speech_ended: bool
     toks: Tokens
     count: int
+
+
+def _settled(words: list) -> _Turn:
+    """The other side's words as one turn that a gate reads (none tentative, no turn key of its own)."""
+    texts = [w.word for w in words]
+    return _Turn(words, [False] * len(words), -1, True, normalise_words(texts), count_words(texts))
 
 
 @dataclass
@@ -120,9 +126,7 @@ class _Context:
             for seg in self.tracker.timeline[-self.s.recent_segments:]:
                 if seg.speaker == speaker and seg.last_end >= since:
                     words += seg.words
-            texts = [w.word for w in words]
-            self._recent[key] = _Turn(words, [False] * len(words), -1, True, normalise_words(texts),
-                                      count_words(texts))
+            self._recent[key] = _settled(words)
         return self._recent[key]
 
     def turn_before(self, within_s: float) -> _Turn:
@@ -136,9 +140,7 @@ class _Context:
             if words:
                 since = words[-1].end - within_s
                 words = [w for w in words if w.end >= since]
-            texts = [w.word for w in words]
-            self._recent[key] = _Turn(words, [False] * len(words), -1, True, normalise_words(texts),
-                                      count_words(texts))
+            self._recent[key] = _settled(words)
         return self._recent[key]
 
     def search(self, ct: CompiledTrigger, turn: _Turn) -> list:
