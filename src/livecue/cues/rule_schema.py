@@ -74,6 +74,7 @@ class Trigger:
     scoring: str = "nearest"  # how a clause is scored on the examples: nearest | top_k | classifier (intents.py)
     top_k: int = 3  # top_k: the mean similarity of this many nearest examples (and near misses)
     min_confidence: float = 0.3  # classifier: the fit's probability needed as well (0..1)
+    classifier_model: str = ""  # classifier: the fit reads this model's embedding ("" = model's): minilm-tuned
     confident_at: float = 0.0  # classifier: this sure, a clause means the intent with no example near (0 = off)
     confident_min_words: int = 0  # ... where the text has at least this many words (shorter ones need an example near)
     learn_from: str = ""  # classifier: also fit on this labelled utterance file (next to the rule file) ...

@@ -364,7 +364,8 @@ class IntentKind(TriggerKind):
             "unless": (), "skip_past": True, "model": "minilm", "min_words": 3, "max_words": 24, "questions_overrule": False,
             "last_clauses": 0, "judge_questions": False, "min_other_turns": 0, "scoring": "nearest", "top_k": 3,
             "min_confidence": 0.3, "confident_at": 0.0, "confident_min_words": 0, "learn_from": "", "labels": (),
-            "ignore_labels": (), "neighbours": 0, "neighbour_similarity": 0.7, "whole_turn": True, "tail_words": 16}
+            "ignore_labels": (), "neighbours": 0, "neighbour_similarity": 0.7, "whole_turn": True, "tail_words": 16,
+            "classifier_model": ""}
     lists = frozenset({"sounds_like", "not_like", "unless", "labels", "ignore_labels"})
     positive = ("threshold", "min_words", "max_words", "top_k")
     tunable = ("threshold", "margin", "min_confidence", "confident_at", "confident_min_words", "top_k",
@@ -403,6 +404,12 @@ class IntentKind(TriggerKind):
             at.key("scoring", f"'scoring' must be one of {', '.join(SCORINGS)}, not {trig.scoring!r}")
         if trig.model not in MODELS:
             at.key("model", f"'model' must be one of {', '.join(MODELS)}, not {trig.model!r}")
+        if trig.classifier_model and trig.classifier_model not in MODELS:
+            at.key("classifier_model", f"'classifier_model' must be one of {', '.join(MODELS)}, "
+                                       f"not {trig.classifier_model!r}")
+        elif trig.classifier_model and trig.scoring != "classifier":
+            at.key("classifier_model", "'classifier_model' is the embedding the classifier reads: it needs "
+                                       "scoring = \"classifier\"")
         for key in ("sounds_like", "not_like"):
             for text in getattr(trig, key):
                 if len(text.split()) < 1:
@@ -461,7 +468,7 @@ class IntentKind(TriggerKind):
                 and not set(other.labels) & near for t in other.sounds_like} - set(positives)))
             vote = Neighbours(trig.neighbours, table) if trig.neighbours and table else None
             ct.intent = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
-                                   learned, vote)
+                                   learned, vote, trig.classifier_model)
         except EmbeddingUnavailable as exc:
             at.key("model", f"trigger '{trig.name}': {exc}")
             return False
