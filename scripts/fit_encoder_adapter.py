@@ -71,6 +71,8 @@ def main() -> int:
     with zipfile.ZipFile(root / "model.zip") as zf:
         config = json.loads(zf.read("config.json"))
         tok = Tokenizer.from_str(zf.read("tokenizer.json").decode("utf-8"))
+        tok.no_padding()  # as livecue reads a clause (the package's file pads every text to 128 ids)
+        tok.no_truncation()
         name = next(n for n in zf.namelist() if n.endswith(".safetensors"))
         blob = zf.read(name)
         base_crc = zf.getinfo(name).CRC  # livecue checks it at load: the adapter fits these weights only
@@ -162,7 +164,8 @@ def main() -> int:
     groups = [order[lo:lo + args.batch] for lo in range(0, len(order), args.batch)]
     steps = args.epochs * len(groups)
     warm = max(1, steps // 20)  # a short warm-up, then a linear decay to zero
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / (steps - warm))))
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: min((s + 1) / warm, max(0.0, (steps - s) / max(1, steps - warm))))
     for epoch in range(args.epochs):
         random.shuffle(groups)
         started, total = time.time(), 0.0
@@ -180,7 +183,7 @@ def main() -> int:
     out = {"rank": np.array(args.rank), "scale": np.array(scale, dtype=np.float32),
            "base_sha256": np.array(base_sha), "base_crc32": np.array(base_crc, dtype=np.int64),
            "rows_sha256": np.array(hashlib.sha256(args.rows.read_bytes()).hexdigest()),
-           "settings": np.array(json.dumps({k: getattr(args, k) for k in ("epochs", "rank", "alpha", "lr", "batch", "seed")}))}
+           "settings": np.array(json.dumps({k: getattr(args, k) for k in ("epochs", "rank", "alpha", "lr", "batch", "seed", "threads")}))}
     for key, (a, b) in lora.items():
         out[f"{key}.a"] = a.detach().numpy().astype(np.float16)
         out[f"{key}.b"] = b.detach().numpy().astype(np.float16)

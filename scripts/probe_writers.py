@@ -76,17 +76,19 @@ def rules_with(files: list[Path], work: Path, name: str) -> Path:
     return rules
 
 
-_SEEN: dict[str, object] = {}
+_SEEN: dict[tuple[str, str], object] = {}
 
 
 def encode_each(embedder, texts):
     """encode_examples without the disk cache: each left-out run's row list would otherwise leave a
-    5 MB entry in the user cache (the probe only; the embedder itself remembers recent texts)."""
+    5 MB entry in the user cache (the probe only; the embedder itself remembers recent texts).
+    Kept per model: a classifier that reads another model (classifier_model) gets that model's vectors."""
     import numpy as np
-    todo = [t for t in dict.fromkeys(texts) if t not in _SEEN]
+    todo = [t for t in dict.fromkeys(texts) if (embedder.cache_id, t) not in _SEEN]
     if todo:
-        _SEEN.update(zip(todo, embedder.encode(todo)))
-    return np.stack([_SEEN[t] for t in texts]) if texts else np.zeros((0, embedder.dim), dtype=np.float32)
+        _SEEN.update(((embedder.cache_id, t), v) for t, v in zip(todo, embedder.encode(todo)))
+    return (np.stack([_SEEN[(embedder.cache_id, t)] for t in texts]) if texts
+            else np.zeros((0, embedder.dim), dtype=np.float32))
 
 
 def install(mode: str) -> None:

@@ -1020,6 +1020,69 @@ def test_a_damaged_adapter_is_a_one_line_error(tmp_path, monkeypatch):
     with pytest.raises(embedding.EmbeddingUnavailable, match="another version"):
         Other()
 
+    whole = _adapter_file(tmp_path / "whole.npz", 0.05).read_bytes()
+    flipped = bytearray(whole)
+    flipped[len(whole) // 2] ^= 0xFF
+    for name, blob in (("truncated", whole[: len(whole) * 2 // 3]), ("flipped", bytes(flipped))):
+        (tmp_path / f"{name}.npz").write_bytes(blob)
+
+        class Damaged(embedding.MiniLMTuned):
+            ADAPTER = tmp_path / f"{name}.npz"
+
+        with pytest.raises(embedding.EmbeddingUnavailable, match="cannot read the MiniLM adapter"):
+            Damaged()
+
+
+@needs_minilm
+def test_the_adapter_is_added_as_w_plus_b_times_a(tmp_path, monkeypatch):
+    """The orientation the fit script trains (x @ A.T @ B.T next to x @ W.T): only layer 0's query changes."""
+    import numpy as np
+
+    from livecue.cues import embedding
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = _adapter_file(tmp_path / "some.npz", 0.05)
+    with np.load(path) as found:
+        arrays = dict(found)
+    for key in arrays:
+        if key.endswith(".b") and key != "0.attention.self.query.b":
+            arrays[key] = np.zeros_like(arrays[key])
+    np.savez(path, **arrays)
+
+    class One(embedding.MiniLMTuned):
+        ADAPTER = path
+
+    plain, tuned = embedding.MiniLMEmbedder("numpy"), One("numpy")
+    delta = arrays["0.attention.self.query.b"].astype(np.float32) @ arrays["0.attention.self.query.a"].astype(
+        np.float32)
+    q_plain, q_tuned = plain._layers[0][0][:, :384], tuned._layers[0][0][:, :384]  # (in, out): W transposed
+    assert np.allclose(q_tuned - q_plain, delta.T, atol=1e-4)
+    assert np.array_equal(tuned._layers[1][0], plain._layers[1][0])
+
+
+@needs_minilm
+def test_a_refit_adapter_is_not_served_what_the_old_one_cached(tmp_path, monkeypatch):
+    import numpy as np
+
+    from livecue.cues import embedding
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "adapter.npz"
+    texts = ["we just renewed with them", "send me something by email"]
+    _adapter_file(path, 0.05)
+
+    class Fitted(embedding.MiniLMTuned):
+        ADAPTER = path
+
+    old = Fitted()
+    first = embedding.encode_examples(old, texts)
+    path.unlink()
+    _adapter_file(path, 0.1)  # fit again: new bytes
+    new = Fitted()
+    assert new.cache_id != old.cache_id and new.name == old.name == "minilm-tuned"
+    assert np.abs(embedding.encode_examples(new, texts) - new.encode(texts)).max() < 1e-6
+    assert np.abs(embedding.encode_examples(new, texts) - first).max() > 1e-2
+
 
 @needs_minilm
 def test_the_shipped_adapter_was_fit_on_the_packaged_weights():
@@ -1055,6 +1118,23 @@ def test_a_classifier_can_read_another_models_embedding(tmp_path, monkeypatch):
     assert abs(a.confidence - b.confidence) > 1e-3  # the fit: the tuned model's
 
 
+@needs_minilm
+def test_a_rule_with_classifier_model_loads_its_own_fit(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    plain = RULE.replace('threshold = 0.42', 'threshold = 0.42\nscoring = "classifier"')
+    (rules / "plain.toml").write_text(plain)
+    (rules / "tuned.toml").write_text(plain.replace('id = "hesitant"', 'id = "hesitant_tuned"').replace(
+        'scoring = "classifier"', 'scoring = "classifier"\nclassifier_model = "minilm-tuned"'))
+    load = load_rule_dir(rules)
+    assert not load.problems
+    a = load.ruleset.get("hesitant").triggers["hesitant"].intent
+    b = load.ruleset.get("hesitant_tuned").triggers["hesitant"].intent
+    assert a is not b  # the same examples, not the same intent: intent_for's key holds classifier_model
+    assert (a._reads.name, b._reads.name) == ("minilm", "minilm-tuned")
+
+
 def test_classifier_model_is_checked_with_lines(tmp_path, capsys):
     bad = RULE.replace('threshold = 0.42', 'threshold = 0.42\nclassifier_model = "bert"')
     write_rule(tmp_path, bad)
@@ -1064,3 +1144,19 @@ def test_classifier_model_is_checked_with_lines(tmp_path, capsys):
     assert main(["rules", "check", str(tmp_path)]) != 0
     assert "hesitant.toml:9: 'classifier_model' is the embedding the classifier reads: it needs" \
         in capsys.readouterr().out
+
+
+def test_an_adapter_that_cannot_load_is_reported_at_classifier_model(tmp_path, capsys, monkeypatch):
+    from livecue.cues import embedding
+
+    def unavailable(name="minilm"):
+        if name == "minilm-tuned":
+            raise embedding.EmbeddingUnavailable("cannot read the MiniLM adapter x.npz: broken")
+        return real(name)
+
+    real = embedding.load_embedder
+    monkeypatch.setattr(embedding, "load_embedder", unavailable)
+    write_rule(tmp_path, RULE.replace('threshold = 0.42',
+                                      'threshold = 0.42\nscoring = "classifier"\nclassifier_model = "minilm-tuned"'))
+    result = load_rule_dir(tmp_path)
+    assert [(p.line, "cannot read the MiniLM adapter" in p.message) for p in result.problems] == [(10, True)]

@@ -57,6 +57,7 @@ class EmbeddingUnavailable(RuntimeError):
 
 class Embedder(Protocol):
     name: str
+    cache_id: str  # what disk caches of its vectors and fits are keyed by: the name, and the adapter's bytes if any
     dim: int
     lexical_dim: int  # the width of ``lexical``'s rows (0: the model has no view before context)
 
@@ -211,6 +212,7 @@ class _Cached:
     def __init__(self) -> None:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._noted: list[str] | None = None
+        self.cache_id = self.name
 
     @contextmanager
     def noting(self) -> Iterator[list[str]]:
@@ -411,6 +413,7 @@ class MiniLMEmbedder(_Cached):
         onnx_name = ""
         if self.ADAPTER is not None:
             onnx_name = _add_adapter(layers, self.ADAPTER, base_crc)
+            self.cache_id = f"{self.name}{onnx_name}"  # a refit adapter: new vectors, so nothing cached is reused
         runtime = runtime or os.environ.get("LIVECUE_MINILM_RUNTIME", "") or "onnxruntime"
         if runtime not in self.RUNTIMES:
             raise EmbeddingUnavailable(f"unknown MiniLM runtime {runtime!r} (one of {', '.join(self.RUNTIMES)})")
@@ -632,7 +635,7 @@ def _add_adapter(layers: list[dict[str, np.ndarray]], path: Path, base_crc: int)
                     b = found[f"{i}.{target}.b"].astype(np.float32)
                     key = f"{target}.weight"
                     layer[key] = np.asarray(layer[key], dtype=np.float32) + scale * (b @ a)
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
         raise EmbeddingUnavailable(f"cannot read the MiniLM adapter {path}: {exc}") from exc
     return "-a" + hashlib.sha256(blob).hexdigest()[:12]
 
@@ -686,7 +689,7 @@ def encode_examples(embedder: Embedder, texts: list[str]) -> np.ndarray:
     with MiniLM costs about a second at every start, reading them back a
     millisecond.
     """
-    return disk_cached("examples", [embedder.name, *texts], lambda: embedder.encode(texts),
+    return disk_cached("examples", [embedder.cache_id, *texts], lambda: embedder.encode(texts),
                        (len(texts), embedder.dim))
 
 

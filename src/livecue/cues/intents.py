@@ -301,7 +301,7 @@ class RowTable:
 
         read = [example_text(t) for t in texts]
         self.index = {t: i for i, t in enumerate(texts)}
-        vecs = disk_cached("rows", [f"{embedder.name}-rows", _ROWS_VERSION, *read],
+        vecs = disk_cached("rows", [f"{embedder.cache_id}-rows", _ROWS_VERSION, *read],
                            lambda: encode_rows(embedder, read).astype(np.float16), (len(read), embedder.dim),
                            shipped=shipped_rules_dir() / SHIPPED_FITS)
         self.vecs = np.asarray(vecs, dtype=np.float32)
@@ -330,7 +330,7 @@ _TABLES: dict[tuple, RowTable] = {}
 
 
 def row_table(embedder: Embedder, texts: tuple[str, ...]) -> RowTable:
-    key = (embedder.name, texts)
+    key = (embedder.cache_id, texts)
     found = _TABLES.get(key)
     if found is None:
         if len(_TABLES) > 4:
@@ -382,7 +382,8 @@ class Intent:
         taken |= set(near)
         rest = [t for t in dict.fromkeys(rest) if t not in taken]
         weights = np.concatenate([np.full(len(near), NEAR_MISS_WEIGHT), np.ones(len(rest))])
-        name = self.embedder.name if self._reads is self.embedder else f"{self.embedder.name}+{self._reads.name}"
+        name = (self.embedder.cache_id if self._reads is self.embedder
+                else f"{self.embedder.cache_id}+{self._reads.cache_id}")
 
         def fit() -> np.ndarray:
             texts = pos + near + rest

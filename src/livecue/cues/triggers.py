@@ -457,6 +457,14 @@ class IntentKind(TriggerKind):
             if found_rows is None:
                 return False
             learned, table = found_rows
+        if trig.classifier_model and trig.scoring == "classifier":
+            from .embedding import load_embedder
+
+            try:
+                load_embedder(trig.classifier_model)
+            except EmbeddingUnavailable as exc:
+                at.key("classifier_model", f"trigger '{trig.name}': {exc}")
+                return False
         try:
             # a classifier is fit against every other intent's examples too (sorted: the fit is the same
             # whatever order the files load in)
