@@ -13,7 +13,7 @@ project root:
 
     python scripts/fit_encoder_adapter.py [--epochs 2] [--rank 16] [--lr 1e-3] [--out PATH]
 
-(the defaults are the shipped adapter's settings; about 14 minutes on two cores)
+(the defaults are the shipped adapter's settings; about 2 minutes on two cores)
 
 The fit is deterministic on one machine: seeded shuffling, one thread
 count, torch's deterministic algorithms.  The rows are read as the engine

@@ -878,7 +878,7 @@ def test_neighbours_settings_are_checked_with_lines(tmp_path, capsys):
 class _Letters:
     """A stand-in embedder: a text's vector counts its letters (unit length)."""
 
-    name = "letters"
+    name = cache_id = "letters"
     dim = 26
 
     def __init__(self) -> None:
