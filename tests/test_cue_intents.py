@@ -919,6 +919,23 @@ def test_the_row_table_is_cached_on_disk_and_keeps_each_texts_similarities(tmp_p
     assert np.allclose(table.similarities(texts[:2], np.zeros((2, 26), dtype=np.float32)), many[:2])  # kept
 
 
+def test_the_row_table_does_not_keep_a_dry_runs_zero_rows(tmp_path, monkeypatch):
+    """``eval --transcript`` dry-runs its calls first (Embedder.noting: zero rows for texts not yet
+    encoded); the real run must score those texts on their own vectors, not on the zeros."""
+    import numpy as np
+
+    import livecue.cues.embedding as embedding
+    from livecue.cues.intents import RowTable
+
+    monkeypatch.setattr(embedding, "_cache_root", lambda: tmp_path / "cache")
+    model = _Letters()
+    table = RowTable(model, ("aaa", "bbb", "abab"))
+    dry = table.similarities(["ab", "aab"], np.zeros((2, 26), dtype=np.float32))
+    assert not dry.any()
+    real = table.similarities(["ab", "aab"], model.encode(["ab", "aab"]))
+    assert np.allclose(real, model.encode(["ab", "aab"]) @ table.vecs.T, atol=1e-6) and real.min() > 0
+
+
 @needs_minilm
 def test_neighbours_let_the_rows_vote_where_no_example_is_near(tmp_path):
     """A clause whose nearest rows all have the labels means the intent; not where one of them has

@@ -313,11 +313,14 @@ class RowTable:
         if todo and len(self._sims) + len(todo) > self._KEEP:
             self._sims.clear()  # and every text is scored anew
             todo = list(range(len(texts)))
+        fresh: dict[str, np.ndarray] = {}
         if todo:
             found = vecs[todo] @ self.vecs.T
             for row, i in enumerate(todo):
-                self._sims[texts[i]] = found[row]
-        return np.stack([self._sims[t] for t in texts])
+                fresh[texts[i]] = found[row]
+                if vecs[i].any():  # not a dry run's zero row (Embedder.noting): the real run must score the text
+                    self._sims[texts[i]] = found[row]
+        return np.stack([fresh[t] if t in fresh else self._sims[t] for t in texts])
 
 
 def encode_rows(embedder: Embedder, texts: list[str]) -> np.ndarray:
