@@ -32,7 +32,9 @@ Nothing is downloaded at run time: a model whose package is missing raises
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+import io
 import json
 import os
 import struct
@@ -44,7 +46,6 @@ from typing import Callable, ContextManager, Iterator, Protocol
 
 import numpy as np
 
-MODELS = ("static", "minilm", "minilm-tuned")
 # The linear maps of each encoder layer that the shipped adapter changes (scripts/fit_encoder_adapter.py)
 ADAPTER_TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
                    "intermediate.dense", "output.dense")
@@ -618,12 +619,8 @@ def _add_adapter(layers: list[dict[str, np.ndarray]], path: Path, base_crc: int)
     fit on.  Returns a tag of the adapter's bytes, for the name of the
     cached ONNX file built from the changed weights.
     """
-    import hashlib
-
     try:
         blob = path.read_bytes()
-        import io
-
         with np.load(io.BytesIO(blob), allow_pickle=False) as found:
             scale = float(found["scale"])
             if int(found["base_crc32"]) != base_crc:
@@ -642,8 +639,6 @@ def _add_adapter(layers: list[dict[str, np.ndarray]], path: Path, base_crc: int)
 
 def cache_name(key: list[str]) -> str:
     """The file name ``disk_cached`` keeps ``key``'s value under (``scripts/ship_fits.py`` ships some)."""
-    import hashlib
-
     digest = hashlib.sha256("\n".join(key).encode("utf-8")).hexdigest()[:32]
     return f"{key[0]}-{digest}.npy"
 
@@ -693,6 +688,9 @@ def encode_examples(embedder: Embedder, texts: list[str]) -> np.ndarray:
                        (len(texts), embedder.dim))
 
 
+_MODEL_CLASSES = (StaticEmbedder, MiniLMEmbedder, MiniLMTuned)
+MODELS = tuple(cls.name for cls in _MODEL_CLASSES)  # the names a rule's ``model`` may give
+
 _LOADED: dict[str, Embedder] = {}
 
 
@@ -707,5 +705,5 @@ def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
         raise EmbeddingUnavailable(f"unknown embedding model {name!r} (one of {', '.join(MODELS)})")
     found = _LOADED.get(name)
     if found is None:
-        found = _LOADED[name] = {"static": StaticEmbedder, "minilm": MiniLMEmbedder, "minilm-tuned": MiniLMTuned}[name]()
+        found = _LOADED[name] = dict(zip(MODELS, _MODEL_CLASSES))[name]()
     return found
