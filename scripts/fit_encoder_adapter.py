@@ -19,6 +19,12 @@ The fit is deterministic on one machine: seeded shuffling, one thread
 count, torch's deterministic algorithms.  The rows are read as the engine
 reads a clause (``intents.example_text``); each row's label is the class
 of an 8-way softmax head that is thrown away after the fit.
+
+Two variants measured at the twenty-fifth stop (docs/benchmarks.md,
+"issue-11ao"), neither shipped: ``--rules cue_rules`` also learns the
+classifier intents' ``sounds_like`` and ``not_like`` examples (the near
+misses as classes of their own), and ``--from-layer 4`` adapts the top two
+layers only (400 KB, the lower layers the plain model's).
 """
 
 from __future__ import annotations
@@ -41,6 +47,38 @@ from livecue.cues.embedding import ADAPTER_TARGETS, _package_dir, _safetensors  
 from livecue.cues.intents import example_text, read_utterances  # noqa: E402
 
 
+def rule_examples(directory: Path) -> list[tuple[str, str]]:
+    """(label, text) of every classifier intent's examples: ``sounds_like`` as the trigger's first label,
+    ``not_like`` as ``near_<label>``, so that the adapter keeps the rules' near misses apart from what
+    they are near (the 8 labels alone let "I've told them more than once we need help" drift to a no)."""
+    from livecue.cues.rule_file import load_rule_file  # parses and checks a file, embeds nothing
+
+    triggers = {}
+    for path in sorted(directory.glob("*.toml")):
+        rule, problems = load_rule_file(path)
+        if rule is None or problems:
+            raise SystemExit(f"{path}: {problems[0] if problems else 'does not load'}")
+        triggers.update({f"{rule.id}.{t.name}": t for t in rule.triggers})
+
+    def labelled(t) -> bool:
+        return t.kind == "intent" and t.scoring == "classifier" and bool(t.labels)
+
+    out: dict[str, str] = {}  # text -> label: a list borrowed by several triggers is learnt once
+    for name, t in sorted(triggers.items()):
+        if not labelled(t):
+            continue
+        lists = [t]
+        source = triggers.get(t.sounds_like_from) if t.sounds_like_from else None
+        if source is not None and not labelled(source):  # a labelled source is learnt as its own
+            lists.append(source)
+        for owner in lists:
+            for text in owner.sounds_like:
+                out.setdefault(text, t.labels[0])
+            for text in owner.not_like:
+                out.setdefault(text, f"near_{t.labels[0]}")
+    return [(label, text) for text, label in out.items()]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=Path, default=ROOT / "cue_rules" / "utterances.tsv")
@@ -52,6 +90,13 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rules", type=Path, default=None,
+                    help="also learn the classifier intents' examples in these rules: sounds_like as the "
+                         "trigger's first label, not_like as a class of its own (that label's near misses)")
+    ap.add_argument("--rule-weight", type=int, default=3,
+                    help="with --rules: each example counts this many times (a few hundred against 8,000 rows)")
+    ap.add_argument("--from-layer", type=int, default=0,
+                    help="adapt this layer and the ones above it only (the layers below stay the plain model's)")
     ap.add_argument("--model-dir", type=Path, default=None,
                     help="the all_minilm_l6_v2 package folder (default: the installed one)")
     ap.add_argument("--check", type=Path, nargs="*", default=[],
@@ -86,13 +131,16 @@ def main() -> int:
     if problems:
         print(f"{args.rows}:{problems[0][0]}: {problems[0][1]}", file=sys.stderr)
         return 1
-    labels = sorted({r.label for r in rows})
-    texts = [example_text(r.text) for r in rows]
-    ys = torch.tensor([labels.index(r.label) for r in rows])
+    pairs = [(r.label, r.text) for r in rows]
+    if args.rules:
+        pairs += rule_examples(args.rules) * args.rule_weight
+    labels = sorted({label for label, _ in pairs})
+    texts = [example_text(text) for _, text in pairs]
+    ys = torch.tensor([labels.index(label) for label, _ in pairs])
 
     scale = args.alpha / args.rank
     lora = {}
-    for i in range(n_layers):
+    for i in range(args.from_layer, n_layers):
         for target in ADAPTER_TARGETS:
             w = weights[f"encoder.layer.{i}.{target}.weight"]  # (out, in)
             a = torch.empty(args.rank, w.shape[1])
@@ -102,7 +150,7 @@ def main() -> int:
 
     def linear(x, key, layer=None):
         y = F.linear(x, weights[key + ".weight"], weights[key + ".bias"])
-        if layer is not None:
+        if layer is not None and layer >= args.from_layer:
             a, b = lora[f"{layer}.{key.split('.', 3)[3]}"]
             y = y + (x @ a.T @ b.T) * scale
         return y
@@ -180,10 +228,21 @@ def main() -> int:
         for path in args.check:
             print("  " + accuracy(path), flush=True)
 
+    settings = {k: getattr(args, k) for k in ("epochs", "rank", "alpha", "lr", "batch", "seed", "threads")}
+    if args.rules:
+        settings.update(rules=str(args.rules.resolve().relative_to(ROOT)) if args.rules.resolve().is_relative_to(ROOT)
+                        else str(args.rules), rule_weight=args.rule_weight)
+    if args.from_layer:
+        settings["from_layer"] = args.from_layer
     out = {"rank": np.array(args.rank), "scale": np.array(scale, dtype=np.float32),
            "base_sha256": np.array(base_sha), "base_crc32": np.array(base_crc, dtype=np.int64),
            "rows_sha256": np.array(hashlib.sha256(args.rows.read_bytes()).hexdigest()),
-           "settings": np.array(json.dumps({k: getattr(args, k) for k in ("epochs", "rank", "alpha", "lr", "batch", "seed", "threads")}))}
+           "settings": np.array(json.dumps(settings))}
+    if args.from_layer:
+        out["from_layer"] = np.array(args.from_layer)  # livecue adds the layers from there up only
+    if args.rules:
+        out["rule_examples_sha256"] = np.array(hashlib.sha256("\n".join(
+            f"{label}\t{text}" for label, text in rule_examples(args.rules)).encode()).hexdigest())
     for key, (a, b) in lora.items():
         out[f"{key}.a"] = a.detach().numpy().astype(np.float16)
         out[f"{key}.b"] = b.detach().numpy().astype(np.float16)

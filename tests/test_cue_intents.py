@@ -1078,6 +1078,37 @@ def test_the_adapter_is_added_as_w_plus_b_times_a(tmp_path, monkeypatch):
 
 
 @needs_minilm
+def test_an_adapter_of_the_top_layers_leaves_the_layers_below_alone(tmp_path, monkeypatch):
+    """``fit_encoder_adapter.py --from-layer 4`` writes layers 4 and 5 only, with ``from_layer``."""
+    import numpy as np
+
+    from livecue.cues import embedding
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = _adapter_file(tmp_path / "top.npz", 0.05)
+    with np.load(path) as found:
+        arrays = {k: v for k, v in found.items() if not k[0].isdigit() or int(k.split(".")[0]) >= 4}
+    arrays["from_layer"] = np.array(4)
+    np.savez(path, **arrays)
+
+    class Top(embedding.MiniLMTuned):
+        ADAPTER = path
+
+    plain, tuned = embedding.MiniLMEmbedder("numpy"), Top("numpy")
+    for i in range(4):
+        assert all(np.array_equal(a, b) for a, b in zip(tuned._layers[i][:4], plain._layers[i][:4]))
+    assert not np.array_equal(tuned._layers[4][0], plain._layers[4][0])
+    assert not np.array_equal(tuned._layers[5][5], plain._layers[5][5])  # intermediate.dense
+    texts = ["we just renewed with them"]
+    assert np.abs(tuned.encode(texts) - plain.encode(texts)).max() > 1e-2
+
+    del arrays["from_layer"]  # without it the lower layers are expected, and missing: a one-line error
+    np.savez(path, **arrays)
+    with pytest.raises(embedding.EmbeddingUnavailable, match="cannot read the MiniLM adapter"):
+        Top("numpy")
+
+
+@needs_minilm
 def test_a_refit_adapter_is_not_served_what_the_old_one_cached(tmp_path, monkeypatch):
     import numpy as np
 
@@ -1177,3 +1208,22 @@ def test_an_adapter_that_cannot_load_is_reported_at_classifier_model(tmp_path, c
                                       'threshold = 0.42\nscoring = "classifier"\nclassifier_model = "minilm-tuned"'))
     result = load_rule_dir(tmp_path)
     assert [(p.line, "cannot read the MiniLM adapter" in p.message) for p in result.problems] == [(10, True)]
+
+
+def test_the_adapter_fit_reads_the_rules_examples_with_their_labels():
+    """``fit_encoder_adapter.py --rules``: sounds_like as the trigger's label, not_like as its near misses."""
+    from livecue.cues.intents import read_utterances
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("fit_encoder_adapter", root / "scripts" / "fit_encoder_adapter.py")
+    fit = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fit)  # torch is imported in main() only
+    pairs = fit.rule_examples(root / "cue_rules")
+    found = dict((text, label) for label, text in pairs)
+    assert len(found) == len(pairs)  # each text learnt once, whichever triggers borrow its list
+    assert found["no, we are not interested"] == "brush_off"
+    assert found["give me the short version, not the sales pitch"] == "near_brush_off"
+    assert found["keep us in mind"] == "throwaway"
+    rows, _ = read_utterances(root / "cue_rules" / "utterances.tsv")
+    known = {r.label for r in rows}
+    assert {label.removeprefix("near_") for label in found.values()} <= known

@@ -626,7 +626,8 @@ def _add_adapter(layers: list[dict[str, np.ndarray]], path: Path, base_crc: int)
             if int(found["base_crc32"]) != base_crc:
                 raise ValueError("it was fit on another version of all-MiniLM-L6-v2's weights "
                                  "(scripts/fit_encoder_adapter.py fits it again)")
-            for i, layer in enumerate(layers):
+            first = int(found["from_layer"]) if "from_layer" in found.files else 0  # fit_encoder_adapter --from-layer
+            for i, layer in enumerate(layers[first:], start=first):
                 for target in ADAPTER_TARGETS:
                     a = found[f"{i}.{target}.a"].astype(np.float32)
                     b = found[f"{i}.{target}.b"].astype(np.float32)
