@@ -49,7 +49,12 @@ def test_a_broken_rule_makes_its_examples_fail(tmp_path):
     assert [ex.name for ex in plant.rule.examples if check_example(load, "plant_seed", ex)] == [
         "second no after the second effort", "a second no in one short word after a contrast: the turn is read with it",
         "no problems with it, after the second effort, is the second no",
-        "'not happening' after the second effort is the second no"]
+        "'not happening' after the second effort is the second no", "opening up, and still no: the second no",
+        "'I'll be honest' and happy with what they have: the second no",
+        "'I'll level with you' and not switching: the second no",
+        "a no said at first and still standing: the second no", "not for want of need, for want of money: the second no",
+        "still a no, with the rep's persistence noted: the second no", "unhappy with the rep's pushing: the second no",
+        "persistent, but still no: the second no"]
 
 
 GOOD = '''id = "x"
