@@ -18,7 +18,8 @@ project root:
 The fit is deterministic on one machine: seeded shuffling, one thread
 count, torch's deterministic algorithms.  The rows are read as the engine
 reads a clause (``intents.example_text``); each row's label is the class
-of an 8-way softmax head that is thrown away after the fit.
+of a softmax head (8 labels; 11 with ``--rules``) that is thrown away after
+the fit.
 
 Two variants measured at the twenty-fifth stop (docs/benchmarks.md,
 "issue-11ao"), neither shipped: ``--rules cue_rules`` also learns the
@@ -50,7 +51,10 @@ from livecue.cues.intents import example_text, read_utterances  # noqa: E402
 def rule_examples(directory: Path) -> list[tuple[str, str]]:
     """(label, text) of every classifier intent's examples: ``sounds_like`` as the trigger's first label,
     ``not_like`` as ``near_<label>``, so that the adapter keeps the rules' near misses apart from what
-    they are near (the 8 labels alone let "I've told them more than once we need help" drift to a no)."""
+    they are near (the 8 labels alone let "I've told them more than once we need help" drift to a no).
+
+    A text in the lists of two triggers is learnt once, under the first trigger's label in name order
+    (three texts of the shipped rules, such as "we're not changing anything": repeat_no, not near_lukewarm)."""
     from livecue.cues.rule_file import load_rule_file  # parses and checks a file, embeds nothing
 
     triggers = {}
@@ -127,6 +131,8 @@ def main() -> int:
     hidden, heads, n_layers = config["hidden_size"], config["num_attention_heads"], config["num_hidden_layers"]
     eps = float(config.get("layer_norm_eps", 1e-12))
 
+    if not 0 <= args.from_layer < n_layers:
+        ap.error(f"--from-layer must be 0 to {n_layers - 1}")
     rows, problems = read_utterances(args.rows)
     if problems:
         print(f"{args.rows}:{problems[0][0]}: {problems[0][1]}", file=sys.stderr)

@@ -1220,10 +1220,11 @@ def test_the_adapter_fit_reads_the_rules_examples_with_their_labels():
     spec.loader.exec_module(fit)  # torch is imported in main() only
     pairs = fit.rule_examples(root / "cue_rules")
     found = dict((text, label) for label, text in pairs)
-    assert len(found) == len(pairs)  # each text learnt once, whichever triggers borrow its list
+    # a borrowed list keeps its owner's label: plant_seed's second no borrows second_effort's brush-offs
     assert found["no, we are not interested"] == "brush_off"
     assert found["give me the short version, not the sales pitch"] == "near_brush_off"
     assert found["keep us in mind"] == "throwaway"
     rows, _ = read_utterances(root / "cue_rules" / "utterances.tsv")
     known = {r.label for r in rows}
     assert {label.removeprefix("near_") for label in found.values()} <= known
+    assert sum(label.startswith("near_") for label in found.values()) > 200  # the near misses are learnt too
