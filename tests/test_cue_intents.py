@@ -1210,6 +1210,39 @@ def test_an_adapter_that_cannot_load_is_reported_at_classifier_model(tmp_path, c
     assert [(p.line, "cannot read the MiniLM adapter" in p.message) for p in result.problems] == [(10, True)]
 
 
+def test_second_opinion_is_checked_with_lines(tmp_path, capsys):
+    at = 'threshold = 0.42'
+    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nsecond_opinion = "bert"'))
+    assert "hesitant.toml:10: 'second_opinion' must be one of" in out
+    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nsecond_opinion = "minilm-tuned"'))
+    assert "hesitant.toml:9: 'second_opinion' is a second fit of the classifier: it needs" in out
+    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nsecond_opinion = '
+                                                     '"minilm-tuned"\nsecond_opinion_below = 1.5'))
+    assert "hesitant.toml:11: 'second_opinion_below' must be between 0 and 1" in out
+    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nsecond_opinion_below = 0.4'))
+    assert "hesitant.toml:10: 'second_opinion_below' is the bar of the second opinion: it needs second_opinion" in out
+
+
+@needs_minilm
+def test_a_second_opinion_vetoes_the_turn_under_its_bar(tmp_path, monkeypatch):
+    """The second fit is asked only where the first found the meaning; under its bar in every judged text
+    of the turn, no cue.  Bars of 0 and 1 make the outcome the mechanism's, whatever the fit says."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    turn = [("rep", 0.5, 3.0, "Shall we start Monday?"),
+            ("prospect", 3.5, 6.5, "Hmm, I would like to think it over for a couple of days.")]
+    at = 'threshold = 0.42'
+    for bar, fires in ((0.0, True), (1.0, False)):
+        rules = tmp_path / f"bar{bar}"
+        rules.mkdir()
+        write_rule(rules, RULE.replace(at, at + f'\nscoring = "classifier"\nmin_confidence = 0.0\n'
+                                               f'second_opinion = "minilm-tuned"\nsecond_opinion_below = {bar}'))
+        load = load_rule_dir(rules)
+        assert not load.problems
+        ct = load.ruleset.get("hesitant").triggers["hesitant"]
+        assert ct.second._reads.name == "minilm-tuned" and ct.intent._reads.name == "minilm"
+        assert [c.cue for c in cues_for(rules, *turn)] == (["hesitant"] if fires else [])
+
+
 def test_the_adapter_fit_reads_the_rules_examples_with_their_labels():
     """``fit_encoder_adapter.py --rules``: sounds_like as the trigger's label, not_like as its near misses."""
     from livecue.cues.intents import read_utterances

@@ -90,11 +90,13 @@ class _Context:
             found = self._clauses[id(turn)] = split_clauses([w.word for w in turn.words])
         return found
 
-    def intent_scores(self, ct: CompiledTrigger, texts: list[str]) -> list["Score"]:
-        key = (id(ct.intent), tuple(texts))
+    def intent_scores(self, ct: CompiledTrigger, texts: list[str], second: bool = False) -> list["Score"]:
+        """The trigger's intent's scores of ``texts`` (``second``: its second opinion's), once per evaluation."""
+        intent = ct.second if second else ct.intent
+        key = (id(intent), tuple(texts))
         found = self._scores.get(key)
         if found is None:
-            found = self._scores[key] = ct.intent.score(texts)
+            found = self._scores[key] = intent.score(texts)
         return found
 
     def turn(self) -> _Turn:

@@ -27,6 +27,7 @@ class CompiledTrigger:
     phrases: PhraseSet | None = None
     unless: PhraseSet | None = None
     intent: Any = None  # intents.Intent: the embedded examples of an intent trigger
+    second: Any = None  # intents.Intent: the same fit on ``second_opinion``'s embedding, which may veto the turn
 
 
 @dataclass

@@ -75,6 +75,8 @@ class Trigger:
     top_k: int = 3  # top_k: the mean similarity of this many nearest examples (and near misses)
     min_confidence: float = 0.3  # classifier: the fit's probability needed as well (0..1)
     classifier_model: str = ""  # classifier: the fit reads this model's embedding ("" = model's): minilm-tuned
+    second_opinion: str = ""  # classifier: a second fit, on this model's embedding, can veto the turn ("" = off) ...
+    second_opinion_below: float = 0.5  # ... where none of the turn's judged texts reaches this confidence in it
     confident_at: float = 0.0  # classifier: this sure, a clause means the intent with no example near (0 = off)
     confident_min_words: int = 0  # ... where the text has at least this many words (shorter ones need an example near)
     learn_from: str = ""  # classifier: also fit on this labelled utterance file (next to the rule file) ...

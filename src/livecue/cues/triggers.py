@@ -365,11 +365,11 @@ class IntentKind(TriggerKind):
             "last_clauses": 0, "judge_questions": False, "min_other_turns": 0, "scoring": "nearest", "top_k": 3,
             "min_confidence": 0.3, "confident_at": 0.0, "confident_min_words": 0, "learn_from": "", "labels": (),
             "ignore_labels": (), "neighbours": 0, "neighbour_similarity": 0.7, "whole_turn": True, "tail_words": 16,
-            "classifier_model": ""}
+            "classifier_model": "", "second_opinion": "", "second_opinion_below": 0.5}
     lists = frozenset({"sounds_like", "not_like", "unless", "labels", "ignore_labels"})
     positive = ("threshold", "min_words", "max_words", "top_k")
     tunable = ("threshold", "margin", "min_confidence", "confident_at", "confident_min_words", "top_k",
-               "neighbours", "neighbour_similarity", "tail_words")
+               "neighbours", "neighbour_similarity", "tail_words", "second_opinion_below")
     default_why = "Sounds like \"{example}\": \"{clause}\""
 
     def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
@@ -410,6 +410,17 @@ class IntentKind(TriggerKind):
         elif trig.classifier_model and trig.scoring != "classifier":
             at.key("classifier_model", "'classifier_model' is the embedding the classifier reads: it needs "
                                        "scoring = \"classifier\"")
+        if trig.second_opinion and trig.second_opinion not in MODELS:
+            at.key("second_opinion", f"'second_opinion' must be one of {', '.join(MODELS)}, "
+                                     f"not {trig.second_opinion!r}")
+        elif trig.second_opinion and trig.scoring != "classifier":
+            at.key("second_opinion", "'second_opinion' is a second fit of the classifier: it needs "
+                                     "scoring = \"classifier\"")
+        if "second_opinion_below" in data and not 0 <= trig.second_opinion_below <= 1:
+            at.key("second_opinion_below", "'second_opinion_below' must be between 0 and 1")
+        elif "second_opinion_below" in data and not trig.second_opinion:
+            at.key("second_opinion_below", "'second_opinion_below' is the bar of the second opinion: it needs "
+                                           "second_opinion")
         for key in ("sounds_like", "not_like"):
             for text in getattr(trig, key):
                 if len(text.split()) < 1:
@@ -457,14 +468,15 @@ class IntentKind(TriggerKind):
             if found_rows is None:
                 return False
             learned, table = found_rows
-        if trig.classifier_model and trig.scoring == "classifier":
-            from .embedding import load_embedder
+        for key in ("classifier_model", "second_opinion"):
+            if getattr(trig, key) and trig.scoring == "classifier":
+                from .embedding import load_embedder
 
-            try:
-                load_embedder(trig.classifier_model)
-            except EmbeddingUnavailable as exc:
-                at.key("classifier_model", f"trigger '{trig.name}': {exc}")
-                return False
+                try:
+                    load_embedder(getattr(trig, key))
+                except EmbeddingUnavailable as exc:
+                    at.key(key, f"trigger '{trig.name}': {exc}")
+                    return False
         try:
             # a classifier is fit against every other intent's examples too (sorted: the fit is the same
             # whatever order the files load in)
@@ -477,6 +489,11 @@ class IntentKind(TriggerKind):
             vote = Neighbours(trig.neighbours, table) if trig.neighbours and table else None
             ct.intent = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
                                    learned, vote, trig.classifier_model)
+            # the same fit on another embedding, asked only where the first found the meaning (no rows' vote:
+            # only its confidence is read)
+            ct.second = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
+                                   learned, None, trig.second_opinion) \
+                if trig.second_opinion and trig.scoring == "classifier" else None
         except EmbeddingUnavailable as exc:
             at.key("model", f"trigger '{trig.name}': {exc}")
             return False
@@ -551,6 +568,11 @@ class IntentKind(TriggerKind):
             if best is None or scores[k].similarity > scores[best].similarity:
                 best = k
         if best is None:
+            return None
+        # a second opinion vetoes the turn where it finds the meaning in none of the judged texts ("my husband
+        # would probably like it": the plain fit's 0.48 is a deferral; the fine-tuned encoder's fit says 0.09)
+        if ct.second is not None and max(s.confidence for s in ctx.intent_scores(ct, flat, second=True)) \
+                < trig.second_opinion_below:
             return None
         clause = clauses[best]
         lo, hi = span[best]
