@@ -1222,6 +1222,52 @@ def test_second_opinion_is_checked_with_lines(tmp_path, capsys):
     assert "hesitant.toml:11: 'second_opinion_below' must be between 0 and 1" in out
     out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nsecond_opinion_below = 0.4'))
     assert "hesitant.toml:10: 'second_opinion_below' is the bar of the second opinion: it needs second_opinion" in out
+    # the embedding the classifier reads already: the "veto" would be the first fit's own confidence
+    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nsecond_opinion = "minilm"'))
+    assert "hesitant.toml:10: 'second_opinion' must be another embedding than the one the classifier reads" in out
+    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nclassifier_model = '
+                                                     '"minilm-tuned"\nsecond_opinion = "minilm-tuned"'))
+    assert "hesitant.toml:11: 'second_opinion' must be another embedding than the one the classifier reads" in out
+
+
+def test_an_adapter_that_cannot_load_is_reported_at_second_opinion(tmp_path, monkeypatch):
+    from livecue.cues import embedding
+
+    def unavailable(name="minilm"):
+        if name == "minilm-tuned":
+            raise embedding.EmbeddingUnavailable("cannot read the MiniLM adapter x.npz: broken")
+        return real(name)
+
+    real = embedding.load_embedder
+    monkeypatch.setattr(embedding, "load_embedder", unavailable)
+    write_rule(tmp_path, RULE.replace('threshold = 0.42',
+                                      'threshold = 0.42\nscoring = "classifier"\nsecond_opinion = "minilm-tuned"'))
+    result = load_rule_dir(tmp_path)
+    assert [(p.line, "cannot read the MiniLM adapter" in p.message) for p in result.problems] == [(10, True)]
+
+
+def test_the_second_opinion_reads_its_own_scores():
+    """An evaluation's score cache keeps the two fits apart: the second opinion gets the second fit's."""
+    from types import SimpleNamespace
+
+    from livecue.cues.detector import _Context
+    from livecue.cues.signals import Tracker
+
+    class Fit:
+        def __init__(self, conf):
+            self.conf, self.calls = conf, 0
+
+        def score(self, texts):
+            self.calls += 1
+            return [SimpleNamespace(confidence=self.conf) for _ in texts]
+
+    ct = SimpleNamespace(intent=Fit(0.9), second=Fit(0.1))
+    ctx = _Context("final", 0.0, None, Tracker(), {})
+    texts = ["my husband would probably like it"]
+    assert [s.confidence for s in ctx.intent_scores(ct, texts)] == [0.9]
+    assert [s.confidence for s in ctx.intent_scores(ct, texts, second=True)] == [0.1]
+    assert [s.confidence for s in ctx.intent_scores(ct, texts, second=True)] == [0.1]
+    assert (ct.intent.calls, ct.second.calls) == (1, 1)  # each scored once per evaluation
 
 
 @needs_minilm

@@ -416,6 +416,9 @@ class IntentKind(TriggerKind):
         elif trig.second_opinion and trig.scoring != "classifier":
             at.key("second_opinion", "'second_opinion' is a second fit of the classifier: it needs "
                                      "scoring = \"classifier\"")
+        elif trig.second_opinion and trig.second_opinion == (trig.classifier_model or trig.model):
+            at.key("second_opinion", f"'second_opinion' must be another embedding than the one the classifier "
+                                     f"reads ({trig.second_opinion!r}): the same fit would only veto itself")
         if "second_opinion_below" in data and not 0 <= trig.second_opinion_below <= 1:
             at.key("second_opinion_below", "'second_opinion_below' must be between 0 and 1")
         elif "second_opinion_below" in data and not trig.second_opinion:
@@ -489,8 +492,8 @@ class IntentKind(TriggerKind):
             vote = Neighbours(trig.neighbours, table) if trig.neighbours and table else None
             ct.intent = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
                                    learned, vote, trig.classifier_model)
-            # the same fit on another embedding, asked only where the first found the meaning (no rows' vote:
-            # only its confidence is read)
+            # the same fit on another embedding, asked only in a turn where the first found the meaning (no
+            # rows' vote: only its confidence is read)
             ct.second = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
                                    learned, None, trig.second_opinion) \
                 if trig.second_opinion and trig.scoring == "classifier" else None
@@ -569,7 +572,8 @@ class IntentKind(TriggerKind):
                 best = k
         if best is None:
             return None
-        # a second opinion vetoes the turn where it finds the meaning in none of the judged texts ("my husband
+        # a second opinion vetoes the turn where it finds the meaning in none of the texts judged above (each
+        # clause and statement, and the whole turn where it was read, whichever the quote comes from) ("my husband
         # would probably like it": the plain fit's 0.48 is a deferral; the fine-tuned encoder's fit says 0.09)
         if ct.second is not None and max(s.confidence for s in ctx.intent_scores(ct, flat, second=True)) \
                 < trig.second_opinion_below:
