@@ -1195,8 +1195,10 @@ def test_classifier_model_is_checked_with_lines(tmp_path, capsys):
         in capsys.readouterr().out
 
 
-def test_an_adapter_that_cannot_load_is_reported_at_classifier_model(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("key", ["classifier_model", "second_opinion"])
+def test_an_adapter_that_cannot_load_is_reported_at_its_key(tmp_path, monkeypatch, key):
     from livecue.cues import embedding
+    from livecue.cues import intents  # noqa: F401  imported before the patch: it binds the real loader for good
 
     def unavailable(name="minilm"):
         if name == "minilm-tuned":
@@ -1206,7 +1208,7 @@ def test_an_adapter_that_cannot_load_is_reported_at_classifier_model(tmp_path, c
     real = embedding.load_embedder
     monkeypatch.setattr(embedding, "load_embedder", unavailable)
     write_rule(tmp_path, RULE.replace('threshold = 0.42',
-                                      'threshold = 0.42\nscoring = "classifier"\nclassifier_model = "minilm-tuned"'))
+                                      f'threshold = 0.42\nscoring = "classifier"\n{key} = "minilm-tuned"'))
     result = load_rule_dir(tmp_path)
     assert [(p.line, "cannot read the MiniLM adapter" in p.message) for p in result.problems] == [(10, True)]
 
@@ -1228,22 +1230,6 @@ def test_second_opinion_is_checked_with_lines(tmp_path, capsys):
     out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nclassifier_model = '
                                                      '"minilm-tuned"\nsecond_opinion = "minilm-tuned"'))
     assert "hesitant.toml:11: 'second_opinion' must be another embedding than the one the classifier reads" in out
-
-
-def test_an_adapter_that_cannot_load_is_reported_at_second_opinion(tmp_path, monkeypatch):
-    from livecue.cues import embedding
-
-    def unavailable(name="minilm"):
-        if name == "minilm-tuned":
-            raise embedding.EmbeddingUnavailable("cannot read the MiniLM adapter x.npz: broken")
-        return real(name)
-
-    real = embedding.load_embedder
-    monkeypatch.setattr(embedding, "load_embedder", unavailable)
-    write_rule(tmp_path, RULE.replace('threshold = 0.42',
-                                      'threshold = 0.42\nscoring = "classifier"\nsecond_opinion = "minilm-tuned"'))
-    result = load_rule_dir(tmp_path)
-    assert [(p.line, "cannot read the MiniLM adapter" in p.message) for p in result.problems] == [(10, True)]
 
 
 def test_the_second_opinion_reads_its_own_scores():
