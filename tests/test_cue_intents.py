@@ -1214,22 +1214,23 @@ def test_an_adapter_that_cannot_load_is_reported_at_its_key(tmp_path, monkeypatc
 
 
 def test_second_opinion_is_checked_with_lines(tmp_path, capsys):
-    at = 'threshold = 0.42'
-    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nsecond_opinion = "bert"'))
-    assert "hesitant.toml:10: 'second_opinion' must be one of" in out
-    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nsecond_opinion = "minilm-tuned"'))
-    assert "hesitant.toml:9: 'second_opinion' is a second fit of the classifier: it needs" in out
-    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nsecond_opinion = '
-                                                     '"minilm-tuned"\nsecond_opinion_below = 1.5'))
-    assert "hesitant.toml:11: 'second_opinion_below' must be between 0 and 1" in out
-    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nsecond_opinion_below = 0.4'))
-    assert "hesitant.toml:10: 'second_opinion_below' is the bar of the second opinion: it needs second_opinion" in out
-    # the embedding the classifier reads already: the "veto" would be the first fit's own confidence
-    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nsecond_opinion = "minilm"'))
-    assert "hesitant.toml:10: 'second_opinion' must be another embedding than the one the classifier reads" in out
-    out = check_fails(tmp_path, capsys, RULE.replace(at, at + '\nscoring = "classifier"\nclassifier_model = '
-                                                     '"minilm-tuned"\nsecond_opinion = "minilm-tuned"'))
-    assert "hesitant.toml:11: 'second_opinion' must be another embedding than the one the classifier reads" in out
+    classifier = '\nscoring = "classifier"'
+    cases = [  # (keys after the threshold, the line and message expected)
+        (classifier + '\nsecond_opinion = "bert"', "10: 'second_opinion' must be one of"),
+        ('\nsecond_opinion = "minilm-tuned"', "9: 'second_opinion' is a second fit of the classifier: it needs"),
+        (classifier + '\nsecond_opinion = "minilm-tuned"\nsecond_opinion_below = 1.5',
+         "11: 'second_opinion_below' must be between 0 and 1"),
+        (classifier + '\nsecond_opinion_below = 0.4',
+         "10: 'second_opinion_below' is the bar of the second opinion: it needs second_opinion"),
+        # the embedding the classifier reads already: the "veto" would be the first fit's own confidence
+        (classifier + '\nsecond_opinion = "minilm"',
+         "10: 'second_opinion' must be another embedding than the one the classifier reads"),
+        (classifier + '\nclassifier_model = "minilm-tuned"\nsecond_opinion = "minilm-tuned"',
+         "11: 'second_opinion' must be another embedding than the one the classifier reads"),
+    ]
+    for keys, expected in cases:
+        out = check_fails(tmp_path, capsys, RULE.replace('threshold = 0.42', 'threshold = 0.42' + keys))
+        assert f"hesitant.toml:{expected}" in out, keys
 
 
 def test_the_second_opinion_reads_its_own_scores():

@@ -404,19 +404,15 @@ class IntentKind(TriggerKind):
             at.key("scoring", f"'scoring' must be one of {', '.join(SCORINGS)}, not {trig.scoring!r}")
         if trig.model not in MODELS:
             at.key("model", f"'model' must be one of {', '.join(MODELS)}, not {trig.model!r}")
-        if trig.classifier_model and trig.classifier_model not in MODELS:
-            at.key("classifier_model", f"'classifier_model' must be one of {', '.join(MODELS)}, "
-                                       f"not {trig.classifier_model!r}")
-        elif trig.classifier_model and trig.scoring != "classifier":
-            at.key("classifier_model", "'classifier_model' is the embedding the classifier reads: it needs "
-                                       "scoring = \"classifier\"")
-        if trig.second_opinion and trig.second_opinion not in MODELS:
-            at.key("second_opinion", f"'second_opinion' must be one of {', '.join(MODELS)}, "
-                                     f"not {trig.second_opinion!r}")
-        elif trig.second_opinion and trig.scoring != "classifier":
-            at.key("second_opinion", "'second_opinion' is a second fit of the classifier: it needs "
-                                     "scoring = \"classifier\"")
-        elif trig.second_opinion and trig.second_opinion == (trig.classifier_model or trig.model):
+        for key, what in (("classifier_model", "is the embedding the classifier reads"),
+                          ("second_opinion", "is a second fit of the classifier")):
+            name = getattr(trig, key)
+            if name and name not in MODELS:
+                at.key(key, f"'{key}' must be one of {', '.join(MODELS)}, not {name!r}")
+            elif name and trig.scoring != "classifier":
+                at.key(key, f"'{key}' {what}: it needs scoring = \"classifier\"")
+        if trig.scoring == "classifier" and trig.second_opinion in MODELS \
+                and trig.second_opinion == (trig.classifier_model or trig.model):
             at.key("second_opinion", f"'second_opinion' must be another embedding than the one the classifier "
                                      f"reads ({trig.second_opinion!r}): the same fit would only veto itself")
         if "second_opinion_below" in data and not 0 <= trig.second_opinion_below <= 1:
