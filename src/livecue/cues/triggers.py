@@ -568,12 +568,6 @@ class IntentKind(TriggerKind):
                 best = k
         if best is None:
             return None
-        # a second opinion vetoes the turn where it finds the meaning in none of the texts judged above (each
-        # clause and statement, and the whole turn where it was read, whichever the quote comes from) ("my husband
-        # would probably like it": the plain fit's 0.48 is a deferral; the fine-tuned encoder's fit says 0.09)
-        if ct.second is not None and max(s.confidence for s in ctx.intent_scores(ct, flat, second=True)) \
-                < trig.second_opinion_below:
-            return None
         clause = clauses[best]
         lo, hi = span[best]
         ev = Evidence("span", turn.words[lo].start, turn.words[hi - 1].end)
@@ -582,6 +576,13 @@ class IntentKind(TriggerKind):
         tentative = any(turn.tentative[lo:hi])
         if tentative and not ignore_used and not rule.tentative:
             return None  # the rule waits for words the recogniser will not revise
+        # last, the dearest check: a second opinion vetoes the turn where it finds the meaning in none of the
+        # texts judged above (each clause and statement, and the whole turn where it was read, whichever the
+        # quote comes from) ("my husband would probably like it": the plain fit's 0.48 is a deferral; the
+        # fine-tuned encoder's fit says 0.09)
+        if ct.second is not None and max(s.confidence for s in ctx.intent_scores(ct, flat, second=True)) \
+                < trig.second_opinion_below:
+            return None
         text = clause.text.strip(" ,.;:") if (lo, hi) == (clause.start, clause.end) else \
             " ".join(w.word.strip() for w in turn.words[lo:hi]).strip(" ,.;:")
         return Hit(trig.name, ctx.speaker, (ev,), turn.words[hi - 1].end,
