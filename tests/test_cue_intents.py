@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from livecue.cues.profile import Profile
 from livecue.cues.rules import Trigger, load_rule_dir, shipped_rules_dir
 from livecue.cues.stage import CueStage
 from livecue.cues.triggers import REGISTRY
+from livecue.errors import LivecueError
 from livecue.events import Cue, SessionStarted
 
 needs_minilm = pytest.mark.skipif(importlib.util.find_spec("all_minilm_l6_v2") is None,
@@ -146,6 +148,14 @@ def test_tune_can_sweep_an_intent_threshold():
     load = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
     p = parse_set("decision_maker.sounds_like_deferral.threshold=0.4,0.5", load.ruleset)
     assert (p.trigger, p.key, p.values) == ("sounds_like_deferral", "threshold", (0.4, 0.5))
+    # a swept value gets the rule file's range check, with its message
+    for spec, message in (("decision_maker.sounds_like_deferral.threshold=0.4,1.5",
+                           "1.5: 'threshold' must be more than 0 and at most 1"),
+                          ("decision_maker.sounds_like_deferral.second_opinion_below=0.5,1.2",
+                           "1.2: 'second_opinion_below' must be between 0 and 1"),
+                          ("decision_maker.sounds_like_deferral.min_confidence=2", "'min_confidence' must be")):
+        with pytest.raises(LivecueError, match=re.escape(message)):
+            parse_set(spec, load.ruleset)
 
 
 @needs_minilm

@@ -103,7 +103,31 @@ def parse_set(spec: str, ruleset: RuleSet) -> Param:
     for v in values:
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
             raise LivecueError(f"--set {name}: {v} must not be negative")
+        if trigger is not None:
+            _check_value(rule.trigger(trigger), key, v, name)
     return Param(rule.id, trigger, key, tuple(dict.fromkeys(values)))
+
+
+class _KeyProblems:
+    """What a trigger kind's check says of one key (``triggers.Problems``)."""
+
+    def __init__(self, key: str) -> None:
+        self.wanted, self.messages = key, []
+
+    def key(self, key: str, message: str) -> None:
+        if key == self.wanted:
+            self.messages.append(message)
+
+    def table(self, message: str) -> None:
+        pass
+
+
+def _check_value(trig: Trigger, key: str, value: Any, name: str) -> None:
+    """A swept value gets the range check the rule file's value gets (the kind's own ``check``)."""
+    problems = _KeyProblems(key)
+    REGISTRY[trig.kind].check(dataclasses.replace(trig, **{key: value}), {key: value}, problems)
+    if problems.messages:
+        raise LivecueError(f"--set {name}: {value}: {problems.messages[0]}")
 
 
 def current_value(ruleset: RuleSet, param: Param) -> Any:
