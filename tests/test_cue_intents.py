@@ -1318,10 +1318,10 @@ def test_the_lean_tuned_model_is_the_tuned_model_in_half_the_memory(tmp_path, mo
     assert cos.min() > 0.9999 and np.abs(a - b).max() > 0  # rounded, not the same arithmetic
     assert (a @ a.T - b @ b.T).__abs__().max() < 1e-3
 
-    def added_again(self, layers):
+    def added_again(self, i, layer):
         raise AssertionError("the adapter was added although the ONNX file is cached")
 
-    monkeypatch.setattr(embedding._Adapter, "add_to", added_again)
+    monkeypatch.setattr(embedding._Adapter, "added_to", added_again)
     again = embedding.MiniLMTuned()
     assert again.runtime == "onnxruntime" and np.allclose(again.encode(texts), a, atol=1e-6)
     with pytest.raises(AssertionError, match="adapter was added"):

@@ -424,25 +424,29 @@ class MiniLMEmbedder(_Cached):
         n_layers = int(config["num_hidden_layers"])
         layers = [{k.removeprefix(f"encoder.layer.{i}."): v for k, v in t.items()
                    if k.startswith(f"encoder.layer.{i}.")} for i in range(n_layers)]
+        del t, raw  # the layers hold the encoder's memory maps now, and drop each as it is read
         adapter = _Adapter(self.ADAPTER, base_crc) if self.ADAPTER is not None else None
         if adapter is not None:
             self.cache_id = f"{self.name}{adapter.tag}"  # a refit adapter: new vectors, so nothing cached is reused
 
-        def weights() -> list[dict[str, np.ndarray]]:
-            # the adapter is added only where the weights are read: not where the ONNX file is cached
-            if adapter is not None and not adapter.added:
-                adapter.add_to(layers)
-            return layers
+        def layer(i: int) -> dict[str, np.ndarray]:
+            # the adapter is added only where the weights are read (not where the ONNX file is cached), into a
+            # new dict: a lean load holds one layer's float32 copies at a time
+            return adapter.added_to(i, layers[i]) if adapter is not None else layers[i]
 
         runtime = "numpy" if lean else runtime or os.environ.get("LIVECUE_MINILM_RUNTIME", "") or "onnxruntime"
         if runtime not in self.RUNTIMES:
             raise EmbeddingUnavailable(f"unknown MiniLM runtime {runtime!r} (one of {', '.join(self.RUNTIMES)})")
-        self._session = self._onnx_session(weights, _weights_dir(root / "model.zip"), adapter.tag if adapter else "") \
+        self._session = self._onnx_session(lambda: [layer(i) for i in range(n_layers)],
+                                           _weights_dir(root / "model.zip"), adapter.tag if adapter else "") \
             if runtime == "onnxruntime" else None
         self.runtime = "onnxruntime" if self._session is not None else "numpy"
         self.lean = lean
-        self._layers = [] if self._session is not None else [self._numpy_layer(p, lean) for p in weights()]
-        del layers, t, raw
+        self._layers = []
+        if self._session is None:
+            for i in range(n_layers):
+                self._layers.append(self._numpy_layer(layer(i), lean))
+                layers[i] = {}  # its memory maps close: their pages leave this process's memory
         _return_freed_memory()  # onnxruntime's load buffers (about 30 MB), or the float32 copies a lean model
         # drops: glibc keeps them otherwise
 
@@ -586,10 +590,10 @@ class MiniLMEmbedder(_Cached):
         scale = np.float32(1.0 / d ** 0.5)
         # Element-wise steps run in place on the products' outputs: the same operations in the same
         # order as the textbook expressions (so the same numbers), without their temporary arrays.
+        # A lean model's float16 weights are widened one matrix at a time, just before its product.
+        wide = (lambda m: m.astype(np.float32)) if self.lean else (lambda m: m)  # noqa: E731
         for qkv_w, qkv_b, o_w, o_b, ln1, i_w, i_b, f_w, f_b, ln2 in self._layers:
-            if self.lean:  # float16 weights: a float32 copy of one layer's at a time
-                qkv_w, o_w, i_w, f_w = (m.astype(np.float32) for m in (qkv_w, o_w, i_w, f_w))
-            qkv = x.reshape(b * n, dim) @ qkv_w
+            qkv = x.reshape(b * n, dim) @ wide(qkv_w)
             qkv += qkv_b
             q, k, v = (qkv[:, j * dim:(j + 1) * dim].reshape(b, n, h, d).transpose(0, 2, 1, 3) for j in range(3))
             scores = q @ k.transpose(0, 1, 3, 2)
@@ -599,11 +603,11 @@ class MiniLMEmbedder(_Cached):
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
             ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(b * n, dim)
-            y = ctx @ o_w
+            y = ctx @ wide(o_w)
             y += x.reshape(b * n, dim)
             y += o_b
             x = self._norm(y, ln1)
-            inner = x @ i_w
+            inner = x @ wide(i_w)
             inner += i_b
             # GELU (tanh form): 0.5 * u * (1 + tanh(0.79788 * (u + 0.044715 * u^3)))
             t = inner * np.float32(0.044715)
@@ -615,7 +619,7 @@ class MiniLMEmbedder(_Cached):
             t += np.float32(1.0)
             inner *= np.float32(0.5)
             inner *= t
-            y = inner @ f_w
+            y = inner @ wide(f_w)
             y += x
             y += f_b
             x = self._norm(y, ln2).reshape(b, n, dim)
@@ -637,7 +641,7 @@ class MiniLMTuned(MiniLMEmbedder):
 
 
 class _Adapter:
-    """The low-rank adapter at ``path``, checked, to add to the layers' weights (``W + scale * B @ A``).
+    """The low-rank adapter at ``path``, read and checked, to add to the layers' weights (``W + scale * B @ A``).
 
     The adapter fits one version of the weights: ``base_crc`` (the packaged
     safetensors' CRC-32, free to read from the zip) must be the one it was
@@ -647,32 +651,33 @@ class _Adapter:
 
     def __init__(self, path: Path, base_crc: int) -> None:
         self.path = path
-        self.added = False
         try:
-            self._blob = path.read_bytes()
-            with np.load(io.BytesIO(self._blob), allow_pickle=False) as found:
+            blob = path.read_bytes()
+            with np.load(io.BytesIO(blob), allow_pickle=False) as found:
                 if int(found["base_crc32"]) != base_crc:
                     raise ValueError("it was fit on another version of all-MiniLM-L6-v2's weights "
                                      "(scripts/fit_encoder_adapter.py fits it again)")
+                self._scale = float(found["scale"])
+                self._first = int(found["from_layer"]) if "from_layer" in found.files else 0  # --from-layer
+                self._ab = {name: found[name] for name in found.files if name.endswith((".a", ".b"))}
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise EmbeddingUnavailable(f"cannot read the MiniLM adapter {path}: {exc}") from exc
-        self.tag = "-a" + hashlib.sha256(self._blob).hexdigest()[:12]
+        self.tag = "-a" + hashlib.sha256(blob).hexdigest()[:12]
 
-    def add_to(self, layers: list[dict[str, np.ndarray]]) -> None:
-        """Add the adapter to ``layers``' weights, in place."""
+    def added_to(self, i: int, layer: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Layer ``i``'s tensors with the adapter added (a new dict; ``layer`` is left as it was)."""
+        out = dict(layer)
+        if i < self._first:
+            return out
         try:
-            with np.load(io.BytesIO(self._blob), allow_pickle=False) as found:
-                scale = float(found["scale"])
-                first = int(found["from_layer"]) if "from_layer" in found.files else 0  # fit_encoder_adapter --from-layer
-                for i, layer in enumerate(layers[first:], start=first):
-                    for target in ADAPTER_TARGETS:
-                        a = found[f"{i}.{target}.a"].astype(np.float32)
-                        b = found[f"{i}.{target}.b"].astype(np.float32)
-                        key = f"{target}.weight"
-                        layer[key] = np.asarray(layer[key], dtype=np.float32) + scale * (b @ a)
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:  # damaged after its header
+            for target in ADAPTER_TARGETS:
+                a = self._ab[f"{i}.{target}.a"].astype(np.float32)
+                b = self._ab[f"{i}.{target}.b"].astype(np.float32)
+                key = f"{target}.weight"
+                out[key] = np.asarray(layer[key], dtype=np.float32) + self._scale * (b @ a)
+        except KeyError as exc:
             raise EmbeddingUnavailable(f"cannot read the MiniLM adapter {self.path}: {exc}") from exc
-        self.added = True
+        return out
 
 
 def cache_name(key: list[str]) -> str:
