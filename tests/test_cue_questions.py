@@ -15,6 +15,10 @@ def test_unpunctuated_and_comma_joined_questions():
     assert kind("okay great so how many trucks") == "open"
     assert kind("do you run installs on weekends") == "closed"
     assert kind("Perfect, can you send it over") == "closed"
+    # British and casual acknowledgements lead in too (fresh tuned call I i1rs02, recogniser style)
+    assert kind("cheers so how do folk book the hall just now") == "open"
+    assert kind("lovely and do you run the bookings yourself") == "closed"
+    assert kind("yeah what we do is send it by post") == ""  # still a statement
 
 
 def test_requests_are_open_questions():
