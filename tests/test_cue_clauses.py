@@ -252,6 +252,16 @@ def test_a_contrast_cut_by_a_comma_is_read_on_through_it():
     assert in_scope(bare, 0, lambda j: False)
 
 
+def test_a_contrast_that_only_names_a_topic_is_read_on_into_the_next_sentence():
+    # "But the phones, man." names the topic; "That's a mess." says what of it (fresh tuned set K, k1en01)
+    found = clauses("Booking we're sorted, I wouldn't touch that. But the phones, man. That's a mess.")
+    assert [c.marker for c in found] == ["", ",", "but", ",", "."]
+    assert not in_scope(found, 0, lambda j: False)
+    # courtesy after a bare contrast still says nothing: the no stands
+    polite = clauses("We're all set. But thanks. Bye now.")
+    assert in_scope(polite, 0, lambda j: False)
+
+
 def test_would_have_said_in_the_past_is_past():
     past = clauses("A year ago I'd have said no thanks")
     assert past[0].past

@@ -329,12 +329,15 @@ def _about_one_thing(clauses: list[Clause], k: int) -> bool:
 
 def _substantive_on(clauses: list[Clause], j: int) -> bool:
     """Clause ``j`` says something of substance, read on through the clauses a comma joins to it:
-    "but servicing, that's been a shambles" is one contrast, however the comma cut it."""
+    "but servicing, that's been a shambles" is one contrast, however the comma cut it.  Where that
+    only names a topic, the next sentence says what of it: "But the phones, man. That's a mess." """
     tokens = list(clauses[j].tokens)
-    for later in clauses[j + 1:]:
-        if later.marker != ",":
-            break
-        tokens += later.tokens
+    i = j + 1
+    while i < len(clauses) and clauses[i].marker == ",":
+        tokens += clauses[i].tokens
+        i += 1
+    if not _substantive(tokens) and i < len(clauses) and clauses[i].marker == ".":
+        tokens += clauses[i].tokens
     return _substantive(tokens)
 
 
