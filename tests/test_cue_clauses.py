@@ -285,3 +285,14 @@ def test_unnamed_puts_the_names_the_model_cannot_read_as_them():
     assert unnamed("we are on google ads", frozenset({"google", "ads"}), knows) == "we are on them"  # one name, one "them"
     assert unnamed("we are on hubspot", frozenset(), knows) == "we are on hubspot"
 
+
+
+def test_thanks_for_that_is_a_courtesy_clause():
+    # "Yes, thanks for that. I've been through it." (fresh tuned set M): the thanks is judged by no intent
+    from livecue.cues.clauses import is_courtesy
+
+    assert is_courtesy(("thank", "you", "for", "that"))
+    assert is_courtesy(("thank", "you", "for", "ringing"))
+    assert not is_courtesy(("that", "is", "not", "for", "us"))
+    found = clauses("Yes, thanks for that. I've been through it.")
+    assert [c.courtesy for c in found] == [True, True, False]

@@ -80,7 +80,10 @@ _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the"
                        "do", "really", "bye", "goodbye", "have", "a", "good", "great", "nice", "day", "one", "take",
                        "care", "sorry", "anyway", "though", "but", "so", "yes", "yeah", "okay", "well", "all",
                        "right", "sir", "maam", "man", "buddy", "time", "your", "luck", "cheers", "talk", "soon",
-                       "later", "and", "again", "reaching", "out", "offer", "there", "mhm", "oh", "hey", "look"})
+                       "later", "and", "again", "reaching", "out", "offer", "there", "mhm", "oh", "hey", "look",
+                       # "thanks for that" inside an engaged answer (fresh tuned set M: the brush-off classifier
+                       # was 0.998 sure of it)
+                       "that", "this", "ringing", "info", "chat"})
 # a "so" clause that turns to what they do want ("so training is at the top now"), or grants the rep's
 # question ("we just hired two people in Oregon, so that's actually a good question")
 _ENGAGED = re.compile(r"\b(need|want|interested|looking|top|focus|important|problem|priority|approved|works|"
