@@ -296,3 +296,16 @@ def test_thanks_for_that_is_a_courtesy_clause():
     assert not is_courtesy(("that", "is", "not", "for", "us"))
     found = clauses("Yes, thanks for that. I've been through it.")
     assert [c.courtesy for c in found] == [True, True, False]
+
+
+def test_that_and_this_are_no_courtesy_words_and_a_bare_contrast_says_nothing():
+    # review of the twenty-seventh stop: "we do that" is a statement, "but this is great" a contrast of substance
+    from livecue.cues.clauses import is_courtesy
+
+    assert not is_courtesy(("we", "do", "that"))
+    assert not in_scope(clauses("We're all set, but this is great."), 0, lambda j: False)
+    # "But look." / "But listen." / "Though." name no topic: the next sentence is not read into them
+    for text in ("We're covered, thanks. But look. We're really busy this week.",
+                 "We're not interested. But listen. The boss decides all that.",
+                 "We're all set. Though. We've been burned before."):
+        assert in_scope(clauses(text), 0, lambda j: False), text

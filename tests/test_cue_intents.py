@@ -1066,6 +1066,22 @@ def test_a_damaged_adapter_is_a_one_line_error(tmp_path, monkeypatch):
         with pytest.raises(embedding.EmbeddingUnavailable, match="cannot read the MiniLM adapter"):
             Damaged()
 
+    # an empty file, and matrices of another shape than the layers' (full and lean loads)
+    import numpy as np
+
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with np.load(_adapter_file(tmp_path / "shape.npz", 0.05)) as found:
+        arrays = dict(found)
+    arrays["0.output.dense.b"] = np.zeros((100, 2), dtype=np.float16)  # 100 rows: the layer has 384
+    np.savez_compressed(tmp_path / "shape.npz", **arrays)
+    for name in ("empty", "shape"):
+        class Odd(embedding.MiniLMTuned):
+            ADAPTER = tmp_path / f"{name}.npz"
+
+        for lean in (False, True):
+            with pytest.raises(embedding.EmbeddingUnavailable, match="cannot read the MiniLM adapter"):
+                Odd(lean=lean)
+
 
 @needs_minilm
 def test_the_adapter_is_added_as_w_plus_b_times_a(tmp_path, monkeypatch):

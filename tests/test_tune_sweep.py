@@ -161,3 +161,17 @@ def test_feedback_from_a_real_session_log_fixture(capsys):
     assert any(e.type == "committed" for e in case.events)
     assert main(["tune", "--feedback", str(fixture), "--set", "plant_seed.cooldown_s=30,60"]) == 0
     assert "1 helpful, 1 wrong" in capsys.readouterr().err
+
+
+def test_a_swept_value_is_checked_by_its_kind_without_crashing_on_other_problems():
+    """The kind's check may report a list item (an empty example) or another file: neither is the swept key."""
+    import dataclasses
+
+    from livecue.tuning.sweep import _check_value
+
+    shipped = load_rule_dir(Path(__file__).resolve().parents[1] / "cue_rules")
+    trig = shipped.ruleset.get("reset").rule.trigger("sounds_lukewarm")
+    odd = dataclasses.replace(trig, sounds_like=trig.sounds_like + ("",))
+    _check_value(odd, "threshold", 0.5, "reset.sounds_lukewarm.threshold")  # no AttributeError, no problem
+    with pytest.raises(LivecueError, match="'threshold' must be more than 0 and at most 1"):
+        _check_value(odd, "threshold", 1.5, "reset.sounds_lukewarm.threshold")

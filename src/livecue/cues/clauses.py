@@ -80,10 +80,12 @@ _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the"
                        "do", "really", "bye", "goodbye", "have", "a", "good", "great", "nice", "day", "one", "take",
                        "care", "sorry", "anyway", "though", "but", "so", "yes", "yeah", "okay", "well", "all",
                        "right", "sir", "maam", "man", "buddy", "time", "your", "luck", "cheers", "talk", "soon",
-                       "later", "and", "again", "reaching", "out", "offer", "there", "mhm", "oh", "hey", "look",
-                       # "thanks for that" inside an engaged answer (fresh tuned set M: the brush-off classifier
-                       # was 0.998 sure of it)
-                       "that", "this", "ringing", "info", "chat"})
+                       "later", "and", "again", "reaching", "out", "offer", "there", "mhm", "oh", "hey", "look"})
+# thanks for something said ("yes, thanks for that. I've been through it": fresh tuned set M, where the brush-off
+# classifier was 0.998 sure of it); not "that" or "this" as courtesy words: "we're all set, but this is great"
+# must stay a contrast of substance, and "we do that" a statement
+_THANKS_FOR = re.compile(r"^((yes|okay|oh|right|great|lovely|cheers|all right|well) )*(thank you|thanks|cheers)"
+                         r"( very much| so much| again)? for (that|this|ringing|the info|the information|the chat)$")
 # a "so" clause that turns to what they do want ("so training is at the top now"), or grants the rep's
 # question ("we just hired two people in Oregon, so that's actually a good question")
 _ENGAGED = re.compile(r"\b(need|want|interested|looking|top|focus|important|problem|priority|approved|works|"
@@ -154,7 +156,9 @@ def _substantive(tokens) -> bool:
 
 
 def is_courtesy(tokens: tuple[str, ...] | list[str]) -> bool:
-    """Only thanks, goodbyes and acknowledgements ("all right", "thank you", "no thanks")."""
+    """Only thanks, goodbyes and acknowledgements ("all right", "thank you", "no thanks", "thanks for that")."""
+    if _THANKS_FOR.match(" ".join(tokens)):
+        return True
     if len(tokens) <= 3 and all(t in _COURTESY or t == "no" for t in tokens):
         return True  # "no thank you" to "anything else?" is manners, not a brush-off
     return all(t in _COURTESY for t in tokens)
@@ -339,9 +343,14 @@ def _substantive_on(clauses: list[Clause], j: int) -> bool:
     while i < len(clauses) and clauses[i].marker == ",":
         tokens += clauses[i].tokens
         i += 1
-    if not _substantive(tokens) and i < len(clauses) and clauses[i].marker == ".":
+    if not _substantive(tokens) and i < len(clauses) and clauses[i].marker == "." \
+            and any(t not in _COURTESY and t not in _NO_TOPIC and t not in CONTRAST for t in tokens):
         tokens += clauses[i].tokens
     return _substantive(tokens)
+
+
+# what a bare contrast may hold without naming a topic: "But listen.", "But look.", "Though."
+_NO_TOPIC = frozenset({"listen", "see", "mate", "yeah", "well", "now", "again", "hmm", "um", "uh", "still"})
 
 
 def in_scope(clauses: list[Clause], k: int, same_stance, *, skip_past: bool = True,

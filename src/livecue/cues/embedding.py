@@ -660,7 +660,7 @@ class _Adapter:
                 self._scale = float(found["scale"])
                 self._first = int(found["from_layer"]) if "from_layer" in found.files else 0  # --from-layer
                 self._ab = {name: found[name] for name in found.files if name.endswith((".a", ".b"))}
-        except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:  # EOFError: an empty file
             raise EmbeddingUnavailable(f"cannot read the MiniLM adapter {path}: {exc}") from exc
         self.tag = "-a" + hashlib.sha256(blob).hexdigest()[:12]
 
@@ -675,7 +675,7 @@ class _Adapter:
                 b = self._ab[f"{i}.{target}.b"].astype(np.float32)
                 key = f"{target}.weight"
                 out[key] = np.asarray(layer[key], dtype=np.float32) + self._scale * (b @ a)
-        except KeyError as exc:
+        except (KeyError, ValueError) as exc:  # a matrix missing, or of another shape than the layer's
             raise EmbeddingUnavailable(f"cannot read the MiniLM adapter {self.path}: {exc}") from exc
         return out
 

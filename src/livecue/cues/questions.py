@@ -28,8 +28,7 @@ _REQUESTS = ("tell me", "walk me", "talk me", "describe", "explain", "show me", 
 _OPEN_PHRASES = frozenset({"tell me", "walk me", "talk me", "describe", "explain"})
 # acknowledgements and connectives before the question proper ("got it, and what...")
 _LEAD_INS = frozenset("and so but okay great now well then also sure perfect cool awesome right yes no "
-                      "understood oh nice wow interesting mhm hmm anyway thanks cheers lovely brilliant excellent "
-                      "fantastic super ok alright ah gotcha yeah yep".split())
+                      "understood oh nice wow interesting mhm hmm anyway thanks cheers lovely".split())
 _LEAD_PHRASES = ("got it", "i see", "fair enough", "makes sense", "thank you", "quick question", "one more thing",
                  "all right", "that makes sense", "good to know", "out of curiosity", "just curious", "by the way",
                  "let me ask", "can i ask", "may i ask", "i have to ask", "no problem at all", "no problem",

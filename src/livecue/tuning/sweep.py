@@ -121,6 +121,13 @@ class _KeyProblems:
     def table(self, message: str) -> None:
         pass
 
+    def item(self, key: str, value: str, message: str) -> None:
+        if key == self.wanted:
+            self.messages.append(message)
+
+    def other_file(self, file: str, line: int, message: str) -> None:
+        pass
+
 
 def _check_value(trig: Trigger, key: str, value: Any, name: str) -> None:
     """A swept value gets the range check the rule file's value gets (the kind's own ``check``)."""
