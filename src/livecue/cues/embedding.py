@@ -446,7 +446,7 @@ class MiniLMEmbedder(_Cached):
         if self._session is None:
             for i in range(n_layers):
                 self._layers.append(self._numpy_layer(layer(i), lean))
-                layers[i] = {}  # its memory maps close: their pages leave this process's memory
+                layers[i] = {}  # its matrices' memory maps close (the layer norms' few KB stay mapped)
         _return_freed_memory()  # onnxruntime's load buffers (about 30 MB), or the float32 copies a lean model
         # drops: glibc keeps them otherwise
 
@@ -746,8 +746,8 @@ def load_embedder(name: str = DEFAULT_MODEL, lean: bool = False) -> Embedder:
     """The named model, loaded once per process.
 
     ``lean``: for a model asked only now and then (a second opinion's): its
-    weights kept in half precision and run by the numpy pass, about 25 MB
-    where onnxruntime's float32 session takes 50 MB, for about 4x the time
+    weights kept in half precision and run by the numpy pass, about 23 MB
+    where onnxruntime's float32 session takes 44 MB, for about 4x the time
     per pass (docs/benchmarks.md, issue-11aq).  Half precision moves a
     vector by about 1e-4, so it shares the full model's caches and fits.
     """
