@@ -142,7 +142,7 @@ class Clause:
 
     @property
     def courtesy(self) -> bool:
-        """Only thanks, goodbyes and acknowledgements ("all right", "thank you", "no thanks")."""
+        """Only thanks, goodbyes and acknowledgements ("all right", "thank you", "thanks for that")."""
         return is_courtesy(self.tokens)
 
     @property
@@ -157,11 +157,9 @@ def _substantive(tokens) -> bool:
 
 def is_courtesy(tokens: tuple[str, ...] | list[str]) -> bool:
     """Only thanks, goodbyes and acknowledgements ("all right", "thank you", "no thanks", "thanks for that")."""
-    if _THANKS_FOR.match(" ".join(tokens)):
-        return True
     if len(tokens) <= 3 and all(t in _COURTESY or t == "no" for t in tokens):
         return True  # "no thank you" to "anything else?" is manners, not a brush-off
-    return all(t in _COURTESY for t in tokens)
+    return all(t in _COURTESY for t in tokens) or bool(_THANKS_FOR.match(" ".join(tokens)))
 
 
 # "so" as an intensifier or an object ("so much", "are so busy", "i think so") does not open a clause
@@ -334,6 +332,10 @@ def _about_one_thing(clauses: list[Clause], k: int) -> bool:
     return False
 
 
+# what a bare contrast may hold without naming a topic: "But listen.", "But look.", "Though."
+_NO_TOPIC = frozenset({"listen", "see", "mate", "yeah", "well", "now", "again", "hmm", "um", "uh", "still"})
+
+
 def _substantive_on(clauses: list[Clause], j: int) -> bool:
     """Clause ``j`` says something of substance, read on through the clauses a comma joins to it:
     "but servicing, that's been a shambles" is one contrast, however the comma cut it.  Where that
@@ -347,10 +349,6 @@ def _substantive_on(clauses: list[Clause], j: int) -> bool:
             and any(t not in _COURTESY and t not in _NO_TOPIC and t not in CONTRAST for t in tokens):
         tokens += clauses[i].tokens
     return _substantive(tokens)
-
-
-# what a bare contrast may hold without naming a topic: "But listen.", "But look.", "Though."
-_NO_TOPIC = frozenset({"listen", "see", "mate", "yeah", "well", "now", "again", "hmm", "um", "uh", "still"})
 
 
 def in_scope(clauses: list[Clause], k: int, same_stance, *, skip_past: bool = True,

@@ -467,10 +467,10 @@ class IntentKind(TriggerKind):
             if found_rows is None:
                 return False
             learned, table = found_rows
+        from .embedding import load_embedder  # numpy only where a rule uses intents
+
         for key in ("classifier_model", "second_opinion"):
             if getattr(trig, key) and trig.scoring == "classifier":
-                from .embedding import load_embedder
-
                 try:
                     load_embedder(getattr(trig, key), lean=key == "second_opinion")
                 except EmbeddingUnavailable as exc:
