@@ -45,7 +45,9 @@ def test_a_broken_rule_makes_its_examples_fail(tmp_path):
     failures = [ex.name for ex in crule.rule.examples if check_example(load, "second_effort", ex)]
     assert "brush-off together with hanging up is plant_seed's, not this" not in failures
     plant = load.ruleset.get("plant_seed")
-    # ... and plant_seed's second noes, which need the first no that "not interested" was
+    # ... and plant_seed's second noes, which need the first no that "not interested" was (but a turn that ends
+    # "but it's still no" is the second no without the first card: plant_seed's `pressed`, docs/benchmarks.md
+    # issue-11ar; "persistent, but still no" fires either way)
     assert [ex.name for ex in plant.rule.examples if check_example(load, "plant_seed", ex)] == [
         "second no after the second effort", "a second no in one short word after a contrast: the turn is read with it",
         "no problems with it, after the second effort, is the second no",
@@ -53,8 +55,7 @@ def test_a_broken_rule_makes_its_examples_fail(tmp_path):
         "'I'll be honest' and happy with what they have: the second no",
         "'I'll level with you' and not switching: the second no",
         "a no said at first and still standing: the second no", "not for want of need, for want of money: the second no",
-        "still a no, with the rep's persistence noted: the second no", "unhappy with the rep's pushing: the second no",
-        "persistent, but still no: the second no"]
+        "still a no, with the rep's persistence noted: the second no", "unhappy with the rep's pushing: the second no"]
 
 
 GOOD = '''id = "x"
