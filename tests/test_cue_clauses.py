@@ -286,7 +286,6 @@ def test_unnamed_puts_the_names_the_model_cannot_read_as_them():
     assert unnamed("we are on hubspot", frozenset(), knows) == "we are on hubspot"
 
 
-
 def test_thanks_for_that_is_a_courtesy_clause():
     # "Yes, thanks for that. I've been through it." (fresh tuned set M): the thanks is judged by no intent
     from livecue.cues.clauses import is_courtesy
