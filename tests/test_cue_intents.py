@@ -773,6 +773,26 @@ def test_disk_cached_reads_a_shipped_value_after_the_user_cache(tmp_path, monkey
     assert embedding.disk_cached("classifiers", key, no_compute, (4,), shipped=shipped).tolist() == [1, 1, 1, 1]
 
 
+def test_a_value_saved_narrow_is_read_back_wide_and_a_cut_file_is_computed_again(tmp_path, monkeypatch):
+    import numpy as np
+
+    import livecue.cues.embedding as embedding
+
+    monkeypatch.setattr(embedding, "_cache_root", lambda: tmp_path / "user")
+    rows = np.random.default_rng(0).standard_normal((5000, 48)).astype(np.float16)  # several blocks of rows
+    key = ["minilm-rows", "1", "a row"]
+    shipped = tmp_path / "fits"
+    shipped.mkdir()
+    np.save(shipped / embedding.cache_name(key), rows)
+    wide = embedding.disk_cached("rows", key, lambda: 1 / 0, rows.shape, shipped=shipped, dtype=np.float32)
+    assert wide.dtype == np.float32 and np.array_equal(wide, rows.astype(np.float32))
+    path = shipped / embedding.cache_name(key)
+    path.write_bytes(path.read_bytes()[:-10])  # cut short: read as missing, so computed
+    again = embedding.disk_cached("rows", key, lambda: np.zeros((2, 48), np.float16), (2, 48), shipped=shipped,
+                                  dtype=np.float32)
+    assert again.shape == (2, 48) and not again.any()
+
+
 @needs_minilm
 def test_every_shipped_fit_is_in_cue_rules_fits(monkeypatch):
     """Edited the shipped rules or utterances.tsv?  Run scripts/ship_fits.py, or the first start refits."""
@@ -783,7 +803,7 @@ def test_every_shipped_fit_is_in_cue_rules_fits(monkeypatch):
 
     missing = []
 
-    def shipped_only(kind, key, compute, shape=None, shipped=None):
+    def shipped_only(kind, key, compute, shape=None, shipped=None, dtype=None):
         path = shipped / cache_name(key)
         if not path.exists():
             missing.append(key[-1])

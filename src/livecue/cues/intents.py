@@ -303,7 +303,7 @@ class RowTable:
         self.index = {t: i for i, t in enumerate(texts)}
         vecs = disk_cached("rows", [f"{embedder.cache_id}-rows", _ROWS_VERSION, *read],
                            lambda: encode_rows(embedder, read).astype(np.float16), (len(read), embedder.dim),
-                           shipped=shipped_rules_dir() / SHIPPED_FITS)
+                           shipped=shipped_rules_dir() / SHIPPED_FITS, dtype=np.float32)
         self.vecs = np.asarray(vecs, dtype=np.float32)
         self._sims: dict[str, np.ndarray] = {}
 

@@ -469,8 +469,10 @@ class IntentKind(TriggerKind):
             learned, table = found_rows
         from .embedding import load_embedder  # numpy only where a rule uses intents
 
-        for key in ("classifier_model", "second_opinion"):
-            if getattr(trig, key) and trig.scoring == "classifier":
+        # the trigger's own model first: onnxruntime's load needs about 28 MB more than the session keeps, a
+        # peak that stays under the rules' settled memory only while the process is still small
+        for key in ("model", "classifier_model", "second_opinion"):
+            if getattr(trig, key) and (key == "model" or trig.scoring == "classifier"):
                 try:
                     load_embedder(getattr(trig, key), lean=key == "second_opinion")
                 except EmbeddingUnavailable as exc:
