@@ -65,9 +65,9 @@ def writer_rows(path: Path) -> list[tuple[int, str, str]]:
 def sif(model, texts: list[str], a: float = 1e-3, counted_on: list[str] | None = None) -> np.ndarray:
     """The lexical view with smooth-inverse-frequency weights counted on ``counted_on`` (default: the
     texts themselves); a piece never counted weighs 1."""
-    pieces = [model._tok.encode(t).ids[1:-1] for t in texts]
+    pieces = [model._tok.ids(t)[1:-1] for t in texts]
     counts: dict[int, int] = {}
-    for ids in (pieces if counted_on is None else [model._tok.encode(t).ids[1:-1] for t in counted_on]):
+    for ids in (pieces if counted_on is None else [model._tok.ids(t)[1:-1] for t in counted_on]):
         for i in ids:
             counts[i] = counts.get(i, 0) + 1
     total = max(sum(counts.values()), 1)
@@ -90,7 +90,7 @@ def hidden_views(texts: list[str]) -> dict[str, np.ndarray]:
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     for lo in range(0, len(order), 32):
         idx = order[lo:lo + 32]
-        seqs = [model._tok.encode(texts[i]).ids[:model.MAX_TOKENS] for i in idx]
+        seqs = [model._tok.ids(texts[i])[:model.MAX_TOKENS] for i in idx]
         b, n = len(seqs), max(len(s) for s in seqs)
         ids = np.zeros((b, n), dtype=np.int64)
         mask = np.zeros((b, n), dtype=np.float32)

@@ -166,7 +166,7 @@ def test_minilm_batches_like_single_passes_and_ranks_paraphrases():
 
     model = load_embedder("minilm")
     texts = ["we are not interested", "no thanks we will pass", "the weather is lovely today"]
-    seqs = [model._tok.encode(t).ids for t in texts]
+    seqs = [model._tok.ids(t) for t in texts]
     batch = model._forward(seqs)
     single = np.stack([model._forward([s])[0] for s in seqs])
     assert np.abs(batch - single).max() < 1e-4
@@ -322,7 +322,7 @@ def test_minilm_onnxruntime_and_numpy_give_the_same_vectors():
     fast, plain = MiniLMEmbedder("onnxruntime"), MiniLMEmbedder("numpy")
     assert (fast.runtime, plain.runtime) == ("onnxruntime", "numpy")
     texts = ["we just renewed with them", "it's really his call, not mine", "ok"]
-    seqs = [fast._tok.encode(t).ids for t in texts]
+    seqs = [fast._tok.ids(t) for t in texts]
     assert np.abs(fast._forward(seqs) - plain._forward(seqs)).max() < 1e-5
     assert np.abs(fast._forward(seqs[:1]) - plain._forward(seqs[:1])).max() < 1e-5
 

