@@ -216,8 +216,9 @@ def _shared_tokenizer(root: Path, zf: zipfile.ZipFile) -> WordPiece | _LibraryTo
     found = _TOKENIZERS.get(root)
     if found is None:
         text = zf.read("tokenizer.json").decode("utf-8")
+        spec = json.loads(text)  # a broken file: ValueError, the model is unavailable
         try:
-            found = WordPiece(json.loads(text))
+            found = WordPiece(spec)
         except ValueError:
             found = _LibraryTokenizer(text)
         _TOKENIZERS[root] = found
@@ -716,6 +717,8 @@ def _read_npy(path: Path, dtype: type | None = None) -> np.ndarray:
         if fortran or stored.hasobject or not shape:
             raise ValueError(f"{path.name}: not a C-ordered numeric array")
         out = np.empty(shape, dtype=dtype)
+        if not out.size:
+            return out
         flat = out.reshape(shape[0], -1)
         block = max(1, (1 << 20) // max(1, flat.shape[1] * stored.itemsize))  # about 1 MB read at a time
         for start in range(0, shape[0], block):
