@@ -132,7 +132,7 @@ def main() -> int:
         tune, check = calls_text_halves()
         sets += [("calls-text tune", "tuned", tune), ("calls-text check", "check", check)]
     for name, role in (("A", "tuned"), ("C", "tuned"), ("E", "tuned"), ("G", "tuned"), ("I", "tuned"), ("K", "tuned"), ("M", "tuned"), ("Q", "tuned"), ("vA", "tuned"),
-                       ("B", "check"), ("D", "check"), ("F", "check"), ("H", "check"), ("J", "check"), ("L", "check"), ("N", "check"), ("O", "check"), ("P", "check"),
+                       ("B", "check"), ("D", "check"), ("F", "check"), ("H", "check"), ("J", "check"), ("L", "check"), ("N", "check"), ("O", "check"), ("P", "check"), ("R", "check"),
                        ("vB", "check")):
         sets.append((name, role, [GEN / name]))
     sets += [("bank train", "tuned", ROOT / "cue_rules" / "utterances.tsv"), ("bank check", "check", GEN / "bank" / "check.tsv")]
