@@ -80,10 +80,14 @@ def test_a_question_run_on_after_a_greeting_or_an_acknowledgement():
     assert kind("yeah i bet what are you paying on a typical summer month") == "open"
     assert kind("no problem whats your plan for the roof once the lease renews") == "open"
     assert kind("and do customers ever complain about missed windows") == "closed"
-    # after "so" a new clause starts, whatever its subject (fresh tuned set Q: the streak's first answer was lost)
+    # after "so", "do" asks whatever its subject (fresh tuned set Q: the streak's first answer was lost); other
+    # auxiliaries there open statements as often (a review's cases)
     assert kind("i saw youre hiring two more people in aarhus so how do invoices come in to you at the moment") \
         == "open"
     assert kind("we were so busy last week") == ""
+    assert kind("we sync with your accounting package so what is approved shows up in xero") == ""
+    assert kind("we do approvals for warehouses so what would happen is every order lands in one inbox") == ""
+    assert kind("the big distributors were first so what has changed is that smaller ones can afford it") == ""
     # statements stay statements
     assert kind("i know how you feel") == ""
     assert kind("thanks i think we are good") == ""

@@ -86,11 +86,6 @@ _COURTESY = frozenset({"thank", "thanks", "you", "for", "calling", "call", "the"
 # must stay a contrast of substance, and "we do that" a statement
 _THANKS_FOR = re.compile(r"^((yes|okay|oh|right|great|lovely|cheers|all right|well) )*(thank you|thanks|cheers)"
                          r"( very much| so much| again)? for (that|this|ringing|the info|the information|the chat)$")
-# the rep's close accepted: "okay, sounds good, hon, thanks for calling" (fresh tuned set Q, where the brush-off
-# classifier was 0.99 sure of it after a rep's sign-off); not "sounds fine", a lukewarm verdict on a pitch
-_SOUNDS_GOOD = re.compile(r"^((okay|yes|great|right|all right|oh|well) )*sounds (good|great|lovely|perfect)"
-                          r"( (hon|love|mate|buddy|man|sir|maam|dear|darling))?"
-                          r"( (thank you|cheers)( very much| so much)?( for (calling|the call|ringing|your time|that))?)?$")
 # a "so" clause that turns to what they do want ("so training is at the top now"), or grants the rep's
 # question ("we just hired two people in Oregon, so that's actually a good question")
 _ENGAGED = re.compile(r"\b(need|want|interested|looking|top|focus|important|problem|priority|approved|works|"
@@ -114,11 +109,8 @@ _PROBLEM_IS = re.compile(r"^(the|our|my) (only |real |big |biggest |main )?(prob
                          r"nightmare|challenge|pain point) (is|are|has been) (the|our|my) "
                          r"(?!.*\b(price|pricing|cost|costs|budget|money|timing|time|contract|fee|fees|rate|rates|"
                          r"bill|bills|spend|landlord|owner|boss)\b)")
-# ... or that goes ahead ("it's okay, I mean we could try it"; "let's do it", "send me the paperwork"; "let's get
-# straight to pricing" after "I have to leave in fifteen minutes": fresh tuned set Q)
-_GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|"
-                         r"let us (get|jump|skip|cut) (straight|right) (to|into) (the )?(pricing|prices?|costs?|numbers|demo|details)|"
-                         r"(we|i) (could|can|will|would) (try|give it a|start|do it|go ahead)|"
+# ... or that goes ahead ("it's okay, I mean we could try it"; "let's do it", "send me the paperwork")
+_GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|can|will|would) (try|give it a|start|do it|go ahead)|"
                          r"^(keep going|go on|go ahead|carry on|tell me more)|"
                          r"(sign|count) (me|us) (up|in)|send (me|us|over) the (contract|paperwork|agreement|invite)|"
                          r"i am in|(i am|we are) game)\b")
@@ -126,6 +118,10 @@ _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|"
 # (not "I'd listen" after a condition the offer does not meet, nor "ring me next week, I'll listen")
 _LISTENS = re.compile(r"\b(i|we) (will|am|are) (listen|listening|all ears|hear you out)$")
 _LATER = re.compile(r"\b(next (week|month|year|time)|later|tomorrow|another time|(call|ring|email|text) (me|us))\b")
+# an exit that gives the time left ("I have to leave in fifteen minutes"), and a later clause that goes on ("let's
+# get straight to pricing", "go ahead"): time to talk, not goodbye (fresh tuned set Q); not "in two minutes"
+_TIME_LEFT = re.compile(r"\b(in|within) (about |around |like |maybe |roughly )?(\d\d|five|ten|fifteen|twenty|"
+                        r"twenty five|thirty|forty|forty five|half an hour|an hour)( minutes?| mins?)?\b")
 _AVAILABLE = re.compile(r"\b(\d+|half an?|an|a few|a couple( of)?|some|ten|fifteen|twenty|thirty) ?"
                         r"(minutes?|mins?|hours?)\b|\b(go ahead|let us|lets|walk me|tell me|show me|fire away|"
                         r"shoot|go for it)\b")
@@ -167,8 +163,7 @@ def is_courtesy(tokens: tuple[str, ...] | list[str]) -> bool:
     """Only thanks, goodbyes and acknowledgements ("all right", "thank you", "no thanks", "thanks for that")."""
     if len(tokens) <= 3 and all(t in _COURTESY or t == "no" for t in tokens):
         return True  # "no thank you" to "anything else?" is manners, not a brush-off
-    flat = " ".join(tokens)
-    return all(t in _COURTESY for t in tokens) or bool(_THANKS_FOR.match(flat) or _SOUNDS_GOOD.match(flat))
+    return all(t in _COURTESY for t in tokens) or bool(_THANKS_FOR.match(" ".join(tokens)))
 
 
 # "so" as an intensifier or an object ("so much", "are so busy", "i think so") does not open a clause
@@ -292,7 +287,9 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
     (then it agrees, it does not overrule).  A later contrast clause (but,
     however, actually...) that says something of substance overrules; so
     does a "so" clause that makes time or asks to go on ("so we have twenty
-    minutes, walk me through it").
+    minutes, walk me through it"), and any clause that asks to go on after
+    one that gives the time left ("I have to leave in fifteen minutes. Let's
+    get straight to pricing").
     """
     for j in range(k + 1, len(clauses)):
         later = clauses[j]
@@ -308,6 +305,9 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
                 and not _NOT_WANTS.search(flat) \
                 and not same_stance(j):
             return True  # "we're covered on insurance, it's the routing I want to fix": what they want wins
+        if _TIME_LEFT.search(" ".join(clauses[k].tokens)) and _AVAILABLE.search(" ".join(later.tokens)) \
+                and not same_stance(j):
+            return True  # "I have to leave in fifteen minutes. Let's get straight to pricing."
         if later.marker == "so" or (j > k + 1 and clauses[j - 1].marker == "so"):
             flat = " ".join(later.tokens)
             if (_AVAILABLE.search(flat) or (later.substantive and _ENGAGED.search(flat))) and not same_stance(j):

@@ -169,8 +169,9 @@ def _run_on_question(toks: list[str], plain: bool = False) -> str:
             k = i + 2 if nxt in _HOW_MUCH and i + 3 < len(toks) else i + 1
             if toks[k] in _ASKING_AUX and toks[k + 1] in _INVERTED:
                 return "open"
-            if prev == "so" and toks[k] in _ASKING_AUX and toks[k] not in ("was", "were"):
-                return "open"  # "so" opens a clause: its subject may be any noun ("...so how do invoices come in")
+            if prev == "so" and toks[k] in ("do", "does", "did"):
+                return "open"  # after "so", "do" asks whatever its subject ("...so how do invoices come in"), where
+                # "so what is approved shows up" and "so what would happen is" are statements
             if nxt == "is" and after in ("your", "the", "that", "it") and prev in _TURNS:
                 return "open"  # "no problem whats your plan"
             if plain and _plain_question(toks, i):
