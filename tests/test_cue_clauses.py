@@ -297,17 +297,18 @@ def test_thanks_for_that_is_a_courtesy_clause():
     assert [c.courtesy for c in found] == [True, True, False]
 
 
-def test_sounds_good_with_thanks_accepts_a_close_but_sounds_fine_is_a_verdict():
-    # "okay sounds good hon thanks for calling" after the rep's sign-off (fresh tuned set Q): manners, no brush-off
-    from livecue.cues.clauses import is_courtesy
+def test_an_exit_that_gives_the_time_left_is_overruled_by_a_clause_that_goes_on():
+    # "I have to leave in about fifteen minutes. Let's get straight to pricing." (fresh tuned set Q): time to talk
+    from livecue.cues.clauses import in_scope
 
-    assert is_courtesy(tuple("okay sounds good hon thank you for calling".split()))
-    assert is_courtesy(tuple("sounds great".split()))
-    assert not is_courtesy(tuple("okay sounds fine".split()))  # lukewarm, after a pitch
-    assert not is_courtesy(tuple("sounds good on paper".split()))
-    found = clauses("Sounds good, but we're all set, thanks for calling.")
-    assert [c.courtesy for c in found][0] and not found[1].courtesy
+    def stands(text: str, word: str) -> bool:
+        found = clauses(text)
+        k = next(i for i, c in enumerate(found) if word in c.tokens)
+        return in_scope(found, k, lambda j: False)
 
+    assert not stands("Heads up, so I have to leave in about fifteen minutes. Let's get straight to pricing.", "leave")
+    assert stands("I have to leave in two minutes, honestly. Let's get straight to the pricing.", "leave")
+    assert stands("Like I said, we're not interested. Let's jump straight to the price.", "interested")
 
 def test_that_and_this_are_no_courtesy_words_and_a_bare_contrast_says_nothing():
     # review of the twenty-seventh stop: "we do that" is a statement, "but this is great" a contrast of substance
