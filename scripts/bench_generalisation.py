@@ -131,7 +131,7 @@ def main() -> int:
     if CALLS_TEXT.is_dir():
         tune, check = calls_text_halves()
         sets += [("calls-text tune", "tuned", tune), ("calls-text check", "check", check)]
-    for name, role in (("A", "tuned"), ("C", "tuned"), ("E", "tuned"), ("G", "tuned"), ("I", "tuned"), ("K", "tuned"), ("M", "tuned"), ("Q", "tuned"), ("vA", "tuned"),
+    for name, role in (("A", "tuned"), ("C", "tuned"), ("E", "tuned"), ("G", "tuned"), ("I", "tuned"), ("K", "tuned"), ("M", "tuned"), ("Q", "tuned"), ("S", "tuned"), ("vA", "tuned"),
                        ("B", "check"), ("D", "check"), ("F", "check"), ("H", "check"), ("J", "check"), ("L", "check"), ("N", "check"), ("O", "check"), ("P", "check"), ("R", "check"),
                        ("vB", "check")):
         sets.append((name, role, [GEN / name]))
