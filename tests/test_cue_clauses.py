@@ -321,3 +321,13 @@ def test_that_and_this_are_no_courtesy_words_and_a_bare_contrast_says_nothing():
                  "We're not interested. But listen. The boss decides all that.",
                  "We're all set. Though. We've been burned before."):
         assert in_scope(clauses(text), 0, lambda j: False), text
+
+
+def test_a_question_tag_does_not_overrule_as_a_question_would():
+    # "It's another dashboard, isn't it." (bank train rows): the tag asks for agreement, the verdict stands
+    from livecue.cues.clauses import in_scope
+
+    tagged = clauses("It's a bit like the app we stopped using, isn't it.")
+    assert in_scope(tagged, 0, lambda j: False, questions_overrule=True)
+    asked = clauses("It's a bit like the app we stopped using. What does yours do differently?")
+    assert not in_scope(asked, 0, lambda j: False, questions_overrule=True)

@@ -133,3 +133,19 @@ def test_a_question_asked_without_inversion_ends_a_run_on_turn():
     # after a contrast" in cue_rules/plant_seed.toml: "Yeah, I get what you're saying, but nah.")
     assert kind("Yeah, I get what you're saying, but nah.") == ""
     assert kind("yeah i get what you are saying") == ""
+
+
+def test_a_question_tag_standing_alone_asks_for_agreement():
+    # "Well... I'm the cover, aren't I." (fresh tuned set S): "are not i" was read as a sure second no
+    assert kind("aren't I.") == "closed"
+    assert kind("isn't it") == "closed"
+    assert kind("we are not interested") == ""
+    assert kind("it is not it") == ""
+
+
+def test_do_support_asks_whatever_its_subject_and_an_acknowledgement_may_lead():
+    # fresh tuned set S: rep questions the streak missed, so the third clipped answer fired nothing
+    assert kind("ha well glad it worked what does attribution look like on your side at the moment") == "open"
+    assert kind("gotcha and what happens when a call comes in while youre out on a job") == "open"
+    assert kind("we sync with your accounting package so what is approved shows up in xero") == ""
+    assert kind("i know how you feel") == ""

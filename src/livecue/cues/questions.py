@@ -28,7 +28,7 @@ _REQUESTS = ("tell me", "walk me", "talk me", "describe", "explain", "show me", 
 _OPEN_PHRASES = frozenset({"tell me", "walk me", "talk me", "describe", "explain"})
 # acknowledgements and connectives before the question proper ("got it, and what...")
 _LEAD_INS = frozenset("and so but okay great now well then also sure perfect cool awesome right yes no "
-                      "understood oh nice wow interesting mhm hmm anyway thanks cheers lovely".split())
+                      "understood oh nice wow interesting mhm hmm anyway thanks cheers lovely gotcha".split())
 _LEAD_PHRASES = ("got it", "i see", "fair enough", "makes sense", "thank you", "quick question", "one more thing",
                  "all right", "that makes sense", "good to know", "out of curiosity", "just curious", "by the way",
                  "let me ask", "can i ask", "may i ask", "i have to ask", "no problem at all", "no problem",
@@ -57,12 +57,25 @@ def _strip_lead(toks: list[str]) -> list[str]:
     return toks
 
 
+# a question tag standing as its own clause ("I'm the cover, aren't I.", "isn't it"): it asks for agreement, and
+# says no "no" (fresh tuned set S: "are not i" was read as a sure second no)
+_TAG_AUX = frozenset("is are was were do does did have has had will would can could should am".split())
+_TAG_SUBJECTS = frozenset("i you we they he she it that there".split())
+
+
+def is_tag(tokens: list[str] | tuple[str, ...]) -> bool:
+    """A question tag as a whole clause ("is not it", "are not i"), in normalised tokens."""
+    return len(tokens) == 3 and tokens[0] in _TAG_AUX and tokens[1] == "not" and tokens[2] in _TAG_SUBJECTS
+
+
 def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str:
     """"open", "closed" or "" for one clause with its closing punctuation."""
     raw = list(normalise_words(text.split()).tokens)
     toks = _strip_lead(raw)
     if not toks:
         return ""
+    if is_tag(toks):
+        return "closed"
     if len(raw) >= 3 and (raw[0] in ("and", "but", "so") and raw[1] == "if" or raw[:2] == ["what", "if"]) \
             and len(raw) <= 8 and mark in ("", "?", ".", "...", "\u2026") and not _MAIN_AFTER_IF & set(raw):
         # a bare condition asks what then: "and if we don't see that?", "what if it breaks"; the recogniser
@@ -169,9 +182,10 @@ def _run_on_question(toks: list[str], plain: bool = False) -> str:
             k = i + 2 if nxt in _HOW_MUCH and i + 3 < len(toks) else i + 1
             if toks[k] in _ASKING_AUX and toks[k + 1] in _INVERTED:
                 return "open"
-            if prev == "so" and toks[k] in ("do", "does", "did"):
-                return "open"  # after "so", "do" asks whatever its subject ("...so how do invoices come in"), where
-                # "so what is approved shows up" and "so what would happen is" are statements
+            if toks[k] in ("do", "does", "did") and prev not in _GOVERNS and prev not in _NOT_ASKING:
+                return "open"  # "do" asks whatever its subject ("...so how do invoices come in", "glad it worked what
+                # does attribution look like"), where "so what is approved shows up" and "so what would happen is" are
+                # statements, and so is "that is what does the trick" (a governed question word)
             if nxt == "is" and after in ("your", "the", "that", "it") and prev in _TURNS:
                 return "open"  # "no problem whats your plan"
             if plain and _plain_question(toks, i):
