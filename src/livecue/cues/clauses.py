@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .match import FILLERS, HEDGES, resolve_bare_were, word_tokens
-from .questions import is_question, is_tag
+from .questions import is_question
 
 CONTRAST = frozenset({"but", "however", "though", "although", "except", "yet", "actually"})
 _ALWAYS_SPLIT = frozenset({"but", "however", "although", "except"})
@@ -293,8 +293,8 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
     """
     for j in range(k + 1, len(clauses)):
         later = clauses[j]
-        if questions and is_question(later.text.split()) and len(later.tokens) >= 3 and not is_tag(later.tokens):
-            return True  # asking on: engaged, whatever came before (not a tag: "another dashboard, isn't it")
+        if questions and is_question(later.text.split()) and len(later.tokens) >= 3:
+            return True  # asking on: engaged, whatever came before
         if later.contrast and _substantive_on(clauses, j) and not later.quoted and not same_stance(j):
             return True
         flat = " ".join(later.tokens)

@@ -57,8 +57,9 @@ def _strip_lead(toks: list[str]) -> list[str]:
     return toks
 
 
-# a question tag standing as its own clause ("I'm the cover, aren't I.", "isn't it"): it asks for agreement, and
-# says no "no" (fresh tuned set S: "are not i" was read as a sure second no)
+# a question tag standing as its own clause ("I'm the cover, aren't I.", "isn't it"): it asks for agreement and
+# says no "no" (fresh tuned set S: "are not i" was read as a sure second no); the intents do not judge it
+# (triggers.py), but it is no question elsewhere: a clipped "depends, doesn't it" still counts in a streak
 _TAG_AUX = frozenset("is are was were do does did have has had will would can could should am".split())
 _TAG_SUBJECTS = frozenset("i you we they he she it that there".split())
 
@@ -74,8 +75,6 @@ def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str
     toks = _strip_lead(raw)
     if not toks:
         return ""
-    if is_tag(toks):
-        return "closed"
     if len(raw) >= 3 and (raw[0] in ("and", "but", "so") and raw[1] == "if" or raw[:2] == ["what", "if"]) \
             and len(raw) <= 8 and mark in ("", "?", ".", "...", "\u2026") and not _MAIN_AFTER_IF & set(raw):
         # a bare condition asks what then: "and if we don't see that?", "what if it breaks"; the recogniser
@@ -182,10 +181,9 @@ def _run_on_question(toks: list[str], plain: bool = False) -> str:
             k = i + 2 if nxt in _HOW_MUCH and i + 3 < len(toks) else i + 1
             if toks[k] in _ASKING_AUX and toks[k + 1] in _INVERTED:
                 return "open"
-            if toks[k] in ("do", "does", "did") and prev not in _GOVERNS and prev not in _NOT_ASKING:
-                return "open"  # "do" asks whatever its subject ("...so how do invoices come in", "glad it worked what
-                # does attribution look like"), where "so what is approved shows up" and "so what would happen is" are
-                # statements, and so is "that is what does the trick" (a governed question word)
+            if prev == "so" and toks[k] in ("do", "does", "did"):
+                return "open"  # after "so", "do" asks whatever its subject ("...so how do invoices come in"), where
+                # "so what is approved shows up" is a statement, and so is "the app tracks who did what" without "so"
             if nxt == "is" and after in ("your", "the", "that", "it") and prev in _TURNS:
                 return "open"  # "no problem whats your plan"
             if plain and _plain_question(toks, i):

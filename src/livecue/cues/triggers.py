@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..audio_facts import CALL_SIDES
 from .clauses import Clause, clause_of, clause_text, in_scope, split_clauses, statements, unnamed
 from .match import PhraseSet, normalise_words, phrase_errors
-from .questions import is_question
+from .questions import is_question, is_tag
 from .signals import clipped_streak
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -524,8 +524,9 @@ class IntentKind(TriggerKind):
         run_on = not any(ch in w.word for w in turn.words for ch in _PUNCT)
         parts: dict[int, list[str]] = {}
         for k, c in enumerate(clauses):
-            if k < first or c.courtesy or (not trig.judge_questions and is_question(c.text.split())):
-                continue
+            if k < first or c.courtesy or is_tag(c.tokens) \
+                    or (not trig.judge_questions and is_question(c.text.split())):
+                continue  # (a question tag says no "no": "I'm the cover, aren't I.")
             options = [texts[k]] + (statements(texts[k], trig.min_words) if run_on else [])
             # a text too long to judge whole, by its last tail_words words: where a rambling answer comes to
             # its point ("...he knows where the loading bay is and we just don't want to change that")
