@@ -291,6 +291,7 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
     one that gives the time left ("I have to leave in fifteen minutes. Let's
     get straight to pricing").
     """
+    time_left = bool(_TIME_LEFT.search(" ".join(clauses[k].tokens)))
     for j in range(k + 1, len(clauses)):
         later = clauses[j]
         if questions and is_question(later.text.split()) and len(later.tokens) >= 3:
@@ -305,8 +306,7 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
                 and not _NOT_WANTS.search(flat) \
                 and not same_stance(j):
             return True  # "we're covered on insurance, it's the routing I want to fix": what they want wins
-        if _TIME_LEFT.search(" ".join(clauses[k].tokens)) and _AVAILABLE.search(" ".join(later.tokens)) \
-                and not same_stance(j):
+        if time_left and _AVAILABLE.search(" ".join(later.tokens)) and not same_stance(j):
             return True  # "I have to leave in fifteen minutes. Let's get straight to pricing."
         if later.marker == "so" or (j > k + 1 and clauses[j - 1].marker == "so"):
             flat = " ".join(later.tokens)
