@@ -331,3 +331,16 @@ def test_a_question_tag_does_not_overrule_as_a_question_would():
     assert in_scope(tagged, 0, lambda j: False, questions_overrule=True)
     asked = clauses("It's a bit like the app we stopped using. What does yours do differently?")
     assert not in_scope(asked, 0, lambda j: False, questions_overrule=True)
+
+
+def test_a_clause_that_only_stops_the_speaker_is_a_preface():
+    # "I'm going to stop you there, we're not interested ..." (fresh tuned set S): the intents judge what follows
+    from livecue.cues.clauses import is_preface
+
+    for text in ("I'm gonna stop you there", "Let me stop you right there", "Sorry to cut you off",
+                 "Yeah, listen, I'm going to have to cut you off", "Can I stop you for a second",
+                 "I'm sorry, but I have to stop you"):
+        assert is_preface([t for c in split_clauses(text.split()) for t in c.tokens]), text
+    for text in ("please stop calling me", "we stop you from losing stock", "I'll stop you there and call back",
+                 "stop you there, my boss is here"):
+        assert not is_preface([t for c in split_clauses(text.split()) for t in c.tokens]), text

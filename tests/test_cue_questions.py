@@ -153,3 +153,15 @@ def test_after_so_do_asks_whatever_its_subject_and_an_acknowledgement_may_lead()
     assert kind("the dashboard tracks who did what on every job") == ""
     assert kind("most shops figure out pretty quick what does and doesnt work for them") == ""
     assert kind("we sync with your accounting package so what is approved shows up in xero") == ""
+
+
+def test_do_inverted_before_a_noun_subject_asks_anywhere_in_a_run_on_turn():
+    # fresh tuned set S: two of three curt answers followed questions like these, and no card came
+    assert kind("ha well glad it worked what does attribution look like on your side at the moment") == "open"
+    assert kind("sorry to hear that quick one how do new customers book you at the minute") == "open"
+    assert kind("morning gareth thanks for booking in what made you grab time on the calendar this week") == "open"
+    # ... but not where "do" has no subject after it, nor "what made you" reported
+    assert kind("most shops figure out pretty quick what does and doesnt work for them") == ""
+    assert kind("the dashboard tracks who did what on every job") == ""
+    assert kind("i know what made you sign with the last provider") == ""
+    assert kind("that is exactly what made you pick us") == ""

@@ -166,6 +166,20 @@ def is_courtesy(tokens: tuple[str, ...] | list[str]) -> bool:
     return all(t in _COURTESY for t in tokens) or bool(_THANKS_FOR.match(" ".join(tokens)))
 
 
+# "I'm going to stop you there", "sorry to cut you off": a preface that announces what comes next, a brush-off
+# ("..., we're not interested in intent data": fresh tuned set S) as often as an exit ("..., my two o'clock is
+# here"); where more follows in the turn, that decides
+_PREFACE = re.compile(r"^((okay|ok|yes|yeah|sorry|listen|look|well|no|hang on|hold on|actually|so) )*"
+                      r"((i am|i) (going to|will|must|have to|need to|got to|have got to) (have to )?|let me |can i |"
+                      r"(i am )?sorry (but i|to|i) (have to |got to |must |need to )?)?"
+                      r"(stop|cut|interrupt) you( off)?( right)?( there)?( for a second| for a sec| a second)?$")
+
+
+def is_preface(tokens: tuple[str, ...] | list[str]) -> bool:
+    """A clause that only stops the other speaker ("let me stop you there", "sorry to cut you off")."""
+    return bool(_PREFACE.match(" ".join(tokens)))
+
+
 # "so" as an intensifier or an object ("so much", "are so busy", "i think so") does not open a clause
 _SO_INTENSIFIES = frozenset("much many far long good well bad glad happy busy sorry nice great cool fast quickly easy "
                             "hard cheap expensive big small little few what yes".split())

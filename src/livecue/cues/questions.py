@@ -127,6 +127,13 @@ def _asks_datum(toks: list[str]) -> bool:
 _TURNS = frozenset("so and okay now well but then yes no bet sure great thank you perfect cool right".split())
 _ASKING_AUX = frozenset("do does did are is was were can could would will have has should".split())
 _HOW_MUCH = frozenset("much many long often soon far big".split())
+_BROUGHT = frozenset("made makes brought brings prompted prompts led leads drew got".split())
+_KNOWS = frozenset("know knew knows see saw seen understand understood remember forget forgot about of is was "
+                   "that exactly".split())
+# words after an inverted "do" that are no subject of their own ("what does and doesn't work", "what did not")
+_NOT_DO_SUBJECTS = frozenset("not and or but nor what who which whom so too to with for about in on at of from by if as "
+                             "well all more most less any nothing anything everything something really just "
+                             "exactly already also still even only".split())
 _NOT_ASKING = frozenset("that which who than as if whether nor".split())
 # (not "tell me" run on: "so go ahead and tell me what you've got" invites a pitch, it asks no question)
 _RUN_ON_REQUESTS = {"walk": {"through"}, "take": {"through"}, "run": {"through"}, "talk": {"through"}}
@@ -184,6 +191,14 @@ def _run_on_question(toks: list[str], plain: bool = False) -> str:
             if prev == "so" and toks[k] in ("do", "does", "did"):
                 return "open"  # after "so", "do" asks whatever its subject ("...so how do invoices come in"), where
                 # "so what is approved shows up" is a statement, and so is "the app tracks who did what" without "so"
+            if toks[k] in ("do", "does", "did") and word != "who" and k + 3 < len(toks) \
+                    and toks[k + 1] not in _NOT_DO_SUBJECTS:
+                return "open"  # "do" inverted before a noun subject and its verb asks anywhere: "...glad it worked
+                # what does attribution look like", "quick one how do new customers book you"; "what does and
+                # doesn't work", "who did what" have no subject after it
+            if word == "what" and nxt in _BROUGHT and after in ("you", "your") and prev not in _KNOWS:
+                return "open"  # "thanks for booking in what made you grab time": why they came ("I know what
+                # made you switch" reports it)
             if nxt == "is" and after in ("your", "the", "that", "it") and prev in _TURNS:
                 return "open"  # "no problem whats your plan"
             if plain and _plain_question(toks, i):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio_facts import CALL_SIDES
-from .clauses import Clause, clause_of, clause_text, in_scope, split_clauses, statements, unnamed
+from .clauses import Clause, clause_of, clause_text, in_scope, is_preface, split_clauses, statements, unnamed
 from .match import PhraseSet, normalise_words, phrase_errors
 from .questions import is_question, is_tag
 from .signals import clipped_streak
@@ -523,11 +523,18 @@ class IntentKind(TriggerKind):
         # (a turn with any punctuation has its statements split already)
         run_on = not any(ch in w.word for w in turn.words for ch in _PUNCT)
         parts: dict[int, list[str]] = {}
+        # "I'm going to stop you there, ..." says neither brush-off nor exit alone: it is read with the clause it
+        # leads into ("..., we're not interested" is a brush-off, "..., the vet's just called my name" an exit)
+        led = {k + 1: k for k, c in enumerate(clauses[:-1]) if k >= first and is_preface(c.tokens)
+               and clauses[k + 1].substantive}
         for k, c in enumerate(clauses):
-            if k < first or c.courtesy or is_tag(c.tokens) \
+            if k < first or k + 1 in led or c.courtesy or is_tag(c.tokens) \
                     or (not trig.judge_questions and is_question(c.text.split())):
                 continue  # (a question tag says no "no": "I'm the cover, aren't I.")
             options = [texts[k]] + (statements(texts[k], trig.min_words) if run_on else [])
+            if k in led:  # (the reason right after it, where the two are too long to read whole)
+                lead = texts[led[k]].split()
+                options.insert(0, " ".join(lead + texts[k].split()[:max(0, trig.max_words - len(lead))]))
             # a text too long to judge whole, by its last tail_words words: where a rambling answer comes to
             # its point ("...he knows where the loading bay is and we just don't want to change that")
             if trig.tail_words > 0:
@@ -552,7 +559,7 @@ class IntentKind(TriggerKind):
         for k in judged:
             options = [_judged(next(found), trig, t) for t in parts[k]]
             scores[k] = max(options, key=lambda s: (s.means(trig.threshold, trig.margin, need), s.similarity))
-        span = {k: (clauses[k].start, clauses[k].end) for k in judged}  # the words each judgement quotes
+        span = {k: (clauses[led.get(k, k)].start, clauses[k].end) for k in judged}  # the words each judgement quotes
         if whole:  # judged in the place of the last judged clause (or the last clause), whose stance stands
             as_one, last = _judged(next(found), trig, whole), (judged[-1] if judged else len(clauses) - 1)
             if as_one.confidence >= trig.confident_at and as_one.means(trig.threshold, trig.margin, need) \
@@ -650,16 +657,17 @@ class MonologueReply(TriggerKind):
     the answer of their own question does not count, and a reply made of
     nothing but ``acknowledgements`` ("Okay.") accepts what was offered.
     After a cold pitch both still count ("Okay." after a pitch is the classic
-    silent reply in the labelled calls), and so does a reply to a second
-    long turn the rep went on with after the prospect heard the answer out
-    with a backchannel (``_pitched_on``).
+    silent reply in the labelled calls), and so does a reply to a turn of
+    ``min_resumed_s`` or more the rep went on with after the prospect heard
+    the answer out with a backchannel (``_pitched_on``): a second bare
+    backchannel in a row.
     """
 
     name = "monologue_reply"
-    keys = {"min_monologue_s": 20.0, "unless_asked": False, "acknowledgements": ()}
+    keys = {"min_monologue_s": 20.0, "unless_asked": False, "acknowledgements": (), "min_resumed_s": 20.0}
     lists = frozenset({"acknowledgements"})
-    positive = ("min_monologue_s",)
-    tunable = ("min_monologue_s",)
+    positive = ("min_monologue_s", "min_resumed_s")
+    tunable = ("min_monologue_s", "min_resumed_s")
     meter = "warn"
 
     def evaluate(self, det, crule, ct, ctx, ignore_used):
@@ -682,7 +690,7 @@ class MonologueReply(TriggerKind):
         reply = " ".join(t for seg in run for t in seg.texts).strip()
         led = _turn_before(tracker, index)  # the rep took the floor after the prospect said this
         if led is not None:
-            if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, trig.min_monologue_s):
+            if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, trig.min_resumed_s):
                 return None
             if trig.acknowledgements and _only_phrases(reply, trig.acknowledgements):
                 return None
@@ -695,9 +703,10 @@ class MonologueReply(TriggerKind):
 
 def _pitched_on(tracker, index: int, floor: tuple[float, float], min_s: float) -> bool:
     """Did the rep, after a backchannel of the prospect's inside ``floor`` (the rep's floor before
-    timeline[index]), talk for ``min_s`` more?  The answer to their question was heard out ("mm-hmm"); a
-    second long turn is a pitch of its own (fresh tuned call G g1rs03: "remind me what you do?", a 16 s
-    answer, "mm-hmm", 27 s more, "yeah")."""
+    timeline[index]), talk for ``min_s`` more?  The answer to their question was heard out ("mm-hmm"); what
+    the rep went on with is a pitch of its own (fresh tuned call G g1rs03: "remind me what you do?", a 16 s
+    answer, "mm-hmm", 27 s more, "yeah"; fresh tuned set S: "what's it do?", a 37 s answer, "mm-hmm", 6 s
+    more, "yeah")."""
     since = tracker.monologue_before(index, "rep", through_backchannels=False)
     return since is not None and since[0] > floor[0] and since[1] - since[0] >= min_s
 
