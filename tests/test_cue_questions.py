@@ -165,3 +165,8 @@ def test_do_inverted_before_a_noun_subject_asks_anywhere_in_a_run_on_turn():
     assert kind("the dashboard tracks who did what on every job") == ""
     assert kind("i know what made you sign with the last provider") == ""
     assert kind("that is exactly what made you pick us") == ""
+    # ... nor a stressed verb, a relative clause or a subject clause (a review's cases)
+    assert kind("yeah i dunno what does bother me is we tried something like it before and nobody used it") == ""
+    assert kind("ill tell you what does annoy me the invoices always go out late") == ""
+    assert kind("we have a plan which does include weekend delivery is that something you need") != "open"
+    assert kind("it was good honestly what made you stand out was how quick the setup was") == ""

@@ -130,6 +130,8 @@ _HOW_MUCH = frozenset("much many long often soon far big".split())
 _BROUGHT = frozenset("made makes brought brings prompted prompts led leads drew got".split())
 _KNOWS = frozenset("know knew knows see saw seen understand understood remember forget forgot about of is was "
                    "that exactly".split())
+# the word after "what does X" when X is a verb stressed, not a subject: "what does bother me is", "what did help was"
+_EMPHATIC_NEXT = frozenset("me us him her them is was are were".split())
 # words after an inverted "do" that are no subject of their own ("what does and doesn't work", "what did not")
 _NOT_DO_SUBJECTS = frozenset("not and or but nor what who which whom so too to with for about in on at of from by if as "
                              "well all more most less any nothing anything everything something really just "
@@ -191,14 +193,16 @@ def _run_on_question(toks: list[str], plain: bool = False) -> str:
             if prev == "so" and toks[k] in ("do", "does", "did"):
                 return "open"  # after "so", "do" asks whatever its subject ("...so how do invoices come in"), where
                 # "so what is approved shows up" is a statement, and so is "the app tracks who did what" without "so"
-            if toks[k] in ("do", "does", "did") and word != "who" and k + 3 < len(toks) \
-                    and toks[k + 1] not in _NOT_DO_SUBJECTS:
+            if toks[k] in ("do", "does", "did") and word not in ("who", "which") and k + 3 < len(toks) \
+                    and toks[k + 1] not in _NOT_DO_SUBJECTS and toks[k + 2] not in _EMPHATIC_NEXT:
                 return "open"  # "do" inverted before a noun subject and its verb asks anywhere: "...glad it worked
                 # what does attribution look like", "quick one how do new customers book you"; "what does and
-                # doesn't work", "who did what" have no subject after it
-            if word == "what" and nxt in _BROUGHT and after in ("you", "your") and prev not in _KNOWS:
+                # doesn't work", "who did what" have no subject after it, "what does bother me is", "what did
+                # help was" stress a verb, and "a plan which does include" is a relative clause (a review's cases)
+            if word == "what" and nxt in _BROUGHT and after in ("you", "your") and prev not in _KNOWS \
+                    and not {"is", "was"} & set(toks[i + 3:i + 7]):
                 return "open"  # "thanks for booking in what made you grab time": why they came ("I know what
-                # made you switch" reports it)
+                # made you switch" reports it, "what made you stand out was the setup" is a subject)
             if nxt == "is" and after in ("your", "the", "that", "it") and prev in _TURNS:
                 return "open"  # "no problem whats your plan"
             if plain and _plain_question(toks, i):

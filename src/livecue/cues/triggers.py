@@ -525,12 +525,15 @@ class IntentKind(TriggerKind):
         parts: dict[int, list[str]] = {}
         # "I'm going to stop you there, ..." says neither brush-off nor exit alone: it is read with the clause it
         # leads into ("..., we're not interested" is a brush-off, "..., the vet's just called my name" an exit)
+        # (where that clause is judged at all: "..., is this a sales call?" leaves the preface to be judged alone)
+        def unjudged(c: Clause) -> bool:  # (a question tag says no "no": "I'm the cover, aren't I.")
+            return c.courtesy or is_tag(c.tokens) or (not trig.judge_questions and is_question(c.text.split()))
+
         led = {k + 1: k for k, c in enumerate(clauses[:-1]) if k >= first and is_preface(c.tokens)
-               and clauses[k + 1].substantive}
+               and clauses[k + 1].substantive and not unjudged(clauses[k + 1])}
         for k, c in enumerate(clauses):
-            if k < first or k + 1 in led or c.courtesy or is_tag(c.tokens) \
-                    or (not trig.judge_questions and is_question(c.text.split())):
-                continue  # (a question tag says no "no": "I'm the cover, aren't I.")
+            if k < first or k + 1 in led or unjudged(c):
+                continue
             options = [texts[k]] + (statements(texts[k], trig.min_words) if run_on else [])
             if k in led:  # (the reason right after it, where the two are too long to read whole)
                 lead = texts[led[k]].split()
@@ -657,17 +660,18 @@ class MonologueReply(TriggerKind):
     the answer of their own question does not count, and a reply made of
     nothing but ``acknowledgements`` ("Okay.") accepts what was offered.
     After a cold pitch both still count ("Okay." after a pitch is the classic
-    silent reply in the labelled calls), and so does a reply to a turn of
-    ``min_resumed_s`` or more the rep went on with after the prospect heard
-    the answer out with a backchannel (``_pitched_on``): a second bare
-    backchannel in a row.
+    silent reply in the labelled calls), and so does a reply to a second
+    long turn the rep went on with after the prospect heard the answer out
+    with a backchannel (``_pitched_on``).  A question that asks what the rep
+    sells (``pitch_questions``: "what's it about?") protects nothing: its
+    answer is the pitch.
     """
 
     name = "monologue_reply"
-    keys = {"min_monologue_s": 20.0, "unless_asked": False, "acknowledgements": (), "min_resumed_s": 20.0}
-    lists = frozenset({"acknowledgements"})
-    positive = ("min_monologue_s", "min_resumed_s")
-    tunable = ("min_monologue_s", "min_resumed_s")
+    keys = {"min_monologue_s": 20.0, "unless_asked": False, "acknowledgements": (), "pitch_questions": ()}
+    lists = frozenset({"acknowledgements", "pitch_questions"})
+    positive = ("min_monologue_s",)
+    tunable = ("min_monologue_s",)
     meter = "warn"
 
     def evaluate(self, det, crule, ct, ctx, ignore_used):
@@ -690,7 +694,8 @@ class MonologueReply(TriggerKind):
         reply = " ".join(t for seg in run for t in seg.texts).strip()
         led = _turn_before(tracker, index)  # the rep took the floor after the prospect said this
         if led is not None:
-            if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, trig.min_resumed_s):
+            if trig.unless_asked and is_question(led) and not _asks_for_pitch(led, trig.pitch_questions) \
+                    and not _pitched_on(tracker, index, span, trig.min_monologue_s):
                 return None
             if trig.acknowledgements and _only_phrases(reply, trig.acknowledgements):
                 return None
@@ -701,12 +706,22 @@ class MonologueReply(TriggerKind):
                    {"monologue_s": span[1] - span[0], "reply": reply, "evidence": reply}, turn=run[0].id)
 
 
+def _asks_for_pitch(words: list[str], phrases: tuple[str, ...]) -> bool:
+    """Does the prospect's turn ask what the rep sells ("sure, what's it about?", "remind me what you do")?
+    The answer is the pitch, and a bare backchannel to it is the silent reply (tuned calls G, K, M and S each
+    have one: "what's this about exactly?", a long answer, "mm-hmm"); "how do I get it refunded?" asks for
+    help, and its answer is what they wanted."""
+    if not phrases:
+        return False
+    text = f" {normalise_words(words).text} "
+    return any(f" {normalise_words([p]).text} " in text for p in phrases)
+
+
 def _pitched_on(tracker, index: int, floor: tuple[float, float], min_s: float) -> bool:
     """Did the rep, after a backchannel of the prospect's inside ``floor`` (the rep's floor before
-    timeline[index]), talk for ``min_s`` more?  The answer to their question was heard out ("mm-hmm"); what
-    the rep went on with is a pitch of its own (fresh tuned call G g1rs03: "remind me what you do?", a 16 s
-    answer, "mm-hmm", 27 s more, "yeah"; fresh tuned set S: "what's it do?", a 37 s answer, "mm-hmm", 6 s
-    more, "yeah")."""
+    timeline[index]), talk for ``min_s`` more?  The answer to their question was heard out ("mm-hmm"); a
+    second long turn is a pitch of its own (fresh tuned call G g1rs03: "remind me what you do?", a 16 s
+    answer, "mm-hmm", 27 s more, "yeah")."""
     since = tracker.monologue_before(index, "rep", through_backchannels=False)
     return since is not None and since[0] > floor[0] and since[1] - since[0] >= min_s
 
