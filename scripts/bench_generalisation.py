@@ -131,8 +131,8 @@ def main() -> int:
     if CALLS_TEXT.is_dir():
         tune, check = calls_text_halves()
         sets += [("calls-text tune", "tuned", tune), ("calls-text check", "check", check)]
-    for name, role in (("A", "tuned"), ("C", "tuned"), ("E", "tuned"), ("G", "tuned"), ("I", "tuned"), ("K", "tuned"), ("M", "tuned"), ("Q", "tuned"), ("S", "tuned"), ("vA", "tuned"),
-                       ("B", "check"), ("D", "check"), ("F", "check"), ("H", "check"), ("J", "check"), ("L", "check"), ("N", "check"), ("O", "check"), ("P", "check"), ("R", "check"),
+    for name, role in (("A", "tuned"), ("C", "tuned"), ("E", "tuned"), ("G", "tuned"), ("I", "tuned"), ("K", "tuned"), ("M", "tuned"), ("Q", "tuned"), ("S", "tuned"), ("U", "tuned"), ("W", "tuned"), ("vA", "tuned"),
+                       ("B", "check"), ("D", "check"), ("F", "check"), ("H", "check"), ("J", "check"), ("L", "check"), ("N", "check"), ("O", "check"), ("P", "check"), ("R", "check"), ("T", "check"),
                        ("vB", "check")):
         sets.append((name, role, [GEN / name]))
     sets += [("bank train", "tuned", ROOT / "cue_rules" / "utterances.tsv"), ("bank check", "check", GEN / "bank" / "check.tsv")]

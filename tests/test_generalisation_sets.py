@@ -21,7 +21,7 @@ CUES = {"reset", "second_effort", "plant_seed", "weak_ending", "decision_maker"}
 
 
 @pytest.mark.parametrize("name, count", [("A", 64), ("B", 42), ("C", 80), ("D", 56), ("E", 50), ("F", 50), ("G", 50),
-                                                 ("H", 50), ("I", 54), ("J", 53), ("K", 52), ("L", 53), ("M", 52), ("N", 53), ("O", 53), ("P", 53), ("Q", 52), ("R", 51), ("S", 53), ("vA", 64), ("vB", 42)])
+                                                 ("H", 50), ("I", 54), ("J", 53), ("K", 52), ("L", 53), ("M", 52), ("N", 53), ("O", 53), ("P", 53), ("Q", 52), ("R", 51), ("S", 53), ("T", 50), ("U", 40), ("W", 40), ("vA", 64), ("vB", 42)])
 def test_every_call_is_a_labelled_call(name, count):
     files = sorted((GEN / name).glob("*.json"))
     assert len(files) == count
@@ -58,7 +58,7 @@ def _scores(path: Path) -> dict:
     return json.loads(out.read_text())["overall"]
 
 
-@pytest.mark.parametrize("name, floor", [("A", 0.95), ("C", 0.9), ("E", 0.95), ("G", 0.95)])
+@pytest.mark.parametrize("name, floor", [("A", 0.95), ("C", 0.9), ("E", 0.95), ("G", 0.95), ("S", 0.9), ("U", 0.9)])
 def test_the_tuned_sets_keep_their_scores(tmp_path, name, floor):
     if importlib.util.find_spec("all_minilm_l6_v2") is None:  # (find_spec: its __init__ prints)
         pytest.skip("the intents' model package is not installed")
@@ -94,10 +94,11 @@ def test_e_to_s_rebuild_byte_for_byte_from_the_writers_scripts(tmp_path):
     for writer, name in (("e1", "E"), ("e3", "E"), ("e2", "F"), ("e4", "F"), ("g1", "G"), ("g3", "G"), ("g2", "H"),
                          ("g4", "H"), ("i1", "I"), ("i3", "I"), ("i2", "J"), ("i4", "J"),
                          ("k1", "K"), ("k3", "K"), ("k2", "L"), ("k4", "L"), ("m1", "M"), ("m3", "M"), ("m2", "N"),
-                         ("m4", "N"), ("o1", "O"), ("o3", "O"), ("o2", "P"), ("o4", "P"), ("q1", "Q"), ("q2", "Q"), ("r1", "R"), ("r2", "R"), ("s1", "S"), ("s2", "S")):
+                         ("m4", "N"), ("o1", "O"), ("o3", "O"), ("o2", "P"), ("o4", "P"), ("q1", "Q"), ("q2", "Q"), ("r1", "R"), ("r2", "R"), ("s1", "S"), ("s2", "S"),
+                         ("t1", "T"), ("t2", "T"), ("u1", "U"), ("u2", "U"), ("w1", "W"), ("w2", "W")):
         subprocess.run([sys.executable, str(src / "build.py"), str(src / f"{writer}.txt"), str(tmp_path / name)],
                        check=True, capture_output=True)
-    for name in ("E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S"):
+    for name in ("E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S", "T", "U", "W"):
         built = sorted(p.name for p in (tmp_path / name).glob("*.json"))
         assert built == sorted(p.name for p in (GEN / name).glob("*.json"))
         for file in built:

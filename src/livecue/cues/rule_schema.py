@@ -98,7 +98,6 @@ class Trigger:
     min_monologue_s: float = 20.0
     unless_asked: bool = False  # monologue_reply: not after the prospect's own question (the answer they asked for)
     acknowledgements: tuple[str, ...] = ()  # monologue_reply: replies of only these ("okay") accept, not disengage
-    pitch_questions: tuple[str, ...] = ()  # monologue_reply: ... but an answer to one of these ("what's it about?") is a pitch
     # kind = "turn_before": the other side's last real turn before the judged one
     min_turn_s: float = 4.0  # held the floor this long ...
     or_question: bool = True  # ... or ended on a question

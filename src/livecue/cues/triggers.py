@@ -662,14 +662,12 @@ class MonologueReply(TriggerKind):
     After a cold pitch both still count ("Okay." after a pitch is the classic
     silent reply in the labelled calls), and so does a reply to a second
     long turn the rep went on with after the prospect heard the answer out
-    with a backchannel (``_pitched_on``).  A question that asks what the rep
-    sells (``pitch_questions``: "what's it about?") protects nothing: its
-    answer is the pitch.
+    with a backchannel (``_pitched_on``).
     """
 
     name = "monologue_reply"
-    keys = {"min_monologue_s": 20.0, "unless_asked": False, "acknowledgements": (), "pitch_questions": ()}
-    lists = frozenset({"acknowledgements", "pitch_questions"})
+    keys = {"min_monologue_s": 20.0, "unless_asked": False, "acknowledgements": ()}
+    lists = frozenset({"acknowledgements"})
     positive = ("min_monologue_s",)
     tunable = ("min_monologue_s",)
     meter = "warn"
@@ -694,8 +692,7 @@ class MonologueReply(TriggerKind):
         reply = " ".join(t for seg in run for t in seg.texts).strip()
         led = _turn_before(tracker, index)  # the rep took the floor after the prospect said this
         if led is not None:
-            if trig.unless_asked and is_question(led) and not _asks_for_pitch(led, trig.pitch_questions) \
-                    and not _pitched_on(tracker, index, span, trig.min_monologue_s):
+            if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, trig.min_monologue_s):
                 return None
             if trig.acknowledgements and _only_phrases(reply, trig.acknowledgements):
                 return None
@@ -704,17 +701,6 @@ class MonologueReply(TriggerKind):
             return None
         return Hit(trig.name, "prospect", (ev,), run[-1].last_end,
                    {"monologue_s": span[1] - span[0], "reply": reply, "evidence": reply}, turn=run[0].id)
-
-
-def _asks_for_pitch(words: list[str], phrases: tuple[str, ...]) -> bool:
-    """Does the prospect's turn ask what the rep sells ("sure, what's it about?", "remind me what you do")?
-    The answer is the pitch, and a bare backchannel to it is the silent reply (tuned calls G, K, M and S each
-    have one: "what's this about exactly?", a long answer, "mm-hmm"); "how do I get it refunded?" asks for
-    help, and its answer is what they wanted."""
-    if not phrases:
-        return False
-    text = f" {normalise_words(words).text} "
-    return any(f" {normalise_words([p]).text} " in text for p in phrases)
 
 
 def _pitched_on(tracker, index: int, floor: tuple[float, float], min_s: float) -> bool:
