@@ -190,15 +190,14 @@ def _run_on_question(toks: list[str], plain: bool = False) -> str:
             k = i + 2 if nxt in _HOW_MUCH and i + 3 < len(toks) else i + 1
             if toks[k] in _ASKING_AUX and toks[k + 1] in _INVERTED:
                 return "open"
-            if prev == "so" and toks[k] in ("do", "does", "did"):
-                return "open"  # after "so", "do" asks whatever its subject ("...so how do invoices come in"), where
-                # "so what is approved shows up" is a statement, and so is "the app tracks who did what" without "so"
-            if toks[k] in ("do", "does", "did") and word not in ("who", "which") and k + 3 < len(toks) \
-                    and toks[k + 1] not in _NOT_DO_SUBJECTS and toks[k + 2] not in _EMPHATIC_NEXT:
-                return "open"  # "do" inverted before a noun subject and its verb asks anywhere: "...glad it worked
-                # what does attribution look like", "quick one how do new customers book you"; "what does and
-                # doesn't work", "who did what" have no subject after it, "what does bother me is", "what did
-                # help was" stress a verb, and "a plan which does include" is a relative clause (a review's cases)
+            if toks[k] in ("do", "does", "did") and (prev == "so" or (
+                    word not in ("who", "which") and k + 3 < len(toks)
+                    and toks[k + 1] not in _NOT_DO_SUBJECTS and toks[k + 2] not in _EMPHATIC_NEXT)):
+                return "open"  # "do" inverted before a noun subject and its verb asks: after "so" whatever follows
+                # ("...so how do invoices come in"), elsewhere where a subject and a verb follow ("...glad it worked
+                # what does attribution look like"); "what does and doesn't work", "who did what" have no subject
+                # after it, "what does bother me is", "what did help was" stress a verb, and "a plan which does
+                # include" is a relative clause (the reviews' cases; "so what is approved shows up" is a statement)
             if word == "what" and nxt in _BROUGHT and after in ("you", "your") and prev not in _KNOWS \
                     and not {"is", "was"} & set(toks[i + 3:i + 7]):
                 return "open"  # "thanks for booking in what made you grab time": why they came ("I know what
