@@ -178,3 +178,44 @@ def test_own_phrases_compile_with_re_and_hand_written_ones_with_a_time_budget():
     both = PhraseSet(["not interested", r"re:\bno thanks\b"])
     assert [(type(p) is regex.Pattern, timed) for p, timed in both._patterns] == [(False, False), (True, True)]
     assert not PhraseSet([])
+
+
+# --- a class spelt out in many timed phrases is written once (regex DEFINE) ------------------------
+
+BOSSES = tuple(f"head of {w}" for w in ("sales", "finance", "operations", "marketing", "people", "legal"))
+# optional words between slots make each phrase "many ways", so the set compiles with regex (timed)
+MANY_WAYS = ["(run|check|clear|pass) (it|this|that|) (by|with|past) (the|my|our|) @boss (first|today|)",
+             "(can|could) (you|we) ... (run|check|pass) (it|this|this one|that|) ... (by|past) (the|our|) @boss",
+             r"re:\bno [()]?thank you\b"]
+
+
+def test_a_class_named_in_many_timed_phrases_is_compiled_once(monkeypatch):
+    from livecue.cues import match
+
+    shared = PhraseSet(MANY_WAYS, {"boss": BOSSES})
+    assert not shared.errors and [timed for _, timed in shared._patterns] == [True]
+    pattern = shared._patterns[0][0].pattern
+    assert "(?&s0)" in pattern and pattern.count("head of finance") == 1  # the class stands once, in the DEFINE
+    monkeypatch.setattr(match, "_call_shared_groups", lambda p: p)
+    spelt = PhraseSet(MANY_WAYS, {"boss": BOSSES})
+    assert spelt._patterns[0][0].pattern.count("head of finance") == 2
+    for said in ("can you run it past our head of finance today", "could we pass it by the head of legal",
+                 "well no thanks", "run it by the head of nothing", "check it with my head of people first"):
+        toks = normalise_words(said.split())
+        found = [(m.phrase, m.start, m.end) for m in shared.search(toks)]
+        assert found == [(m.phrase, m.start, m.end) for m in spelt.search(toks)], said
+        assert bool(found) == ("nothing" not in said), said
+
+
+def test_shared_groups_leave_character_classes_and_escapes_alone():
+    import regex
+
+    from livecue.cues.match import _call_shared_groups
+
+    assert _call_shared_groups("(?:ab)|(?:ab)") == "(?:ab)|(?:ab)"  # too short to be worth a call
+    group = "(?:" + "|".join(BOSSES) + ")"
+    pattern = r"(?:a[()\]]" + group + r"|\(b" + group + ")"
+    factored = _call_shared_groups(pattern)
+    assert factored.count("head of sales") == 1
+    for text in ("a(head of legal", "a]head of people", "(bhead of sales", "bhead of sales", "a)head of nobody"):
+        assert bool(regex.search(factored, text)) == bool(regex.search(pattern, text)), text
