@@ -12,6 +12,11 @@ wrong, without printing a word of the calls:
   plant_seed window got second_effort instead (issue-11ar in
   docs/benchmarks.md).
 
+``--by-trigger`` adds to each false cue the trigger whose why line its card
+carries (the why's template, matched without printing it), and counts the
+hits by trigger too: which part of a rule fires on wording it was not
+written for, and what it finds there.
+
 Transcript mode, the shipped rules (or ``--rules``):
 
     PYTHONPATH=src python scripts/error_kinds.py tests/generalisation/J tests/generalisation/L
@@ -20,6 +25,7 @@ Transcript mode, the shipped rules (or ``--rules``):
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections import Counter
 from pathlib import Path
@@ -34,8 +40,32 @@ from livecue.tuning.evaluate import EVENTS, CallResult, match_call  # noqa: E402
 from livecue.tuning.labels import LabelledCall, find_calls  # noqa: E402
 
 
-def kinds(call: LabelledCall, fired: list[tuple[str, float]], result: CallResult) -> Counter:
-    """The kinds of one call's errors (``result``: ``match_call`` of ``fired`` against the call's windows)."""
+def why_triggers(load) -> list[tuple[str, re.Pattern]]:
+    """(rule id.trigger name, the pattern of its why template) for every trigger whose card line it writes."""
+    from livecue.cues.triggers import REGISTRY
+
+    named: dict[tuple[str, str], list[str]] = {}  # (rule id, template) -> the triggers that write it
+    for crule in load.ruleset.rules:
+        for name, ct in crule.triggers.items():
+            template = ct.trigger.why or crule.rule.card.why or REGISTRY[ct.trigger.kind].default_why
+            if template:
+                named.setdefault((crule.rule.id, template), []).append(name)
+    out = [(f"{rule_id}.{'/'.join(names)}",
+            re.compile("(?s)" + ".*".join(map(re.escape, re.split(r"\{[^}]*\}", template))) + "$"))
+           for (rule_id, template), names in named.items()]
+    # the most specific first: a longer fixed text is a surer match
+    return sorted(out, key=lambda item: -len(item[1].pattern))
+
+
+def via(whys: list[tuple[str, re.Pattern]], cue: str, why: str) -> str:
+    return next((name.split(".", 1)[1] for name, pattern in whys
+                 if name.startswith(cue + ".") and pattern.match(why)), "another")
+
+
+def kinds(call: LabelledCall, fired: list[tuple[str, float]], result: CallResult,
+          why: dict | None = None) -> Counter:
+    """The kinds of one call's errors (``result``: ``match_call`` of ``fired`` against the call's windows;
+    ``why``: (cue, t) -> the trigger its card names, to add to each false cue)."""
     out: Counter = Counter()
     falses = result.false
     paired = set()
@@ -51,11 +81,15 @@ def kinds(call: LabelledCall, fired: list[tuple[str, float]], result: CallResult
         else:
             out[f"missed {w.cue}: nothing fired in its window"] += 1
     for f in falses:
+        by = f" (via {why.get((f.cue, f.t), 'another')})" if why is not None else ""
         if id(f) in paired:
-            out[f"false {f.cue}: the pair of an early or late one"] += 1
+            out[f"false {f.cue}: the pair of an early or late one{by}"] += 1
             continue
         around = [w.cue for w in call.expected if w.contains(f.t)]
-        out[f"false {f.cue}: " + (f"in a {around[0]} window" if around else "in no window")] += 1
+        out[f"false {f.cue}: " + (f"in a {around[0]} window" if around else "in no window") + by] += 1
+    if why is not None:  # and what each trigger gets right: its false cues weighed against its hits
+        for f in result.hits:
+            out[f"hit {f.cue} (via {why.get((f.cue, f.t), 'another')})"] += 1
     first_missed = any(w.cue == "second_effort" for w in result.missed)
     if first_missed and any(w.cue == "plant_seed" and any(cue == "second_effort" and w.contains(t) for cue, t in fired)
                             for w in result.missed):
@@ -67,12 +101,16 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("calls", nargs="+", help="labelled call files or folders")
     ap.add_argument("--rules", default=str(ROOT / "cue_rules"))
+    ap.add_argument("--by-trigger", action="store_true", help="name the trigger behind each false cue")
     args = ap.parse_args()
     load = load_rule_dir(Path(args.rules))
+    whys = why_triggers(load) if args.by_trigger else None
     total: Counter = Counter()
     for call in find_calls([Path(p) for p in args.calls]):
-        fired = [(ev.cue, ev.t) for ev in run_events(EVENTS.get(call), load, None, call.duration) if isinstance(ev, Cue)]
-        total += kinds(call, fired, match_call(call.path.name, fired, call.expected))
+        cues = [ev for ev in run_events(EVENTS.get(call), load, None, call.duration) if isinstance(ev, Cue)]
+        fired = [(ev.cue, ev.t) for ev in cues]
+        why = {(ev.cue, ev.t): via(whys, ev.cue, ev.why) for ev in cues} if whys is not None else None
+        total += kinds(call, fired, match_call(call.path.name, fired, call.expected), why)
     for key, n in sorted(total.items()):
         print(f"{n:5d}  {key}")
     return 0

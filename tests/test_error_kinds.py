@@ -50,3 +50,18 @@ def test_an_early_cue_pairs_with_the_nearest_window_of_its_own():
     found = _kinds(call, [("reset", 8.0)])
     assert found == {"missed reset: the same cue fired early": 1,
                      "false reset: the pair of an early or late one": 1}
+
+
+def test_by_trigger_names_the_trigger_behind_each_false_cue_and_hit():
+    # the why line of each card says which trigger wrote it: matched by its template, not printed
+    from livecue.cues.rules import load_rule_dir
+
+    whys = error_kinds.why_triggers(load_rule_dir(ROOT / "cue_rules"))
+    assert error_kinds.via(whys, "reset", 'Lukewarm: "it is fine I guess" (sounds like "meh")') == "sounds_lukewarm"
+    assert error_kinds.via(whys, "reset", "3 answers in a row of 4 words or fewer") == "clipped"
+    assert error_kinds.via(whys, "reset", "a line no template writes") == "another"
+    call = _call(Window("reset", 10.0, 12.0, 25.0))
+    fired = [("reset", 13.0), ("reset", 40.0)]
+    result = match_call("x.json", fired, call.expected)
+    found = error_kinds.kinds(call, fired, result, {("reset", 13.0): "clipped", ("reset", 40.0): "sounds_lukewarm"})
+    assert found == {"hit reset (via clipped)": 1, "false reset: in no window (via sounds_lukewarm)": 1}
