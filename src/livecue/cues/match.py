@@ -710,59 +710,6 @@ def phrase_errors(phrases: list[str] | tuple[str, ...], classes: dict[str, tuple
     return [(i, err) for i, p in enumerate(phrases) if (err := _phrase(p, class_key, allow_common)[4])]
 
 
-_SHARED_MIN_CHARS = 60  # a repeated group shorter than this is left where it stands
-
-
-def _group_spans(pattern: str) -> list[tuple[int, int]] | None:
-    """(start, end) of every parenthesised group, inner ones first; None where the parentheses do not pair."""
-    spans, stack, i = [], [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":  # a character class: its brackets and parentheses are literal
-            j = i + 1 + (pattern[i + 1:i + 2] == "^")
-            j += pattern[j:j + 1] == "]"
-            while j < len(pattern) and pattern[j] != "]":
-                j += 2 if pattern[j] == "\\" else 1
-            i = j + 1
-            continue
-        if c == "(":
-            stack.append(i)
-        elif c == ")":
-            if not stack:
-                return None
-            spans.append((stack.pop(), i + 1))
-        i += 1
-    return None if stack else spans
-
-
-def _call_shared_groups(pattern: str) -> str:
-    """The pattern with each long group that stands in it more than once written once, in a DEFINE at
-    its end, and called by name (``(?&s0)``) where it stood.
-
-    Why: a class like decision_maker's @boss is spelt out in every phrase that names it, which made the
-    approval trigger's pattern 25,000 characters that ``regex`` compiled into 8 MB; written once it is
-    7,500 characters and 1.7 MB.  A call backtracks like the group it calls, so it matches the same
-    text; the DEFINE goes last so that numbered groups keep their numbers.  ``regex`` only (``re`` has
-    no calls).
-    """
-    spans = _group_spans(pattern)
-    if not spans:
-        return pattern
-    texts = {pattern[a:b] for a, b in spans}
-    shared = [t for t in texts if len(t) >= _SHARED_MIN_CHARS and t.startswith("(?:") and "(?P" not in t
-              and "(?&" not in t and pattern.count(t) > 1]
-    body, defined = pattern, []
-    for text in sorted(shared, key=lambda t: (-len(t), t)):  # longest first: a call stands for all inside it
-        if body.count(text) > 1:
-            name = f"s{len(defined)}"
-            body = body.replace(text, f"(?&{name})")
-            defined.append(f"(?P<{name}>{text})")
-    return body + "(?(DEFINE)" + "".join(defined) + ")" if defined else pattern
-
-
 def _listed(m) -> int:
     """Where the phrase a match found stands in its list (its group is named ``p<index>``)."""
     return int((m.lastgroup or "p0")[1:])
@@ -798,9 +745,8 @@ class PhraseSet:
         # half a rule load).  "re:" phrases and many-way phrases (gaps between optional words, ambiguous
         # alternatives) compile with ``regex``, whose searches are given a time budget.
         self._patterns: list[tuple[Any, bool]] = [
-            (_regex.compile(_call_shared_groups(joined)) if timed else re.compile(joined), timed)
-            for joined, timed in ((r"(?:(?<= )|^)(?:" + "|".join(parts) + ")", timed)
-                                  for parts, timed in ((own, False), (raw, True)) if parts)]
+            (engine.compile(r"(?:(?<= )|^)(?:" + "|".join(parts) + ")"), timed)
+            for parts, engine, timed in ((own, re, False), (raw, _regex, True)) if parts]
         self.too_slow = False
 
     def __bool__(self) -> bool:
