@@ -65,7 +65,7 @@ def via(whys: list[tuple[str, re.Pattern]], cue: str, why: str) -> str:
 def kinds(call: LabelledCall, fired: list[tuple[str, float]], result: CallResult,
           why: dict | None = None) -> Counter:
     """The kinds of one call's errors (``result``: ``match_call`` of ``fired`` against the call's windows;
-    ``why``: (cue, t) -> the trigger its card names, to add to each false cue)."""
+    ``why``: (cue, t) -> the trigger its card names: each false cue then says it, and hits are counted by it)."""
     out: Counter = Counter()
     falses = result.false
     paired = set()
@@ -101,7 +101,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("calls", nargs="+", help="labelled call files or folders")
     ap.add_argument("--rules", default=str(ROOT / "cue_rules"))
-    ap.add_argument("--by-trigger", action="store_true", help="name the trigger behind each false cue")
+    ap.add_argument("--by-trigger", action="store_true", help="name the trigger behind each false cue, and count hits by trigger")
     args = ap.parse_args()
     load = load_rule_dir(Path(args.rules))
     whys = why_triggers(load) if args.by_trigger else None
