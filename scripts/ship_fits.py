@@ -2,7 +2,8 @@
 
 An intent with ``scoring = "classifier"`` fits a logistic regression on its
 examples and its utterance file's rows.  A fit costs embedding every row
-(about 3,000: half a minute on two cores) and is cached in the user cache,
+(about 8,200; with the row table and the second opinion's fits, about two
+minutes on two cores: ``scripts/bench_refit.py``) and is cached in the user cache,
 keyed by everything it read; shipping the shipped rules' fits makes the
 first start after installing read them instead.  The same goes for the
 table of the rows' vectors that a trigger's ``neighbours`` vote reads

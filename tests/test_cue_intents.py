@@ -242,6 +242,32 @@ def test_a_dry_run_notes_clauses_without_encoding_them():
 
 
 @needs_minilm
+def test_a_list_longer_than_the_cache_goes_through_the_model_once_in_batches(monkeypatch):
+    """An utterance file has thousands of rows, more than the vector cache holds.  Its texts must not
+    push each other out of the cache before they are read and then go through the model one by one
+    (for the lean second-opinion model that turned a one-row edit into 25 minutes of fitting)."""
+    import numpy as np
+
+    from livecue.cues.embedding import load_embedder
+
+    model = load_embedder("minilm")
+    monkeypatch.setattr(model, "CACHE_SIZE", 4)
+    model._cache.clear()
+    passes: list[int] = []
+    forward = model._forward
+    monkeypatch.setattr(model, "_forward", lambda seqs: passes.append(len(seqs)) or forward(seqs))
+    texts = [f"we have {n} vans on the road this week" for n in ("two", "three", "four", "five", "six", "seven",
+                                                                  "eight", "nine", "ten", "eleven")]
+    rows = model.encode(texts + texts[:2])
+    assert passes == [len(texts)]  # one batch (BATCH is 32), nothing encoded again alone
+    assert len(model._cache) == 4 and np.allclose(rows[-2:], rows[:2])
+    alone = forward([model._tok.ids(texts[0])])[0]
+    assert np.abs(rows[0] - alone).max() < 1e-4
+    again = model.encode(texts[-2:])  # cached: no pass
+    assert passes == [len(texts)] and np.array_equal(again, rows[len(texts) - 2:len(texts)])
+
+
+@needs_minilm
 def test_transcript_runner_encodes_ahead_and_fires_the_same_cues():
     from livecue.tuning.evaluate import transcript_cues, transcript_runner
     from livecue.tuning.labels import find_calls

@@ -543,18 +543,30 @@ class MiniLMEmbedder(_Cached):
         a batch of 32 also runs the matrix products several times faster per
         token than a turn's two or three clauses do.
         """
-        if self._noted is None:
-            todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-            seqs = sorted(((self._tok.ids(t)[:self.MAX_TOKENS], t) for t in todo), key=lambda p: len(p[0]))
-            for lo in range(0, len(seqs), self.BATCH):
-                chunk = seqs[lo:lo + self.BATCH]
-                with self._blas:
-                    vecs = self._forward([ids for ids, _ in chunk])
-                for (_, text), vec in zip(chunk, vecs):
-                    self._cache[text] = vec
-            while len(self._cache) > self.CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return super().encode(texts)
+        if self._noted is not None:
+            return super().encode(texts)
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        seqs = sorted(((self._tok.ids(t)[:self.MAX_TOKENS], t) for t in todo), key=lambda p: len(p[0]))
+        fresh: dict[str, np.ndarray] = {}
+        for lo in range(0, len(seqs), self.BATCH):
+            chunk = seqs[lo:lo + self.BATCH]
+            with self._blas:
+                vecs = self._forward([ids for ids, _ in chunk])
+            fresh.update((text, vec) for (_, text), vec in zip(chunk, vecs))
+        # the answer is read before the cache takes the fresh vectors: a list longer than the cache (an
+        # utterance file's thousands of rows) would otherwise push its own first texts out before they
+        # are read, and each would go through the model again, alone (minutes for the lean model)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            vec = fresh.get(text)
+            if vec is None:
+                vec = self._cache[text]
+                self._cache.move_to_end(text)
+            out[i] = vec
+        self._cache.update(fresh)
+        while len(self._cache) > self.CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return out
 
     def _encode_one(self, text: str) -> np.ndarray:
         return self._forward([self._tok.ids(text)[:self.MAX_TOKENS]])[0]

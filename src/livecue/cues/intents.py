@@ -348,7 +348,8 @@ class Intent:
     def __init__(self, sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str,
                  scoring: str = "nearest", top_k: int = 3, background: tuple[str, ...] = (),
                  learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
-                 neighbours: Neighbours | None = None, classifier_model: str = "", lean: bool = False) -> None:
+                 neighbours: Neighbours | None = None, classifier_model: str = "", lean: bool = False,
+                 rows: tuple[str, ...] = ()) -> None:
         if scoring not in SCORINGS:
             raise ValueError(f"unknown intent scoring {scoring!r} (one of {', '.join(SCORINGS)})")
         self.embedder: Embedder = load_embedder(model)
@@ -365,7 +366,7 @@ class Intent:
         # model loaded lean, for a fit asked only now and then (a second opinion)
         self._reads: Embedder = load_embedder(classifier_model, lean) if classifier_model else self.embedder
         if scoring == "classifier":
-            self._w, self._b = self._fit(background, learned)
+            self._w, self._b = self._fit(background, learned, rows)
         self._vote: tuple[Neighbours, RowTable, np.ndarray, np.ndarray, tuple[str, ...]] | None = None
         if neighbours is not None and neighbours.count and learned[0]:
             table = row_table(self.embedder, neighbours.table)
@@ -374,10 +375,14 @@ class Intent:
             self._vote = (neighbours, table, np.array([table.index[t] for t in pool], dtype=np.int64),
                           np.array([t in wanted for t in pool]), tuple(pool))
 
-    def _fit(self, background: tuple[str, ...], learned: tuple[tuple[str, ...], tuple[str, ...]]
-             ) -> tuple[np.ndarray, float]:
+    def _fit(self, background: tuple[str, ...], learned: tuple[tuple[str, ...], tuple[str, ...]],
+             every_row: tuple[str, ...] = ()) -> tuple[np.ndarray, float]:
         """The classifier: the examples and the learned positives against the near misses (weighted
-        ``NEAR_MISS_WEIGHT``), the background, ``NEUTRAL`` and the learned negatives."""
+        ``NEAR_MISS_WEIGHT``), the background, ``NEUTRAL`` and the learned negatives.
+
+        ``every_row``: every row of the utterance file, which is embedded as one list (one cache entry
+        per model and file), whichever of them this trigger learns: triggers that leave out different
+        labels then embed the thousands of rows once, not once each."""
         pos = list(dict.fromkeys(example_text(t) for t in self.examples + learned[0]))
         near = [example_text(t) for t in self.near_misses]
         rest = [example_text(t) for t in dict.fromkeys(background + NEUTRAL + learned[1])]
@@ -393,7 +398,7 @@ class Intent:
             texts = pos + near + rest
             # the utterance file's rows: one cache entry for every trigger that learns from it, not one each
             rows = {example_text(t) for t in learned[0] + learned[1]}
-            shared = sorted(rows)
+            shared = sorted(rows | {example_text(t) for t in every_row})
             own = [t for t in dict.fromkeys(texts) if t not in rows]
             table: dict[str, np.ndarray] = {}
             for group in (shared, own):
@@ -454,22 +459,24 @@ _INTENTS: dict[tuple, Intent] = {}
 def intent_for(sounds_like: tuple[str, ...], not_like: tuple[str, ...], model: str, scoring: str = "nearest",
                top_k: int = 3, background: tuple[str, ...] = (),
                learned: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
-               neighbours: Neighbours | None = None, classifier_model: str = "", lean: bool = False) -> Intent:
+               neighbours: Neighbours | None = None, classifier_model: str = "", lean: bool = False,
+               rows: tuple[str, ...] = ()) -> Intent:
     """Embed (and fit) each distinct example list once per process (hot reloads and tune re-use them).
 
     ``background``: the other intents' examples; ``learned``: the positive and negative rows of the
     trigger's utterance file; both read only by ``classifier``; ``neighbours``: the rows' vote, if any;
-    ``lean``: ``classifier_model`` loaded lean (``load_embedder``).
+    ``lean``: ``classifier_model`` loaded lean (``load_embedder``); ``rows``: every row of the
+    utterance file (``Intent._fit`` embeds them as one list).
     """
     fits = scoring == "classifier"
     reads = classifier_model if fits and classifier_model != model else ""
     key = (sounds_like, not_like, model, scoring, top_k if scoring == "top_k" else 0,
            background if fits else (), learned if fits else ((), ()), neighbours if fits else None, reads,
-           lean and bool(reads))
+           lean and bool(reads), rows if fits else ())
     found = _INTENTS.get(key)
     if found is None:
         if len(_INTENTS) > 128:
             _INTENTS.clear()
         found = _INTENTS[key] = Intent(sounds_like, not_like, model, scoring, top_k, key[5], key[6], key[7], reads,
-                                       key[9])
+                                       key[9], key[10])
     return found

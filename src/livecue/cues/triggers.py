@@ -489,11 +489,11 @@ class IntentKind(TriggerKind):
                 and not set(other.labels) & near for t in other.sounds_like} - set(positives)))
             vote = Neighbours(trig.neighbours, table) if trig.neighbours and table else None
             ct.intent = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
-                                   learned, vote, trig.classifier_model)
+                                   learned, vote, trig.classifier_model, rows=table)
             # the same fit on another embedding, asked only in a turn where the first found the meaning (no
             # rows' vote: only its confidence is read)
             ct.second = intent_for(positives, negatives, trig.model, trig.scoring, trig.top_k, background,
-                                   learned, None, trig.second_opinion, lean=True) \
+                                   learned, None, trig.second_opinion, lean=True, rows=table) \
                 if trig.second_opinion and trig.scoring == "classifier" else None
         except EmbeddingUnavailable as exc:
             at.key("model", f"trigger '{trig.name}': {exc}")
