@@ -32,11 +32,12 @@ def timed_check(rules: Path, cache: Path) -> tuple[float, float, int]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "livecue", "rules", "check", str(rules)], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                          capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
-        print(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "rules check failed", file=sys.stderr)
+        said = (done.stdout + done.stderr).strip().splitlines()  # the problems, then their count
+        print("\n".join(said[:4]) if said else "rules check failed", file=sys.stderr)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return wall, cpu, done.returncode
 

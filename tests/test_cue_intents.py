@@ -268,6 +268,30 @@ def test_a_list_longer_than_the_cache_goes_through_the_model_once_in_batches(mon
 
 
 @needs_minilm
+def test_fits_that_learn_different_rows_of_one_file_embed_the_file_as_one_list(tmp_path, monkeypatch):
+    """A trigger that leaves a label out learns fewer rows than one that does not; both embed every
+    row of the file as one list, so the thousands of rows are embedded (and cached) once, not once each."""
+    from livecue.cues import intents
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # fresh fits, not ones read back
+    lists: list[tuple[str, ...]] = []
+    encode = intents.encode_examples
+    monkeypatch.setattr(intents, "encode_examples",
+                        lambda model, texts: lists.append(tuple(texts)) or encode(model, texts))
+    brush_offs = ("we are all set thanks", "not for us right now")
+    engaged = ("we run two vans out of the depot", "how much is it per month")
+    repeat_nos = ("like I said we are not changing",)
+    every = brush_offs + engaged + repeat_nos
+    with_all = intents.Intent(("we are all set",), (), "minilm", "classifier",
+                              learned=(brush_offs, engaged + repeat_nos), rows=every)
+    leaving_out = intents.Intent(("we are all set",), (), "minilm", "classifier", learned=(brush_offs, engaged),
+                                 rows=every)
+    whole = tuple(sorted(intents.example_text(t) for t in every))
+    assert lists.count(whole) == 2 and not [t for t in lists if set(t) < set(whole) and len(t) > 2]
+    assert with_all._w is not None and leaving_out._w is not None and not (with_all._w == leaving_out._w).all()
+
+
+@needs_minilm
 def test_transcript_runner_encodes_ahead_and_fires_the_same_cues():
     from livecue.tuning.evaluate import transcript_cues, transcript_runner
     from livecue.tuning.labels import find_calls

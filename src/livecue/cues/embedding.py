@@ -231,7 +231,7 @@ class _Cached:
     An evaluation knows its calls in advance: ``noting`` lets it dry-run them
     to learn which clauses will be judged, so that a model can encode them
     all at once, in batches of similar length, before the real run reads them
-    from this cache (``CACHE_SIZE`` bounds how many a batch may hold).
+    from this cache (``CACHE_SIZE`` bounds how many it keeps, so an evaluation notes fewer at a time).
     """
 
     name = ""
