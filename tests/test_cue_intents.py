@@ -1436,3 +1436,25 @@ def test_the_adapter_fit_reads_the_rules_examples_with_their_labels():
     known = {r.label for r in rows}
     assert {label.removeprefix("near_") for label in found.values()} <= known
     assert sum(label.startswith("near_") for label in found.values()) > 200  # the near misses are learnt too
+
+
+@needs_minilm
+def test_a_fit_that_must_be_computed_is_announced_once_and_a_cached_one_is_not(tmp_path, monkeypatch, capsys):
+    """After an edit of the rows the next load fits again for minutes: one line says so, not a silent wait."""
+    from livecue import progress
+
+    rules, cache = tmp_path / "rules", tmp_path / "cache"
+    rules.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    (rules / "u.tsv").write_text(ROWS)
+    (rules / "hesitant.toml").write_text(LEARNED)
+    (rules / "wavering.toml").write_text(LEARNED.replace('id = "hesitant"', 'id = "wavering"')
+                                         .replace("let me sleep on it", "let me sleep on it tonight"))
+    try:
+        assert main(["rules", "check", str(rules)]) == 0
+        err = capsys.readouterr().err
+        assert err.count("livecue: fitting the intent classifiers") == 1, err  # two fits, one line
+        assert main(["rules", "check", str(rules)]) == 0  # read back from the cache: nothing to say
+        assert "fitting" not in capsys.readouterr().err
+    finally:
+        progress.tell_with(None)

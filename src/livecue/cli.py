@@ -12,7 +12,7 @@ import importlib
 import os
 import sys
 
-from . import __version__
+from . import __version__, progress
 from .errors import LivecueError
 
 SUBCOMMANDS: dict[str, str] = {
@@ -56,6 +56,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _once_on_stderr():
+    """One line, the first time a fit must be computed: the wait that follows can take minutes."""
+    told = []
+
+    def notice(what: str) -> None:
+        if not told:
+            told.append(what)
+            print("livecue: fitting the intent classifiers to their examples and rows, once after each edit "
+                  "(minutes for the shipped utterance file; cached after)", file=sys.stderr, flush=True)
+
+    return notice
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
@@ -67,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "_missing", None):
         print(f"livecue: '{args.command}' is not available in this build", file=sys.stderr)
         return 2
+    progress.tell_with(_once_on_stderr())
     try:
         return int(_module(args.command).run(args) or 0)
     except LivecueError as exc:

@@ -47,6 +47,7 @@ from typing import Callable, ContextManager, Iterator, Protocol
 
 import numpy as np
 
+from ..progress import starting
 from .wordpiece import WordPiece
 
 # The linear maps of each encoder layer that the shipped adapter changes (scripts/fit_encoder_adapter.py)
@@ -742,6 +743,9 @@ def _read_npy(path: Path, dtype: type | None = None) -> np.ndarray:
     return out
 
 
+_SLOW_KINDS = ("classifiers", "rows")  # what can take minutes to compute (progress.starting tells of it)
+
+
 def disk_cached(kind: str, key: list[str], compute: Callable[[], np.ndarray],
                 shape: tuple[int, ...] | None = None, shipped: Path | None = None,
                 dtype: type | None = None) -> np.ndarray:
@@ -766,6 +770,8 @@ def disk_cached(kind: str, key: list[str], compute: Callable[[], np.ndarray],
                     return found
             except (OSError, ValueError):
                 pass
+    if kind in _SLOW_KINDS:
+        starting(kind)
     value = compute()
     if path is not None:
         try:
