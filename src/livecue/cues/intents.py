@@ -399,7 +399,8 @@ class Intent:
             # the utterance file's rows: one cache entry for every trigger that learns from it, not one each
             rows = {example_text(t) for t in learned[0] + learned[1]}
             shared = sorted(rows | {example_text(t) for t in every_row})
-            own = [t for t in dict.fromkeys(texts) if t not in rows]
+            in_shared = set(shared)
+            own = [t for t in dict.fromkeys(texts) if t not in in_shared]
             table: dict[str, np.ndarray] = {}
             for group in (shared, own):
                 if group:
