@@ -268,6 +268,77 @@ def test_a_list_longer_than_the_cache_goes_through_the_model_once_in_batches(mon
 
 
 @needs_minilm
+def test_a_reload_may_encode_on_another_thread_while_turns_are_read(monkeypatch):
+    """A live session refits on the pipeline's job thread with the model its cards use: a long list
+    there and a turn's clauses on the loop share one cache, which must neither fail nor mix vectors."""
+    import threading
+    import time
+
+    import numpy as np
+
+    from livecue.cues.embedding import load_embedder
+
+    model = load_embedder("minilm")
+    monkeypatch.setattr(model, "CACHE_SIZE", 8)
+    model._cache.clear()
+
+    def fake_forward(seqs):  # a vector that names its text's first word piece, quickly; yields the GIL
+        time.sleep(0)
+        out = np.zeros((len(seqs), model.dim), dtype=np.float32)
+        for i, seq in enumerate(seqs):
+            out[i, seq[1] % model.dim] = 1.0
+        return out
+
+    monkeypatch.setattr(model, "_forward", fake_forward)
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet",
+             "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo", "sierra", "tango"]
+    expected = {w: model._tok.ids(w)[1] % model.dim for w in words}
+    failures: list[str] = []
+
+    def reader(lists) -> None:
+        try:
+            for texts in lists:
+                got = model.encode(texts)
+                if [int(np.argmax(row)) for row in got] != [expected[t] for t in texts]:
+                    failures.append(f"wrong vectors for {texts}")
+        except Exception as exc:  # noqa: BLE001 - what the old cache raised: a text pushed out under it
+            failures.append(f"{type(exc).__name__}: {exc}")
+
+    long_lists = [words[i % 5:] for i in range(300)]
+    short_lists = [[words[(3 * i) % 20], words[(7 * i + 1) % 20]] for i in range(3000)]
+    threads = [threading.Thread(target=reader, args=(lists,)) for lists in (long_lists, short_lists)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures, failures[:3]
+    assert len(model._cache) <= 8
+
+
+@needs_minilm
+def test_a_called_off_reload_stops_before_its_next_model_pass(monkeypatch):
+    """A session that ends while its reload refits calls the reload off: the model raises before its
+    next pass (a process must not exit while another thread is inside onnxruntime)."""
+    from livecue import progress
+    from livecue.cues.embedding import load_embedder
+
+    model = load_embedder("minilm")
+    passes: list[int] = []
+    forward = model._forward
+    monkeypatch.setattr(model, "_forward", lambda seqs: passes.append(len(seqs)) or forward(seqs))
+    texts = [f"nobody has encoded this text {n} before" for n in range(40)]
+    wanted = [True]
+    with progress.stoppable(lambda: not wanted[0]):
+        model.encode(texts[:1])
+        wanted[0] = False
+        with pytest.raises(progress.Abandoned):
+            model.encode(texts[1:])
+    assert passes == [1]
+    assert model.encode(texts[1:3]).shape == (2, model.dim)  # outside it, nothing is called off
+    assert passes == [1, 2]
+
+
+@needs_minilm
 def test_fits_that_learn_different_rows_of_one_file_embed_the_file_as_one_list(tmp_path, monkeypatch):
     """A trigger that leaves a label out learns fewer rows than one that does not; both embed every
     row of the file as one list, so the thousands of rows are embedded (and cached) once, not once each."""

@@ -29,6 +29,11 @@ onnxruntime, both already brought by faster-whisper (MiniLM's word pieces:
 
 Nothing is downloaded at run time: a model whose package is missing raises
 ``EmbeddingUnavailable`` with the pip command to fix it.
+
+A model is loaded once per process and shared: a rule reload that refits
+the classifiers (on the pipeline's job thread) encodes with the model the
+session's cards use, so each model's caches are guarded by a lock, taken
+only to read or write them, never across a forward pass.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import io
 import json
 import os
 import struct
+import threading
 import zipfile
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -47,7 +53,7 @@ from typing import Callable, ContextManager, Iterator, Protocol
 
 import numpy as np
 
-from ..progress import starting
+from ..progress import checkpoint, starting
 from .wordpiece import WordPiece
 
 # The linear maps of each encoder layer that the shipped adapter changes (scripts/fit_encoder_adapter.py)
@@ -233,6 +239,7 @@ class _Cached:
     to learn which clauses will be judged, so that a model can encode them
     all at once, in batches of similar length, before the real run reads them
     from this cache (``CACHE_SIZE`` bounds how many it keeps, so an evaluation notes fewer at a time).
+    ``_lock`` guards the caches (a reload may encode on another thread while a turn is read).
     """
 
     name = ""
@@ -242,6 +249,7 @@ class _Cached:
 
     def __init__(self) -> None:
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
         self._noted: list[str] | None = None
         self.cache_id = self.name
 
@@ -256,17 +264,19 @@ class _Cached:
     def encode(self, texts: list[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
-            vec = self._cache.get(text)
+            with self._lock:
+                vec = self._cache.get(text)
+                if vec is not None:
+                    self._cache.move_to_end(text)
             if vec is None and self._noted is not None:
                 self._noted.append(text)  # a dry run: the zero row stays, nothing is cached
                 continue
             if vec is None:
                 vec = self._encode_one(text)
-                self._cache[text] = vec
-                if len(self._cache) > self.CACHE_SIZE:
-                    self._cache.popitem(last=False)
-            else:
-                self._cache.move_to_end(text)
+                with self._lock:
+                    self._cache[text] = vec
+                    if len(self._cache) > self.CACHE_SIZE:
+                        self._cache.popitem(last=False)
             out[i] = vec
         return out
 
@@ -546,10 +556,18 @@ class MiniLMEmbedder(_Cached):
         """
         if self._noted is not None:
             return super().encode(texts)
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        have: dict[str, np.ndarray] = {}
+        with self._lock:  # the vectors already cached are taken now: another thread may push them out
+            for text in dict.fromkeys(texts):
+                vec = self._cache.get(text)
+                if vec is not None:
+                    self._cache.move_to_end(text)
+                    have[text] = vec
+        todo = [t for t in dict.fromkeys(texts) if t not in have]
         seqs = sorted(((self._tok.ids(t)[:self.MAX_TOKENS], t) for t in todo), key=lambda p: len(p[0]))
         fresh: dict[str, np.ndarray] = {}
         for lo in range(0, len(seqs), self.BATCH):
+            checkpoint()  # a reload whose session ended stops here, not inside onnxruntime at exit
             chunk = seqs[lo:lo + self.BATCH]
             with self._blas:
                 vecs = self._forward([ids for ids, _ in chunk])
@@ -560,16 +578,15 @@ class MiniLMEmbedder(_Cached):
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for i, text in enumerate(texts):
             vec = fresh.get(text)
-            if vec is None:
-                vec = self._cache[text]
-                self._cache.move_to_end(text)
-            out[i] = vec
-        self._cache.update(fresh)
-        while len(self._cache) > self.CACHE_SIZE:
-            self._cache.popitem(last=False)
+            out[i] = vec if vec is not None else have[text]
+        with self._lock:
+            self._cache.update(fresh)
+            while len(self._cache) > self.CACHE_SIZE:
+                self._cache.popitem(last=False)
         return out
 
     def _encode_one(self, text: str) -> np.ndarray:
+        checkpoint()
         return self._forward([self._tok.ids(text)[:self.MAX_TOKENS]])[0]
 
     def lexical(self, texts: list[str]) -> np.ndarray:
@@ -585,14 +602,16 @@ class MiniLMEmbedder(_Cached):
         """
         out = np.zeros((len(texts), self.lexical_dim), dtype=np.float32)
         for i, text in enumerate(texts):
-            row = self._lexical_rows.get(text)
+            with self._lock:
+                row = self._lexical_rows.get(text)
             if row is None:
                 ids = self._tok.ids(text)[1:-1][:self.MAX_TOKENS - 2]  # without [CLS] and [SEP]
                 row = (_unit(self._word[ids].astype(np.float32).mean(axis=0)) if ids
                        else np.zeros(self.lexical_dim, dtype=np.float32))
-                self._lexical_rows[text] = row
-                if len(self._lexical_rows) > self.CACHE_SIZE:
-                    self._lexical_rows.popitem(last=False)
+                with self._lock:
+                    self._lexical_rows[text] = row
+                    if len(self._lexical_rows) > self.CACHE_SIZE:
+                        self._lexical_rows.popitem(last=False)
             out[i] = row
         return out
 
@@ -799,6 +818,7 @@ _MODEL_CLASSES = (StaticEmbedder, MiniLMEmbedder, MiniLMTuned)
 MODELS = tuple(cls.name for cls in _MODEL_CLASSES)  # the names a rule's ``model`` may give
 
 _LOADED: dict[tuple[str, bool], Embedder] = {}
+_LOADING = threading.Lock()  # a reload on the job thread may ask for a model the session has not loaded
 
 
 def loaded_embedders() -> list[Embedder]:
@@ -819,7 +839,8 @@ def load_embedder(name: str = DEFAULT_MODEL, lean: bool = False) -> Embedder:
         raise EmbeddingUnavailable(f"unknown embedding model {name!r} (one of {', '.join(MODELS)})")
     cls = dict(zip(MODELS, _MODEL_CLASSES))[name]
     lean = lean and issubclass(cls, MiniLMEmbedder)  # the static model is small already
-    found = _LOADED.get((name, lean))
-    if found is None:
-        found = _LOADED[(name, lean)] = cls(lean=True) if lean else cls()
+    with _LOADING:
+        found = _LOADED.get((name, lean))
+        if found is None:
+            found = _LOADED[(name, lean)] = cls(lean=True) if lean else cls()
     return found
