@@ -45,6 +45,7 @@ def main() -> int:
     from livecue.cues.stage import CueStage
     from livecue.events import Committed, Cue, SpeechEnded
     from livecue.pipeline import replay_file_events
+    from livecue.stages import StageCapabilities
     from livecue.tuning.labels import find_calls
 
     settings = Settings()
@@ -58,11 +59,16 @@ def main() -> int:
     class Arrivals:
         """First stage: notes when (on the session clock) each event arrived; passes nothing on."""
 
+        capabilities = StageCapabilities()
+
         def __init__(self, clock) -> None:
             self.clock, self.seen = clock, []
 
         def feed(self, event):
             self.seen.append((self.clock.now(), event))
+            return []
+
+        def close(self, t):
             return []
 
     rows: dict[str, list[float]] = {"vad_end": [], "speech_end": [], "final": [], "cue": []}

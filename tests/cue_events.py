@@ -26,7 +26,11 @@ def committed(speaker: str, start: float, end: float, text: str, final: bool = F
 
 
 class Feeder:
-    """Feeds events to a stage on a ManualClock that follows the events' times."""
+    """Feeds events to a stage on a ManualClock that follows the events' times.
+
+    A job the stage hands out (a rule reload) runs at once after the event,
+    as the pipeline runs it on audio time.
+    """
 
     def __init__(self, stage, clock) -> None:
         self.stage = stage
@@ -39,6 +43,9 @@ class Feeder:
             if event.t + lag_s > self.clock.now():
                 self.clock.set(event.t + lag_s)
             new += self.stage.feed(event)
+            job = self.stage.next_job() if self.stage.capabilities.background_jobs else None
+            if job is not None:
+                new += self.stage.apply_job(job, self.stage.run_job(job))
         self.out += new
         return new
 

@@ -151,3 +151,76 @@ def test_cue_engine_and_its_commands_import_no_heavy_dependency():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={"PYTHONPATH": str(src)}, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_reload_is_a_job_the_stage_hands_out_once_and_keeps_its_rules_until_it_is_applied(tmp_path,
+                                                                                           no_user_profile):
+    """Driven by hand, as the pipeline drives it: the edit is noticed in feed, handed out as one job,
+    and the old rules fire cards until the result comes back; an edit made meanwhile is the next job."""
+    from livecue.clock import ManualClock
+    from livecue.cues.stage import SLOW_RELOAD_S, CueStage
+    from livecue.cues.profile import Profile
+    from livecue.cues.rules import load_rule_dir
+
+    rules = copy_rules(tmp_path)
+    clock = ManualClock()
+    stage = CueStage(load_rule_dir(rules), Profile(), clock, rules)
+    plant = rules / "plant_seed.toml"
+    good = plant.read_text()
+    touch_later(plant, good.replace('why = "They want to wrap up', 'why = "First edit: wrap up', 1))
+    f = Feeder(stage, clock)
+    f.stage = _NoInline(stage)  # the test takes the job itself
+    f.feed(SessionStarted(0.0))
+    exit_call(f, 2.0)
+    job = stage.next_job()
+    assert job is not None and stage.next_job() is None  # one job at a time
+    exit_call(f, 70.0)  # the job is out: the rules in force still fire, with their text
+    assert [c.cue for c in f.cues()] == ["plant_seed", "plant_seed"]
+    assert not any(c.why.startswith("First edit") for c in f.cues())
+    told = [e for e in f.out if isinstance(e, Notice)]  # once, with the first event SLOW_RELOAD_S after
+    assert [(e.t, e.message[:41]) for e in told] == [(70.0, "cue rules changed: still loading the edit")]
+    assert job.t + SLOW_RELOAD_S <= 70.0
+    result = stage.run_job(job)
+    touch_later(plant, good.replace('why = "They want to wrap up', 'why = "Second edit: wrap up', 1))
+    clock.set(140.0)
+    (applied,) = stage.apply_job(job, result)
+    assert applied.message.startswith("cue rules reloaded (") and "loaded in 13" in applied.message
+    exit_call(f, 140.0)  # the first edit is in; the second is noticed now and handed out next
+    assert f.cues()[-1].why.startswith("First edit: wrap up")
+    second = stage.next_job()
+    assert second is not None and second is not job
+    stage.apply_job(second, stage.run_job(second))
+    exit_call(f, 210.0)
+    assert f.cues()[-1].why.startswith("Second edit: wrap up")
+
+
+def test_a_reload_still_out_when_the_call_ends_is_dropped_with_a_notice(tmp_path, no_user_profile):
+    from livecue.clock import ManualClock
+    from livecue.cues.profile import Profile
+    from livecue.cues.rules import load_rule_dir
+    from livecue.cues.stage import CueStage
+
+    rules = copy_rules(tmp_path)
+    clock = ManualClock()
+    stage = CueStage(load_rule_dir(rules), Profile(), clock, rules)
+    touch_later(rules / "plant_seed.toml", (rules / "plant_seed.toml").read_text().replace(
+        'why = "They want to wrap up', 'why = "Edited: wrap up', 1))
+    clock.set(2.0)
+    stage.feed(SessionStarted(0.0))
+    stage.feed(Level(2.0, "rep", -30.0, False))
+    job = stage.next_job()
+    closing = [e.message for e in stage.close(3.0) if isinstance(e, Notice)]
+    assert closing == ["a cue rule edit was still loading when the call ended; this call used the previous rules"]
+    assert stage.apply_job(job, stage.run_job(job)) == []  # too late: nothing changes, nothing is said
+    assert not any(ct.trigger.why.startswith("Edited") for ct in stage.ruleset.get("plant_seed").triggers.values())
+
+
+class _NoInline:
+    """The stage as Feeder sees it, without jobs (Feeder runs a stage's jobs at once otherwise)."""
+
+    def __init__(self, stage) -> None:
+        self._stage = stage
+        self.capabilities = type(stage.capabilities)()
+
+    def feed(self, event):
+        return self._stage.feed(event)

@@ -327,7 +327,7 @@ def test_a_seek_takes_the_decode_in_flight_back_before_the_buffers_are_reset():
     source = Blocks(5)
     source.seek = lambda delta: None
     p = Pipeline(source, transcriber, [], [ListSink()], ManualClock())
-    p._worker = pipeline_module.DecodeWorker(transcriber.run_decode)
+    p._worker = pipeline_module.Worker(transcriber.run_decode)
     transcriber.due = 1
     p._start_decode()
     assert transcriber.running.wait(WAIT_S)

@@ -6,8 +6,12 @@ decodes, pass every event through the stages to the sinks).  Live and paced,
 the engine call of a decode runs on the pipeline's one decode thread while
 the loop keeps reading audio, running the VAD and dispatching events (a
 decode takes 0.1-0.3 s, and the end of a side's speech must not wait behind
-it); the decode's result is taken back and dispatched on the loop.  On audio
-time (``--fast``) every decode runs on the loop, in order, as before.  The
+it); the decode's result is taken back and dispatched on the loop.  A
+stage's slow work (the cue stage reloading an edited rule file, which can
+refit its classifiers for a minute or two) runs the same way on a second
+thread, the job thread, so the words and the cards of the rules in force
+keep coming meanwhile.  On audio time (``--fast``) every decode and every
+stage job runs on the loop, in order, as before.  The
 parts are typed by their declared contracts (``Source``, ``Transcriber``,
 ``Stage``, ``Sink``, ``Clock``) and what they can do beyond them is read
 from their capabilities records, never probed.  Audio and events travel
@@ -20,6 +24,7 @@ already holds, down with it.
 
 from __future__ import annotations
 
+import os
 import queue
 import sys
 import threading
@@ -29,6 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Literal
 
+from . import progress
 from .clock import AudioClock, Clock
 from .config import Settings
 from .events import Event, Notice, SessionEnded, SessionStarted
@@ -41,20 +47,24 @@ Control = Literal["pause", "resume", "seek"]
 
 DECODE_POLL_S = 0.1  # the longest the loop waits for audio while a decode runs (a finished decode wakes it)
 DECODE_WAIT_S = 60.0  # the longest the session's end waits for a decode in flight
+JOB_NICE = 10  # the job thread's niceness where it can be set per thread (Linux): a refit yields the cores
+JOB_STOP_WAIT_S = 5.0  # the longest the session's end waits for a called-off stage job to stop
 
 
-class DecodeWorker:
-    """The pipeline's decode thread: runs engine calls one at a time, off the loop.
+class Worker:
+    """One of the pipeline's threads (decodes, stage jobs): runs jobs one at a time, off the loop.
 
     A daemon thread, so a wedged engine call cannot keep the process alive;
-    an exception in the call comes back in its ``Future``.
+    an exception in the call comes back in its ``Future``.  ``nice``: the
+    thread runs at that niceness where Linux lets one thread have its own.
     """
 
-    def __init__(self, run: Callable[[object], object]) -> None:
+    def __init__(self, run: Callable[[object], object], name: str = "livecue-decode", nice: int = 0) -> None:
         self._run = run
+        self._nice = nice
         self._jobs: queue.SimpleQueue[tuple[object, Future] | None] = queue.SimpleQueue()
         self.done = threading.Event()  # set when a job ends; cleared by the loop before it submits one
-        self._thread = threading.Thread(target=self._loop, name="livecue-decode", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
     def submit(self, job: object) -> Future:
@@ -63,6 +73,11 @@ class DecodeWorker:
         return future
 
     def _loop(self) -> None:
+        if self._nice and sys.platform.startswith("linux"):
+            try:  # Linux keeps a niceness per thread; elsewhere it would slow the whole process
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._nice)
+            except OSError:
+                pass
         while True:
             item = self._jobs.get()
             if item is None:
@@ -121,9 +136,13 @@ class Pipeline:
         # decodes on the decode thread: where the transcriber offers decode jobs and the
         # source runs on the wall clock (on audio time every decode runs on the loop)
         self.decode_thread = decode_thread
-        self._worker: DecodeWorker | None = None
+        self._worker: Worker | None = None
         self._in_flight: tuple[object, Future] | None = None
         self._decode_failed = False
+        # stage jobs (``Stage.next_job``) on the job thread, one in flight per stage, by id(stage)
+        self._job_worker: Worker | None = None
+        self._jobs_out: dict[int, tuple[Stage, object, Future]] = {}
+        self._jobs_stop = threading.Event()  # set at the end of the session: a job still running is called off
 
     @property
     def capabilities(self) -> SourceCapabilities:
@@ -224,13 +243,14 @@ class Pipeline:
         reason = "end of input"
         try:
             if self._threaded():
-                self._worker = DecodeWorker(self.transcriber.run_decode)
+                self._worker = Worker(self.transcriber.run_decode)
             while True:
                 if stop.is_set():
                     reason = "stopped"
                     break
                 self._drain_inbox()
                 self._apply_controls()
+                self._stage_jobs()
                 if self._worker is not None:
                     if not self._decode_in_background():
                         reason = self.source.end_reason
@@ -256,6 +276,44 @@ class Pipeline:
             raise
         finally:
             self.finish(reason)
+
+    def _stage_jobs(self) -> None:
+        """The stages' slow work: a finished job taken back, the next one handed out.
+
+        On the wall clock a job runs on the job thread while the loop goes on
+        (a stage works as before until its result is applied); on audio time
+        it runs here, in order, like everything else.  A stage whose job
+        fails is reported and switched off, as in ``_dispatch``.
+        """
+        for stage in list(self.stages):
+            try:
+                if not stage.capabilities.background_jobs:
+                    continue
+                out = self._jobs_out.get(id(stage))
+                if out is not None:
+                    if not out[2].done():
+                        continue
+                    del self._jobs_out[id(stage)]
+                    self.dispatch_after(stage, stage.apply_job(out[1], out[2].result()))
+                job = stage.next_job()
+                if job is None:
+                    continue
+                if self.source.capabilities.audio_time:
+                    self.dispatch_after(stage, stage.apply_job(job, stage.run_job(job)))
+                    continue
+                if self._job_worker is None:
+                    self._job_worker = Worker(self._run_stage_job, "livecue-jobs", nice=JOB_NICE)
+                self._jobs_out[id(stage)] = (stage, job, self._job_worker.submit((stage, job)))
+            except Exception as exc:  # noqa: BLE001 - a stage must not end the session
+                self._jobs_out.pop(id(stage), None)
+                if stage in self.stages:
+                    self.stages.remove(stage)
+                self._deliver(Notice(self.clock.now(), "error", f"{type(stage).__name__} stopped: {exc}"))
+
+    def _run_stage_job(self, item: object) -> object:
+        stage, job = item  # type: ignore[misc]
+        with progress.stoppable(self._jobs_stop.is_set):
+            return stage.run_job(job)
 
     def _take(self, read) -> None:
         """One read: status events, the audio to the transcriber (its gate events), then the rest."""
@@ -347,6 +405,12 @@ class Pipeline:
                     # joined unless a decode is stuck in it: a thread that has run the engine
                     # and is still alive when the interpreter exits can abort it (CTranslate2)
                     self._worker.close(0.0 if self._decode_failed else DECODE_WAIT_S)
+                if self._job_worker is not None:
+                    # a job still running is called off, not waited for: it stops at its next model pass,
+                    # before the process exits (onnxruntime aborts one that exits while a thread is inside it)
+                    self._jobs_stop.set()
+                    self._job_worker.close(JOB_STOP_WAIT_S)
+                    self._jobs_out.clear()
             if (reason != "stopped" or self.finish_on_stop) and not self._decode_failed:
                 try:  # the utterance in progress is decoded and kept, on a stop too
                     self.dispatch(self.transcriber.finish())

@@ -6,17 +6,25 @@ cards, and a ``Notice`` when a rule file could not be (re)loaded.  The stage
 reads time only from the clock it is given, and it never raises because of
 a rule file: a broken file is reported and the rules that were working stay
 active.
+
+A reload is a background job (``Stage.next_job``): an edited intent example
+or utterance row refits the classifiers, a minute or two, and the cards of
+the rules in force must not stop for it.  The stage notices the edit in
+``feed``, hands the load out as a job, and swaps the new rules in when the
+pipeline brings the result back.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..clock import Clock
 from ..config import DetectorSettings, Problem, Settings
 from ..errors import LivecueError
 from ..events import Event, Feedback, Notice, SessionStarted, Signals
+from ..stages import StageCapabilities
 from .detector import Detector
 from .profile import Profile, default_profile_path, load_profile
 from .rules import LoadResult, RuleSet, default_rule_dirs, load_rule_dir, rule_dirs, snapshot
@@ -25,6 +33,7 @@ from .triggers import REGISTRY
 
 DEFAULT_WARN_S = 45.0
 DEFAULT_ALERT_S = 90.0
+SLOW_RELOAD_S = 3.0  # a reload still loading after this long is announced (an edit that refits the classifiers)
 
 
 def meter_thresholds(ruleset: RuleSet) -> tuple[float, float]:
@@ -73,8 +82,19 @@ def _left_out(load: LoadResult) -> str:
     return head + _describe(load.problems)
 
 
+@dataclass(frozen=True)
+class ReloadJob:
+    """Load the rule files again: everything ``run_job`` reads (the previous load keeps what did not change)."""
+
+    rules_dir: Path
+    previous: LoadResult
+    t: float  # when the edit was noticed, on the session's clock
+
+
 class CueStage:
-    """A ``Stage`` (``stages.py``): ``feed(event)`` and ``close(t)``; see the module docstring."""
+    """A ``Stage`` (``stages.py``): ``feed(event)`` and ``close(t)``, reloads as jobs; see the module docstring."""
+
+    capabilities = StageCapabilities(background_jobs=True)
 
     def __init__(self, load: LoadResult, profile: Profile, clock: Clock, rules_dir: Path | None = None, *,
                  signals_per_s: float = 4.0, reload_interval_s: float = 1.0,
@@ -92,6 +112,9 @@ class CueStage:
         self._last_signals: Signals | None = None
         self._last_check = 0.0
         self._seen = dict(load.ruleset.files)
+        self._reload: ReloadJob | None = None  # noticed and not yet applied
+        self._handed_out = False  # ... and given to the pipeline to run
+        self._told_slow = False
         self._notices = list(notices or [])
         if load.problems:
             self._notices.append(Notice(0.0, "error", _left_out(load)))
@@ -139,6 +162,10 @@ class CueStage:
         """End of the call: segments still open are closed, waiting cues fire, a last snapshot."""
         now = max(t, self.clock.now())
         out: list[Event] = []
+        if self._reload is not None:
+            out.append(Notice(now, "warning", "a cue rule edit was still loading when the call ended; "
+                                              "this call used the previous rules"))
+            self._reload = None
         for update in self.tracker.tick(now + 3600.0):  # nothing more will be heard
             out += self.detector.on_update(update, now)
         out += self.detector.tick(now)
@@ -169,32 +196,63 @@ class CueStage:
     # --- hot reload ------------------------------------------------------------------------------
 
     def _maybe_reload(self, now: float) -> list[Event]:
+        """Notice an edit (at most once per ``reload_interval_s``): the reload becomes the next job."""
+        if self._reload is not None:
+            if self._handed_out and not self._told_slow and now - self._reload.t >= SLOW_RELOAD_S:
+                self._told_slow = True
+                return [Notice(now, "info", "cue rules changed: still loading the edit (an edited example or "
+                                            "row refits the classifiers: a minute or two); the cards follow "
+                                            "the previous rules until then")]
+            return []
         if self.rules_dir is None or now - self._last_check < self.reload_interval_s:
             return []
         self._last_check = now
         current = snapshot(self.rules_dir)
         if current == self._seen:
             return []
-        self._seen = current
+        self._seen = current  # an edit made while this one loads is noticed after it is applied
+        self._reload = ReloadJob(self.rules_dir, self.load, now)
+        self._handed_out = self._told_slow = False
+        return []
+
+    def next_job(self) -> ReloadJob | None:
+        if self._reload is None or self._handed_out:
+            return None
+        self._handed_out = True
+        return self._reload
+
+    @staticmethod
+    def run_job(job: ReloadJob) -> LoadResult | Exception:
+        """The load; an exception comes back as the result (a rule file must never end a session)."""
         try:
-            result = load_rule_dir(self.rules_dir, previous=self.load)
-        except Exception as exc:  # noqa: BLE001 - a rule file must never end a session
-            return [Notice(now, "error", f"cue rules not reloaded ({type(exc).__name__}: {exc}); "
+            return load_rule_dir(job.rules_dir, previous=job.previous)
+        except Exception as exc:  # noqa: BLE001
+            return exc
+
+    def apply_job(self, job: ReloadJob, result: LoadResult | Exception) -> list[Event]:
+        if job is not self._reload:  # the call ended while it loaded
+            return []
+        self._reload = None
+        now = self._now()
+        if isinstance(result, Exception):
+            return [Notice(now, "error", f"cue rules not reloaded ({type(result).__name__}: {result}); "
                                          "keeping the previous rules")]
+        took = f", loaded in {now - job.t:.0f} s" if now - job.t >= SLOW_RELOAD_S else ""
         if result.problems:
             kept = [c.rule.id for c in result.ruleset.rules]
             if not result.ruleset.rules and self.load.ruleset.rules:
                 return [Notice(now, "error", "cue rules not reloaded: " + _describe(result.problems)
                                + "; keeping the previous rules")]
-            self.load = result
-            self.detector.set_rules(result.ruleset)
-            self._warn_s, self._alert_s = meter_thresholds(result.ruleset)
+            self._swap(result)
             return [Notice(now, "error", "cue rule edit not applied: " + _describe(result.problems)
                            + f"; keeping the previous version (active: {', '.join(kept)})")]
+        self._swap(result)
+        return [Notice(now, "info", f"cue rules reloaded ({len(result.ruleset.rules)} rules{took})")]
+
+    def _swap(self, result: LoadResult) -> None:
         self.load = result
         self.detector.set_rules(result.ruleset)
         self._warn_s, self._alert_s = meter_thresholds(result.ruleset)
-        return [Notice(now, "info", f"cue rules reloaded ({len(result.ruleset.rules)} rules)")]
 
 
 def build_cue_stage(rules_dir: Path | None, profile_path: Path | None, clock: Clock, *,
