@@ -821,6 +821,29 @@ def test_a_classifier_learns_from_its_utterance_file_and_keeps_the_fit_on_disk(t
 
 
 @needs_minilm
+def test_a_running_session_reloads_an_edited_utterance_file(tmp_path):
+    """A coach who adds a row during a session sees it learnt there, as an edited rule file is (the
+    session used to watch only the .toml files, so a row counted only from the next start)."""
+    import os
+
+    (tmp_path / "u.tsv").write_text(ROWS)
+    write_rule(tmp_path, LEARNED)
+    clock = ManualClock()
+    f = Feeder(CueStage(load_rule_dir(tmp_path), Profile(), clock, tmp_path), clock)
+    f.feed(SessionStarted(0.0))
+    before = f.stage.ruleset.get("hesitant").triggers["hesitant"].intent.score(["we will chew on it"])[0]
+    rows = tmp_path / "u.tsv"
+    mtime = rows.stat().st_mtime_ns
+    rows.write_text(ROWS + "stall\tpitch\twe will chew on it over the weekend\n")
+    os.utime(rows, ns=(mtime + 2_000_000_000, mtime + 2_000_000_000))
+    f.feed(SessionStarted(2.0))
+    said = [e.message for e in f.out if e.type == "notice"]
+    assert said == ["cue rules reloaded (1 rules)"], said
+    after = f.stage.ruleset.get("hesitant").triggers["hesitant"].intent.score(["we will chew on it"])[0]
+    assert after.confidence > before.confidence
+
+
+@needs_minilm
 def test_confident_at_trusts_the_classifier_where_no_example_is_near_unless_a_near_miss_is(tmp_path):
     said = [("rep", 0.5, 3.0, "Shall we start Monday?"),
             ("prospect", 3.5, 7.5, "Let me crunch the numbers and get back to you.")]  # far from every example

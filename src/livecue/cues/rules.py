@@ -45,6 +45,9 @@ __all__ = [
 ]
 
 
+WATCHED = (".toml", ".tsv")  # rule files, and the utterance files beside them that classifiers learn from
+
+
 def rule_dirs(location) -> tuple[Path, ...]:
     return tuple(Path(d) for d in location) if isinstance(location, (tuple, list)) else (Path(location),)
 
@@ -77,7 +80,7 @@ def load_rule_dir(directory, previous: LoadResult | None = None) -> LoadResult:
     """
     problems: list[Problem] = []
     rules: dict[str, Rule] = {}
-    mtimes: dict[str, float] = {}
+    mtimes = {path: mtime for path, mtime in snapshot(directory).items() if path.endswith(WATCHED[1:])}
     read: dict[str, RuleFile] = {}
     first = rule_dirs(directory)[0]
     if not first.is_dir():
@@ -140,12 +143,12 @@ def _mtime(path: Path) -> float:
 
 
 def snapshot(directory) -> dict[str, float]:
-    """File -> mtime of the rule files now (to see whether anything changed)."""
+    """File -> mtime of the rule files and utterance files now (to see whether anything changed)."""
     paths: list[Path] = []
     for folder in rule_dirs(directory):
         try:
             with os.scandir(folder) as it:
-                paths += [Path(e.path) for e in it if e.name.endswith(".toml") and not e.name.startswith(".")]
+                paths += [Path(e.path) for e in it if e.name.endswith(WATCHED) and not e.name.startswith(".")]
         except OSError:
             continue
     return {str(p): _mtime(p) for p in sorted(paths)}
