@@ -278,9 +278,11 @@ def test_a_reload_may_encode_on_another_thread_while_turns_are_read(monkeypatch)
 
     from livecue.cues.embedding import load_embedder
 
+    from collections import OrderedDict
+
     model = load_embedder("minilm")
     monkeypatch.setattr(model, "CACHE_SIZE", 8)
-    model._cache.clear()
+    monkeypatch.setattr(model, "_cache", OrderedDict())  # the fake vectors must not outlive the test
 
     def fake_forward(seqs):  # a vector that names its text's first word piece, quickly; yields the GIL
         time.sleep(0)
@@ -841,6 +843,31 @@ def test_a_running_session_reloads_an_edited_utterance_file(tmp_path):
     assert said == ["cue rules reloaded (1 rules)"], said
     after = f.stage.ruleset.get("hesitant").triggers["hesitant"].intent.score(["we will chew on it"])[0]
     assert after.confidence > before.confidence
+
+
+@needs_minilm
+def test_a_broken_edit_of_the_utterance_file_keeps_the_rules_that_learn_from_it(tmp_path):
+    """A half-typed row (or a save caught mid-write) must not switch the rules that learn from the file
+    off in the middle of a call while the others go on: they stay as they were, and the notice says why."""
+    import os
+
+    (tmp_path / "u.tsv").write_text(ROWS)
+    write_rule(tmp_path, LEARNED)
+    (tmp_path / "other.toml").write_text(RULE.replace('id = "hesitant"', 'id = "other"'))
+    clock = ManualClock()
+    f = Feeder(CueStage(load_rule_dir(tmp_path), Profile(), clock, tmp_path), clock)
+    f.feed(SessionStarted(0.0))
+    assert sorted(f.stage.ruleset.ids) == ["hesitant", "other"]
+    rows = tmp_path / "u.tsv"
+    mtime = rows.stat().st_mtime_ns
+    rows.write_text(ROWS + "stall only two\tfields\n")
+    os.utime(rows, ns=(mtime + 2_000_000_000, mtime + 2_000_000_000))
+    f.feed(SessionStarted(2.0))
+    (said,) = [e.message for e in f.out if e.type == "notice"]
+    assert said.startswith(f"cue rule edit not applied: {rows}:6: expected LABEL<TAB>CONTEXT<TAB>TEXT"), said
+    assert sorted(f.stage.ruleset.ids) == ["hesitant", "other"]
+    intent = f.stage.ruleset.get("hesitant").triggers["hesitant"].intent  # the fit of before, still in force
+    assert intent.score(["let me mull it over"])[0].confidence > 0.5
 
 
 @needs_minilm

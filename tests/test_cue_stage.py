@@ -179,7 +179,7 @@ def test_a_reload_is_a_job_the_stage_hands_out_once_and_keeps_its_rules_until_it
     assert not any(c.why.startswith("First edit") for c in f.cues())
     told = [e for e in f.out if isinstance(e, Notice)]  # once, with the first event SLOW_RELOAD_S after
     assert [(e.t, e.message[:41]) for e in told] == [(70.0, "cue rules changed: still loading the edit")]
-    assert job.t + SLOW_RELOAD_S <= 70.0
+    assert job.wall_s + SLOW_RELOAD_S <= 70.0  # a ManualClock's wall reading is its time
     result = stage.run_job(job)
     touch_later(plant, good.replace('why = "They want to wrap up', 'why = "Second edit: wrap up', 1))
     clock.set(140.0)
@@ -224,3 +224,26 @@ class _NoInline:
 
     def feed(self, event):
         return self._stage.feed(event)
+
+
+def test_a_session_with_no_edit_reloads_nothing_even_where_a_user_file_shadows_a_shipped_one(tmp_path,
+                                                                                           no_user_profile):
+    """The files a load records are the files the stage watches: a shadowed shipped rule file and the
+    utterance files included, or every such session reloads once a second in for nothing."""
+    from livecue.clock import ManualClock
+    from livecue.cues.profile import Profile
+    from livecue.cues.rules import load_rule_dir
+    from livecue.cues.stage import CueStage
+
+    shipped = copy_rules(tmp_path)
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "plant_seed.toml").write_text((shipped / "plant_seed.toml").read_text().replace(
+        'why = "They want to wrap up', 'why = "Mine: wrap up', 1))
+    layers = (shipped, user)
+    clock = ManualClock()
+    f = Feeder(CueStage(load_rule_dir(layers), Profile(), clock, layers), clock)
+    f.feed(SessionStarted(0.0))
+    exit_call(f, 2.0)
+    assert [e for e in f.out if isinstance(e, Notice)] == []
+    assert f.cues()[-1].why.startswith("Mine: wrap up")

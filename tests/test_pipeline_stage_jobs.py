@@ -1,7 +1,7 @@
 """A stage's slow work off the loop: live and paced, a stage job (the cue stage's reload of an edited
 rule file, which can refit the classifiers for minutes) runs on the pipeline's job thread while words
-and cards keep coming; on audio time it runs on the loop, in order.  The end of a session never waits
-for one."""
+and cards keep coming; on audio time it runs on the loop, in order.  The end of a session calls a
+job off and waits only for it to stop."""
 
 from __future__ import annotations
 
@@ -35,18 +35,21 @@ class Blocks:
     duration = None
     end_reason = "end of input"
 
-    def __init__(self, n: int, capabilities=REPLAY, clock: ManualClock | None = None) -> None:
+    def __init__(self, n: int, capabilities=REPLAY, clock: ManualClock | None = None,
+                 until: threading.Event | None = None) -> None:
         self.n, self.pos, self.capabilities, self.clock = n, 0, capabilities, clock
+        self.until, self.deadline = until, time.monotonic() + WAIT_S  # ``until``: the input ends once it is set
 
     @property
     def exhausted(self) -> bool:
-        return self.pos >= self.n
+        return self.pos >= self.n and (self.until is None or self.until.is_set() or time.monotonic() > self.deadline)
 
     def start(self, clock) -> None:
         pass
 
     def read(self, timeout_s=0.1, stop=None) -> SourceRead:
-        if self.exhausted:
+        if self.pos >= self.n:
+            time.sleep(0.005)
             return SourceRead()
         t = self.pos * 0.1
         self.pos += 1
@@ -132,9 +135,12 @@ class Tag:
 
     capabilities = StageCapabilities()
 
+    def __init__(self, prefix: str = "applied") -> None:
+        self.prefix = prefix
+
     def feed(self, event):
         return [Notice(event.t, "info", f"tagged {event.message}")] if isinstance(event, Notice) \
-            and event.message.startswith("applied") else []
+            and event.message.startswith(self.prefix) else []
 
     def close(self, t):
         return []
@@ -204,16 +210,17 @@ def test_the_end_of_a_session_calls_a_job_off_and_waits_only_for_it_to_stop():
 def test_a_job_that_raises_switches_its_stage_off_and_the_session_goes_on():
     slow = Slow(fail=RuntimeError("disk on fire"))
     sink = ListSink()
-    p = Pipeline(Blocks(30), Words(), [slow], [sink], ManualClock())
+    p = Pipeline(Blocks(30), Words(), [slow, Tag("Slow")], [sink], ManualClock())
     p.run()
     assert slow not in p.stages
-    assert messages(sink.events) == ["Slow stopped: disk on fire"]
+    assert messages(sink.events) == ["Slow stopped: disk on fire", "tagged Slow stopped: disk on fire"]
     assert sum(isinstance(e, Committed) for e in sink.events) == 30
 
 
 def test_a_slow_rule_reload_in_a_paced_session_stops_neither_words_nor_cards(tmp_path, monkeypatch):
-    """The cue stage's reload is its job: while an edit loads (here held until 20 more words have
-    arrived; an intent example edit refits for a minute or two), the previous rules stay in force."""
+    """The cue stage's reload is its job: while an edit loads (here held until 50 words have arrived,
+    40 after the edit is noticed; an intent example edit refits for a minute or two), the words keep
+    coming and the previous rules stay in force."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     rules = tmp_path / "rules"
     shutil.copytree(RULES, rules)
@@ -234,15 +241,19 @@ def test_a_slow_rule_reload_in_a_paced_session_stops_neither_words_nor_cards(tmp
     plant.write_text(plant.read_text().replace('why = "They want to wrap up', 'why = "Edited: wrap up', 1))
     os.utime(plant, ns=(before + 2_000_000_000, before + 2_000_000_000))
 
+    reloaded = threading.Event()
+
     class Edits(ReleaseAfter):
         def handle(self, event) -> None:
             super().handle(event)
             if isinstance(event, Notice) and event.message.startswith("cue rules changed"):
                 self.told = sum(isinstance(e, Committed) for e in self.events)
+            if isinstance(event, Notice) and event.message.startswith("cue rules reloaded"):
+                reloaded.set()
 
     sink = Edits(50, release)
     started = time.monotonic()
-    Pipeline(Blocks(80, clock=clock), Words(), [cue_stage], [sink], clock).run()
+    Pipeline(Blocks(80, clock=clock, until=reloaded), Words(), [cue_stage], [sink], clock).run()
     assert time.monotonic() - started < WAIT_S, "the loop waited for the reload"
     assert loads == ["livecue-jobs"]
     said = messages(sink.events)

@@ -26,7 +26,7 @@ class Clock(Protocol):
         """Wait until now() >= t; False if ``stop`` was set first."""
 
     def wall(self) -> float:
-        """A monotonic wall reading, for measuring decode cost and lag only."""
+        """A monotonic wall reading, for measuring cost and lag only (a decode's, a rule reload's)."""
 
 
 class WallClock:

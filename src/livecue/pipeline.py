@@ -277,8 +277,8 @@ class Pipeline:
         finally:
             self.finish(reason)
 
-    def _stage_jobs(self) -> None:
-        """The stages' slow work: a finished job taken back, the next one handed out.
+    def _stage_jobs(self, hand_out: bool = True) -> None:
+        """The stages' slow work: a finished job taken back, the next one handed out (``hand_out``).
 
         On the wall clock a job runs on the job thread while the loop goes on
         (a stage works as before until its result is applied); on audio time
@@ -295,7 +295,7 @@ class Pipeline:
                         continue
                     del self._jobs_out[id(stage)]
                     self.dispatch_after(stage, stage.apply_job(out[1], out[2].result()))
-                job = stage.next_job()
+                job = stage.next_job() if hand_out and stage in self.stages else None
                 if job is None:
                     continue
                 if self.source.capabilities.audio_time:
@@ -306,9 +306,12 @@ class Pipeline:
                 self._jobs_out[id(stage)] = (stage, job, self._job_worker.submit((stage, job)))
             except Exception as exc:  # noqa: BLE001 - a stage must not end the session
                 self._jobs_out.pop(id(stage), None)
+                notice = Notice(self.clock.now(), "error", f"{type(stage).__name__} stopped: {exc}")
                 if stage in self.stages:
+                    self.dispatch_after(stage, [notice])  # through the later stages, as in _dispatch
                     self.stages.remove(stage)
-                self._deliver(Notice(self.clock.now(), "error", f"{type(stage).__name__} stopped: {exc}"))
+                else:
+                    self._deliver(notice)
 
     def _run_stage_job(self, item: object) -> object:
         stage, job = item  # type: ignore[misc]
@@ -401,21 +404,27 @@ class Pipeline:
             except Exception:  # noqa: BLE001 - reported as a notice already; the session still closes
                 reason = "error"
             finally:
-                if self._worker is not None:
-                    # joined unless a decode is stuck in it: a thread that has run the engine
-                    # and is still alive when the interpreter exits can abort it (CTranslate2)
-                    self._worker.close(0.0 if self._decode_failed else DECODE_WAIT_S)
                 if self._job_worker is not None:
-                    # a job still running is called off, not waited for: it stops at its next model pass,
-                    # before the process exits (onnxruntime aborts one that exits while a thread is inside it)
-                    self._jobs_stop.set()
-                    self._job_worker.close(JOB_STOP_WAIT_S)
-                    self._jobs_out.clear()
+                    self._stage_jobs(hand_out=False)  # a job that is done is applied
+                    self._jobs_stop.set()  # one still running is called off: it stops at its next model pass
+                # the decode thread is joined unless a decode is stuck in it (a thread that has run the engine
+                # and is still alive when the interpreter exits can abort it: CTranslate2), the job thread
+                # until its job has stopped (onnxruntime aborts a process that exits while a thread is inside)
+                for worker, wait_s in ((self._worker, 0.0 if self._decode_failed else DECODE_WAIT_S),
+                                       (self._job_worker, JOB_STOP_WAIT_S)):
+                    try:
+                        if worker is not None:
+                            worker.close(wait_s)
+                    except KeyboardInterrupt:  # asked twice: close now, still with the end record
+                        reason = "stopped"
+                self._jobs_out.clear()
             if (reason != "stopped" or self.finish_on_stop) and not self._decode_failed:
                 try:  # the utterance in progress is decoded and kept, on a stop too
                     self.dispatch(self.transcriber.finish())
                 except KeyboardInterrupt:  # asked twice: close now, still with the end record
                     reason = "stopped"
+            if self.source.capabilities.audio_time:
+                self._stage_jobs()  # an edit noticed in the last events is loaded, as any other on audio time
             self._drain_inbox()
             t = self.clock.now()
             for stage in list(self.stages):

@@ -379,6 +379,7 @@ class _OneBlasThread:
 
     def __init__(self) -> None:
         self._set = None
+        self._local = threading.local()  # the setting each thread had (a refit's job thread, the loop)
         try:
             import ctypes
             import glob
@@ -396,11 +397,11 @@ class _OneBlasThread:
             self._set = None
 
     def __enter__(self) -> None:
-        self._previous = self._set(1) if self._set is not None else 0
+        self._local.previous = self._set(1) if self._set is not None else 0
 
     def __exit__(self, *exc) -> None:
-        if self._set is not None and self._previous > 0:
-            self._set(self._previous)
+        if self._set is not None and self._local.previous > 0:
+            self._set(self._local.previous)
 
 
 def _return_freed_memory() -> None:

@@ -73,14 +73,16 @@ class LoadResult:
 
 
 def load_rule_dir(directory, previous: LoadResult | None = None) -> LoadResult:
-    """Load every rule file; a broken file keeps its ``previous`` version if any.
+    """Load every rule file; a broken file keeps its ``previous`` version if any, and so does a rule
+    that no longer compiles (a bad value, a broken row of the utterance file it learns from): an edit
+    must not switch a working rule off in the middle of a call.
 
     ``directory``: one directory, or layered directories (``default_rule_dirs()``:
     the shipped rules, then the user's, which may be absent) as a tuple.
     """
     problems: list[Problem] = []
     rules: dict[str, Rule] = {}
-    mtimes = {path: mtime for path, mtime in snapshot(directory).items() if path.endswith(WATCHED[1:])}
+    mtimes = snapshot(directory)  # every watched file, shadowed ones too; a file read below gets its own time
     read: dict[str, RuleFile] = {}
     first = rule_dirs(directory)[0]
     if not first.is_dir():
@@ -101,8 +103,19 @@ def load_rule_dir(directory, previous: LoadResult | None = None) -> LoadResult:
     lines = {file: found.lines for file, found in read.items() if found.lines is not None}
     ruleset, cross = compile_rules(list(rules.values()), lines)
     problems.extend(_blame_left_out(cross, problems, read, rules))
+    if previous is not None:
+        _keep_compiled(ruleset, previous.ruleset, set(read))
     ruleset.files = mtimes
     return LoadResult(ruleset, problems, rules)
+
+
+def _keep_compiled(ruleset: RuleSet, previous: RuleSet, present: set[str]) -> None:
+    """Rules of ``previous`` whose files are still ``present`` but that did not compile now, kept as they were."""
+    files = {c.rule.file for c in ruleset.rules}
+    ids = set(ruleset.ids)
+    kept = [c for c in previous.rules if c.rule.file in present and c.rule.file not in files and c.rule.id not in ids]
+    if kept:
+        ruleset.rules = sorted(ruleset.rules + kept, key=lambda c: -c.rule.priority)
 
 
 _REFERENCE = re.compile(r"^(.*?) names unknown cue '([^']+)'|^(?:phrases|sounds_like)_from '(([^'.]+)\.[^']*)'")

@@ -88,7 +88,7 @@ class ReloadJob:
 
     rules_dir: Path
     previous: LoadResult
-    t: float  # when the edit was noticed, on the session's clock
+    wall_s: float  # when the edit was noticed, the clock's wall reading (a replay's speed or seek must not count)
 
 
 class CueStage:
@@ -198,7 +198,7 @@ class CueStage:
     def _maybe_reload(self, now: float) -> list[Event]:
         """Notice an edit (at most once per ``reload_interval_s``): the reload becomes the next job."""
         if self._reload is not None:
-            if self._handed_out and not self._told_slow and now - self._reload.t >= SLOW_RELOAD_S:
+            if self._handed_out and not self._told_slow and self.clock.wall() - self._reload.wall_s >= SLOW_RELOAD_S:
                 self._told_slow = True
                 return [Notice(now, "info", "cue rules changed: still loading the edit (an edited example or "
                                             "row refits the classifiers: a minute or two); the cards follow "
@@ -211,7 +211,7 @@ class CueStage:
         if current == self._seen:
             return []
         self._seen = current  # an edit made while this one loads is noticed after it is applied
-        self._reload = ReloadJob(self.rules_dir, self.load, now)
+        self._reload = ReloadJob(self.rules_dir, self.load, self.clock.wall())
         self._handed_out = self._told_slow = False
         return []
 
@@ -237,7 +237,8 @@ class CueStage:
         if isinstance(result, Exception):
             return [Notice(now, "error", f"cue rules not reloaded ({type(result).__name__}: {result}); "
                                          "keeping the previous rules")]
-        took = f", loaded in {now - job.t:.0f} s" if now - job.t >= SLOW_RELOAD_S else ""
+        took_s = self.clock.wall() - job.wall_s
+        took = f", loaded in {took_s:.0f} s" if took_s >= SLOW_RELOAD_S else ""
         if result.problems:
             kept = [c.rule.id for c in result.ruleset.rules]
             if not result.ruleset.rules and self.load.ruleset.rules:
