@@ -1131,6 +1131,34 @@ def test_the_row_table_is_cached_on_disk_and_keeps_each_texts_similarities(tmp_p
     assert np.allclose(table.similarities(texts[:2], np.zeros((2, 26), dtype=np.float32)), many[:2])  # kept
 
 
+@needs_minilm
+def test_a_fit_and_the_row_vote_of_one_file_embed_its_rows_once(tmp_path, monkeypatch):
+    """After an edit of the utterance file both the classifier's fit and the rows' vote need every row's
+    vector: one list, one pass through the model (it was two: 13,326 texts for the shipped file, now 8,707)."""
+    import livecue.cues.embedding as embedding
+    import livecue.cues.intents as intents
+
+    monkeypatch.setattr(embedding, "_cache_root", lambda: tmp_path / "cache")
+    monkeypatch.setattr(intents, "SHIPPED_FITS", "no-such-folder")
+    monkeypatch.setattr(intents, "_INTENTS", {})
+    monkeypatch.setattr(intents, "_TABLES", {})
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "u.tsv").write_text(ROWS)
+    write_rule(rules, learned_with("neighbours = 2"))
+    model = embedding.load_embedder("minilm")
+    lists: list[list[str]] = []
+    encode = model.encode
+    monkeypatch.setattr(model, "encode", lambda texts: lists.append(list(texts)) or encode(texts))
+    load = load_rule_dir(rules)
+    assert not load.problems, load.problems
+    rows = {intents.example_text(line.split("\t")[2]) for line in ROWS.splitlines()}
+    with_rows = [texts for texts in lists if rows <= set(texts)]
+    assert len(with_rows) == 1, lists
+    table = load.ruleset.get("hesitant").triggers["hesitant"].intent._vote[1]
+    assert table.vecs.shape == (len(rows), model.dim)
+
+
 def test_the_row_table_does_not_keep_a_dry_runs_zero_rows(tmp_path, monkeypatch):
     """``eval --transcript`` dry-runs its calls first (Embedder.noting: zero rows for texts not yet
     encoded); the real run must score those texts on their own vectors, not on the zeros."""

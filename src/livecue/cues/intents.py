@@ -324,8 +324,12 @@ class RowTable:
 
 
 def encode_rows(embedder: Embedder, texts: list[str]) -> np.ndarray:
-    """The rows' vectors (``scripts/probe_writers.py`` swaps in its own memory of them)."""
-    return embedder.encode(texts)
+    """The rows' vectors, read from the list a classifier's fit embeds (``Intent._fit``: every row of
+    the file, sorted, cached on disk), so after an edit of the file its thousands of rows go through a
+    model once for both (``scripts/probe_writers.py`` swaps in its own memory of them)."""
+    uniq = sorted(set(texts))
+    at = {t: i for i, t in enumerate(uniq)}
+    return encode_examples(embedder, uniq)[[at[t] for t in texts]]
 
 
 _ROWS_VERSION = "1"  # bump when the row vectors change meaning: cached tables of another version are not read
