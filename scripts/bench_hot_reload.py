@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -169,8 +170,10 @@ def main() -> int:
             if isinstance(e, Cue):
                 after = f"{e.t - e.anchor:+.2f} s after the end of its evidence" if e.anchor is not None else ""
                 print(f"  card {e.cue:14s} at {e.t:6.1f} s, {after}")
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
         print(f"session: {wall:.0f} s wall for {length:.0f} s of audio; "
-              + (f"edit applied at {applied:.0f} s" if applied is not None else "edit not applied"))
+              + (f"edit applied at {applied:.0f} s" if applied is not None else "edit not applied")
+              + f"; peak RSS of the process {peak_mb:.0f} MB")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -368,40 +368,45 @@ class StaticEmbedder(_Cached):
         return _unit(vecs.mean(axis=0))
 
 
-class _OneBlasThread:
-    """Run the model's small matrix products on the calling thread only.
+def _blas_threads_setter() -> Callable[[int], int] | None:
+    """numpy's bundled OpenBLAS per-thread setting (``openblas_set_num_threads_local``), or None."""
+    try:
+        import ctypes
+        import glob
 
-    OpenBLAS spreads even a 15x384 product over every core; on a machine that
-    is also decoding speech that costs 20x more than it saves.  numpy's
-    bundled OpenBLAS has a per-thread setting; where it cannot be found this
-    does nothing.
+        libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
+        for path in glob.glob(os.path.join(libs, "*openblas*.so*")):
+            fn = getattr(ctypes.CDLL(path), "openblas_set_num_threads_local", None)
+            if fn is not None:
+                fn.restype = ctypes.c_int
+                fn.argtypes = [ctypes.c_int]
+                return fn
+    except OSError:
+        pass
+    return None
+
+
+_SET_BLAS_THREADS = _blas_threads_setter()
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Run the matrix products inside on the calling thread only.
+
+    OpenBLAS spreads even a 15x384 product over every core, and its helper
+    threads then spin waiting for more: on a machine that is also decoding
+    speech that costs 20x more than it saves, and while a rule reload refits
+    on the job thread it held the recogniser back by seconds (docs/benchmarks.md,
+    issue-11aw).  The model's passes, a turn's scoring and a reload run
+    inside it.  The setting is the calling thread's own; where numpy's
+    OpenBLAS has none this does nothing.
     """
-
-    def __init__(self) -> None:
-        self._set = None
-        self._local = threading.local()  # the setting each thread had (a refit's job thread, the loop)
-        try:
-            import ctypes
-            import glob
-
-            libs = os.path.join(os.path.dirname(os.path.dirname(np.__file__)), "numpy.libs")
-            for path in glob.glob(os.path.join(libs, "*openblas*.so*")):
-                lib = ctypes.CDLL(path)
-                fn = getattr(lib, "openblas_set_num_threads_local", None)
-                if fn is not None:
-                    fn.restype = ctypes.c_int
-                    fn.argtypes = [ctypes.c_int]
-                    self._set = fn
-                    break
-        except OSError:
-            self._set = None
-
-    def __enter__(self) -> None:
-        self._local.previous = self._set(1) if self._set is not None else 0
-
-    def __exit__(self, *exc) -> None:
-        if self._set is not None and self._local.previous > 0:
-            self._set(self._local.previous)
+    previous = _SET_BLAS_THREADS(1) if _SET_BLAS_THREADS is not None else 0
+    try:
+        yield
+    finally:
+        if _SET_BLAS_THREADS is not None and previous > 0:
+            _SET_BLAS_THREADS(previous)
 
 
 def _return_freed_memory() -> None:
@@ -440,7 +445,6 @@ class MiniLMEmbedder(_Cached):
                 base_crc = next(i.CRC for i in zf.infolist() if i.filename.endswith(".safetensors"))
         except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
             raise EmbeddingUnavailable(f"cannot read the MiniLM model in {root}: {exc}") from exc
-        self._blas = _OneBlasThread()
         self._lexical_rows: OrderedDict[str, np.ndarray] = OrderedDict()
         t = {k.removeprefix("bert."): v for k, v in raw.items()}
         self.dim = self.lexical_dim = int(config["hidden_size"])
@@ -570,7 +574,7 @@ class MiniLMEmbedder(_Cached):
         for lo in range(0, len(seqs), self.BATCH):
             checkpoint()  # a reload whose session ended stops here, not inside onnxruntime at exit
             chunk = seqs[lo:lo + self.BATCH]
-            with self._blas:
+            with one_blas_thread():
                 vecs = self._forward([ids for ids, _ in chunk])
             fresh.update((text, vec) for (_, text), vec in zip(chunk, vecs))
         # the answer is read before the cache takes the fresh vectors: a list longer than the cache (an

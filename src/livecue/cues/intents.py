@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .embedding import Embedder, disk_cached, encode_examples, load_embedder
+from .embedding import Embedder, disk_cached, encode_examples, load_embedder, one_blas_thread
 from .clauses import clause_text
 from .match import word_tokens
 
@@ -426,6 +426,10 @@ class Intent:
     def score(self, texts: list[str]) -> list[Score]:
         if not texts:
             return []
+        with one_blas_thread():  # a turn's few clauses: small products, on the loop's own thread
+            return self._score(texts)
+
+    def _score(self, texts: list[str]) -> list[Score]:
         read = [without_asides(t) for t in texts]
         vecs = self.embedder.encode(read)
         pos = vecs @ self._pos.T

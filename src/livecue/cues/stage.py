@@ -223,9 +223,15 @@ class CueStage:
 
     @staticmethod
     def run_job(job: ReloadJob) -> LoadResult | Exception:
-        """The load; an exception comes back as the result (a rule file must never end a session)."""
+        """The load; an exception comes back as the result (a rule file must never end a session).
+
+        Its matrix products (a refit's) stay on the job's own thread: OpenBLAS's helper threads would
+        compete with the recogniser at full priority."""
+        from .embedding import one_blas_thread  # here: numpy only where a reload runs
+
         try:
-            return load_rule_dir(job.rules_dir, previous=job.previous)
+            with one_blas_thread():
+                return load_rule_dir(job.rules_dir, previous=job.previous)
         except Exception as exc:  # noqa: BLE001
             return exc
 
