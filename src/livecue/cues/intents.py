@@ -246,25 +246,42 @@ def fit_logistic(pos: np.ndarray, neg: np.ndarray, neg_weight: np.ndarray, l2: f
     The two classes weigh the same in total (positives equally, negatives by
     ``neg_weight``).  Newton steps from zero: deterministic, and a few
     hundred rows of 384 dims converge in under ten steps (milliseconds).
+    An utterance file's thousands of rows of 1,281 features hold one float64
+    copy (85 MB for 8,300 rows), not three: the Hessian is summed a block of
+    rows at a time (``_weighted_gram``).
     """
-    x = np.concatenate([pos, neg]).astype(np.float64)
-    y = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
-    c = np.concatenate([np.full(len(pos), 1.0 / max(len(pos), 1)),
+    n_pos, n = len(pos), len(pos) + len(neg)
+    xb = np.empty((n, pos.shape[1] + 1))  # the features and a constant column for the bias, as float64
+    xb[:n_pos, :-1] = pos
+    xb[n_pos:, :-1] = neg
+    xb[:, -1] = 1.0
+    y = np.concatenate([np.ones(n_pos), np.zeros(len(neg))])
+    c = np.concatenate([np.full(n_pos, 1.0 / max(n_pos, 1)),
                         np.asarray(neg_weight, dtype=np.float64) / max(float(np.sum(neg_weight)), 1e-12)])
-    c *= len(y) / 2.0
-    xb = np.concatenate([x, np.ones((len(x), 1))], axis=1)
+    c *= n / 2.0
     reg = np.full(xb.shape[1], l2)
     reg[-1] = 0.0
     w = np.zeros(xb.shape[1])
     for _ in range(50):
         p = 1.0 / (1.0 + np.exp(-(xb @ w)))
         grad = xb.T @ (c * (p - y)) + reg * w
-        hess = (xb * (c * p * (1.0 - p))[:, None]).T @ xb + np.diag(reg + 1e-9)
+        hess = _weighted_gram(xb, c * p * (1.0 - p)) + np.diag(reg + 1e-9)
         step = np.linalg.solve(hess, grad)
         w -= step
         if float(np.abs(step).max()) < 1e-7:
             break
     return w[:-1].astype(np.float32), float(w[-1])
+
+
+def _weighted_gram(x: np.ndarray, weights: np.ndarray, block: int = 1024) -> np.ndarray:
+    """``x.T @ diag(weights) @ x`` (``weights`` >= 0), a block of rows at a time: no copy of the
+    whole of ``x``, and each block's ``s.T @ s`` is the symmetric product BLAS does in half the work."""
+    out = np.zeros((x.shape[1], x.shape[1]))
+    root = np.sqrt(weights)
+    for lo in range(0, len(x), block):
+        s = x[lo:lo + block] * root[lo:lo + block, None]
+        out += s.T @ s
+    return out
 
 
 @dataclass(frozen=True)
