@@ -647,6 +647,31 @@ def test_the_fit_sums_its_hessian_in_blocks_to_the_same_weights():
     assert np.allclose(w, w_ref, atol=1e-6) and abs(b - b_ref) < 1e-6
 
 
+def test_a_called_off_fit_stops_within_a_block_of_its_rows():
+    """The session's end waits for a called-off reload; a logistic fit of the utterance file's rows takes
+    seconds, so it checks between blocks of its Hessian as the model does between passes."""
+    import numpy as np
+
+    from livecue import progress
+    from livecue.cues.intents import fit_logistic
+
+    rng = np.random.default_rng(5)
+    pos = (rng.normal(size=(1500, 16)) + 0.3).astype(np.float32)
+    neg = rng.normal(size=(1500, 16)).astype(np.float32)
+    checks = [0]
+
+    def stop() -> bool:
+        checks[0] += 1
+        return checks[0] > 3  # wanted for the first step and the first two blocks of its Hessian
+
+    with progress.stoppable(stop):
+        with pytest.raises(progress.Abandoned):
+            fit_logistic(pos, neg, np.ones(len(neg)))
+    assert checks[0] == 4
+    w, _ = fit_logistic(pos, neg, np.ones(len(neg)))  # outside it, the fit runs to the end
+    assert w.shape == (16,)
+
+
 def test_a_classifier_score_needs_min_confidence_as_well():
     from livecue.cues.intents import Score
 

@@ -7,8 +7,9 @@ command decides how to show it (``cli.main``: one line on stderr).
 
 A live session loads an edit on the pipeline's job thread; when the
 session ends first, that work is called off (``stoppable``): the model
-checks between its passes (``checkpoint``), because a process must not
-exit while another thread is inside onnxruntime (it aborts).  No numpy
+checks between its passes and a fit between blocks of its rows
+(``checkpoint``), because a process must not exit while another thread is
+inside onnxruntime (it aborts), and the end should not wait for a fit.  No numpy
 here: the CLI imports this before it knows whether rules will load.
 """
 
