@@ -89,3 +89,18 @@ def test_bad_config_names_file_line_and_likely_key(tmp_path):
     cfg.write_text("[vad]\nthreshold = 0.5\nmin_silence_s = 3\n")
     result = run_cli("replay", str(SAMPLE_CALL), "--config", str(cfg), "--plain")
     assert_one_line_error(result, f"{cfg}:3: unknown key 'min_silence_s' (did you mean 'min_silence_ms'?)")
+
+
+@pytest.mark.parametrize("command", [
+    ["replay", str(SAMPLE_CALL), "--plain", "--no-log"],
+    ["eval", str(SAMPLE_CALL.parent), "-q"],
+    ["batch", str(SAMPLE_CALL), "--out", "OUT"],
+])
+@pytest.mark.parametrize("threads", ["100000", "2147483648", "-1"])
+def test_a_thread_count_out_of_the_settings_range_is_refused_before_the_model_starts(tmp_path, command, threads):
+    """CTranslate2 segfaulted on --threads 100000 and wrapped 2147483648; the settings file already
+    limited [asr] threads to 0-1024, the flag did not."""
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in command]
+    result = run_cli(*args, "--threads", threads)
+    assert_one_line_error(result, "--threads must be between 0 (all cores) and 1024")
+    assert result.returncode == 2

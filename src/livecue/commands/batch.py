@@ -46,8 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _check(args: argparse.Namespace) -> None:
     if args.workers is not None and args.workers < 1:
         raise LivecueError("--workers must be 1 or more")
-    if args.threads is not None and args.threads < 0:
-        raise LivecueError("--threads must be 0 (all cores) or more")
+    common.check_threads(args.threads)
     if args.rules is not None and not args.rules.is_dir():
         raise LivecueError(f"{args.rules}: no such rules directory")
     if args.profile is not None:

@@ -17,13 +17,14 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from ..config import Settings, discover_config, load_settings
+from ..config import AsrSettings, Settings, discover_config, load_settings
 from ..errors import LivecueError
 from ..options import CueOptions, ModelOptions, SessionOptions
 from ..sinks import JsonSink, PlainSink, Sink
 
 
 COMPUTE_DEVICES = ("cpu", "cuda", "auto")
+
 
 
 class DeprecatedAlias(argparse.Action):
@@ -80,11 +81,18 @@ def add_session_arguments(p: argparse.ArgumentParser, *, legacy_input_device: bo
     log.add_argument("--no-log", action="store_true", help="write no session log")
 
 
+def check_threads(threads: int | None) -> None:
+    """``--threads`` in the settings file's range (``[asr] threads``), checked before a model sees it:
+    CTranslate2 crashes on a count the machine cannot start, and wraps one past 2**31."""
+    low, high = AsrSettings.RANGES["threads"]
+    if threads is not None and not low <= threads <= high:
+        raise LivecueError(f"--threads must be between {low:g} (all cores) and {high:g}")
+
+
 def model_options(args: argparse.Namespace) -> ModelOptions:
     """The model flags of any command that has them (``add_model_arguments``)."""
     threads = getattr(args, "threads", None)
-    if threads is not None and threads < 0:
-        raise LivecueError("--threads must be 0 (all cores) or more")
+    check_threads(threads)
     vocab = getattr(args, "vocab", None) or ""
     return ModelOptions(model=getattr(args, "model", None) or None, device=getattr(args, "device", None) or None,
                         compute_type=getattr(args, "compute_type", None) or None, threads=threads,
