@@ -146,6 +146,19 @@ def parse_toml(text: str, file: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as exc:
         line = toml_error_line(exc) or (len(text.splitlines()) if "end of document" in str(exc) else 0)
         raise ProblemsError([Problem(file, line, f"TOML syntax error: {exc}")]) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ProblemsError([Problem(file, _deepest_line(text), "TOML nested too deeply")]) from None
+
+
+def _deepest_line(text: str) -> int:
+    """The line where brackets and braces stand deepest inside each other (strings not told apart)."""
+    depth, deepest, line = 0, -1, 0
+    for number, row in enumerate(text.splitlines(), 1):
+        for char in row:
+            depth += 1 if char in "[{" else -1 if char in "]}" else 0
+            if depth > deepest:
+                deepest, line = depth, number
+    return line
 
 
 def read_toml(path: Path, what: str = "settings file") -> tuple[dict[str, Any], str]:

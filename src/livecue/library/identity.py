@@ -99,7 +99,7 @@ class HashCache:
             self.entries: dict = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(self.entries, dict):
                 self.entries = {}
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             self.entries = {}
 
     def hash(self, file: Path) -> str:

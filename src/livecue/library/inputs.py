@@ -83,7 +83,7 @@ def _channel(value, where: str, key: str) -> int | None:
         return None
     try:
         n = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON number too big for a float (1e400)
         raise LivecueError(f"{where}: {key} must be a channel number, not {value!r}") from None
     if n < 0:
         raise LivecueError(f"{where}: {key} must be 0 or more")
@@ -161,6 +161,8 @@ def read_manifest(path: Path) -> list[CallInput]:
                 obj = json.loads(line)
             except ValueError as exc:
                 raise LivecueError(f"{where}: not valid JSON ({exc.msg})") from None
+            except RecursionError:  # the parser recurses once per nested array or object
+                raise LivecueError(f"{where}: not valid here: JSON nested too deeply") from None
             if not isinstance(obj, dict):
                 raise LivecueError(f"{where}: each line must be a JSON object")
             calls.append(_row(obj, base, where))

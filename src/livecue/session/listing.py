@@ -32,7 +32,7 @@ def _listing(path: Path) -> SessionListing | None:
             for number, line in enumerate(iter(lambda: f.readline(1024 * 1024), b"")):
                 try:
                     obj = json.loads(line)
-                except ValueError:
+                except (ValueError, RecursionError):  # a line nested too deeply is no record either
                     if number == 0:
                         return None
                     continue

@@ -85,7 +85,7 @@ def _is_session_log(path: Path) -> bool:
             return False
     try:
         return json.loads(first).get("type") == SessionSettings.type
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return False
 
 

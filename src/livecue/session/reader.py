@@ -208,7 +208,7 @@ def read_session(path: Path | str, skip: tuple[type, ...] = ()) -> SessionData:
         last = number == len(lines)
         try:
             obj = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested too deeply
             obj = None
         if not seen_record:
             if obj is None and last and not ends_cleanly and line.startswith(b'{"type": "settings"'):

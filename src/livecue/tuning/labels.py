@@ -63,6 +63,8 @@ def load_call(path: Path) -> LabelledCall:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LivecueError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    except RecursionError:  # the parser recurses once per nested array or object
+        raise LivecueError(f"{path}: not a labelled call: JSON nested too deeply") from None
     return parse_call(data, path)
 
 
@@ -110,7 +112,7 @@ def find_calls(paths: list[Path]) -> list[LabelledCall]:
             for candidate in sorted(path.rglob("*.json")):
                 try:
                     data = json.loads(candidate.read_text(encoding="utf-8"))
-                except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+                except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError):
                     continue  # not ours: directories may hold other JSON
                 if isinstance(data, dict) and "utterances" in data:
                     calls.append(parse_call(data, candidate))
