@@ -145,6 +145,15 @@ def test_placeholders_when_and_examples_are_checked(tmp_path):
     assert any("cannot read line '2.5 customer: Not interested.'" in m for m in msgs)
 
 
+def test_a_placeholder_that_pads_to_gigabytes_is_a_problem_not_a_memory_error(tmp_path):
+    """"{hot_buttons:99999999999}" made the load's trial format allocate 100 GB (MemoryError, exit 1)."""
+    path = write(tmp_path, GOOD.replace('script = ["Say {hot_buttons}"]', 'script = ["Say {hot_buttons:99999999999}"]'))
+    assert any(m.startswith(f"{path}:") and "placeholder {hot_buttons:99999999999} pads or cuts to more than 200"
+               in m for m in messages(path))
+    path = write(tmp_path, GOOD.replace('script = ["Say {hot_buttons}"]', 'script = ["Say {hot_buttons:>40.200}"]'))
+    assert messages(path) == []
+
+
 def test_every_problem_is_reported_not_only_the_first(tmp_path):
     text = GOOD.replace('title = "X"', 'title = "X"\nlisen = 1\npriority = "high"').replace(
         'kind = "phrases"', 'kind = "phrase"')

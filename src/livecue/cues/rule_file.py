@@ -47,6 +47,7 @@ from .when import parse_when
 
 # Rule files say "a whole number" where the settings file says "an integer".
 _TYPE_NAMES = {int: "a whole number"}
+MAX_FORMAT_WIDTH = 200  # a card's placeholder may pad or cut to this many characters (the overlay shows far fewer)
 
 
 class _At:
@@ -130,9 +131,14 @@ class _FileLoader:
 
     def template(self, text: str, line: int, what: str) -> None:
         try:
-            fields = [f for _, f, spec, _ in string.Formatter().parse(text) if f is not None]
+            parts = [(f, spec or "") for _, f, spec, _ in string.Formatter().parse(text) if f is not None]
         except ValueError as exc:
             self.problem(line, f"{what}: bad placeholder: {exc}")
+            return
+        fields = [f for f, _ in parts]
+        wide = [f"{{{f}:{spec}}}" for f, spec in parts if any(int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"\d+", spec))]
+        if wide:  # "{evidence:99999999999}" asked for gigabytes of padding at load (MemoryError)
+            self.problem(line, f"{what}: placeholder {wide[0]} pads or cuts to more than {MAX_FORMAT_WIDTH} characters")
             return
         for name in fields:
             base = re.split(r"[.\[]", name)[0]
