@@ -183,3 +183,24 @@ def test_a_local_worker_killed_mid_batch_is_replaced_and_its_call_redone(calls, 
     assert proc.returncode == 0, stderr
     assert f"{len(calls)} coached, 0 already done, 0 failed" in stderr
     assert [r["status"] for r in csv_rows(out)] == ["ok"] * len(calls)
+
+
+def test_the_same_audio_under_two_names_one_not_utf8_is_coached_once_and_logged_for_each(calls, tmp_path):
+    """A copy of a call was "failed: not coached" (the batch coached its audio once, for the first name
+    only), and a file name that is not UTF-8 stopped the summary with a UnicodeEncodeError."""
+    import shutil
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    shutil.copy(calls[0], lib / "first.wav")
+    shutil.copy(calls[0], lib / os.fsdecode(b"copy\xff.wav"))
+    out = tmp_path / "out"
+    result = run_cli("batch", str(lib), "--out", str(out), "--reports", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert "2 calls: 1 coached, 0 already done, 0 failed" in result.stderr, result.stderr
+    rows = {Path(r["path"]).name: r for r in csv_rows(out)}
+    assert set(rows) == {"first.wav", "copy\ufffd.wav"}
+    assert [r["status"] for r in rows.values()] == ["ok", "ok"]
+    assert rows["first.wav"]["log"] != rows["copy\ufffd.wav"]["log"]
+    assert all((out / r["log"]).is_file() and (out / r["report"]).is_file() for r in rows.values())
+    assert cues_of(out / rows["first.wav"]["log"]) == cues_of(out / rows["copy\ufffd.wav"]["log"])

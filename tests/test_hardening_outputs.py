@@ -120,3 +120,41 @@ def test_exports_do_not_pass_raw_html_from_the_transcript(tmp_path, capsys, fmt)
     text = out.read_text()
     assert "alert" in text  # the words are kept, as text
     assert "<script" not in text.lower() and "<img" not in text.lower()
+
+
+# --- text that UTF-8 cannot hold: a lone surrogate ----------------------------------------------
+
+
+def test_a_log_for_a_file_name_that_is_not_utf8_is_written_and_read_back(tmp_path):
+    """Python keeps a file name's undecodable bytes as lone surrogates; the log's first write raised
+    UnicodeEncodeError and left an empty log behind."""
+    name = os.fsdecode(b"call-\xff\xfe.wav")
+    target = tmp_path / "s.jsonl"
+    log = SessionLog(SessionSettings(source=name, argv=("replay", name)), START, path=target, announce=lambda s: None)
+    log.close()
+    first = json.loads(target.read_text(encoding="utf-8").splitlines()[0])
+    assert first["type"] == "settings" and first["source"] == "call-\ufffd\ufffd.wav"
+    assert main(["report", str(target), "--md", str(tmp_path / "r.md")]) == 0
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_lone_surrogate_escape_in_a_log_does_not_stop_an_export(tmp_path, capsys, fmt):
+    """JSON may spell a lone surrogate ("\\ud800"): an export raised UnicodeEncodeError and left an empty file."""
+    log = tmp_path / "s.jsonl"
+    log.write_text(crafted_log(tmp_path / "tmp.jsonl", "hi Meg PLACE an").read_text().replace("PLACE", "\\ud800"))
+    out = tmp_path / f"out.{fmt}"
+    assert main(["report", str(log), f"--{fmt}", str(out)]) == 0, capsys.readouterr().err
+    assert "\ufffd" in out.read_text(encoding="utf-8")
+
+
+def test_a_failed_write_leaves_no_empty_file(tmp_path, monkeypatch):
+    from livecue import private_files
+
+    def full(fd, mode):
+        os.close(fd)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(private_files.os, "fdopen", full)
+    with pytest.raises(LivecueError, match="No space left on device"):
+        private_files.write_private_text(tmp_path / "r.html", "<p>call</p>", "the HTML report")
+    assert not (tmp_path / "r.html").exists()

@@ -75,13 +75,24 @@ def create_private(path: Path, what: str, may_replace: Callable[[Path], bool] | 
     raise LivecueError(f"cannot write {what} {path}: too many temporary files")
 
 
+def utf8(text: str) -> bytes:
+    """``text`` as UTF-8, a lone surrogate as U+FFFD: a file name that is not UTF-8 (Python keeps its
+    bytes as surrogates) or a ``\\ud800`` escape read back from a log must not stop a write."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
+
+
 def write_private_text(path: Path, text: str, what: str, may_replace: Callable[[Path], bool] | None = None,
                        refuse_hint: str = "remove it or choose another name") -> None:
+    data = utf8(text)
     fd = create_private(path, what, may_replace, refuse_hint)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
     except OSError as exc:
+        Path(path).unlink(missing_ok=True)  # not a file that looks written and is not
         raise LivecueError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 

@@ -20,6 +20,7 @@ from typing import Callable
 from ..config import Settings
 from ..errors import LivecueError
 from ..options import CueOptions
+from ..private_files import utf8
 from .identity import HashCache, call_key, content_hash, settings_fingerprint
 from .inputs import CallInput
 from .summary import CallRow, failed_row, rows_from_logs, write_atomic, write_summary
@@ -92,7 +93,7 @@ def _write_report(log: Path, report: Path) -> None:
     from ..session.report import to_html
     from ..session.summary import summarise
 
-    write_atomic(report, to_html(summarise(read_session(log))).encode("utf-8"))
+    write_atomic(report, utf8(to_html(summarise(read_session(log)))))
 
 
 def _mkdir_private(path: Path) -> None:
@@ -179,6 +180,7 @@ def run_batch(calls: list[CallInput], out_dir: Path, cues: CueOptions, settings:
     plans = plan_calls(calls, fingerprint, logs_dir, cache.hash)
     cache.save(write_atomic)
     todo: dict[str, BatchPlan] = {}
+    copies: dict[str, list[BatchPlan]] = {}  # the same audio under other names: coached once, logged for each
     skipped = 0
     for p in plans:
         if p.error:
@@ -187,6 +189,8 @@ def run_batch(calls: list[CallInput], out_dir: Path, cues: CueOptions, settings:
             skipped += 1
         elif p.key not in todo:
             todo[p.key] = p
+        else:
+            copies.setdefault(p.key, []).append(p)
     failures: dict[str, str] = {}
     coached_audio = 0.0
 
@@ -212,7 +216,8 @@ def run_batch(calls: list[CallInput], out_dir: Path, cues: CueOptions, settings:
             nonlocal coached_audio
             plan = todo[result.key]
             if result.ok:
-                write_atomic(plan.log, result.log)
+                for each in (plan, *copies.get(result.key, ())):
+                    write_atomic(each.log, result.log)
                 coached_audio += result.audio_s
             else:
                 failures[result.key] = result.reason

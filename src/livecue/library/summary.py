@@ -22,6 +22,7 @@ from ..audio_facts import CALL_SIDES
 from .. import __version__
 from ..errors import LivecueError
 from ..events import Signals
+from ..private_files import utf8
 from ..session.log import read_session
 from ..session.summary import ReportSettings, clock, summarise
 from ..session.timeline import COLOURS
@@ -79,7 +80,7 @@ def row_from_log(path: Path, *, report: Path | None = None, fallback: CallRow | 
         cues[entry.cue.cue] = cues.get(entry.cue.cue, 0) + 1
     two_sided = any(sp.speaker in CALL_SIDES for sp in s.spans) or talk > 0
     return CallRow(
-        source=s.source or str(path),
+        source=(fallback.source if fallback else "") or s.source or str(path),  # a copy's log names the first
         rep=(fallback.rep if fallback else "") or (rec.call_rep if rec else ""),
         date=(fallback.date if fallback else "") or (rec.call_date if rec else "") or s.started_at[:10],
         tags=(fallback.tags if fallback else ()) or (tuple(rec.tags) if rec else ()),
@@ -384,6 +385,6 @@ def write_summary(rows: list[CallRow], out_dir: Path) -> list[Path]:
     out = []
     for name, render in (("summary.csv", to_csv), ("summary.md", to_markdown), ("summary.html", to_html)):
         path = out_dir / name
-        write_atomic(path, render(rows, out_dir).encode("utf-8"))
+        write_atomic(path, utf8(render(rows, out_dir)))
         out.append(path)
     return out

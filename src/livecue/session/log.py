@@ -31,7 +31,7 @@ from ..config import LogSettings, discover_config, load_settings  # [log] is a s
 from ..errors import LivecueError
 from ..events import Cue, Event, Lag, Level, Progress, SessionEnded, Signals, Tentative
 from ..options import SessionOptions
-from ..private_files import create_private, head, loose_directory_warning
+from ..private_files import create_private, head, loose_directory_warning, utf8
 from .listing import SessionListing, list_sessions
 from .reader import (MAX_CALL_S, MAX_LOG_BYTES, CueOutcome, SessionData, decode_record, read_session,
                      record_problem)
@@ -156,7 +156,7 @@ class SessionLog:
     def _write(self, event: Event) -> None:
         if self._failed or self._closed:
             return
-        data = (json.dumps(event.to_json(), ensure_ascii=False) + "\n").encode("utf-8")
+        data = utf8(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
         try:
             while data:
                 data = data[os.write(self._fd, data):]
