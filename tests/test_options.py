@@ -60,3 +60,21 @@ def test_two_sides_are_named_in_the_source_and_the_run_record():
     assert record.source == "rep a.wav + prospect b.wav" and record.mode == "replay"
     assert record.profile == "me.toml" and record.rules == "" and record.cues is True
     assert record.started_at == "2026-01-02T03:04:05+00:00" and record.argv[0] == "replay"
+
+
+def test_a_log_path_with_a_trailing_slash_is_a_directory_even_before_it_exists(tmp_path):
+    """--log logs/ wrote a file named "logs"; the help says "file or directory"."""
+    from livecue.errors import LivecueError
+    from livecue.session.log import SessionLog
+    from livecue.session.run_record import SessionSettings
+
+    opts = parse("call.wav", "--log", str(tmp_path / "logs" / "week1") + "/")
+    assert (tmp_path / "logs" / "week1").is_dir() and (tmp_path / "logs" / "week1").stat().st_mode & 0o777 == 0o700
+    log = SessionLog(SessionSettings(source="call.wav"), datetime(2026, 1, 2, 3, 4, 5), path=opts.log,
+                     announce=lambda s: None)
+    log.close()
+    assert log.path.parent == tmp_path / "logs" / "week1" and log.path.suffix == ".jsonl"
+    (tmp_path / "taken").write_text("x")
+    with pytest.raises(LivecueError, match="cannot create the log directory"):
+        parse("call.wav", "--log", str(tmp_path / "taken") + "/")
+    assert not (tmp_path / "plain").exists() and parse("call.wav", "--log", str(tmp_path / "plain")).log == tmp_path / "plain"

@@ -12,6 +12,7 @@ touching each other):
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 from dataclasses import replace
@@ -81,6 +82,13 @@ def add_session_arguments(p: argparse.ArgumentParser, *, legacy_input_device: bo
     log.add_argument("--no-log", action="store_true", help="write no session log")
 
 
+def _log_directory(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise LivecueError(f"cannot create the log directory {path}: {exc.strerror or exc}") from None
+
+
 def check_threads(threads: int | None) -> None:
     """``--threads`` in the settings file's range (``[asr] threads``), checked before a model sees it:
     CTranslate2 crashes on a count the machine cannot start, and wraps one past 2**31."""
@@ -121,6 +129,8 @@ def source_label(args: argparse.Namespace) -> str:
 def session_options(args: argparse.Namespace, argv: list[str] | tuple[str, ...] | None = None) -> SessionOptions:
     """A ``replay`` or ``live`` session's options (``add_session_arguments``), read once from the namespace."""
     log = getattr(args, "log", None)
+    if log and log.endswith(("/", os.sep)) and not getattr(args, "no_log", False):
+        _log_directory(Path(log))  # "--log logs/": a directory, as the help says, even before it exists
     return SessionOptions(
         command=getattr(args, "command", None) or "",
         source=source_label(args),
