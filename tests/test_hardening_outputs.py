@@ -158,3 +158,54 @@ def test_a_failed_write_leaves_no_empty_file(tmp_path, monkeypatch):
     with pytest.raises(LivecueError, match="No space left on device"):
         private_files.write_private_text(tmp_path / "r.html", "<p>call</p>", "the HTML report")
     assert not (tmp_path / "r.html").exists()
+
+
+# --- stdout that cannot be written -------------------------------------------------------------
+
+
+class FullDisk:
+    """A stdout redirected to a file on a full disk."""
+
+    def __init__(self, error=OSError(28, "No space left on device")) -> None:
+        self.error, self.tries = error, 0
+
+    def write(self, text):
+        self.tries += 1
+        raise self.error
+
+    def flush(self):
+        pass
+
+
+def test_a_sink_says_once_that_its_output_stopped_unless_a_pipe_reader_left(capsys):
+    from livecue.events import Notice
+    from livecue.sinks import JsonSink, PlainSink
+
+    full = FullDisk()
+    sink = PlainSink(full)
+    for n in range(3):
+        sink.handle(Notice(float(n), "info", "x"))
+    assert full.tries == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "output stopped: No space left on device; the session goes on" in err
+    piped = JsonSink(FullDisk(BrokenPipeError(32, "Broken pipe")))
+    piped.handle(Notice(0.0, "info", "x"))
+    assert piped.broken and capsys.readouterr().err == ""  # `| head` ended: normal, said nothing
+
+
+def test_a_sink_without_stdout_says_so_and_the_session_goes_on(monkeypatch, capsys):
+    from livecue.events import Notice
+    from livecue.sinks import PlainSink
+
+    monkeypatch.setattr("sys.stdout", None)  # started with stdout closed (`>&-`)
+    sink = PlainSink()
+    sink.handle(Notice(0.0, "info", "x"))
+    sink.handle(Notice(1.0, "info", "y"))
+    assert capsys.readouterr().err.count("there is no standard output") == 1
+
+
+def test_a_report_to_a_full_disk_is_one_line_not_an_internal_error(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdout", FullDisk())
+    assert main(["report", str(FIXTURE)]) == 1
+    err = capsys.readouterr().err
+    assert err == "livecue: cannot write the output: No space left on device\n", err

@@ -8,6 +8,7 @@ replay`` never imports sounddevice or Textual unless it needs them.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -96,14 +97,28 @@ def main(argv: list[str] | None = None) -> int:
         except OSError:
             pass
         return 0
-    except Exception as exc:  # last resort: one line, traceback on request
-        if os.environ.get("LIVECUE_DEBUG"):
-            raise
-        print(
-            f"livecue: internal error: {type(exc).__name__}: {exc} (set LIVECUE_DEBUG=1 for details)",
-            file=sys.stderr,
-        )
+    except OSError as exc:
+        if exc.errno not in _OUTPUT_ERRORS or exc.filename:
+            return _internal_error(exc)
+        # stdout or stderr behind a full disk or a broken device (files are named in their own messages)
+        try:
+            sys.stdout = open(os.devnull, "w")
+            print(f"livecue: cannot write the output: {exc.strerror}", file=sys.stderr)
+        except (OSError, ValueError):
+            pass
         return 1
+    except Exception as exc:  # last resort: one line, traceback on request
+        return _internal_error(exc)
+
+
+_OUTPUT_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _internal_error(exc: Exception) -> int:
+    if os.environ.get("LIVECUE_DEBUG"):
+        raise exc
+    print(f"livecue: internal error: {type(exc).__name__}: {exc} (set LIVECUE_DEBUG=1 for details)", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

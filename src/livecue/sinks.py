@@ -2,7 +2,10 @@
 
 A sink receives every event that leaves the pipeline (``handle``) and is
 closed once at the end.  Sinks must never raise on a closed stdout: a session
-keeps logging even if a pipe reader went away.
+keeps logging even if a pipe reader went away.  A pipe whose reader left is
+normal (``| head``) and goes quiet; any other failure (a full disk behind
+``> out.txt``, no stdout at all) is said once on stderr, then the sink goes
+quiet too.
 """
 
 from __future__ import annotations
@@ -25,17 +28,27 @@ class Sink(Protocol):
 
 class _StreamSink:
     def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdout
+        self.stream = stream or sys.stdout  # None when the process was started with stdout closed
         self.broken = False
 
     def _write(self, text: str) -> None:
         if self.broken:
             return
         try:
+            if self.stream is None:
+                raise ValueError("there is no standard output (it was closed)")
             self.stream.write(text)
             self.stream.flush()
-        except (BrokenPipeError, ValueError, OSError):
+        except BrokenPipeError:
             self.broken = True
+        except (ValueError, OSError) as exc:
+            self.broken = True
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            try:
+                print(f"livecue: output stopped: {reason}; the session goes on (and its log, if any)",
+                      file=sys.stderr, flush=True)
+            except (ValueError, OSError):
+                pass
 
     def close(self) -> None:
         pass
