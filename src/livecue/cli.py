@@ -121,5 +121,27 @@ def _internal_error(exc: Exception) -> int:
     return 1
 
 
+def entry() -> None:
+    """The ``livecue`` command: ``main``, then exit with its status.
+
+    A second Ctrl-C ends a session without waiting for the decode in
+    flight.  Exiting through the interpreter's teardown while a pipeline
+    thread is inside CTranslate2 or onnxruntime crashes the process
+    (segfault, abort), so then the process ends at once, its output flushed
+    (the session log is written unbuffered and already closed).
+    """
+    code = main()
+    pipeline = sys.modules.get("livecue.pipeline")  # not imported: no pipeline thread ever ran
+    if pipeline is not None and pipeline.workers_busy():
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -51,6 +51,23 @@ JOB_NICE = 10  # the job thread's niceness where it can be set per thread (Linux
 JOB_STOP_WAIT_S = 5.0  # the longest the session's end waits for a called-off stage job to stop
 
 
+_BUSY: set[Worker] = set()  # workers inside a job now, in any pipeline (guarded by _BUSY_LOCK)
+_BUSY_LOCK = threading.Lock()
+
+
+def workers_busy() -> int:
+    """How many of the pipelines' threads are inside a job now.
+
+    The process must not run the interpreter's teardown while one is: the
+    engine it is inside is destroyed under it (a segfault in 5 of 6 runs that
+    exited during a CTranslate2 decode; onnxruntime aborts).  A second Ctrl-C
+    ends a session without waiting for its decode, so ``cli.entry`` asks this
+    before it exits.
+    """
+    with _BUSY_LOCK:
+        return len(_BUSY)
+
+
 class Worker:
     """One of the pipeline's threads (decodes, stage jobs): runs jobs one at a time, off the loop.
 
@@ -85,10 +102,15 @@ class Worker:
             job, future = item
             if not future.set_running_or_notify_cancel():
                 continue
+            with _BUSY_LOCK:
+                _BUSY.add(self)
             try:
                 future.set_result(self._run(job))
             except BaseException as exc:  # noqa: BLE001 - handed to the loop, which raises it
                 future.set_exception(exc)
+            finally:
+                with _BUSY_LOCK:
+                    _BUSY.discard(self)
             self.done.set()
 
     def close(self, timeout_s: float = 0.0) -> None:
