@@ -154,6 +154,12 @@ def test_a_placeholder_that_pads_to_gigabytes_is_a_problem_not_a_memory_error(tm
     assert messages(path) == []
 
 
+def test_an_unknown_trigger_kind_lists_the_kinds_without_an_empty_one(tmp_path):
+    path = write(tmp_path, GOOD.replace('kind = "phrases"', 'kind = "telepathy"'))
+    problem = next(m for m in messages(path) if "'kind' must be one of" in m)
+    assert problem.endswith("talk_share, response_latency, not 'telepathy'"), problem
+
+
 def test_every_problem_is_reported_not_only_the_first(tmp_path):
     text = GOOD.replace('title = "X"', 'title = "X"\nlisen = 1\npriority = "high"').replace(
         'kind = "phrases"', 'kind = "phrase"')

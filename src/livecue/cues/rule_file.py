@@ -124,8 +124,9 @@ class _FileLoader:
     def choice(self, data: dict, key: str, path: tuple, default: str, choices: tuple[str, ...]) -> str:
         value = self.value(data, key, path, default, str)
         if value not in choices:
+            named = [c for c in choices if c]  # "" stands for "not given", never something to write
             self.problem(self.where.key(path, key),
-                         f"'{key}' must be one of {', '.join(choices)}, not {value!r}{did_you_mean(value, choices)}")
+                         f"'{key}' must be one of {', '.join(named)}, not {value!r}{did_you_mean(value, named)}")
             return default
         return value
 
