@@ -31,6 +31,7 @@ def test_every_numeric_setting_has_a_range_that_holds_its_default():
     ("asr", "max_buffer_s = nan", "'max_buffer_s' must be between 2 and 30 (got nan)"),
     ("capture", "max_backlog_s = inf", "'max_backlog_s' must be between 1 and 600 (got inf)"),
     ("vad", "neg_threshold = 0.8", "'neg_threshold' (0.8) must not be more than 'threshold' (0.5)"),
+    ("asr", 'device = "gpu"', "'device' must be one of cpu, cuda, auto (got 'gpu') (did you mean 'cpu'?)"),
 ])
 def test_out_of_range_values_are_file_line_problems(tmp_path, section, line, message):
     path = tmp_path / "c.toml"

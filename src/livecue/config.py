@@ -4,7 +4,7 @@ Thresholds never hide as literals in the stages: they live here, one frozen
 dataclass per section of the config file (``[vad]``, ``[asr]``, ``[signals]``,
 ``[overlay]`` ...), documented, with their unit in the name (``_s``, ``_ms``,
 ``_db``) and their range in the class's ``RANGES`` (``ORDER``: pairs that must
-stay in order).  A config file may override any of them; unknown keys, wrong
+stay in order; ``CHOICES``: the words a text setting may be).  A config file may override any of them; unknown keys, wrong
 types and values out of range are reported with the file, the line and a
 likely intended key, all problems at once (the toolkit in ``user_files.py``).
 
@@ -30,6 +30,7 @@ from .user_files import (  # noqa: F401  (Problem, ProblemsError, did_you_mean: 
 
 Ranges = ClassVar[dict[str, tuple[float, float]]]
 Order = ClassVar[tuple[tuple[str, str], ...]]
+Choices = ClassVar[dict[str, tuple[str, ...]]]
 
 
 # --- the settings -------------------------------------------------------------
@@ -110,6 +111,7 @@ class AsrSettings:
         "grid_s": (0.01, 5.0), "min_decode_s": (0.0, 30.0), "quiet_no_speech": (0.0, 1.0),
         "filler_max_no_speech": (0.0, 1.0), "repeat_max_s": (0.0, 30.0), "final_context_s": (0.0, 20.0), "final_window_s": (0.0, 30.0)}
     ORDER: Order = (("min_update_s", "max_update_s"), ("trim_after_s", "max_buffer_s"))
+    CHOICES: Choices = {"device": ("cpu", "cuda", "auto")}
 
 
 @dataclass(frozen=True)

@@ -272,6 +272,9 @@ def finite_problem(key: str, value: Any) -> str | None:
 
 def range_problem(cls: type, key: str, value: Any) -> str | None:
     """Why ``value`` is outside the documented range of ``cls.key`` (NaN and inf included), or None."""
+    choices = getattr(cls, "CHOICES", {}).get(key)
+    if choices is not None and value not in choices:
+        return f"'{key}' must be one of {', '.join(choices)} (got {value!r}){did_you_mean(str(value), choices)}"
     bounds = getattr(cls, "RANGES", {}).get(key)
     if bounds is None or isinstance(value, bool):
         return None
@@ -298,8 +301,9 @@ def build_dataclass(cls: type, data: dict[str, Any], file: str, lines: TomlLines
                     problems: list[Problem]) -> Any:
     """Make ``cls`` from ``data`` (the table at ``path``), appending a Problem for each bad key.
 
-    Keys and types come from the dataclass's fields; ranges from its ``RANGES``
-    and pairs that must be in order from its ``ORDER`` (class variables).
+    Keys and types come from the dataclass's fields; ranges from its ``RANGES``,
+    the words a text may be from its ``CHOICES``, and pairs that must be in
+    order from its ``ORDER`` (class variables).
     """
     hints = get_type_hints(cls)
     names = [f.name for f in dataclasses.fields(cls)]

@@ -24,7 +24,7 @@ from ..options import CueOptions, ModelOptions, SessionOptions
 from ..sinks import JsonSink, PlainSink, Sink
 
 
-COMPUTE_DEVICES = ("cpu", "cuda", "auto")
+COMPUTE_DEVICES = AsrSettings.CHOICES["device"]
 
 
 
