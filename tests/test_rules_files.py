@@ -160,6 +160,14 @@ def test_an_unknown_trigger_kind_lists_the_kinds_without_an_empty_one(tmp_path):
     assert problem.endswith("talk_share, response_latency, not 'telepathy'"), problem
 
 
+def test_an_example_of_thousands_of_lines_is_a_problem_not_minutes_of_rules_test(tmp_path):
+    """A turn that grows line by line is judged whole at every line: 20,000 lines ran past two minutes."""
+    many = ", ".join(f'"{n}.0-{n}.5 rep: w"' for n in range(5, 205))  # 200, and the rep's opener
+    path = write(tmp_path, GOOD.replace('"2.5-4.0 prospect: Not interested."', many))
+    assert any(m.startswith(f"{path}:") and "has 201 lines; an example shows one moment of a call in at most 200"
+               in m for m in messages(path)), messages(path)
+
+
 def test_every_problem_is_reported_not_only_the_first(tmp_path):
     text = GOOD.replace('title = "X"', 'title = "X"\nlisen = 1\npriority = "high"').replace(
         'kind = "phrases"', 'kind = "phrase"')

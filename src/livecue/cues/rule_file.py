@@ -47,6 +47,7 @@ from .when import parse_when
 
 # Rule files say "a whole number" where the settings file says "an integer".
 _TYPE_NAMES = {int: "a whole number"}
+MAX_EXAMPLE_LINES = 200  # an example's turns (the shipped ones have at most 10; 20,000 ran for minutes)
 MAX_FORMAT_WIDTH = 200  # a card's placeholder may pad or cut to this many characters (the overlay shows far fewer)
 
 
@@ -227,6 +228,9 @@ class _FileLoader:
                 self.problem(self.where.item(path, "lines", raw), f"example '{name}': {parsed}")
             else:
                 lines.append(parsed)
+        if len(lines) > MAX_EXAMPLE_LINES:
+            self.problem(self.where.key(path, "lines"), f"example '{name}' has {len(lines)} lines; an example "
+                                                        f"shows one moment of a call in at most {MAX_EXAMPLE_LINES}")
         if not lines and "lines" in data:
             self.problem(self.where.key(path, "lines"), f"example '{name}' has no lines")
         elif "lines" not in data:
