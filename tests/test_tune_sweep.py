@@ -49,7 +49,9 @@ def test_parse_set_resolves_trigger_keys_and_reports_mistakes():
                           ("reset.min_monologue_s=10", "say which"),
                           ("reset.min_streak=two", "is not an int"),
                           ("reset.min_streak", "want RULE.KEY=V1,V2"),
-                          ("reset.min_streak=-1", "must not be negative")]:
+                          ("reset.min_streak=-1", "must not be negative"),
+                          ("plant_seed.cooldown_s=30,inf", "'inf' is not a finite number"),
+                          ("plant_seed.cooldown_s=nan", "'nan' is not a finite number")]:
         with pytest.raises(LivecueError, match=message):
             parse_set(spec, LOAD.ruleset)
 

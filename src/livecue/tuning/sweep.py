@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,10 @@ def _convert(text: str, like: Any, name: str) -> Any:
         if isinstance(like, int):
             return int(text)
         if isinstance(like, float):
-            return float(text)
+            value = float(text)
+            if not math.isfinite(value):  # as in a rule file (user_files.finite_problem)
+                raise LivecueError(f"--set {name}: {text!r} is not a finite number")
+            return value
     except ValueError:
         kind = "true or false" if isinstance(like, bool) else type(like).__name__
         raise LivecueError(f"--set {name}: {text!r} is not {'an' if kind == 'int' else 'a'} {kind}") from None
