@@ -16,6 +16,9 @@ copy ``--at-s`` seconds in, and reports, on the session's clock:
 
 ``--edit none`` is the same session without an edit: its cards are the
 ones the edited session should show at the same times until the edit is in.
+``--calls 2`` ends the session while the edit still loads: the end calls the
+reload off, and the bench prints how long each of the pipeline's threads
+took to stop.
 ``--src`` runs another checkout's code (before/after).
 
     python scripts/bench_hot_reload.py --edit example
@@ -88,6 +91,8 @@ def main() -> int:
     ap.add_argument("--edit", choices=("example", "why", "none"), default="example")
     ap.add_argument("--at-s", type=float, default=5.0, help="when the edit is made, seconds into the session")
     ap.add_argument("--calls", default=str(ROOT.parent / "shared" / "calls"), help="folder of the calls")
+    ap.add_argument("--count", type=int, default=len(CALLS), choices=range(1, len(CALLS) + 1),
+                    help="how many of the calls to join (2: the session ends while an example edit loads)")
     ap.add_argument("--src", default=str(ROOT / "src"), help="the livecue source tree to run")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="livecue-reload-"))
@@ -96,12 +101,13 @@ def main() -> int:
         rules = tmp / "rules"
         shutil.copytree(ROOT / "cue_rules", rules)
         audio = tmp / "call.wav"
-        length = joined_call(Path(args.calls), CALLS, audio)
+        length = joined_call(Path(args.calls), CALLS[:args.count], audio)
         sys.path.insert(0, args.src)
         from livecue.asr.whisper import load_engine
         from livecue.config import Settings
         from livecue.cues.stage import build_cue_stage
         from livecue.events import Committed, Cue, Notice, SessionStarted
+        from livecue import pipeline
         from livecue.pipeline import replay_file_events
 
         try:
@@ -142,9 +148,20 @@ def main() -> int:
                 time.sleep(args.at_s)
                 edit(rules, args.edit)
 
+        closes: list[tuple[str, float]] = []
+        close = pipeline.Worker.close
+
+        def timed_close(worker, *a, **kw):
+            begun = time.perf_counter()
+            try:
+                return close(worker, *a, **kw)
+            finally:
+                closes.append((worker._thread.name, time.perf_counter() - begun))
+
+        pipeline.Worker.close = timed_close
         if args.edit != "none":
             threading.Thread(target=editor, daemon=True).start()
-        print(f"{len(CALLS)} calls back to back, {length:.0f} s, replayed in real time; edit: {args.edit} "
+        print(f"{args.count} calls back to back, {length:.0f} s, replayed in real time; edit: {args.edit} "
               f"at {args.at_s:g} s; code: {args.src}")
         wall = time.perf_counter()
         replay_file_events(audio, rep_channel=0, prospect_channel=1, settings=settings, stages=stages,
@@ -170,6 +187,8 @@ def main() -> int:
             if isinstance(e, Cue):
                 after = f"{e.t - e.anchor:+.2f} s after the end of its evidence" if e.anchor is not None else ""
                 print(f"  card {e.cue:14s} at {e.t:6.1f} s, {after}")
+        for name, took in closes:
+            print(f"  the end waited {took:.2f} s for thread {name}")
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
         print(f"session: {wall:.0f} s wall for {length:.0f} s of audio; "
               + (f"edit applied at {applied:.0f} s" if applied is not None else "edit not applied")
