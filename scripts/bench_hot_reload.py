@@ -16,7 +16,7 @@ copy ``--at-s`` seconds in, and reports, on the session's clock:
 
 ``--edit none`` is the same session without an edit: its cards are the
 ones the edited session should show at the same times until the edit is in.
-``--calls 2`` ends the session while the edit still loads: the end calls the
+``--count 2`` ends the session while the edit still loads: the end calls the
 reload off, and the bench prints how long each of the pipeline's threads
 took to stop.
 ``--src`` runs another checkout's code (before/after).

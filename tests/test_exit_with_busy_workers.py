@@ -35,13 +35,22 @@ def test_entry_ends_the_process_at_once_only_while_a_worker_is_inside_a_job(monk
     with pytest.raises(Exited):
         cli.entry()
     assert calls == [130]
+
+    def interrupted():  # a third Ctrl-C during the handler's own print, or LIVECUE_DEBUG re-raising
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "main", interrupted)
+    with pytest.raises(Exited):
+        cli.entry()
+    assert calls == [130, 1]
+    monkeypatch.setattr(cli, "main", lambda: 130)
     release.set()
     future.result(10)
     worker.close(10)
     assert workers_busy() == 0
     with pytest.raises(SystemExit) as done:  # nothing inside native code: the normal exit
         cli.entry()
-    assert done.value.code == 130 and calls == [130]
+    assert done.value.code == 130 and calls == [130, 1]
 
 
 SCRIPT = """

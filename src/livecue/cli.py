@@ -130,16 +130,19 @@ def entry() -> None:
     (segfault, abort), so then the process ends at once, its output flushed
     (the session log is written unbuffered and already closed).
     """
-    code = main()
-    pipeline = sys.modules.get("livecue.pipeline")  # not imported: no pipeline thread ever ran
-    if pipeline is not None and pipeline.workers_busy():
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                if stream is not None:
-                    stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(code)
+    code = 1
+    try:
+        code = main()
+    finally:  # also when main raises (LIVECUE_DEBUG, a third Ctrl-C): the teardown must not run under a decode
+        pipeline = sys.modules.get("livecue.pipeline")  # not imported: no pipeline thread ever ran
+        if pipeline is not None and pipeline.workers_busy():
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    if stream is not None:
+                        stream.flush()
+                except (OSError, ValueError):
+                    pass
+            os._exit(code)
     sys.exit(code)
 
 

@@ -138,7 +138,8 @@ class _FileLoader:
             self.problem(line, f"{what}: bad placeholder: {exc}")
             return
         fields = [f for f, _ in parts]
-        wide = [f"{{{f}:{spec}}}" for f, spec in parts if any(int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"\d+", spec))]
+        wide = [f"{{{f}:{spec}}}" for f, spec in parts  # len first: int() refuses 4,300 digits and more
+                if any(len(n) > 3 or int(n) > MAX_FORMAT_WIDTH for n in re.findall(r"\d+", spec))]
         if wide:  # "{evidence:99999999999}" asked for gigabytes of padding at load (MemoryError)
             self.problem(line, f"{what}: placeholder {wide[0]} pads or cuts to more than {MAX_FORMAT_WIDTH} characters")
             return
