@@ -204,3 +204,21 @@ def test_the_same_audio_under_two_names_one_not_utf8_is_coached_once_and_logged_
     assert rows["first.wav"]["log"] != rows["copy\ufffd.wav"]["log"]
     assert all((out / r["log"]).is_file() and (out / r["report"]).is_file() for r in rows.values())
     assert cues_of(out / rows["first.wav"]["log"]) == cues_of(out / rows["copy\ufffd.wav"]["log"])
+    first_line = json.loads((out / rows["copy\ufffd.wav"]["log"]).read_text(encoding="utf-8").splitlines()[0])
+    assert first_line["source"].endswith("copy\ufffd.wav")  # the copy's own log names it, not the first file
+    assert "first.wav" not in (out / rows["copy\ufffd.wav"]["report"]).read_text(encoding="utf-8")
+
+
+def test_a_copy_in_a_manifest_keeps_its_own_rep_date_and_tags(tmp_path):
+    from livecue.library.inputs import CallInput
+    from livecue.library.runner import as_copy
+    from livecue.session.reader import read_session
+
+    log = (Path(__file__).parent / "fixtures" / "session_d04.jsonl").read_bytes()
+    copy = CallInput(path=Path("lib/copy.wav"), rep="bo", date="2025-02-03", tags=("renewal",))
+    (tmp_path / "copy.jsonl").write_bytes(as_copy(log, copy))
+    data = read_session(tmp_path / "copy.jsonl")
+    assert copy.label == "lib/copy.wav"
+    assert (data.settings.source, data.settings.call_rep, data.settings.call_date, data.settings.tags) == (
+        "lib/copy.wav", "bo", "2025-02-03", ("renewal",))
+    assert (tmp_path / "copy.jsonl").read_bytes().split(b"\n")[2:] == log.split(b"\n")[2:]

@@ -9,6 +9,7 @@ leaves finished calls and nothing half-written that could count as done.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -52,6 +53,24 @@ class BatchOutcome:
 def _slug(call: CallInput) -> str:
     stem = Path(call.files[0]).stem if call.files[0] else "call"
     return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._")[:40] or "call"
+
+
+def as_copy(log: bytes, call: CallInput) -> bytes:
+    """A log coached for another input of the same audio, told as ``call``'s: its settings and started
+    records name this input, its rep, date and tags (the rows, reports and ``summary`` read them)."""
+    from ..events import SessionStarted
+    from ..session.reader import decode_record
+    from ..session.run_record import SessionSettings
+
+    lines = log.split(b"\n", 2)
+    for n, line in enumerate(lines[:2]):
+        record = decode_record(json.loads(line))
+        if isinstance(record, SessionSettings):
+            record = replace(record, source=call.label, call_rep=call.rep, call_date=call.date, tags=tuple(call.tags))
+        elif isinstance(record, SessionStarted):
+            record = replace(record, source=call.label)
+        lines[n] = utf8(json.dumps(record.to_json(), ensure_ascii=False))
+    return b"\n".join(lines)
 
 
 def plan_calls(calls: list[CallInput], fingerprint: str, logs_dir: Path,
@@ -216,8 +235,9 @@ def run_batch(calls: list[CallInput], out_dir: Path, cues: CueOptions, settings:
             nonlocal coached_audio
             plan = todo[result.key]
             if result.ok:
-                for each in (plan, *copies.get(result.key, ())):
-                    write_atomic(each.log, result.log)
+                write_atomic(plan.log, result.log)
+                for copy in copies.get(result.key, ()):
+                    write_atomic(copy.log, as_copy(result.log, copy.call))
                 coached_audio += result.audio_s
             else:
                 failures[result.key] = result.reason
