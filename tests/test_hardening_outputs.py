@@ -209,3 +209,20 @@ def test_a_report_to_a_full_disk_is_one_line_not_an_internal_error(monkeypatch, 
     assert main(["report", str(FIXTURE)]) == 1
     err = capsys.readouterr().err
     assert err == "livecue: cannot write the output: No space left on device\n", err
+
+
+def test_a_lone_surrogate_printed_on_stdout_is_a_question_mark_not_an_internal_error(tmp_path):
+    """A UTF-8 locale's stdout refuses lone surrogates: `report` to stdout and `sessions` (one log whose
+    source held "\\ud800") ended in an internal error, and the whole listing was lost."""
+    from conftest import run_cli
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    crafted_log(tmp_path / "tmp.jsonl", "hi Meg PLACE an")
+    (logs / "s.jsonl").write_text((tmp_path / "tmp.jsonl").read_text().replace("PLACE", "\\ud800")
+                                  .replace('"source": "call.wav"', '"source": "call\\ud800.wav"'))
+    strict = {"PYTHONIOENCODING": "utf-8:strict"}
+    report = run_cli("report", str(logs / "s.jsonl"), env=strict)
+    assert report.returncode == 0 and "Meg ? an" in report.stdout, report.stderr
+    listing = run_cli("sessions", "--dir", str(logs), env=strict)
+    assert listing.returncode == 0 and "call?.wav" in listing.stdout, listing.stderr

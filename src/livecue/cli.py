@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import errno
 import importlib
+import io
 import os
 import sys
 
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"livecue: '{args.command}' is not available in this build", file=sys.stderr)
         return 2
     progress.tell_with(_once_on_stderr())
+    if isinstance(sys.stdout, io.TextIOWrapper):  # text UTF-8 cannot hold (a lone surrogate: a file name that
+        sys.stdout.reconfigure(errors="replace")  # is not UTF-8, a "\\ud800" read from a log) prints as "?"
     try:
         return int(_module(args.command).run(args) or 0)
     except LivecueError as exc:
