@@ -65,7 +65,9 @@ def test_a_claimed_call_of_almost_a_week_renders_quickly_with_few_ticks(tmp_path
     (first_committed(speaker=7), "'speaker' must be text (got 7)"),
     (first_word(start=float("nan")), "has a word time that must be a finite number (got nan)"),
     (first_word(end=float("inf")), "has a word time that must be a finite number (got inf)"),
-])
+    (ended_at(10 ** 400), "'t' must be a finite number (got 1000000"),  # past floats: isfinite raised OverflowError
+    (first_word(start=10 ** 400), "has a word time that must be a finite number"),
+], ids=["late", "negative", "null-text", "number-speaker", "nan-word", "inf-word", "huge-int-t", "huge-int-word"])
 def test_bad_values_are_one_line_input_errors_with_file_and_line(tmp_path, capsys, edit, message):
     path, number = crafted(tmp_path, edit)
     for argv in (["report", str(path), "--html", str(tmp_path / "r.html")], ["report", str(path), "--md", "-"]):

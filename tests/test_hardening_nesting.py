@@ -101,3 +101,21 @@ def test_a_batch_manifest_nested_too_deeply_or_with_a_huge_channel_is_a_one_line
     manifest.write_text(json.dumps({"path": "call.wav"})[:-1] + ', "rep_channel": 1e400}\n')
     with pytest.raises(LivecueError, match=r"calls.jsonl:1: rep_channel must be a channel number, not inf"):
         read_manifest(manifest)
+
+
+@pytest.mark.parametrize("field", ["duration", "start"])
+def test_a_labelled_call_with_an_integer_past_the_float_range_is_a_one_line_error(tmp_path, capsys, field):
+    """JSON allows a 400-digit integer; math.isfinite and float() raised OverflowError (an internal error)."""
+    call = json.loads((ROOT / "tests" / "calls" / "x01_no_budget_then_run.json").read_text())
+    if field == "duration":
+        call["duration"] = 10 ** 400
+    else:
+        call["utterances"][0]["start"] = 10 ** 400
+    (tmp_path / "call.json").write_text(json.dumps(call))
+    code = main(["eval", str(tmp_path / "call.json"), "--transcript", "-q"])
+    err = capsys.readouterr().err
+    if field == "duration":  # a duration that is no number is taken from the utterances, as before
+        assert code == 0 and "internal error" not in err, err
+    else:
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert code == 2 and len(lines) == 1 and "must be a finite number" in lines[0], err

@@ -14,6 +14,7 @@ the session log format, so field names here are part of livecue's interface.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -320,6 +321,15 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 
 
+def _float(value: Any) -> float:
+    """A JSON number as a float; an integer past the float range (JSON allows 400 digits) as inf, which the
+    log reader's checks refuse like any other infinite time."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def event_from_json(obj: dict[str, Any]) -> Event:
     """Inverse of ``Event.to_json`` (for session logs and tests)."""
     kind = obj.get("type")
@@ -333,7 +343,7 @@ def event_from_json(obj: dict[str, Any]) -> Event:
             continue
         if key == "words":
             value = tuple(
-                Word(w["word"], float(w["start"]), float(w["end"]), float(w.get("probability", 1.0)))
+                Word(w["word"], _float(w["start"]), _float(w["end"]), _float(w.get("probability", 1.0)))
                 for w in value
             )
         elif isinstance(value, list):

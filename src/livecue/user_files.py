@@ -263,6 +263,14 @@ def type_problem(value: Any, kind: Any, names: dict | None = None) -> str | None
     return None if ok else names[kind]
 
 
+def finite(value: int | float) -> bool:
+    """``math.isfinite``, false for an integer past the float range too (JSON allows 400 digits; isfinite raises)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def finite_problem(key: str, value: Any) -> str | None:
     """TOML allows nan and inf; a threshold in a rule means neither."""
     if isinstance(value, float) and not math.isfinite(value):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from ..audio_facts import clock_mmss
 from ..errors import LivecueError
 from ..events import EVENT_TYPES, Committed, Cue, Event, Feedback, SessionEnded, SessionStarted, event_from_json
-from ..user_files import read_user_bytes
+from ..user_files import finite, read_user_bytes
 from .run_record import SessionSettings
 
 
@@ -127,7 +126,7 @@ _NUMBER_TYPES = ("float", "int")
 def _bad_time(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return f"must be a number (got {json.dumps(value)})"
-    if not math.isfinite(value):
+    if not finite(value):
         return f"must be a finite number (got {value})"
     if not 0.0 <= value <= MAX_CALL_S:
         return f"must be between 0 and {MAX_CALL_S:.0f} s (got {value:g})"
@@ -149,7 +148,7 @@ def record_problem(event: Any) -> str | None:
         if f.name in ("t", "start", "end", "duration") and kind.startswith(_NUMBER_TYPES):
             problem = _bad_time(value)
         elif kind.startswith(_NUMBER_TYPES):
-            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and finite(value)
             problem = None if ok else f"must be a finite number (got {json.dumps(value)})"
         elif kind.startswith("str"):
             problem = None if isinstance(value, str) else f"must be text (got {json.dumps(value)})"

@@ -9,12 +9,12 @@ in the whole set.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..audio_facts import CALL_SIDES
 from ..errors import LivecueError
+from ..user_files import finite
 from ..cues.transcript import ReferenceLine
 
 CUES = ("reset", "second_effort", "plant_seed", "weak_ending", "decision_maker")
@@ -50,7 +50,7 @@ class LabelledCall:
 
 
 def _num(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not finite(value):
         raise LivecueError(f"{where} must be a finite number")
     return float(value)
 
@@ -97,7 +97,7 @@ def parse_call(data, path: Path) -> LabelledCall:
         raise LivecueError(f"{path}: channels must give rep and prospect channel numbers")
     audio = path.parent / str(data.get("audio") or (path.stem + ".wav"))
     duration = data.get("duration")
-    if not isinstance(duration, (int, float)) or isinstance(duration, bool):
+    if not isinstance(duration, (int, float)) or isinstance(duration, bool) or not finite(duration):
         duration = max((u.end for u in utts), default=0.0)
     return LabelledCall(path, audio, dict(channels), str(data.get("title", path.stem)), float(duration),
                         tuple(sorted(utts, key=lambda u: u.start)), tuple(windows))
