@@ -119,3 +119,25 @@ def test_a_labelled_call_with_an_integer_past_the_float_range_is_a_one_line_erro
     else:
         lines = [line for line in err.splitlines() if line.strip()]
         assert code == 2 and len(lines) == 1 and "must be a finite number" in lines[0], err
+
+
+def test_surrogates_in_a_batch_manifest_or_a_rules_directory_are_handled(tmp_path):
+    """A manifest path with a "\\ud800" escape, and a rules file whose name is not UTF-8: internal errors
+    (UnicodeEncodeError) before; now a manifest-line error, and the rules' digest takes the name's bytes."""
+    import os
+
+    from livecue.config import Settings
+    from livecue.errors import LivecueError
+    from livecue.library.identity import settings_fingerprint
+    from livecue.library.inputs import read_manifest
+
+    manifest = tmp_path / "calls.jsonl"
+    manifest.write_text('{"path": "a\\ud800.wav"}\n')
+    with pytest.raises(LivecueError, match=r"calls.jsonl:1: path is not a file name this system can hold"):
+        read_manifest(manifest)
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / os.fsdecode(b"notes-\xff.toml")).write_text("# not a rule\n")
+    one = settings_fingerprint(Settings(), model_path="m", rules_dir=rules, profile=None, cues=True)
+    (rules / os.fsdecode(b"notes-\xfe.toml")).write_text("# not a rule\n")
+    assert settings_fingerprint(Settings(), model_path="m", rules_dir=rules, profile=None, cues=True) != one

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from .. import __version__
@@ -37,7 +38,7 @@ def content_hash(path: Path) -> str:
 def _files_digest(h, directory: Path) -> None:
     for p in sorted(directory.rglob("*")):
         if p.is_file():
-            h.update(str(p.relative_to(directory)).encode() + b"\0")
+            h.update(os.fsencode(p.relative_to(directory)) + b"\0")  # a name that is not UTF-8: its own bytes
             h.update(p.read_bytes() + b"\0")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import date as Date
@@ -102,6 +103,10 @@ def _row(row: dict, base: Path, where: str) -> CallInput:
             return None
         if not isinstance(value, str):
             raise LivecueError(f"{where}: {key} must be a path")
+        try:
+            os.fsencode(value)
+        except UnicodeEncodeError:  # a lone surrogate ("\\ud800" in JSON) names no file on this system
+            raise LivecueError(f"{where}: {key} is not a file name this system can hold") from None
         p = Path(value).expanduser()
         return p if p.is_absolute() else base / p
 
