@@ -226,3 +226,21 @@ def test_a_lone_surrogate_printed_on_stdout_is_a_question_mark_not_an_internal_e
     assert report.returncode == 0 and "Meg ? an" in report.stdout, report.stderr
     listing = run_cli("sessions", "--dir", str(logs), env=strict)
     assert listing.returncode == 0 and "call?.wav" in listing.stdout, listing.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_buffered_output_to_a_full_disk_is_one_line_and_status_1_not_python_exit_noise(tmp_path):
+    """Without PYTHONUNBUFFERED the failed write came at the interpreter's final flush: "Exception ignored
+    in: <_io.TextIOWrapper name='<stdout>'>" and exit status 120."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "livecue", "completion", "bash"], stdout=full,
+                              stderr=subprocess.PIPE, text=True, env=env, timeout=60)
+    assert done.returncode == 1 and done.stderr == "livecue: cannot write the output: No space left on device\n", (
+        done.returncode, done.stderr)

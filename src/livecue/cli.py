@@ -124,6 +124,24 @@ def _internal_error(exc: Exception) -> int:
     return 1
 
 
+def _flush_stdout(code: int) -> int:
+    """Flush stdout before the interpreter does: a write it cannot finish (a full disk behind ``> out.txt``)
+    is one line and exit status 1 here, not Python's "Exception ignored" and 120 at exit."""
+    from .sinks import silence
+
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:  # `| head` left: as in main
+        silence(sys.stdout)
+    except (OSError, ValueError) as exc:
+        silence(sys.stdout)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        print(f"livecue: cannot write the output: {reason}", file=sys.stderr)
+        return code or 1
+    return code
+
+
 def entry() -> None:
     """The ``livecue`` command: ``main``, then exit with its status.
 
@@ -136,6 +154,7 @@ def entry() -> None:
     code = 1
     try:
         code = main()
+        code = _flush_stdout(code)
     finally:  # also when main raises (LIVECUE_DEBUG, a third Ctrl-C): the teardown must not run under a decode
         pipeline = sys.modules.get("livecue.pipeline")  # not imported: no pipeline thread ever ran
         if pipeline is not None and pipeline.workers_busy():

@@ -11,6 +11,7 @@ quiet too.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Protocol, TextIO
 
@@ -24,6 +25,22 @@ class Sink(Protocol):
     def handle(self, event: Event) -> None: ...
 
     def close(self) -> None: ...
+
+
+def silence(stream: TextIO | None) -> None:
+    """Point the file descriptor behind a failed ``stream`` at /dev/null: the text still in its buffer
+    would fail again at the interpreter's exit ("Exception ignored", exit status 120)."""
+    try:
+        target = stream.fileno()  # type: ignore[union-attr]
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (AttributeError, OSError, ValueError):  # no stream, or one without a descriptor (a test's StringIO)
+        return
+    try:
+        os.dup2(devnull, target)
+    except OSError:
+        pass
+    finally:
+        os.close(devnull)
 
 
 class _StreamSink:
@@ -43,6 +60,7 @@ class _StreamSink:
             self.broken = True
         except (ValueError, OSError) as exc:
             self.broken = True
+            silence(self.stream)
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             try:
                 print(f"livecue: output stopped: {reason}; the session goes on (and its log, if any)",
