@@ -244,3 +244,19 @@ def test_buffered_output_to_a_full_disk_is_one_line_and_status_1_not_python_exit
                               stderr=subprocess.PIPE, text=True, env=env, timeout=60)
     assert done.returncode == 1 and done.stderr == "livecue: cannot write the output: No space left on device\n", (
         done.returncode, done.stderr)
+
+
+def test_a_failed_stdin_spool_names_itself_not_the_output(tmp_path, monkeypatch):
+    """ENOSPC while copying `replay -`'s recording to a temporary file would have read as an output error."""
+    import tempfile
+
+    from livecue.commands.replay import spool_stdin
+
+    class Failing:
+        def read(self, n=-1):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(LivecueError, match=r"cannot copy the recording from stdin to .*: No space left on device"):
+        spool_stdin(Failing())
+    assert list(tmp_path.iterdir()) == []  # the partial copy is removed

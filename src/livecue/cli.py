@@ -103,9 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         if exc.errno not in _OUTPUT_ERRORS or exc.filename:
             return _internal_error(exc)
-        # stdout or stderr behind a full disk or a broken device (files are named in their own messages)
+        # stdout behind a full disk or a broken device: files livecue writes name themselves in their errors
+        _silence_stdout()
         try:
-            sys.stdout = open(os.devnull, "w")
             print(f"livecue: cannot write the output: {exc.strerror}", file=sys.stderr)
         except (OSError, ValueError):
             pass
@@ -115,6 +115,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _OUTPUT_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def _silence_stdout() -> None:
+    """stdout failed: what is left in its buffer goes to /dev/null, not to a second failure at exit."""
+    from .sinks import silence
+
+    silence(sys.stdout)
 
 
 def _internal_error(exc: Exception) -> int:

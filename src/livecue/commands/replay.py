@@ -95,8 +95,11 @@ def spool_stdin(stream=None) -> Path:
     try:
         with os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(stream, out, 1 << 20)
-    except BaseException:
+    except BaseException as exc:
         os.unlink(name)
+        if isinstance(exc, OSError):  # a full temporary directory, a read error: not the output's fault
+            raise LivecueError(f"cannot copy the recording from stdin to {tempfile.gettempdir()}: "
+                               f"{exc.strerror or exc}") from None
         raise
     return Path(name)
 
