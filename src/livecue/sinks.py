@@ -10,13 +10,13 @@ quiet too.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Protocol, TextIO
 
 from .audio_facts import clock_tenths
 from .events import Committed, Cue, Event, Notice, SessionEnded, SessionStarted
+from .terminal_text import json_line, printable
 
 LABELS = {"rep": "REP", "prospect": "PROSPECT", "call": "CALL"}
 
@@ -82,11 +82,14 @@ class JsonSink(_StreamSink):
     def handle(self, event: Event) -> None:
         if self.types is not None and event.type not in self.types:
             return
-        self._write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+        self._write(json_line(event.to_json()) + "\n")
 
 
 class PlainSink(_StreamSink):
     """A readable two-sided transcript: committed lines and cue cards."""
+
+    def _write(self, text: str) -> None:
+        super()._write(printable(text))  # names, transcripts and cards come from outside: no control characters
 
     def handle(self, event: Event) -> None:
         if isinstance(event, SessionStarted):

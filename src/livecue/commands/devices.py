@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from ..audio.devices import list_input_devices
 from ..docs import see
+from ..terminal_text import json_line, printable
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def format_table(devices) -> str:
         return f"no audio inputs found ({see('capture.md')})"
     rows = [("", "index", "name", "host API", "inputs", "default rate")]
     for d in devices:
-        rows.append(("*" if d.is_default else "", str(d.index), d.name, d.hostapi, str(d.channels),
+        rows.append(("*" if d.is_default else "", str(d.index), printable(d.name), printable(d.hostapi), str(d.channels),
                      f"{d.default_rate:g} Hz"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
@@ -30,7 +30,7 @@ def format_table(devices) -> str:
 def run(args: argparse.Namespace) -> int:
     devices = list_input_devices()
     if args.json:
-        print(json.dumps([d.to_json() for d in devices], ensure_ascii=False))
+        print(json_line([d.to_json() for d in devices]))
     else:
         print(format_table(devices))
     return 0

@@ -9,8 +9,10 @@ from functools import partial
 from pathlib import Path
 
 from ..errors import LivecueError
+from ..terminal_text import printable
 
 FORMATS = ("html", "md", "txt", "srt", "vtt", "json")
+TEXT_FORMATS = ("md", "txt", "srt", "vtt")  # HTML escapes, JSON escapes; these carry the call's text as it is
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -84,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
         wanted = {"md": "-"}
     for fmt, out in wanted.items():
         text = render[fmt](summary)
+        if fmt in TEXT_FORMATS:  # read in a terminal (or cat'ed to one): no control characters from the call
+            text = printable(text)
         if out == "-":
             sys.stdout.write(text)
             sys.stdout.flush()

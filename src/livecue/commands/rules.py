@@ -10,6 +10,7 @@ from pathlib import Path
 from ..cues.rules import default_rule_dirs, describe_dirs, load_rule_dir
 from ..cues.stage import left_out_files
 from ..cues.transcript import check_example
+from ..terminal_text import printable
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -81,7 +82,7 @@ def _rejudge(args: argparse.Namespace) -> int:
               + ("" if gone or new else " (no change)"))
         for mark, cues in (("=", kept), ("-", gone), ("+", new)):
             for cue in sorted(cues, key=lambda c: c.t):
-                print(f"  {mark} {cue.t:7.1f} s  {cue.cue}: {cue.why}")
+                print(printable(f"  {mark} {cue.t:7.1f} s  {cue.cue}: {cue.why}"))
     if len(args.logs) > 1:
         print(f"{changed} of {len(args.logs)} session(s) change")
     return 0

@@ -22,6 +22,7 @@ from ..config import Settings
 from ..errors import LivecueError
 from ..options import CueOptions
 from ..private_files import utf8
+from ..terminal_text import printable
 from .identity import HashCache, call_key, content_hash, settings_fingerprint
 from .inputs import CallInput
 from .summary import CallRow, failed_row, rows_from_logs, write_atomic, write_summary
@@ -157,6 +158,7 @@ class Progress:
         return self.audio_s / elapsed if elapsed > 0 else 0.0
 
     def update(self, result: CallResult, label: str) -> None:
+        label = printable(label)  # a file name may hold control characters
         self.done += 1
         self.audio_s += result.audio_s
         rate = f"{self.rate():.1f} audio h/h"

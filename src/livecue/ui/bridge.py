@@ -7,12 +7,35 @@ the queue when it redraws.  Nothing on either side waits for the other.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any, Callable
 
 from textual.message import Message
 
-from ..events import Event
+from ..events import Event, Word
+from ..terminal_text import printable
+
+
+def shown(event: Event) -> Event:
+    """``event`` with its text made printable (``terminal_text``): the screen obeys control characters,
+    and names, transcripts, cards and notices come from outside."""
+    changes: dict[str, Any] = {}
+    for f in dataclasses.fields(event):
+        value = getattr(event, f.name)
+        if not f.init:
+            continue
+        if isinstance(value, str):
+            new: Any = printable(value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
+            new = tuple(printable(v) for v in value)
+        elif isinstance(value, tuple) and value and all(isinstance(v, Word) for v in value):
+            new = tuple(dataclasses.replace(w, word=printable(w.word)) for w in value)
+        else:
+            continue
+        if new != value:
+            changes[f.name] = new
+    return dataclasses.replace(event, **changes) if changes else event
 
 
 class UiSink:
@@ -34,6 +57,7 @@ class UiSink:
             self._woken = False
 
     def handle(self, event: Event) -> None:
+        event = shown(event)
         with self._lock:
             self._pending.append(event)
             wake = None if self._woken else self._wake

@@ -1,0 +1,82 @@
+"""Control characters from outside (a file name, a device name, a profile, a log) never reach the terminal.
+
+A second adversarial review planted "\\x1b]0;PWNED\\x07\\x1b[2J" (set the title, clear the screen) and an
+OSC 8 link in a file name, a profile and a log: --plain, the overlay, sessions, devices, batch progress,
+report to stdout and rules rejudge printed them raw.
+"""
+
+import json
+from pathlib import Path
+
+from livecue.cli import main
+from livecue.events import Committed, Cue, Notice, SessionStarted, Word
+from livecue.sinks import JsonSink, PlainSink
+from livecue.terminal_text import json_line, printable
+
+HOSTILE = "a\x1b]0;PWNED\x07\x1b[2Jb\rc\x08d\x00e\x9b31m\x7f"
+FIXTURE = Path(__file__).parent / "fixtures" / "session_d04.jsonl"
+
+
+def no_controls(text: str) -> bool:
+    return not any((ord(c) < 0x20 and c not in "\t\n") or 0x7F <= ord(c) <= 0x9F for c in text)
+
+
+def test_printable_shows_every_control_character_but_tab_and_newline():
+    shown = printable(HOSTILE + "\tx\ny")
+    assert no_controls(shown) and shown.endswith("\tx\ny")
+    assert shown.startswith("a\u241b]0;PWNED\u2407\u241b[2Jb\u240dc\u2408d\u2400e\ufffd31m\u2421")
+    assert printable("Hi Megan, ça va?") == "Hi Megan, ça va?"
+    line = json_line({"text": HOSTILE})
+    assert no_controls(line) and json.loads(line) == {"text": HOSTILE}  # JSON keeps the data, escaped
+
+
+class Out:
+    def __init__(self):
+        self.text = ""
+
+    def write(self, text):
+        self.text += text
+
+    def flush(self):
+        pass
+
+
+def test_the_plain_and_json_streams_print_no_control_character():
+    events = [SessionStarted(0.0, source=f"{HOSTILE}.wav"),
+              Committed(1.0, "prospect", HOSTILE, (Word(HOSTILE, 0.5, 1.0),), final=True),
+              Cue(2.0, "reset", title=HOSTILE, why=HOSTILE, script=(HOSTILE,)),
+              Notice(3.0, "warning", HOSTILE)]
+    for sink in (PlainSink(Out()), JsonSink(Out())):
+        for event in events:
+            sink.handle(event)
+        assert "PWNED" in sink.stream.text and no_controls(sink.stream.text), sink.stream.text
+
+
+def test_the_overlay_gets_events_with_printable_text():
+    from livecue.ui.bridge import UiSink
+
+    sink = UiSink()
+    sink.handle(Committed(1.0, "prospect", HOSTILE, (Word(HOSTILE, 0.5, 1.0),), final=True))
+    sink.handle(Cue(2.0, "reset", title=HOSTILE, why="fine", script=(HOSTILE, "ok")))
+    committed, cue = sink.drain()
+    assert no_controls(committed.text) and no_controls(committed.words[0].word) and committed.final
+    assert no_controls(cue.title) and all(no_controls(s) for s in cue.script) and cue.why == "fine"
+
+
+def test_sessions_and_report_print_a_hostile_log_without_control_characters(tmp_path, capsys):
+    lines = []
+    for line in FIXTURE.read_text().splitlines():
+        record = json.loads(line)
+        if record["type"] in ("settings", "started"):
+            record["source"] = f"{HOSTILE}.wav"
+        if record["type"] == "committed":
+            record["text"] = HOSTILE
+        lines.append(json.dumps(record))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "s.jsonl").write_text("\n".join(lines) + "\n")
+    assert main(["sessions", "--dir", str(logs)]) == 0
+    for fmt in ("md", "txt", "srt", "vtt"):
+        assert main(["report", str(logs / "s.jsonl"), f"--{fmt}", "-"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("PWNED") >= 5 and no_controls(out)
