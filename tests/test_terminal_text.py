@@ -80,3 +80,18 @@ def test_sessions_and_report_print_a_hostile_log_without_control_characters(tmp_
         assert main(["report", str(logs / "s.jsonl"), f"--{fmt}", "-"]) == 0
     out = capsys.readouterr().out
     assert out.count("PWNED") >= 5 and no_controls(out)
+
+
+def test_summary_csv_cells_that_start_like_formulas_are_not_formulas(tmp_path):
+    """A manifest's rep "=HYPERLINK(...)" or a file in "=1+2/" went into summary.csv as a formula."""
+    import csv
+
+    from livecue.library.summary import CallRow, to_csv
+
+    rows = [CallRow(source="lib/=1+2/@SUM(9).flac", rep='=HYPERLINK("http://evil.example","open")', date="+1",
+                    tags=("@SUM(1+1)", "-2+3"), status="ok"),
+            CallRow(source="calls/plain.wav", rep="Ana", date="2025-01-02", status="ok")]
+    table = list(csv.DictReader(to_csv(rows, tmp_path).splitlines()))
+    assert [table[0][k] for k in ("path", "rep", "date", "tags")] == [
+        "lib/=1+2/@SUM(9).flac", "'=HYPERLINK(\"http://evil.example\",\"open\")", "'+1", "'@SUM(1+1);-2+3"]
+    assert [table[1][k] for k in ("path", "rep", "date")] == ["calls/plain.wav", "Ana", "2025-01-02"]

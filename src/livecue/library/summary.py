@@ -164,12 +164,19 @@ def to_csv(rows: list[CallRow], out_dir: Path) -> str:
                 "longest_monologue_s", "prospect_response_latency_s", "rep_questions", "cues_total",
                 *[f"cue:{p}" for p in names], "status", "log", "report"])
     for r in rows:
-        w.writerow([r.source, r.rep, r.date, ";".join(r.tags), _num(r.duration_s if r.ok else None),
+        w.writerow([_cell(r.source), _cell(r.rep), _cell(r.date), _cell(";".join(r.tags)),
+                    _num(r.duration_s if r.ok else None),
                     _num(r.rep_share, 3), _num(r.prospect_share, 3), _num(r.longest_monologue_s),
                     _num(r.response_latency_s, 2), "" if r.questions is None else r.questions,
                     sum(r.cues.values()) if r.ok else "", *[r.cues.get(p, 0) if r.ok else "" for p in names],
-                    r.status, _rel(r.log, out_dir), _rel(r.report, out_dir)])
+                    _cell(r.status), _cell(_rel(r.log, out_dir)), _cell(_rel(r.report, out_dir))])
     return buf.getvalue()
+
+
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet will not run: one that starts like a formula ("=HYPERLINK(...)", "+1",
+    "@SUM", a file named "-x.wav") gets a leading apostrophe, as OWASP's CSV injection advice has it."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _headline(rows: list[CallRow]) -> str:
