@@ -95,3 +95,15 @@ def test_summary_csv_cells_that_start_like_formulas_are_not_formulas(tmp_path):
     assert [table[0][k] for k in ("path", "rep", "date", "tags")] == [
         "lib/=1+2/@SUM(9).flac", "'=HYPERLINK(\"http://evil.example\",\"open\")", "'+1", "'@SUM(1+1);-2+3"]
     assert [table[1][k] for k in ("path", "rep", "date")] == ["calls/plain.wav", "Ana", "2025-01-02"]
+
+
+def test_summary_keeps_files_of_those_names_that_livecue_did_not_write(tmp_path, capsys):
+    """`summary --out DIR` replaced a coach's own summary.md; report and eval --json already refused."""
+    out = tmp_path / "out"
+    assert main(["summary", str(FIXTURE), "--out", str(out)]) == 0
+    assert main(["summary", str(FIXTURE), "--out", str(out)]) == 0  # its own files: replaced, as before
+    (out / "summary.md").write_text("my notes\n")
+    capsys.readouterr()
+    assert main(["summary", str(FIXTURE), "--out", str(out)]) == 2
+    assert "summary.md exists and is not a livecue summary; not overwriting it" in capsys.readouterr().err
+    assert (out / "summary.md").read_text() == "my notes\n"

@@ -387,8 +387,28 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise LivecueError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+# how each summary file livecue writes begins: one that begins otherwise is someone else's, and is kept
+_SUMMARY_START = {"summary.csv": b"path,rep,date,tags,", "summary.md": b"# Call library summary",
+                  "summary.html": b"<!doctype html>"}
+
+
+def _not_ours(path: Path) -> bool:
+    from ..private_files import head
+
+    if not os.path.lexists(path):
+        return False
+    if os.path.islink(path):
+        return False  # write_atomic replaces the link itself, never writing through it
+    return not head(path, 64).lstrip().lower().startswith(_SUMMARY_START[path.name].lower())
+
+
 def write_summary(rows: list[CallRow], out_dir: Path) -> list[Path]:
-    """summary.csv, summary.md and summary.html in ``out_dir``; returns their paths."""
+    """summary.csv, summary.md and summary.html in ``out_dir``; returns their paths.  A file of that name
+    livecue did not write (a coach's own notes) is kept: nothing is written, and the error says so."""
+    for name in _SUMMARY_START:
+        if _not_ours(out_dir / name):
+            raise LivecueError(f"{out_dir / name} exists and is not a livecue summary; not overwriting it "
+                               f"(remove it or choose another --out)")
     out = []
     for name, render in (("summary.csv", to_csv), ("summary.md", to_markdown), ("summary.html", to_html)):
         path = out_dir / name
