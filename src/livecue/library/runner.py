@@ -279,5 +279,6 @@ def run_batch(calls: list[CallInput], out_dir: Path, cues: CueOptions, settings:
     rows = [r if r is not None else next(read) for r in rows]
     files = write_summary(rows, out_dir)
     failed = sum(not r.ok for r in rows)
-    return BatchOutcome(tuple(rows), len(todo) - len(failures), skipped, failed, tuple(files),
+    copied = sum(len(c) for key, c in copies.items() if key not in failures)  # logged from their twin's coaching
+    return BatchOutcome(tuple(rows), len(todo) - len(failures) + copied, skipped, failed, tuple(files),
                         coached_audio, time.monotonic() - started)
