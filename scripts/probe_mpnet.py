@@ -107,7 +107,8 @@ class MPNet:
         for i, s in enumerate(seqs):
             ids[i, :len(s)], mask[i, :len(s)] = s, 1
         positions = (np.cumsum(mask, 1) * mask).astype(np.int64) + 1  # padding_idx 1, tokens from 2
-        x = self.t["embeddings.word_embeddings.weight"][ids] + self.t["embeddings.position_embeddings.weight"][positions]
+        x = (self.t["embeddings.word_embeddings.weight"][ids]
+             + self.t["embeddings.position_embeddings.weight"][positions])
         x = self._norm(x, "embeddings.LayerNorm")
         span = np.arange(length)
         bias = self.bias_table[self.bucket(span[None, :] - span[:, None])].transpose(2, 0, 1)[None]

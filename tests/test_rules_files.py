@@ -150,7 +150,8 @@ def test_a_placeholder_that_pads_to_gigabytes_is_a_problem_not_a_memory_error(tm
     path = write(tmp_path, GOOD.replace('script = ["Say {hot_buttons}"]', 'script = ["Say {hot_buttons:99999999999}"]'))
     assert any(m.startswith(f"{path}:") and "placeholder {hot_buttons:99999999999} pads or cuts to more than 200"
                in m for m in messages(path))
-    path = write(tmp_path, GOOD.replace('script = ["Say {hot_buttons}"]', 'script = ["Say {hot_buttons:' + "9" * 5000 + '}"]'))
+    huge = 'script = ["Say {hot_buttons:' + "9" * 5000 + '}"]'
+    path = write(tmp_path, GOOD.replace('script = ["Say {hot_buttons}"]', huge))
     assert any("pads or cuts to more than 200" in m for m in messages(path))  # int() refuses 4,300 digits
     path = write(tmp_path, GOOD.replace('script = ["Say {hot_buttons}"]', 'script = ["Say {hot_buttons:>40.200}"]'))
     assert messages(path) == []

@@ -4,9 +4,10 @@ Thresholds never hide as literals in the stages: they live here, one frozen
 dataclass per section of the config file (``[vad]``, ``[asr]``, ``[signals]``,
 ``[overlay]`` ...), documented, with their unit in the name (``_s``, ``_ms``,
 ``_db``) and their range in the class's ``RANGES`` (``ORDER``: pairs that must
-stay in order; ``CHOICES``: the words a text setting may be).  A config file may override any of them; unknown keys, wrong
-types and values out of range are reported with the file, the line and a
-likely intended key, all problems at once (the toolkit in ``user_files.py``).
+stay in order; ``CHOICES``: the words a text setting may be).  A config file
+may override any of them; unknown keys, wrong types and values out of range
+are reported with the file, the line and a likely intended key, all problems
+at once (the toolkit in ``user_files.py``).
 
 Adding a setting is a field here (with a range if it is a number) plus its
 use; ``docs/settings.md`` is generated from these classes

@@ -18,7 +18,8 @@ def format_table(devices) -> str:
         return f"no audio inputs found ({see('capture.md')})"
     rows = [("", "index", "name", "host API", "inputs", "default rate")]
     for d in devices:
-        rows.append(("*" if d.is_default else "", str(d.index), printable(d.name), printable(d.hostapi), str(d.channels),
+        rows.append(("*" if d.is_default else "", str(d.index), printable(d.name), printable(d.hostapi),
+                     str(d.channels),
                      f"{d.default_rate:g} Hz"))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]

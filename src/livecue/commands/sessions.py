@@ -27,8 +27,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     table = [("DATE", "SOURCE", "LENGTH", "CUES", "LOG")]
     for s in rows:
-        table.append((printable(s.date), printable(s.source) or "-", clock(s.duration) + ("" if s.complete else " (cut)"),
-                      str(s.cues), printable(s.path.name)))
+        length = clock(s.duration) + ("" if s.complete else " (cut)")
+        table.append((printable(s.date), printable(s.source) or "-", length, str(s.cues), printable(s.path.name)))
     widths = [max(len(r[i]) for r in table) for i in range(len(table[0]) - 1)]
     for r in table:
         print("  ".join(f"{cell:<{w}}" for cell, w in zip(r, widths)) + "  " + r[-1])
