@@ -104,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         if exc.errno not in _OUTPUT_ERRORS or exc.filename:
             return _internal_error(exc)
         # stdout behind a full disk or a broken device: files livecue writes name themselves in their errors
-        _silence_stdout()
+        from .sinks import silence
+
+        silence(sys.stdout)  # what is left in its buffer goes to /dev/null, not to a second failure at exit
         try:
             print(f"livecue: cannot write the output: {exc.strerror}", file=sys.stderr)
         except (OSError, ValueError):
@@ -115,13 +117,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 _OUTPUT_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
-
-
-def _silence_stdout() -> None:
-    """stdout failed: what is left in its buffer goes to /dev/null, not to a second failure at exit."""
-    from .sinks import silence
-
-    silence(sys.stdout)
 
 
 def _internal_error(exc: Exception) -> int:
