@@ -663,3 +663,36 @@ def test_a_repeated_signal_under_the_overlay_raises_nothing():
         with stop_on_signals(threading.Event(), ("SIGUSR1",)):
             signals.raise_signal(signals.SIGUSR1)
             signals.raise_signal(signals.SIGUSR1)
+
+
+def test_an_unknown_livecue_theme_is_refused_not_ignored():
+    from livecue.errors import LivecueError
+    from livecue.ui.themes import pick_theme
+
+    assert pick_theme({"LIVECUE_THEME": " Light "}) == "livecue-light"
+    assert pick_theme({"LIVECUE_THEME": "", "COLORFGBG": "0;15"}) == "livecue-light"
+    with pytest.raises(LivecueError, match=r"LIVECUE_THEME='purple' is not a theme: use dark or light"):
+        pick_theme({"LIVECUE_THEME": "purple"})
+
+
+def test_a_bad_livecue_theme_stops_the_overlay_before_the_model_loads(monkeypatch):
+    import livecue.ui.app as app_module
+    from livecue.errors import LivecueError
+
+    for stream in (app_module.sys.stdout, app_module.sys.stdin, app_module.sys.__stderr__):
+        monkeypatch.setattr(stream, "isatty", lambda: True, raising=False)
+    monkeypatch.setenv("LIVECUE_THEME", "purple")
+    built = []
+
+    def no_screen(*args, **kwargs):
+        raise AssertionError("the overlay was drawn with a bad theme")
+
+    monkeypatch.setattr(app_module, "OverlayApp", no_screen)
+
+    def factory(sinks):
+        built.append(sinks)
+        return ScriptedPipeline(sinks, events_until(3.0), speed=None, source_name="call.wav")
+
+    with pytest.raises(LivecueError, match="LIVECUE_THEME"):
+        run_overlay(SessionOptions(), factory, [], threading.Event())
+    assert not built

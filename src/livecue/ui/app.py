@@ -396,6 +396,7 @@ def run_overlay(options: SessionOptions, pipeline_factory: Callable[[list], Any]
     if not (sys.stdout.isatty() and sys.stdin.isatty() and sys.__stderr__ is not None and sys.__stderr__.isatty()):
         return run_plain(pipeline_factory, sinks, stop)
 
+    theme = pick_theme()  # a bad LIVECUE_THEME is a one-line error before the model loads
     sink = UiSink()
     sinks.append(sink)
     pipeline = pipeline_factory(sinks)
@@ -413,6 +414,7 @@ def run_overlay(options: SessionOptions, pipeline_factory: Callable[[list], Any]
         rules=_rules_text(options.cues),
         log_path=_log_path(sinks),
         settings=settings,
+        theme=theme,
     )
     left = threading.Event()
     threading.Thread(target=_leave_if_stuck, args=(app, stop, left, signalled if signalled is not None else []),

@@ -10,6 +10,8 @@ import os
 
 from textual.theme import Theme
 
+from ..errors import LivecueError
+
 THEMES = {
     "livecue-dark": Theme(
         name="livecue-dark",
@@ -65,10 +67,18 @@ THEMES = {
 
 
 def pick_theme(environ: dict[str, str] | None = None) -> str:
-    """Light or dark: ``LIVECUE_THEME`` if set, else the terminal's COLORFGBG hint."""
+    """Light or dark: ``LIVECUE_THEME`` if set, else the terminal's COLORFGBG hint.
+
+    Any other value is refused rather than ignored: a typo would otherwise
+    leave the user wondering why the setting does nothing."""
     env = os.environ if environ is None else environ
     wanted = env.get("LIVECUE_THEME", "").strip().lower()
     if wanted in ("light", "dark"):
         return f"livecue-{wanted}"
+    if wanted:
+        from ..terminal_text import printable
+
+        raise LivecueError(f"LIVECUE_THEME={printable(env['LIVECUE_THEME'][:40])!r} is not a theme: "
+                           "use dark or light, or unset it")
     background = env.get("COLORFGBG", "").split(";")[-1]
     return "livecue-light" if background in ("7", "15") else "livecue-dark"
