@@ -46,3 +46,11 @@ def test_default_directory_follows_the_user_data_dir(tmp_path, monkeypatch, caps
     # and `livecue report` with no log picks the newest there
     assert main(["report"]) == 0
     assert "# Call report: d04_not_interested_twice.wav" in capsys.readouterr().out
+
+
+def test_report_passes_over_a_newest_entry_that_is_not_a_readable_file(tmp_path, capsys):
+    (tmp_path / "2025-03-04_10-30-00_d04.jsonl").write_bytes(FIXTURE.read_bytes())
+    (tmp_path / "2025-03-09_00-00-00_loop.jsonl").symlink_to("2025-03-09_00-00-00_loop.jsonl")
+    (tmp_path / "2025-03-10_00-00-00_dir.jsonl").mkdir()
+    assert main(["report", "--dir", str(tmp_path)]) == 0
+    assert "# Call report: d04_not_interested_twice.wav" in capsys.readouterr().out

@@ -31,7 +31,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _newest(directory: Path) -> Path:
-    logs = sorted(directory.glob("*.jsonl")) if directory.is_dir() else []
+    """The newest log by name (names start with the date); entries that are not readable files,
+    such as a directory or a link that loops, are passed over rather than stopping the report."""
+    logs = sorted(p for p in directory.glob("*.jsonl") if p.is_file()) if directory.is_dir() else []
     if not logs:
         raise LivecueError(f"no session logs in {directory}; give a SESSION.jsonl")
     return logs[-1]
