@@ -294,3 +294,33 @@ def test_what_the_rep_said_after_a_cue_runs_until_the_prospect_speaks(tmp_path):
     assert entry.trigger.text == "not interested"
     assert entry.rep_next.text == "I hear you. Quick question?"
     assert (entry.rep_next.start, entry.rep_next.end) == (5.0, 11.0)
+
+
+def test_each_cue_finds_its_lines_by_time_as_a_scan_of_the_call_would():
+    # cue_entries looks lines up by start time (a scan per cue made a day-long log's report quadratic);
+    # on a shuffled-in-time call it must pick what a plain scan picks.
+    import random
+
+    from livecue.session.summary import TranscriptLine, _Lines
+
+    rng = random.Random(7)
+    lines = sorted((TranscriptLine(rng.choice(["rep", "prospect"]), start, start + rng.uniform(0.2, 3.0),
+                                   f"line {i}") for i, start in enumerate(rng.uniform(0, 200) for _ in range(300))),
+                   key=lambda u: (u.start, u.end))
+    index = _Lines(lines)
+    for t in [rng.uniform(-5, 210) for _ in range(400)] + [u.start for u in lines[::7]]:
+        for side in ("rep", "prospect"):
+            scanned = [u for u in lines if u.speaker == side and u.start <= t]
+            assert index.nearest_before(side, t) == (scanned[-1] if scanned else None)
+        after = [u for u in lines if u.start >= t]
+        first_rep = next((k for k, u in enumerate(after) if u.speaker == "rep"), None)
+        run = []
+        if first_rep is not None:
+            for u in after[first_rep:]:
+                if u.speaker != "rep":
+                    break
+                run.append(u)
+        reply = index.rep_reply(t)
+        assert (reply.text if reply else None) == (" ".join(u.text for u in run) if run else None)
+        if reply:
+            assert (reply.start, reply.end) == (run[0].start, run[-1].end)

@@ -13,6 +13,7 @@ uses the meters' window.  Transcript lines are grouped here.
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,39 +178,42 @@ def share_curve(measures: CallMeasures, duration: float, settings: ReportSetting
     return points
 
 
+class _Lines:
+    """The call's lines indexed by start, so each cue finds its lines in log time rather than by a
+    scan of the whole call (a scan per cue made a day-long log's report quadratic)."""
 
-def _nearest_before(utterances: list[TranscriptLine], speaker: str, t: float) -> TranscriptLine | None:
-    best = None
-    for u in utterances:
-        if u.speaker == speaker and u.start <= t:
-            best = u
-    return best
+    def __init__(self, utterances: list[TranscriptLine]) -> None:
+        self.utterances = utterances  # sorted by (start, end): utterances_from
+        self.at = {side: [i for i, u in enumerate(utterances) if u.speaker == side] for side in CALL_SIDES}
+        self.starts = {side: [utterances[i].start for i in at] for side, at in self.at.items()}
 
+    def nearest_before(self, speaker: str, t: float) -> TranscriptLine | None:
+        """The speaker's last line starting at or before ``t``."""
+        k = bisect_right(self.starts[speaker], t)
+        return self.utterances[self.at[speaker][k - 1]] if k else None
 
-def _rep_reply(utterances: list[TranscriptLine], t: float) -> TranscriptLine | None:
-    """The rep's lines after ``t`` up to the prospect's next line, as one."""
-    lines: list[TranscriptLine] = []
-    for u in utterances:
-        if u.start < t:
-            continue
-        if u.speaker != "rep":
-            if lines:
-                break
-            continue
-        lines.append(u)
-    if not lines:
-        return None
-    return TranscriptLine("rep", lines[0].start, lines[-1].end, " ".join(u.text for u in lines),
-                     tuple(w for u in lines for w in u.words))
+    def rep_reply(self, t: float) -> TranscriptLine | None:
+        """The rep's lines from ``t`` up to the prospect's next line, as one."""
+        k = bisect_left(self.starts["rep"], t)
+        if k == len(self.at["rep"]):
+            return None
+        lines: list[TranscriptLine] = []
+        i = self.at["rep"][k]
+        while i < len(self.utterances) and self.utterances[i].speaker == "rep":
+            lines.append(self.utterances[i])
+            i += 1
+        return TranscriptLine("rep", lines[0].start, lines[-1].end, " ".join(u.text for u in lines),
+                              tuple(w for u in lines for w in u.words))
 
 
 def cue_entries(data: SessionData, utterances: list[TranscriptLine]) -> list[CueEntry]:
     out = []
+    lines = _Lines(utterances)
     for number, outcome in enumerate(data.cue_outcomes(), 1):
         cue = outcome.cue
         at = cue.anchor if cue.anchor is not None else cue.t
-        trigger = _nearest_before(utterances, cue.speaker, at + 0.25) if cue.speaker in CALL_SIDES else None
-        rep_next = _rep_reply(utterances, cue.t)
+        trigger = lines.nearest_before(cue.speaker, at + 0.25) if cue.speaker in CALL_SIDES else None
+        rep_next = lines.rep_reply(cue.t)
         out.append(CueEntry(number, cue, outcome.mark_names, trigger, rep_next))
     return out
 
