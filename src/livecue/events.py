@@ -14,6 +14,7 @@ the session log format, so field names here are part of livecue's interface.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -330,13 +331,18 @@ def _float(value: Any) -> float:
         return math.inf if value > 0 else -math.inf
 
 
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
 def event_from_json(obj: dict[str, Any]) -> Event:
     """Inverse of ``Event.to_json`` (for session logs and tests)."""
     kind = obj.get("type")
     cls = EVENT_TYPES.get(kind)  # type: ignore[arg-type]
     if cls is None:
         raise ValueError(f"unknown event type {kind!r}")
-    names = {f.name: f for f in dataclasses.fields(cls)}
+    names = _field_names(cls)
     kwargs: dict[str, Any] = {}
     for key, value in obj.items():
         if key == "type" or key not in names:

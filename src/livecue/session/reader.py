@@ -8,6 +8,7 @@ before any figure is computed from it, and a bad line is a notice, not a crash.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,19 +134,23 @@ def _bad_time(value: Any) -> str | None:
     return None
 
 
+@functools.cache
+def _declared(cls: type) -> tuple[tuple[str, str], ...]:
+    """Each field's name and declared type as text (read once per event class, not per record)."""
+    return tuple((f.name, str(f.type)) for f in dataclasses.fields(cls))
+
+
 def record_problem(event: Any) -> str | None:
     """Why a decoded record cannot be trusted (wrong type, NaN/Inf, a time past a week), or None.
 
     Reports, listings and tuning read logs that may be crafted: every field is
     checked against its declared type before any figure is computed from it.
     """
-    for f in dataclasses.fields(event):
-        value = getattr(event, f.name)
-        kind = str(f.type)
-        optional = "None" in kind
-        if value is None and optional:
+    for name, kind in _declared(type(event)):
+        value = getattr(event, name)
+        if value is None and "None" in kind:
             continue
-        if f.name in ("t", "start", "end", "duration") and kind.startswith(_NUMBER_TYPES):
+        if name in ("t", "start", "end", "duration") and kind.startswith(_NUMBER_TYPES):
             problem = _bad_time(value)
         elif kind.startswith(_NUMBER_TYPES):
             ok = isinstance(value, (int, float)) and not isinstance(value, bool) and finite(value)
@@ -171,7 +176,7 @@ def record_problem(event: Any) -> str | None:
         else:
             problem = None
         if problem:
-            return f"'{f.name}' {problem}"
+            return f"'{name}' {problem}"
     return None
 
 
