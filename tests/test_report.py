@@ -324,3 +324,13 @@ def test_each_cue_finds_its_lines_by_time_as_a_scan_of_the_call_would():
         assert (reply.text if reply else None) == (" ".join(u.text for u in run) if run else None)
         if reply:
             assert (reply.start, reply.end) == (run[0].start, run[-1].end)
+
+
+@pytest.mark.parametrize("flag", ["--json", "--md", "--txt"])
+def test_report_never_writes_over_the_log_it_reads_even_with_force(tmp_path, capsys, flag):
+    log = tmp_path / "call.jsonl"
+    log.write_bytes(FIXTURE.read_bytes())
+    assert main(["report", str(log), flag, str(tmp_path / "." / "call.jsonl"), "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is the session log this report reads" in err
+    assert log.read_bytes() == FIXTURE.read_bytes()

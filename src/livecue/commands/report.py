@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from functools import partial
@@ -37,6 +38,13 @@ def _newest(directory: Path) -> Path:
     if not logs:
         raise LivecueError(f"no session logs in {directory}; give a SESSION.jsonl")
     return logs[-1]
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either missing or unreadable: not the same file as far as writing goes
+        return False
 
 
 _NAME = rb"(Rep|Prospect|Call)"
@@ -86,6 +94,9 @@ def run(args: argparse.Namespace) -> int:
     wanted = {fmt: getattr(args, fmt) for fmt in FORMATS if getattr(args, fmt)}
     if not wanted:
         wanted = {"md": "-"}
+    for out in wanted.values():  # not even --force may replace the log the report is made from
+        if out != "-" and _same_file(Path(out), path):
+            raise LivecueError(f"{out} is the session log this report reads; choose another name")
     for fmt, out in wanted.items():
         text = render[fmt](summary)
         if fmt in TEXT_FORMATS:  # read in a terminal (or cat'ed to one): no control characters from the call
