@@ -107,3 +107,33 @@ def test_summary_keeps_files_of_those_names_that_livecue_did_not_write(tmp_path,
     assert main(["summary", str(FIXTURE), "--out", str(out)]) == 2
     assert "summary.md exists and is not a livecue summary; not overwriting it" in capsys.readouterr().err
     assert (out / "summary.md").read_text() == "my notes\n"
+
+
+def test_user_files_with_a_control_character_in_their_text_are_refused_at_their_line(tmp_path, capsys):
+    # TOML escapes can put ESC, BEL or C1 in a rule title, a profile or a setting: refused where they
+    # are written, with file:line, rather than only made harmless where they are shown.
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    shipped = Path(__file__).resolve().parents[1] / "cue_rules"
+    for path in shipped.iterdir():
+        if path.is_file():
+            (rules / path.name).write_bytes(path.read_bytes())
+    text = (shipped / "reset.toml").read_text()
+    (rules / "reset.toml").write_text(text.replace('title = "Reset"', 'title = "Reset\\u001b]0;PWNED\\u0007"', 1))
+    assert main(["rules", "check", str(rules)]) != 0
+    err = capsys.readouterr()
+    assert "reset.toml:6: 'title' holds a control character (U+001B); remove it" in err.out + err.err
+
+    profile = tmp_path / "profile.toml"
+    profile.write_text('name = "Sam"\ncompany = "Bright\\u009bline"\n')
+    call = Path(__file__).resolve().parents[1] / "samples" / "sample_call.flac"
+    assert main(["replay", str(call), "--profile", str(profile), "--plain", "--no-log"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "profile.toml:2: 'company' holds a control character (U+009B)" in err
+
+    config = tmp_path / "livecue.toml"
+    config.write_text('[report]\nutterance_gap_s = 1.0\n\n[asr]\ndevice = "cpu\\u0000"\n')
+    assert main(["replay", str(call), "--config", str(config), "--plain", "--no-log"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "livecue.toml:5: 'device' holds a control character (U+0000)" in err
+    assert no_controls(err)

@@ -142,12 +142,48 @@ def toml_error_line(exc: Exception) -> int:
 def parse_toml(text: str, file: str) -> dict[str, Any]:
     """The TOML data of ``text``, or a ProblemsError naming the syntax error's line."""
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = toml_error_line(exc) or (len(text.splitlines()) if "end of document" in str(exc) else 0)
         raise ProblemsError([Problem(file, line, f"TOML syntax error: {exc}")]) from None
     except RecursionError:  # tomllib recurses once per nested array or inline table
         raise ProblemsError([Problem(file, _deepest_line(text), "TOML nested too deeply")]) from None
+    problems = control_problems(data, text, file)
+    if problems:
+        raise ProblemsError(problems)
+    return data
+
+
+# C0 but tab and newline, DEL and C1: TOML escapes can put them in a string, and in a card title or a
+# profile name shown in a terminal they could move the cursor, clear the screen or set its title.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def control_problems(data: dict[str, Any], text: str, file: str) -> list[Problem]:
+    """A problem per text value or key (by its ``file:line``) that holds a control character."""
+    found: list[tuple[tuple, str, str]] = []
+
+    def walk(value: Any, path: tuple, key: str) -> None:
+        if isinstance(value, str):
+            if _CONTROL.search(value) or _CONTROL.search(key):
+                found.append((path, key, _CONTROL.search(value + key).group()))
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                walk(item, path + ((key,) if key else ()), name)
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if isinstance(item, dict):  # one of an [[array]] of tables: TomlLines numbers them
+                    walk(item, path + (key, index), "")
+                else:
+                    walk(item, path, key)
+
+    walk(data, (), "")
+    if not found:
+        return []
+    lines = TomlLines(text)
+    return [Problem(file, lines.key(path, key), f"'{_CONTROL.sub('?', key)}' holds a control character "
+                                                f"(U+{ord(char):04X}); remove it")
+            for path, key, char in found]
 
 
 def _deepest_line(text: str) -> int:
