@@ -183,13 +183,3 @@ def test_a_backchannel_that_ends_the_other_sides_own_turn_joins_nothing():
     feed(tr, utterance("rep", 5.1, 5.4, "Okay."))
     feed(tr, utterance("prospect", 5.5, 6.5, "It's fine."))
     assert [t for s in tr.turn_of(tr.timeline[-1]) for t in s.texts] == ["It's", "fine."]
-
-
-def test_talk_in_a_window_counts_speech_that_was_finalised_out_of_order():
-    # Without speech starts (no VAD), a side's spans come from its segments as they are finalised; a late
-    # final for earlier speech must still count, and speech starting after ``now`` must not.
-    tr = Tracker()
-    for start, end in ((10.0, 20.0), (100.0, 110.0), (25.0, 28.0)):
-        tr.feed(committed("rep", start, end, "word " * 5, final=True), end)
-    assert abs(tr.snapshot(30.0, 45, 90).talk_s["rep"] - 13.0) < 0.05  # the words end just inside the span
-    assert abs(tr.snapshot(105.0, 45, 90).talk_s["rep"] - 18.0) < 0.05

@@ -11,7 +11,7 @@ the same events give the same signals live, in replay and in tests.
 
 from __future__ import annotations
 
-from bisect import bisect_right, insort
+from bisect import insort
 from dataclasses import dataclass
 
 from ..audio_facts import CALL_SIDES
@@ -178,10 +178,6 @@ class _Interval:
     end: float | None = None
 
 
-def _start(interval: _Interval) -> float:
-    return interval.start
-
-
 class Tracker:
     """Segments, turns and answers of both sides, from the core's events (see the module docstring).
 
@@ -200,7 +196,7 @@ class Tracker:
         self.timeline: list[Segment] = []  # segments with words, by start time
         self._order: list[tuple[float, int]] = []
         self.answers: list[Answer] = []
-        self.intervals: dict[str, list[_Interval]] = {s: [] for s in CALL_SIDES}  # kept in start order
+        self.intervals: dict[str, list[_Interval]] = {s: [] for s in CALL_SIDES}
         self.speaking: dict[str, bool] = {s: False for s in CALL_SIDES}
         self.vad_seen: dict[str, bool] = {s: False for s in CALL_SIDES}
         self.questions: dict[str, int] = {s: 0 for s in CALL_SIDES}
@@ -217,7 +213,7 @@ class Tracker:
         if isinstance(event, SpeechStarted):
             self.vad_seen[speaker] = True
             self.speaking[speaker] = True
-            insort(self.intervals[speaker], _Interval(event.t), key=_start)
+            self.intervals[speaker].append(_Interval(event.t))
             seg = self._new_segment(speaker, event.t)
             return [Update("speech", speaker, seg)]
         if isinstance(event, SpeechEnded):
@@ -337,7 +333,7 @@ class Tracker:
             self.pending[seg.speaker].remove(seg)
         seg.end = max(seg.end, seg.last_end)
         if not self.vad_seen[seg.speaker] and seg.committed:
-            insort(self.intervals[seg.speaker], _Interval(seg.start, seg.end), key=_start)
+            self.intervals[seg.speaker].append(_Interval(seg.start, seg.end))
         if not seg.in_timeline:
             return []
         texts = seg.texts
@@ -467,9 +463,7 @@ class Tracker:
     def talk(self, speaker: str, now: float, window_s: float) -> float:
         lo = now - window_s
         total = 0.0
-        intervals = self.intervals[speaker]  # by start: speech starting after ``now`` is not looked at
-        for i in range(bisect_right(intervals, now, key=_start) - 1, -1, -1):
-            iv = intervals[i]
+        for iv in reversed(self.intervals[speaker]):
             end = now if iv.end is None else iv.end
             if end < lo:
                 break
