@@ -696,3 +696,22 @@ def test_a_bad_livecue_theme_stops_the_overlay_before_the_model_loads(monkeypatc
     with pytest.raises(LivecueError, match="LIVECUE_THEME"):
         run_overlay(SessionOptions(), factory, [], threading.Event())
     assert not built
+
+
+def test_a_bad_livecue_theme_leaves_no_session_log_behind(monkeypatch, tmp_path):
+    # The session opens its log before the overlay starts: the theme must be refused before that,
+    # or the refused session leaves a header-only log that `livecue report` then picks as the newest.
+    import livecue.ui.app as app_module
+    from livecue.commands.common import run_session
+    from livecue.errors import LivecueError
+
+    for stream in (app_module.sys.stdout, app_module.sys.stdin, app_module.sys.__stderr__):
+        monkeypatch.setattr(stream, "isatty", lambda: True, raising=False)
+    monkeypatch.setenv("LIVECUE_THEME", "purple")
+
+    def factory(sinks):
+        raise AssertionError("the session was built with a bad theme")
+
+    with pytest.raises(LivecueError, match="LIVECUE_THEME"):
+        run_session(SessionOptions(command="replay", log=tmp_path), factory)
+    assert list(tmp_path.iterdir()) == []

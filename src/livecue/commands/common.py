@@ -201,22 +201,27 @@ def run_session(options: SessionOptions, pipeline_factory, stop: threading.Event
     from ..termination import stop_on_signals
 
     stop = stop or threading.Event()
+    run_overlay = None
+    if options.overlay:
+        try:
+            from ..ui.app import pick_theme, run_overlay
+        except ImportError as exc:  # Textual missing or broken: the transcript still matters
+            print(f"livecue: the overlay is unavailable ({exc}); printing the plain transcript "
+                  f"(pip install textual)", file=sys.stderr)
+    screen = (sys.stdout.isatty() and sys.stdin.isatty() and sys.__stderr__ is not None
+              and sys.__stderr__.isatty())
+    if run_overlay is not None and screen:
+        pick_theme()  # a bad LIVECUE_THEME is refused before a session log is opened
     progress = _call_progress(options, progress_s)
     stream = progress.stdout() if progress is not None and sys.stdout.isatty() else None
     sinks = ([progress] if progress is not None else []) + build_sinks(options, stream)
     if options.overlay:
-        try:
-            from ..ui.app import run_overlay
-        except ImportError as exc:  # Textual missing or broken: the transcript still matters
-            print(f"livecue: the overlay is unavailable ({exc}); printing the plain transcript "
-                  f"(pip install textual)", file=sys.stderr)
+        if run_overlay is None:
             sinks.append(PlainSink())
         else:
             # the full-screen overlay reads Ctrl-C as a key; SIGTERM/SIGHUP set the stop event,
             # which the overlay watches.  Without a terminal it prints the plain transcript and
             # stops gracefully, as below.
-            screen = (sys.stdout.isatty() and sys.stdin.isatty() and sys.__stderr__ is not None
-                      and sys.__stderr__.isatty())
             names = ("SIGTERM", "SIGHUP") if screen else ("SIGTERM", "SIGHUP", "SIGINT")
             with stop_on_signals(stop, names, repeat_interrupts=False) as received:
                 code = run_overlay(options, pipeline_factory, sinks, stop, received)

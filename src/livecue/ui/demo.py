@@ -10,6 +10,7 @@ rep off twice and two cards fire.  ``python -m livecue.ui.demo`` shows it.
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
 from typing import Iterable
@@ -296,7 +297,8 @@ def screen_text(app) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Show the overlay on the scripted demo call (no audio, no model)."""
-    from .app import OverlayApp, UiSink
+    from ..errors import LivecueError
+    from .app import OverlayApp, UiSink, pick_theme
 
     p = argparse.ArgumentParser(prog="python -m livecue.ui.demo", description=main.__doc__)
     p.add_argument("--compact", action="store_true")
@@ -308,7 +310,12 @@ def main(argv: list[str] | None = None) -> int:
     sink = UiSink()
     speed = 6.0 if args.fast else args.speed
     pipeline = ScriptedPipeline([sink], demo_events(), speed=speed, source_name="demo: d04-like call", fast=args.fast)
-    OverlayApp(pipeline, sink, stop, compact=args.compact, bell=args.bell, rules="demo").run()
+    try:
+        theme = pick_theme()
+    except LivecueError as exc:
+        print(f"livecue: {exc}", file=sys.stderr)
+        return 2
+    OverlayApp(pipeline, sink, stop, compact=args.compact, bell=args.bell, rules="demo", theme=theme).run()
     return 0
 
 
