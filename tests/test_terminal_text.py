@@ -137,3 +137,14 @@ def test_user_files_with_a_control_character_in_their_text_are_refused_at_their_
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "livecue.toml:5: 'device' holds a control character (U+0000)" in err
     assert no_controls(err)
+
+
+def test_a_control_character_in_a_key_is_refused_whatever_its_value():
+    import pytest
+
+    from livecue.user_files import ProblemsError, parse_toml
+
+    for text in ('"k\\u0007" = 1\n', '[triggers."x\\u001b]0;PWNED"]\nkind = "phrases"\n', 'a = ["x", "y\\u009b"]\n'):
+        with pytest.raises(ProblemsError, match=r"holds a control character \(U\+00(07|1B|9B)\)"):
+            parse_toml(text, "f.toml")
+    assert parse_toml('ok = "ça va\\u2028\\t é 🙂"\n', "f.toml") == {"ok": "ça va\u2028\t é 🙂"}

@@ -164,10 +164,11 @@ def control_problems(data: dict[str, Any], text: str, file: str) -> list[Problem
     found: list[tuple[tuple, str, str]] = []
 
     def walk(value: Any, path: tuple, key: str) -> None:
-        if isinstance(value, str):
-            if _CONTROL.search(value) or _CONTROL.search(key):
-                found.append((path, key, _CONTROL.search(value + key).group()))
-        elif isinstance(value, dict):
+        text = key + value if isinstance(value, str) else key
+        if _CONTROL.search(text):
+            found.append((path, key, _CONTROL.search(text).group()))
+            return
+        if isinstance(value, dict):
             for name, item in value.items():
                 walk(item, path + ((key,) if key else ()), name)
         elif isinstance(value, list):
