@@ -223,3 +223,38 @@ def test_a_copy_in_a_manifest_keeps_its_own_rep_date_and_tags(tmp_path):
     assert (data.settings.source, data.settings.call_rep, data.settings.call_date, data.settings.tags) == (
         "lib/copy.wav", "bo", "2025-02-03", ("renewal",))
     assert (tmp_path / "copy.jsonl").read_bytes().split(b"\n")[2:] == log.split(b"\n")[2:]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_a_terminated_batch_stops_its_workers_and_says_so(calls, tmp_path, sig):
+    # SIGTERM's and SIGHUP's default action ended the driver at once: its spawned workers were left
+    # running, orphaned, each holding a model, and nothing was said.
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
+    proc = subprocess.Popen([sys.executable, "-m", "livecue", "batch", *map(str, calls), "--out", str(out),
+                             "--workers", "2", "--no-progress"], cwd=str(ROOT), env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and not list((out / "logs").glob("*.jsonl")):
+            assert proc.poll() is None, "the batch ended before it could be stopped"
+            time.sleep(0.05)
+        proc.send_signal(sig)  # the driver only, as a service manager or a closed terminal would
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 128 + sig, err
+        assert f"livecue: stopped by {signal.Signals(sig).name}" in err and "Traceback" not in err
+        left = time.monotonic() + 10
+        while time.monotonic() < left:
+            try:
+                os.killpg(proc.pid, 0)  # anyone left in the group the batch started?
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("the batch's workers outlived it")
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()

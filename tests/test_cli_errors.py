@@ -104,3 +104,41 @@ def test_a_thread_count_out_of_the_settings_range_is_refused_before_the_model_st
     result = run_cli(*args, "--threads", threads)
     assert_one_line_error(result, "--threads must be between 0 (all cores) and 1024")
     assert result.returncode == 2
+
+
+def test_ctrl_c_while_the_arguments_are_parsed_is_one_line_not_a_traceback(monkeypatch, capsys):
+    # The subcommands' imports run while the parser is built, outside main's own handling.
+    import livecue.cli as cli
+
+    def interrupted(only=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build_parser", interrupted)
+    monkeypatch.setattr(cli.sys, "argv", ["livecue", "eval", "x"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.entry()
+    assert stopped.value.code == 130
+    assert capsys.readouterr().err == "livecue: stopped\n"
+
+
+def test_sigterm_outside_a_session_unwinds_like_ctrl_c(monkeypatch, capsys):
+    import os
+    import signal
+
+    import livecue.cli as cli
+
+    from livecue.commands import sessions
+
+    class Command:
+        add_arguments = staticmethod(sessions.add_arguments)
+
+        @staticmethod
+        def run(args):
+            os.kill(os.getpid(), signal.SIGTERM)  # as a service manager would, mid-command
+            raise AssertionError("SIGTERM did not stop the command")
+
+    monkeypatch.setattr(cli, "_module", lambda name: Command)
+    before = signal.getsignal(signal.SIGTERM)
+    assert cli.main(["sessions"]) == 128 + signal.SIGTERM
+    assert capsys.readouterr().err == "livecue: stopped by SIGTERM\n"
+    assert signal.getsignal(signal.SIGTERM) is before  # the command's handlers are its own

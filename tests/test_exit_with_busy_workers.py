@@ -36,13 +36,21 @@ def test_entry_ends_the_process_at_once_only_while_a_worker_is_inside_a_job(monk
         cli.entry()
     assert calls == [130]
 
-    def interrupted():  # a third Ctrl-C during the handler's own print, or LIVECUE_DEBUG re-raising
+    def interrupted():  # a third Ctrl-C during the handler's own print: stopped, 130
         raise KeyboardInterrupt
 
     monkeypatch.setattr(cli, "main", interrupted)
     with pytest.raises(Exited):
         cli.entry()
-    assert calls == [130, 1]
+    assert calls == [130, 130]
+
+    def debugging():  # LIVECUE_DEBUG re-raising an internal error: it propagates, the exit is still at once
+        raise RuntimeError("internal")
+
+    monkeypatch.setattr(cli, "main", debugging)
+    with pytest.raises(Exited):
+        cli.entry()
+    assert calls == [130, 130, 1]
     monkeypatch.setattr(cli, "main", lambda: 130)
     release.set()
     future.result(10)
@@ -50,7 +58,7 @@ def test_entry_ends_the_process_at_once_only_while_a_worker_is_inside_a_job(monk
     assert workers_busy() == 0
     with pytest.raises(SystemExit) as done:  # nothing inside native code: the normal exit
         cli.entry()
-    assert done.value.code == 130 and calls == [130, 1]
+    assert done.value.code == 130 and calls == [130, 130, 1]
 
 
 SCRIPT = """

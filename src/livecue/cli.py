@@ -8,11 +8,14 @@ replay`` never imports sounddevice or Textual unless it needs them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib
 import io
 import os
+import signal
 import sys
+import threading
 
 from . import __version__, progress
 from .errors import LivecueError
@@ -86,13 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(sys.stdout, io.TextIOWrapper):  # text UTF-8 cannot hold (a lone surrogate: a file name that
         sys.stdout.reconfigure(errors="replace")  # is not UTF-8, a "\\ud800" read from a log) prints as "?"
     try:
-        return int(_module(args.command).run(args) or 0)
+        with _stopped_by_termination():
+            return int(_module(args.command).run(args) or 0)
     except LivecueError as exc:
         print(f"livecue: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("livecue: stopped", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        by = f" by {exc.name}" if isinstance(exc, Terminated) else ""
+        print(f"livecue: stopped{by}", file=sys.stderr)
+        return 128 + exc.signum if isinstance(exc, Terminated) else 130
     except BrokenPipeError:
         # stdout closed by e.g. `| head`: not an error worth a traceback
         try:
@@ -114,6 +119,44 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:  # last resort: one line, traceback on request
         return _internal_error(exc)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP outside a session: stop as Ctrl-C does, so that cleanup runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.name = signal.Signals(signum).name
+
+
+@contextlib.contextmanager
+def _stopped_by_termination():
+    """SIGTERM and SIGHUP raise ``Terminated`` while a command runs.
+
+    Their default action ends the process at once: a batch's spawned workers
+    were left running (orphaned, each holding its model) and partial files
+    stayed.  Raised instead, they unwind like Ctrl-C: the pool's workers are
+    stopped, temporary files removed, "livecue: stopped" said.  A session
+    (replay, live) sets its own handlers inside this: there they end the call
+    the way 'q' does (``termination.stop_on_signals``).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame) -> None:
+        raise Terminated(signum)
+
+    previous = {}
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            previous[sig] = signal.signal(sig, handler)
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 _OUTPUT_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
@@ -155,7 +198,11 @@ def entry() -> None:
     """
     code = 1
     try:
-        code = main()
+        try:
+            code = main()
+        except KeyboardInterrupt:  # Ctrl-C while the arguments were parsed (the subcommands' imports)
+            print("livecue: stopped", file=sys.stderr)
+            code = 130
         code = _flush_stdout(code)
     finally:  # also when main raises (LIVECUE_DEBUG, a third Ctrl-C): the teardown must not run under a decode
         pipeline = sys.modules.get("livecue.pipeline")  # not imported: no pipeline thread ever ran
