@@ -334,3 +334,35 @@ def test_report_never_writes_over_the_log_it_reads_even_with_force(tmp_path, cap
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is the session log this report reads" in err
     assert log.read_bytes() == FIXTURE.read_bytes()
+
+
+def test_a_report_that_cannot_be_written_whole_leaves_the_old_one_as_it_was(tmp_path, monkeypatch, capsys):
+    import errno
+
+    import livecue.private_files as private_files
+
+    out = tmp_path / "report.md"
+    assert main(["report", str(FIXTURE), "--md", str(out)]) == 0
+    old = out.read_bytes()
+    real_fdopen = private_files.os.fdopen
+
+    class FullDisk:
+        def __init__(self, fd, mode):
+            self.f = real_fdopen(fd, mode)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, data):
+            self.f.write(data[: len(data) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(private_files.os, "fdopen", FullDisk)
+    capsys.readouterr()
+    assert main(["report", str(FIXTURE), "--md", str(out)]) == 2
+    assert capsys.readouterr().err.strip().endswith("No space left on device")
+    assert out.read_bytes() == old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.md"]  # no temporary file left

@@ -9,9 +9,11 @@ everywhere:
   readable by others, whatever the umask;
 - an existing path that is a symlink, a directory or a device is refused;
 - an existing regular file is replaced only when ``may_replace(path)`` says
-  it is one livecue wrote (recognised by its content), and then atomically:
-  a new private file is written beside it and renamed over it, so the old
-  file's mode, owner or links never carry over.
+  it is one livecue wrote (recognised by its content), and then by a new
+  private file made beside it and renamed over it, so the old file's mode,
+  owner or links never carry over; a whole text (a report, an export) is
+  written into that file before the rename, so the old one stays until the
+  new one is whole.
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ def create_private(path: Path, what: str, may_replace: Callable[[Path], bool] | 
     """A write-only descriptor of a new 0600 file at ``path`` (see the module docstring).
 
     ``what`` names the file in messages: "the recording", "the HTML report".
+    An existing file is replaced at once, before anything is written: for a
+    stream (a session log, a recording).  A whole text goes through
+    ``write_private_text``, which keeps the old file until the new one is whole.
     """
     path = Path(path)
     try:
@@ -44,6 +49,19 @@ def create_private(path: Path, what: str, may_replace: Callable[[Path], bool] | 
         pass
     except OSError as exc:
         raise LivecueError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    _check_replaceable(path, what, may_replace, refuse_hint)
+    tmp, fd = _beside(path, what)
+    try:
+        os.replace(tmp, path)
+    except OSError as exc:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)
+        raise LivecueError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+    return fd
+
+
+def _check_replaceable(path: Path, what: str, may_replace: Callable[[Path], bool] | None, refuse_hint: str) -> None:
+    """Raise unless the existing ``path`` is a regular file, not a link, that ``may_replace`` accepts."""
     try:
         st = os.lstat(path)
     except OSError as exc:
@@ -57,21 +75,18 @@ def create_private(path: Path, what: str, may_replace: Callable[[Path], bool] | 
     if not may_replace(path):
         raise LivecueError(f"{path} exists and is not a livecue {what.removeprefix('the ')}; "
                            f"not overwriting it ({refuse_hint})")
+
+
+def _beside(path: Path, what: str) -> tuple[Path, int]:
+    """A new private temporary file in ``path``'s directory (renamed over ``path`` when whole)."""
     for n in range(100):
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{n}.tmp")
         try:
-            fd = _new(tmp)
+            return tmp, _new(tmp)
         except FileExistsError:
             continue
         except OSError as exc:
             raise LivecueError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
-        try:
-            os.replace(tmp, path)
-        except OSError as exc:
-            os.close(fd)
-            tmp.unlink(missing_ok=True)
-            raise LivecueError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
-        return fd
     raise LivecueError(f"cannot write {what} {path}: too many temporary files")
 
 
@@ -86,14 +101,32 @@ def utf8(text: str) -> bytes:
 
 def write_private_text(path: Path, text: str, what: str, may_replace: Callable[[Path], bool] | None = None,
                        refuse_hint: str = "remove it or choose another name") -> None:
+    """Write a whole text as a private file (see the module docstring).
+
+    A file it replaces stays as it was until the new text is written whole
+    beside it and renamed over it: a full disk or a stop mid-write leaves the
+    old report, not an empty or cut one.  A new file that cannot be written
+    whole is removed.
+    """
     data = utf8(text)
-    fd = create_private(path, what, may_replace, refuse_hint)
+    path = Path(path)
+    try:
+        target, fd = path, _new(path)
+    except FileExistsError:
+        _check_replaceable(path, what, may_replace, refuse_hint)
+        target, fd = _beside(path, what)
+    except OSError as exc:
+        raise LivecueError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-    except OSError as exc:
-        Path(path).unlink(missing_ok=True)  # not a file that looks written and is not
-        raise LivecueError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if target != path:
+            os.replace(target, path)
+    except BaseException as exc:
+        target.unlink(missing_ok=True)  # not a file that looks written and is not
+        if isinstance(exc, OSError):
+            raise LivecueError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise
 
 
 def head(path: Path, n: int = 65536) -> bytes:
