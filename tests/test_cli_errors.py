@@ -1,12 +1,13 @@
 """Bad input: one line on stderr, a non-zero exit, never a traceback or a hang."""
 
+import json
 import os
 import stat
 
 import numpy as np
 import pytest
 
-from conftest import SAMPLE_CALL, run_cli, write_wav
+from conftest import ROOT, SAMPLE_CALL, run_cli, write_wav
 
 
 def assert_one_line_error(result, fragment):
@@ -142,3 +143,46 @@ def test_sigterm_outside_a_session_unwinds_like_ctrl_c(monkeypatch, capsys):
     assert cli.main(["sessions"]) == 128 + signal.SIGTERM
     assert capsys.readouterr().err == "livecue: stopped by SIGTERM\n"
     assert signal.getsignal(signal.SIGTERM) is before  # the command's handlers are its own
+
+
+def test_a_path_livecue_cannot_use_is_one_line_naming_it(monkeypatch, capsys):
+    # An unreadable XDG directory (Path.is_file raises EACCES) or a name past NAME_MAX, from the environment.
+    import errno
+
+    import livecue.cli as cli
+    from livecue.commands import sessions
+
+    class Command:
+        add_arguments = staticmethod(sessions.add_arguments)
+
+        @staticmethod
+        def run(args):
+            raise PermissionError(errno.EACCES, "Permission denied", "/home/x/.config/livecue/config.toml")
+
+    monkeypatch.setattr(cli, "_module", lambda name: Command)
+    assert cli.main(["sessions"]) == 2
+    assert capsys.readouterr().err == ("livecue: cannot use /home/x/.config/livecue/config.toml: "
+                                       "Permission denied\n")
+
+
+def test_a_config_path_past_the_name_limit_is_one_line(tmp_path):
+    result = run_cli("report", str(ROOT / "tests" / "fixtures" / "session_d04.jsonl"),
+                     env={"LIVECUE_CONFIG": str(tmp_path / ("a" * 300))})
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "File name too long" in result.stderr and "internal error" not in result.stderr
+
+
+def test_label_channels_must_be_numbers_not_true_or_false(tmp_path):
+    call = json.loads((ROOT / "tests" / "calls" / "x01_no_budget_then_run.json").read_text())
+    call["audio"] = str(ROOT / "tests" / "calls" / call["audio"])
+    call["channels"] = {"rep": True, "prospect": False}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(call))
+    result = run_cli("eval", str(path), "--final-only")
+    assert result.returncode == 2 and "channels must give rep and prospect channel numbers" in result.stderr
+
+
+def test_tune_top_must_list_at_least_one_setting(tmp_path):
+    result = run_cli("tune", str(ROOT / "tests" / "calls" / "x01_no_budget_then_run.json"),
+                     "--set", "reset.min_streak=2,3", "--top", "0")
+    assert result.returncode == 2 and "--top must be at least 1 (got 0)" in result.stderr

@@ -19,6 +19,7 @@ import threading
 
 from . import __version__, progress
 from .errors import LivecueError
+from .terminal_text import printable
 
 SUBCOMMANDS: dict[str, str] = {
     "replay": "replay a recorded call through the coach (file or two mono files)",
@@ -106,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     except OSError as exc:
+        if exc.filename and exc.errno in _PATH_ERRORS:  # a path from the user or the environment livecue
+            name = printable(os.fsdecode(exc.filename))  # cannot use (an unreadable config dir, a name too long)
+            print(f"livecue: cannot use {name[:200]}: {exc.strerror}", file=sys.stderr)
+            return 2
         if exc.errno not in _OUTPUT_ERRORS or exc.filename:
             return _internal_error(exc)
         # stdout behind a full disk or a broken device: files livecue writes name themselves in their errors
@@ -159,6 +164,7 @@ def _stopped_by_termination():
             signal.signal(sig, old)
 
 
+_PATH_ERRORS = {errno.EACCES, errno.EPERM, errno.ENAMETOOLONG, errno.ENOTDIR, errno.ELOOP, errno.ENOENT}
 _OUTPUT_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, errno.EROFS, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 

@@ -52,6 +52,8 @@ def user_copy(rule_file: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.top < 1:
+        raise LivecueError(f"--top must be at least 1 (got {args.top})")
     if not args.sets:
         raise LivecueError("say what to sweep, e.g. --set reset.min_streak=2,3,4")
     if not args.paths and not args.feedback:

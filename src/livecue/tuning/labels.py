@@ -93,7 +93,8 @@ def parse_call(data, path: Path) -> LabelledCall:
             raise LivecueError(f"{where} required must be true or false")
         windows.append(Window(e["cue"], start, anchor, end, required))
     channels = data.get("channels") or {"rep": 0, "prospect": 1}
-    if not isinstance(channels, dict) or not all(isinstance(channels.get(k), int) for k in CALL_SIDES):
+    if not isinstance(channels, dict) or not all(
+            isinstance(channels.get(k), int) and not isinstance(channels.get(k), bool) for k in CALL_SIDES):
         raise LivecueError(f"{path}: channels must give rep and prospect channel numbers")
     audio = path.parent / str(data.get("audio") or (path.stem + ".wav"))
     duration = data.get("duration")
