@@ -260,3 +260,43 @@ def test_a_failed_stdin_spool_names_itself_not_the_output(tmp_path, monkeypatch)
     with pytest.raises(LivecueError, match=r"cannot copy the recording from stdin to .*: No space left on device"):
         spool_stdin(Failing())
     assert list(tmp_path.iterdir()) == []  # the partial copy is removed
+
+
+def test_directories_livecue_makes_are_private_whatever_the_umask(tmp_path):
+    # mkdir -p gives the parents 0777 less the umask: under umask 000 another local user could plant
+    # a config.toml, rule files or a cached encoder in them.
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "XDG_CONFIG_HOME": str(tmp_path / "cfg" / "x"),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    for args in (["profile", "init"], ["sessions"], ["summary", str(tmp_path / "nologs"), "--out",
+                                                       str(tmp_path / "out" / "sum")]):
+        subprocess.run([sys.executable, "-m", "livecue", *args], env=env, timeout=120, capture_output=True,
+                       preexec_fn=lambda: os.umask(0))
+    made = [p for p in tmp_path.rglob("*") if p.is_dir()]
+    assert {tmp_path / "cfg", tmp_path / "cfg" / "x", tmp_path / "cfg" / "x" / "livecue",
+            tmp_path / "out", tmp_path / "out" / "sum"} <= set(made)
+    assert {str(p.relative_to(tmp_path)): oct(stat.S_IMODE(p.stat().st_mode)) for p in made} == {
+        str(p.relative_to(tmp_path)): "0o700" for p in made}
+
+
+def test_private_dirs_makes_every_missing_level_0700_and_leaves_existing_ones(tmp_path):
+    from livecue.private_files import private_dirs
+
+    (tmp_path / "have").mkdir(mode=0o755)
+    os.chmod(tmp_path / "have", 0o755)
+    old = os.umask(0)
+    try:
+        private_dirs(tmp_path / "have" / "a" / "b" / "c")
+        private_dirs(tmp_path / "have" / "a")  # already there: nothing to do
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "have").stat().st_mode) == 0o755
+    for level in ("a", "a/b", "a/b/c"):
+        assert stat.S_IMODE((tmp_path / "have" / level).stat().st_mode) == 0o700
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OSError):
+        private_dirs(tmp_path / "file" / "d")

@@ -90,6 +90,25 @@ def _beside(path: Path, what: str) -> tuple[Path, int]:
     raise LivecueError(f"cannot write {what} {path}: too many temporary files")
 
 
+def private_dirs(path: Path) -> None:
+    """Create directory ``path`` and each missing parent with mode 0700 (``mkdir -p`` gives the parents
+    0777 less the umask: under umask 000 others could plant a config, rules or a cached model there).
+    Raises OSError as ``mkdir`` does; directories that exist are left as they are."""
+    path = Path(path)
+    missing = []
+    while not path.is_dir():
+        missing.append(path)
+        if path.parent == path:
+            break
+        path = path.parent
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+        except FileExistsError:
+            if not directory.is_dir():
+                raise
+
+
 def utf8(text: str) -> bytes:
     """``text`` as UTF-8, a lone surrogate as U+FFFD: a file name that is not UTF-8 (Python keeps its
     bytes as surrogates) or a ``\\ud800`` escape read back from a log must not stop a write."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from ..config import AsrSettings, Settings, discover_config, load_settings
 from ..errors import LivecueError
 from ..options import CueOptions, ModelOptions, SessionOptions
+from ..private_files import private_dirs
 from ..sinks import JsonSink, PlainSink, Sink
 
 
@@ -84,7 +85,7 @@ def add_session_arguments(p: argparse.ArgumentParser, *, legacy_input_device: bo
 
 def _log_directory(path: Path) -> None:
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dirs(path)
     except OSError as exc:
         raise LivecueError(f"cannot create the log directory {path}: {exc.strerror or exc}") from None
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..cues.profile import default_profile_path
 from ..errors import LivecueError
+from ..private_files import private_dirs
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "profile.example.toml"
 
@@ -39,7 +40,7 @@ def write_private(path: Path, text: str, force: bool) -> None:
     """Create ``path`` with mode 0600; refuse to replace a file unless ``force``."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL) | getattr(os, "O_CLOEXEC", 0)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dirs(path.parent)
         fd = os.open(path, flags, 0o600)
     except FileExistsError:
         raise LivecueError(f"{path}: already exists; edit it, or add --force to replace it") from None

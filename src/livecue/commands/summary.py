@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import LivecueError
+from ..private_files import private_dirs
 
 
 EXAMPLES = """examples:
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out.exists() and not args.out.is_dir():
         raise LivecueError(f"{args.out}: exists and is not a directory")
-    args.out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dirs(args.out)
     jobs = []
     for log in _logs(list(args.logs)):
         # beside the log (``livecue report``'s suggestion), or a batch's DIR/reports/

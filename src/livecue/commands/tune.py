@@ -17,6 +17,7 @@ from pathlib import Path
 from ..cues.profile import load_profile
 from ..cues.rules import user_rules_dir
 from ..errors import LivecueError
+from ..private_files import private_dirs
 from ..tuning.labels import CUES, find_calls
 from ..tuning.sweep import (Param, best_for, best_overall, call_case, changed_calls, feedback_case, parse_set,
                             rule_file_of, sweep, write_params, format_value)
@@ -44,7 +45,7 @@ def user_copy(rule_file: Path) -> Path:
     target = user_rules_dir() / rule_file.name
     if rule_file.resolve() != target.resolve():
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            private_dirs(target.parent)
             shutil.copyfile(rule_file, target)
         except OSError as exc:
             raise LivecueError(f"{target}: cannot write: {exc.strerror or exc}") from None

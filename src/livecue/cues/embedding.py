@@ -53,6 +53,7 @@ from typing import Callable, ContextManager, Iterator, Protocol
 
 import numpy as np
 
+from ..private_files import private_dirs
 from ..progress import checkpoint, starting
 from .wordpiece import WordPiece
 
@@ -184,7 +185,7 @@ def _cached_weights(zip_path: Path, zf: zipfile.ZipFile) -> dict[str, np.ndarray
     if target is not None:
         try:
             tmp = target.with_name(f"{target.name}.{os.getpid()}.partial")  # two processes may unpack at once
-            tmp.mkdir(parents=True, exist_ok=True)
+            private_dirs(tmp)
             names = list(tensors)
             for i, name in enumerate(names):
                 np.save(tmp / f"{i}.npy", tensors[name])
@@ -515,7 +516,7 @@ class MiniLMEmbedder(_Cached):
         model = encoder_model(weights(), self._heads, self._eps)
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                private_dirs(path.parent)
                 tmp = path.with_name(f"{path.name}.{os.getpid()}.partial")
                 tmp.write_bytes(model)
                 tmp.replace(path)
@@ -799,7 +800,7 @@ def disk_cached(kind: str, key: list[str], compute: Callable[[], np.ndarray],
     value = compute()
     if path is not None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dirs(path.parent)
             tmp = path.with_suffix(f".{os.getpid()}.partial.npy")
             np.save(tmp, value)
             tmp.replace(path)

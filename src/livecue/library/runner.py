@@ -21,7 +21,7 @@ from typing import Callable
 from ..config import Settings
 from ..errors import LivecueError
 from ..options import CueOptions
-from ..private_files import utf8
+from ..private_files import private_dirs, utf8
 from ..terminal_text import printable
 from .identity import HashCache, call_key, content_hash, settings_fingerprint
 from .inputs import CallInput
@@ -118,7 +118,7 @@ def _write_report(log: Path, report: Path) -> None:
 
 def _mkdir_private(path: Path) -> None:
     try:
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dirs(path)
     except OSError as exc:
         raise LivecueError(f"cannot create {path}: {exc.strerror or exc}") from None
 

@@ -31,7 +31,7 @@ from ..config import LogSettings, discover_config, load_settings  # [log] is a s
 from ..errors import LivecueError
 from ..events import Cue, Event, Lag, Level, Progress, SessionEnded, Signals, Tentative
 from ..options import SessionOptions
-from ..private_files import create_private, head, loose_directory_warning, utf8
+from ..private_files import create_private, head, loose_directory_warning, private_dirs, utf8
 from .listing import SessionListing, list_sessions
 from .reader import (MAX_CALL_S, MAX_LOG_BYTES, CueOutcome, SessionData, decode_record, read_session,
                      record_problem)
@@ -97,7 +97,7 @@ def _open_log_file(path: Path) -> int:
 
 def _open_in_dir(directory: Path, name: str) -> tuple[Path, int]:
     try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dirs(directory)
     except OSError as exc:
         raise LivecueError(f"cannot create the sessions directory {directory}: {exc.strerror or exc}") from None
     warning = loose_directory_warning(directory)
