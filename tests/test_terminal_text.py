@@ -148,3 +148,21 @@ def test_a_control_character_in_a_key_is_refused_whatever_its_value():
         with pytest.raises(ProblemsError, match=r"holds a control character \(U\+00(07|1B|9B)\)"):
             parse_toml(text, "f.toml")
     assert parse_toml('ok = "ça va\\u2028\\t é 🙂"\n', "f.toml") == {"ok": "ça va\u2028\t é 🙂"}
+
+
+def test_eval_refuses_a_cue_name_that_is_not_a_rule_id_and_shows_file_names_escaped(tmp_path, capsys):
+    root = Path(__file__).resolve().parents[1]
+    call = json.loads((root / "tests" / "calls" / "x01_no_budget_then_run.json").read_text())
+    call["expected"] = [{"cue": "\u001b[2Jevil", "from": 1.0, "to": 5.0}]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(call))
+    assert main(["eval", str(bad), "--transcript", "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "is not a rule id" in err and no_controls(err)
+
+    call["expected"] = [{"cue": "reset", "from": 1.0, "to": 5.0}]  # a miss: the call's name is printed
+    hostile = tmp_path / "a\x1b]0;PWNED\x07.json"
+    hostile.write_text(json.dumps(call))
+    main(["eval", str(hostile), "--transcript", "-q"])
+    out = capsys.readouterr().out
+    assert "PWNED" in out and no_controls(out)

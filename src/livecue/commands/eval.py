@@ -18,6 +18,7 @@ from pathlib import Path
 from ..cues.profile import load_profile
 from ..cues.rules import default_rule_dirs, describe_dirs, load_rule_dir
 from ..errors import LivecueError
+from ..terminal_text import printable
 from ..tuning.evaluate import (audio_cues_runner, evaluate, format_calls, format_table, stderr_progress,
                                transcript_runner)
 from ..tuning.labels import CUES, find_calls
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             bar.close()
     print(format_table(report), file=out)
     print(file=out)
-    print(format_calls(report, verbose=args.verbose), file=out)
+    print(printable(format_calls(report, verbose=args.verbose)), file=out)  # call titles and paths from outside
     rate = len(calls) / report.seconds * 60 if report.seconds > 0 else float("inf")
     print(f"\n{len(calls)} calls, {mode} mode, {report.seconds:.1f} s ({rate:,.0f} calls/minute)", file=out)
     if args.json_out is not None:
