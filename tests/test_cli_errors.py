@@ -186,3 +186,10 @@ def test_tune_top_must_list_at_least_one_setting(tmp_path):
     result = run_cli("tune", str(ROOT / "tests" / "calls" / "x01_no_budget_then_run.json"),
                      "--set", "reset.min_streak=2,3", "--top", "0")
     assert result.returncode == 2 and "--top must be at least 1 (got 0)" in result.stderr
+
+
+@pytest.mark.parametrize("named, says", [("/dev/null", "not a regular file"), (".", "not a regular file"),
+                                         ("/nonexistent/config.toml", "no such file")])
+def test_livecue_config_naming_something_that_is_not_a_settings_file(named, says):
+    result = run_cli("report", str(ROOT / "tests" / "fixtures" / "session_d04.jsonl"), env={"LIVECUE_CONFIG": named})
+    assert result.returncode == 2 and f"{says} (named by LIVECUE_CONFIG)" in result.stderr, result.stderr

@@ -311,7 +311,8 @@ def discover_config(explicit: Path | None) -> Path | None:
     if named:
         path = Path(named).expanduser()
         if not path.is_file():
-            raise LivecueError(f"{path}: no such file (named by {CONFIG_ENV})")
+            what = "not a regular file" if path.exists() else "no such file"  # a directory, a device
+            raise LivecueError(f"{path}: {what} (named by {CONFIG_ENV})")
         return path
     path = user_config_path()
     return path if path.is_file() else None
