@@ -193,3 +193,13 @@ def test_tune_top_must_list_at_least_one_setting(tmp_path):
 def test_livecue_config_naming_something_that_is_not_a_settings_file(named, says):
     result = run_cli("report", str(ROOT / "tests" / "fixtures" / "session_d04.jsonl"), env={"LIVECUE_CONFIG": named})
     assert result.returncode == 2 and f"{says} (named by LIVECUE_CONFIG)" in result.stderr, result.stderr
+
+
+def test_an_expected_window_that_ends_before_it_starts_is_refused(tmp_path):
+    call = json.loads((ROOT / "tests" / "calls" / "x01_no_budget_then_run.json").read_text())
+    call["audio"] = str(ROOT / "tests" / "calls" / call["audio"])
+    call["expected"] = [{"cue": "reset", "from": 20.0, "to": 5.0}]
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(call))
+    result = run_cli("eval", str(path), "--transcript")
+    assert result.returncode == 2 and "expected 1: 'to' (5) is before 'from' (20)" in result.stderr

@@ -93,6 +93,8 @@ def parse_call(data, path: Path) -> LabelledCall:
                                "(lower case letters, digits and _)")
         start, end = _num(e.get("from"), f"{where} from"), _num(e.get("to"), f"{where} to")
         anchor = _num(e.get("anchor", start), f"{where} anchor")
+        if end < start:  # a window no cue can fall in: it would only ever count as a miss
+            raise LivecueError(f"{where}: 'to' ({end:g}) is before 'from' ({start:g})")
         required = e.get("required", True)
         if not isinstance(required, bool):
             raise LivecueError(f"{where} required must be true or false")
