@@ -298,5 +298,31 @@ def test_private_dirs_makes_every_missing_level_0700_and_leaves_existing_ones(tm
     for level in ("a", "a/b", "a/b/c"):
         assert stat.S_IMODE((tmp_path / "have" / level).stat().st_mode) == 0o700
     (tmp_path / "file").write_text("x")
-    with pytest.raises(OSError):
-        private_dirs(tmp_path / "file" / "d")
+    for under_a_file in (tmp_path / "file" / "d", tmp_path / "file" / "d" / "e", tmp_path / "file"):
+        with pytest.raises(NotADirectoryError):  # as mkdir -p says it (and `cannot use`, rc 2, reports it)
+            private_dirs(under_a_file)
+
+
+def test_a_session_stopped_while_it_is_built_leaves_no_settings_only_log(tmp_path):
+    # SIGTERM (raised as Terminated, a KeyboardInterrupt) while the model and rules load: the log held
+    # only its settings line, listed as a cut call and taken by `report` as the newest.
+    from livecue.cli import Terminated
+    from livecue.commands.common import run_session
+    from livecue.options import SessionOptions
+
+    def stopped_while_loading(sinks):
+        raise Terminated(15)
+
+    with pytest.raises(Terminated):
+        run_session(SessionOptions(command="replay", output="plain", log=tmp_path), stopped_while_loading)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_abandoning_a_log_that_holds_the_call_keeps_it(tmp_path):
+    from livecue.events import SessionStarted
+
+    log = SessionLog(SessionSettings(mode="replay", source="call.wav"), datetime(2025, 3, 4, 10, 30),
+                     directory=tmp_path, announce=lambda text: None)
+    log.handle(SessionStarted(0.0, "call.wav", "tiny.en", ("rep", "prospect"), "replay", 30.0))
+    log.abandon()
+    assert [json.loads(line)["type"] for line in log.path.read_text().splitlines()] == ["settings", "started"]

@@ -18,6 +18,7 @@ everywhere:
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from pathlib import Path
@@ -96,11 +97,13 @@ def private_dirs(path: Path) -> None:
     Raises OSError as ``mkdir`` does; directories that exist are left as they are."""
     path = Path(path)
     missing = []
-    while not path.is_dir():
+    while not os.path.lexists(path):  # up to the first level that exists: a file there is ENOTDIR below
         missing.append(path)
         if path.parent == path:
             break
         path = path.parent
+    if not missing and not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
     for directory in reversed(missing):
         try:
             os.mkdir(directory, 0o700)

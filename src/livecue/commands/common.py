@@ -176,6 +176,14 @@ def build_stages(cues: CueOptions, clock, settings: Settings | None = None) -> l
     return [build_cue_stage(cues.rules, cues.profile, clock, settings=settings)]
 
 
+def abandon_logs(sinks: list) -> None:
+    from ..session.log import SessionLog
+
+    for sink in sinks:
+        if isinstance(sink, SessionLog):
+            sink.abandon()
+
+
 def build_sinks(options: SessionOptions, stream=None) -> list[Sink]:
     sinks: list[Sink] = []
     if options.output == "json":
@@ -199,8 +207,6 @@ def run_session(options: SessionOptions, pipeline_factory, stop: threading.Event
     ``progress_s``: the call's length, for a transient progress bar on stderr with
     --plain/--json when stderr is a terminal.
     """
-    from ..termination import stop_on_signals
-
     stop = stop or threading.Event()
     run_overlay = None
     if options.overlay:
@@ -216,6 +222,18 @@ def run_session(options: SessionOptions, pipeline_factory, stop: threading.Event
     progress = _call_progress(options, progress_s)
     stream = progress.stdout() if progress is not None and sys.stdout.isatty() else None
     sinks = ([progress] if progress is not None else []) + build_sinks(options, stream)
+    try:
+        return _run_with_sinks(options, pipeline_factory, stop, sinks, progress, run_overlay, screen)
+    except BaseException:
+        abandon_logs(sinks)  # stopped or failed while the session was built: no settings-only log left
+        raise
+
+
+def _run_with_sinks(options: SessionOptions, pipeline_factory, stop: threading.Event, sinks: list, progress,
+                    run_overlay, screen: bool) -> int:
+    """``run_session`` once its sinks (and session log) exist."""
+    from ..termination import stop_on_signals
+
     if options.overlay:
         if run_overlay is None:
             sinks.append(PlainSink())

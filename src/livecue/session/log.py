@@ -146,6 +146,7 @@ class SessionLog:
         self.announce = announce
         self._closed = False
         self._failed = False
+        self._records = 0
         self._last_signals_t: float | None = None
         self._pending_signals: Signals | None = None
         self._last_lag_t: dict[str, float] = {}
@@ -157,6 +158,7 @@ class SessionLog:
         if self._failed or self._closed:
             return
         data = utf8(json.dumps(event.to_json(), ensure_ascii=False) + "\n")
+        self._records += 1
         try:
             while data:
                 data = data[os.write(self._fd, data):]
@@ -186,6 +188,19 @@ class SessionLog:
             self._last_signals_t = self._pending_signals.t
             self._pending_signals = None
         self._write(event)
+
+    def abandon(self) -> None:
+        """The session ended before it started (stopped or failed while its model and rules loaded):
+        a log holding only its settings record is removed, so that ``report`` and ``sessions`` do not
+        take an empty call for the newest; a log with more in it is closed as usual."""
+        if self._closed:
+            return
+        if self._records > 1:
+            self.close()
+            return
+        self._closed = True
+        os.close(self._fd)
+        self.path.unlink(missing_ok=True)
 
     def close(self) -> None:
         if self._closed:
