@@ -166,3 +166,23 @@ def test_eval_refuses_a_cue_name_that_is_not_a_rule_id_and_shows_file_names_esca
     main(["eval", str(hostile), "--transcript", "-q"])
     out = capsys.readouterr().out
     assert "PWNED" in out and no_controls(out)
+
+
+def test_tune_and_eval_progress_show_call_names_escaped(tmp_path, capsys):
+    from livecue.tuning.evaluate import stderr_progress
+    from livecue.tuning.labels import load_call
+    from livecue.tuning.evaluate import CallResult, CueScore, Fired
+    from livecue.tuning.sweep import Point, changed_calls
+
+    root = Path(__file__).resolve().parents[1]
+    hostile = tmp_path / "x\x1b]0;PWNED\x07.json"
+    hostile.write_bytes((root / "tests" / "calls" / "x01_no_budget_then_run.json").read_bytes())
+    call = load_call(hostile)
+    stderr_progress()(1, 1, call, 0.5)
+    err = capsys.readouterr().err
+    assert "PWNED" in err and no_controls(err)
+
+    before = Point({}, [CallResult(str(hostile), [])], {}, CueScore(), 0)
+    after = Point({}, [CallResult(str(hostile), [Fired("reset", 3.0, "false")])], {}, CueScore(), 1)
+    lines = changed_calls(before, after)
+    assert len(lines) == 1 and "PWNED" in lines[0] and no_controls(lines[0])

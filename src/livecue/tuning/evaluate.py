@@ -23,6 +23,7 @@ from ..cues.rules import LoadResult
 from ..cues.transcript import run_events, utterance_events
 from ..errors import LivecueError
 from ..events import Cue, Event
+from ..terminal_text import printable
 from .labels import LabelledCall, Window
 
 
@@ -310,7 +311,8 @@ def stderr_progress(every: int = 1) -> Callable[[int, int, LabelledCall, float],
         filled = int(width * done / total)
         bar = "#" * filled + "." * (width - filled)
         eta = spent[0] / done * (total - done)
-        text = f"[{bar}] {done}/{total} {call.name} ({seconds:.1f} s, ETA {int(eta) // 60}:{int(eta) % 60:02d})"
+        text = printable(f"[{bar}] {done}/{total} {call.name} ({seconds:.1f} s, "
+                         f"ETA {int(eta) // 60}:{int(eta) % 60:02d})")
         if tty:
             end = "\n" if done == total else ""
             sys.stderr.write("\r" + text[:100].ljust(100) + end)

@@ -25,6 +25,7 @@ from ..config import did_you_mean
 from ..errors import LivecueError
 from ..events import Committed, Event, SpeechEnded, SpeechStarted, Tentative
 from ..session.log import read_session
+from ..terminal_text import printable
 from .evaluate import EVENTS, CallResult, CueScore, match_call, score
 from .labels import LabelledCall, Window
 
@@ -293,7 +294,7 @@ def changed_calls(before: Point, after: Point) -> list[str]:
             def show(r: CallResult) -> str:
                 parts = [f"{f.cue}@{f.t:.1f}({f.outcome})" for f in r.fired] + [f"missed {w.cue}" for w in r.missed]
                 return ", ".join(parts) or "nothing"
-            out.append(f"{Path(a.file).name}: {show(a)} -> {show(b)}")
+            out.append(printable(f"{Path(a.file).name}: {show(a)} -> {show(b)}"))  # a name from outside
     return out
 
 
