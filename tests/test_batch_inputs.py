@@ -210,3 +210,32 @@ def test_atomic_writes_never_go_through_a_link_left_at_the_temporary_name(tmp_pa
     assert victim.read_text() == "keep"
     assert (tmp_path / "out.csv").read_bytes() == b"rows"
     assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o600 and not (tmp_path / "out.csv").is_symlink()
+
+
+def test_connecting_to_ray_keeps_livecues_termination_handlers(monkeypatch):
+    # ray.init installs its own SIGTERM handler (a stack dump, exit 1), which replaced the one that
+    # stops a batch as Ctrl-C does ("stopped by SIGTERM", 143).
+    import signal
+
+    from livecue.library import ray_cluster
+
+    def ours(signum, frame):
+        raise AssertionError("not called")
+
+    class FakeRay:
+        @staticmethod
+        def init(**kwargs):
+            signal.signal(signal.SIGTERM, lambda signum, frame: None)
+            signal.signal(signal.SIGHUP, lambda signum, frame: None)
+
+    monkeypatch.setattr(ray_cluster, "_ray", lambda: FakeRay)
+    monkeypatch.setattr(ray_cluster, "_reachable", lambda address: None)
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        signal.signal(signal.SIGTERM, ours)
+        signal.signal(signal.SIGHUP, ours)
+        ray_cluster.connect("127.0.0.1:6379")
+        assert signal.getsignal(signal.SIGTERM) is ours and signal.getsignal(signal.SIGHUP) is ours
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
