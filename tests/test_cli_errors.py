@@ -203,3 +203,27 @@ def test_an_expected_window_that_ends_before_it_starts_is_refused(tmp_path):
     path.write_text(json.dumps(call))
     result = run_cli("eval", str(path), "--transcript")
     assert result.returncode == 2 and "expected 1: 'to' (5) is before 'from' (20)" in result.stderr
+
+
+def test_sigterm_turned_into_a_plain_interrupt_by_a_library_still_says_which_signal(monkeypatch, capsys):
+    # Ray's calls catch the exception a signal handler raises inside them and raise KeyboardInterrupt().
+    import os
+    import signal
+
+    import livecue.cli as cli
+    from livecue.commands import sessions
+
+    class Command:
+        add_arguments = staticmethod(sessions.add_arguments)
+
+        @staticmethod
+        def run(args):
+            try:
+                os.kill(os.getpid(), signal.SIGHUP)
+            except KeyboardInterrupt:
+                raise KeyboardInterrupt() from None
+            raise AssertionError("SIGHUP did not stop the command")
+
+    monkeypatch.setattr(cli, "_module", lambda name: Command)
+    assert cli.main(["sessions"]) == 128 + signal.SIGHUP
+    assert capsys.readouterr().err == "livecue: stopped by SIGHUP\n"

@@ -89,16 +89,21 @@ def main(argv: list[str] | None = None) -> int:
     progress.tell_with(_once_on_stderr())
     if isinstance(sys.stdout, io.TextIOWrapper):  # text UTF-8 cannot hold (a lone surrogate: a file name that
         sys.stdout.reconfigure(errors="replace")  # is not UTF-8, a "\\ud800" read from a log) prints as "?"
+    terminated: list[int] = []
     try:
-        with _stopped_by_termination():
+        with _stopped_by_termination() as terminated:
             return int(_module(args.command).run(args) or 0)
     except LivecueError as exc:
         print(f"livecue: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt as exc:
-        by = f" by {exc.name}" if isinstance(exc, Terminated) else ""
-        print(f"livecue: stopped{by}", file=sys.stderr)
-        return 128 + exc.signum if isinstance(exc, Terminated) else 130
+        # Ray's calls turn any exception raised in them by a signal into a plain KeyboardInterrupt
+        signum = exc.signum if isinstance(exc, Terminated) else (terminated[0] if terminated else 0)
+        if signum:
+            print(f"livecue: stopped by {signal.Signals(signum).name}", file=sys.stderr)
+            return 128 + signum
+        print("livecue: stopped", file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # stdout closed by e.g. `| head`: not an error worth a traceback
         try:
@@ -137,7 +142,7 @@ class Terminated(KeyboardInterrupt):
 
 @contextlib.contextmanager
 def _stopped_by_termination():
-    """SIGTERM and SIGHUP raise ``Terminated`` while a command runs.
+    """SIGTERM and SIGHUP raise ``Terminated`` while a command runs; yields the signals received.
 
     Their default action ends the process at once: a batch's spawned workers
     were left running (orphaned, each holding its model) and partial files
@@ -146,11 +151,13 @@ def _stopped_by_termination():
     (replay, live) sets its own handlers inside this: there they end the call
     the way 'q' does (``termination.stop_on_signals``).
     """
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def handler(signum, frame) -> None:
+        received.append(signum)
         raise Terminated(signum)
 
     previous = {}
@@ -158,7 +165,7 @@ def _stopped_by_termination():
         if sig is not None:
             previous[sig] = signal.signal(sig, handler)
     try:
-        yield
+        yield received
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
