@@ -186,3 +186,14 @@ def test_tune_and_eval_progress_show_call_names_escaped(tmp_path, capsys):
     after = Point({}, [CallResult(str(hostile), [Fired("reset", 3.0, "false")])], {}, CueScore(), 1)
     lines = changed_calls(before, after)
     assert len(lines) == 1 and "PWNED" in lines[0] and no_controls(lines[0])
+
+
+def test_a_control_character_in_a_quoted_key_is_reported_at_the_keys_own_line():
+    import pytest
+
+    from livecue.user_files import ProblemsError, parse_toml
+
+    with pytest.raises(ProblemsError) as refused:
+        parse_toml('[report]\nutterance_gap_s = 1.0\n\n"x\\u0007y" = 1\n', "f.toml")
+    assert [str(p) for p in refused.value.problems] == [
+        "f.toml:4: 'x?y' holds a control character (U+0007); remove it"]

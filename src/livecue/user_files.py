@@ -204,6 +204,17 @@ def read_toml(path: Path, what: str = "settings file") -> tuple[dict[str, Any], 
     return parse_toml(text, str(path)), text
 
 
+def _basic_string(raw: str) -> str:
+    """A double-quoted TOML key's text as TOML reads it (``"x\\u0007"`` is x and BEL), so that its
+    line can be found by the key the data holds."""
+    if "\\" not in raw:
+        return raw
+    try:
+        return tomllib.loads(f'k = "{raw}"')["k"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
 class TomlLines:
     """Line numbers of tables and keys in a TOML text, including [[arrays]]."""
 
@@ -231,7 +242,7 @@ class TomlLines:
                 continue
             k = self._key.match(line)
             if k:
-                key = k.group(1) or k.group(2) or k.group(3)
+                key = _basic_string(k.group(1)) if k.group(1) else k.group(2) or k.group(3)
                 self.keys.setdefault(path + (key,), number)
 
     def key(self, path: tuple, key: str) -> int:
