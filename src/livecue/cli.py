@@ -8,18 +8,17 @@ replay`` never imports sounddevice or Textual unless it needs them.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import errno
 import importlib
 import io
 import os
 import signal
 import sys
-import threading
 
 from . import __version__, progress
 from .errors import LivecueError
 from .terminal_text import printable
+from .termination import Terminated, raise_on_termination
 
 SUBCOMMANDS: dict[str, str] = {
     "replay": "replay a recorded call through the coach (file or two mono files)",
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="replace")  # is not UTF-8, a "\\ud800" read from a log) prints as "?"
     terminated: list[int] = []
     try:
-        with _stopped_by_termination() as terminated:
+        with raise_on_termination() as terminated:
             return int(_module(args.command).run(args) or 0)
     except LivecueError as exc:
         print(f"livecue: {exc}", file=sys.stderr)
@@ -129,46 +128,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:  # last resort: one line, traceback on request
         return _internal_error(exc)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM or SIGHUP outside a session: stop as Ctrl-C does, so that cleanup runs."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-        self.name = signal.Signals(signum).name
-
-
-@contextlib.contextmanager
-def _stopped_by_termination():
-    """SIGTERM and SIGHUP raise ``Terminated`` while a command runs; yields the signals received.
-
-    Their default action ends the process at once: a batch's spawned workers
-    were left running (orphaned, each holding its model) and partial files
-    stayed.  Raised instead, they unwind like Ctrl-C: the pool's workers are
-    stopped, temporary files removed, "livecue: stopped" said.  A session
-    (replay, live) sets its own handlers inside this: there they end the call
-    the way 'q' does (``termination.stop_on_signals``).
-    """
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield received
-        return
-
-    def handler(signum, frame) -> None:
-        received.append(signum)
-        raise Terminated(signum)
-
-    previous = {}
-    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None:
-            previous[sig] = signal.signal(sig, handler)
-    try:
-        yield received
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
 
 
 _PATH_ERRORS = {errno.EACCES, errno.EPERM, errno.ENAMETOOLONG, errno.ENOTDIR, errno.ELOOP, errno.ENOENT}

@@ -12,13 +12,12 @@ Results come back to the driver, which alone writes the output directory.
 from __future__ import annotations
 
 import os
-import signal
-import threading
 from collections import deque
 from pathlib import Path
 from typing import Callable, Iterable
 
 from ..errors import LivecueError
+from ..termination import keeping_termination_handlers
 from .work import CallResult, CallTask, CallWorker, WorkConfig
 
 INSTALL_HINT = "--ray needs Ray, which is not installed: pip install 'livecue[ray]'"
@@ -62,24 +61,13 @@ def _reachable(address: str, timeout_s: float = 5.0) -> None:
 def connect(address: str) -> None:
     ray = _ray()
     _reachable(address)
-    kept = _termination_handlers()
     try:
-        ray.init(address=address, log_to_driver=False, logging_level="ERROR",
-                 include_dashboard=False, ignore_reinit_error=True)
+        with keeping_termination_handlers():  # livecue's stop the batch as Ctrl-C does and say so
+            ray.init(address=address, log_to_driver=False, logging_level="ERROR",
+                     include_dashboard=False, ignore_reinit_error=True)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise LivecueError(f"cannot connect to the Ray cluster at {address}: "
                            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__}") from None
-    finally:
-        for sig, handler in kept.items():  # ray.init sets its own SIGTERM handler (a stack dump, exit 1):
-            signal.signal(sig, handler)  # livecue's stops the batch as Ctrl-C does and says so
-
-
-def _termination_handlers() -> dict:
-    """The SIGTERM and SIGHUP handlers now (none off the main thread, where they cannot be set)."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    return {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None))
-            if sig is not None and signal.getsignal(sig) is not None}
 
 
 def cluster_cpus() -> int:
