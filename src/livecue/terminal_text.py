@@ -16,6 +16,7 @@ import json
 import re
 from typing import Any
 
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # what a terminal may obey: C0 but tab and newline, DEL, C1
 _PICTURES = {c: 0x2400 + c for c in range(0x20) if c not in (0x09, 0x0A)}
 _PICTURES[0x7F] = 0x2421
 _PICTURES.update({c: 0xFFFD for c in range(0x80, 0xA0)})

@@ -35,6 +35,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .errors import LivecueError
+from .terminal_text import CONTROL
 
 MB = 1024 * 1024
 TOMLDecodeError = tomllib.TOMLDecodeError
@@ -154,19 +155,15 @@ def parse_toml(text: str, file: str) -> dict[str, Any]:
     return data
 
 
-# C0 but tab and newline, DEL and C1: TOML escapes can put them in a string, and in a card title or a
-# profile name shown in a terminal they could move the cursor, clear the screen or set its title.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
 def control_problems(data: dict[str, Any], text: str, file: str) -> list[Problem]:
-    """A problem per text value or key (by its ``file:line``) that holds a control character."""
+    """A problem per text value or key (by its ``file:line``) that holds a control character: TOML escapes
+    can put one in a card title or a profile name, where a terminal would obey it."""
     found: list[tuple[tuple, str, str]] = []
 
     def walk(value: Any, path: tuple, key: str) -> None:
         text = key + value if isinstance(value, str) else key
-        if _CONTROL.search(text):
-            found.append((path, key, _CONTROL.search(text).group()))
+        if CONTROL.search(text):
+            found.append((path, key, CONTROL.search(text).group()))
             return
         if isinstance(value, dict):
             for name, item in value.items():
@@ -182,7 +179,7 @@ def control_problems(data: dict[str, Any], text: str, file: str) -> list[Problem
     if not found:
         return []
     lines = TomlLines(text)
-    return [Problem(file, lines.key(path, key), f"'{_CONTROL.sub('?', key)}' holds a control character "
+    return [Problem(file, lines.key(path, key), f"'{CONTROL.sub('?', key)}' holds a control character "
                                                 f"(U+{ord(char):04X}); remove it")
             for path, key, char in found]
 

@@ -31,6 +31,7 @@ from .rule_schema import (
     CARD_KEYS,
     EXAMPLE_KEYS,
     PLACEHOLDERS,
+    RULE_ID,
     RULE_KEYS,
     RULE_TYPES,
     SPEAKERS,
@@ -254,7 +255,7 @@ class _FileLoader:
         rule_id = self.value(data, "id", root, "", str)
         if not rule_id:
             self.problem(1, "the rule needs an id")
-        elif not re.fullmatch(r"[a-z][a-z0-9_]*", rule_id):
+        elif not RULE_ID.fullmatch(rule_id):
             self.problem(self.where.key(root, "id"), f"id '{rule_id}' must be lower case letters, digits and _")
         title = self.value(data, "title", root, "", str)
         if not title:

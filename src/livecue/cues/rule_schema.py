@@ -12,11 +12,14 @@ types are the ``Trigger`` fields' types.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..audio_facts import CALL_SIDES
 from ..user_files import field_types
+
+RULE_ID = re.compile(r"[a-z][a-z0-9_]*")  # a rule's id, and so a cue's name (labels and logs name cues by it)
 
 SPEAKERS = CALL_SIDES  # the sides a rule may listen to (re-exported from audio_facts)
 

@@ -9,7 +9,6 @@ in the whole set.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ..audio_facts import CALL_SIDES
 from ..errors import LivecueError
 from ..terminal_text import printable
 from ..user_files import finite
+from ..cues.rule_schema import RULE_ID
 from ..cues.transcript import ReferenceLine
 
 CUES = ("reset", "second_effort", "plant_seed", "weak_ending", "decision_maker")
@@ -88,7 +88,7 @@ def parse_call(data, path: Path) -> LabelledCall:
         where = f"{path}: expected {i + 1}"
         if not isinstance(e, dict) or not isinstance(e.get("cue"), str):
             raise LivecueError(f"{where} needs a cue")
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", e["cue"]):  # a rule id: it is printed in eval's table
+        if not RULE_ID.fullmatch(e["cue"]):  # it is printed in eval's table
             raise LivecueError(f"{where}: cue {printable(repr(e['cue'][:60]))} is not a rule id "
                                "(lower case letters, digits and _)")
         start, end = _num(e.get("from"), f"{where} from"), _num(e.get("to"), f"{where} to")
