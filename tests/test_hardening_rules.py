@@ -95,8 +95,8 @@ def test_a_pattern_past_the_time_budget_switches_its_rule_off_and_the_call_goes_
     utts = [ReferenceLine("prospect", 0.0, 60.0, " ".join(["word"] * 1500)),
             ReferenceLine("prospect", 61.0, 63.0, "We are not interested.")]
     start = time.perf_counter()
-    for event in utterance_events(utts):
-        clock.set(max(clock.now(), event.t))
+    for at, event in utterance_events(utts):
+        clock.set(max(clock.now(), at))
         events += stage.feed(event)
     events += stage.close(70.0)
     assert time.perf_counter() - start < 30.0

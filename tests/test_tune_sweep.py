@@ -160,7 +160,7 @@ def test_feedback_from_a_real_session_log_fixture(capsys):
     case, counts = feedback_case(fixture)
     assert (counts["helpful"], counts["wrong"]) == (1, 1)
     assert [(w.cue, w.required) for w in case.expected] == [("second_effort", True)]
-    assert any(e.type == "committed" for e in case.events)
+    assert any(e.type == "committed" for _, e in case.events)
     assert main(["tune", "--feedback", str(fixture), "--set", "plant_seed.cooldown_s=30,60"]) == 0
     assert "1 helpful, 1 wrong" in capsys.readouterr().err
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..cues.profile import load_profile
 from ..cues.rules import default_rule_dirs, describe_dirs, load_rule_dir
+from ..cues.transcript import CommitSchedule
 from ..errors import LivecueError
 from ..terminal_text import printable
 from ..tuning.evaluate import (audio_cues_runner, evaluate, format_calls, format_table, stderr_progress,
@@ -44,6 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="labelled calls (*.json) or directories of them")
     p.add_argument("--transcript", action="store_true",
                    help="run only the cue engine on the reference transcript (no audio, no model)")
+    p.add_argument("--streamed", action="store_true",
+                   help="with --transcript: commit each utterance's words as a live recogniser does (every 0.4 s, "
+                        "0.9 s after each word), not all at its end")
     p.add_argument("--paced", action="store_true", help="audio mode: replay in real time (slow; latency as live)")
     schedule = p.add_mutually_exclusive_group()
     schedule.add_argument("--final-only", action="store_true",
@@ -88,15 +92,17 @@ def run(args: argparse.Namespace) -> int:
     if args.paced and (args.final_only or args.live_schedule):
         raise LivecueError("--final-only and --live-schedule choose the schedule of a fast run; "
                            "--paced always runs the live schedule, in real time")
+    if args.streamed and not args.transcript:
+        raise LivecueError("--streamed is a way of feeding the reference transcript: it needs --transcript")
     load = load_rules_strict(args.rules)
     profile = load_profile(args.profile)
     calls = find_calls(args.paths)
     bar = None
     if args.transcript:
-        runner = transcript_runner(calls, load, profile)
+        runner = transcript_runner(calls, load, profile, streamed=CommitSchedule() if args.streamed else None)
         every = max(1, len(calls) // 50)
         progress = None if args.quiet or len(calls) < 200 else stderr_progress(every)
-        mode = "transcript"
+        mode = "transcript, streamed" if args.streamed else "transcript"
     else:
         from .common import settings_from_args
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..clock import ManualClock
-from ..events import Committed, Cue, Event, SessionStarted, SpeechEnded, SpeechStarted, Word
+from ..events import Committed, Cue, Event, SessionStarted, SpeechEnded, SpeechStarted, Word, words_text
 from .profile import Profile
 from .rules import LoadResult
 
@@ -45,31 +45,65 @@ def utterance_words(u: ReferenceLine) -> tuple[Word, ...]:
     return tuple(out)
 
 
-def utterance_events(utterances: Iterable[ReferenceLine]) -> list[Event]:
-    """Speech start, speech end and the final words of each utterance, in time order."""
+@dataclass(frozen=True)
+class CommitSchedule:
+    """When a streaming recogniser commits words: on a grid, each word some time after it was said.
+
+    The defaults are the live pipeline's: a growing utterance is decoded every
+    0.4 s (``AsrSettings.min_update_s``) and a word is committed a median 0.89 s
+    after it ends (paced replay, docs/benchmarks.md "Committed-word latency").
+    """
+
+    grid_s: float = 0.4
+    lag_s: float = 0.9
+
+
+def utterance_events(utterances: Iterable[ReferenceLine], streamed: CommitSchedule | None = None
+                     ) -> list[tuple[float, Event]]:
+    """Speech start, speech end and the words of each utterance, in time order, each with when it arrives.
+
+    By default each utterance's words arrive at once, final, when it ends (as ``replay --fast``
+    decodes).  ``streamed`` commits them as they are said, as a live call does: at each grid point
+    the words that ended ``lag_s`` before, the rest when the utterance ends.
+    """
     timed: list[tuple[float, int, int, Event]] = []
     for n, u in enumerate(utterances):
         words = utterance_words(u)
         timed.append((u.start, 0, n, SpeechStarted(u.start, u.speaker)))
         timed.append((u.end, 1, n, SpeechEnded(u.end, u.speaker, u.start)))
-        if words:
-            timed.append((u.end, 2, n, Committed(u.end, u.speaker, u.text, words, True)))
+        done = 0
+        if streamed is not None and words:
+            k = 1
+            while u.start + k * streamed.grid_s < u.end:
+                at = u.start + k * streamed.grid_s
+                upto = done
+                while upto < len(words) and words[upto].end <= at - streamed.lag_s:
+                    upto += 1
+                if upto > done:
+                    part = words[done:upto]
+                    timed.append((at, 2, n, Committed(part[-1].end, u.speaker, words_text(part), part, False)))
+                    done = upto
+                k += 1
+        if done < len(words):
+            rest = words[done:]
+            text = u.text if done == 0 else words_text(rest)
+            timed.append((u.end, 2, n, Committed(u.end, u.speaker, text, rest, True)))
     timed.sort(key=lambda item: (item[0], item[1], item[2]))
-    return [item[3] for item in timed]
+    return [(item[0], item[3]) for item in timed]
 
 
-def run_events(events: list[Event], load: LoadResult, profile: Profile | None = None,
+def run_events(events: list[tuple[float, Event]], load: LoadResult, profile: Profile | None = None,
                end_t: float | None = None) -> list[Cue]:
-    """Feed ``events`` through a fresh cue stage; the cues it fired."""
+    """Feed ``events`` (each with when it arrives) through a fresh cue stage; the cues it fired."""
     from .stage import CueStage
 
     clock = ManualClock()
     stage = CueStage(load, profile or Profile(), clock, None, signals_per_s=0)
     cues: list[Cue] = []
     stage.feed(SessionStarted(0.0))
-    for event in events:
-        if event.t > clock.now():
-            clock.set(event.t)
+    for at, event in events:
+        if at > clock.now():
+            clock.set(at)
         cues += [e for e in stage.feed(event) if isinstance(e, Cue)]
     end = max(clock.now(), end_t or 0.0) + 5.0
     clock.set(end)

@@ -20,7 +20,7 @@ from typing import Callable
 
 from ..cues.profile import Profile
 from ..cues.rules import LoadResult
-from ..cues.transcript import run_events, utterance_events
+from ..cues.transcript import CommitSchedule, run_events, utterance_events
 from ..errors import LivecueError
 from ..events import Cue, Event
 from ..terminal_text import printable
@@ -149,24 +149,26 @@ class _EventCache:
     """Transcript events per call, built once (tune runs each call many times)."""
 
     def __init__(self) -> None:
-        self._events: dict[str, list[Event]] = {}
+        self._events: dict[tuple, list[tuple[float, Event]]] = {}
 
-    def get(self, call: LabelledCall) -> list[Event]:
-        key = str(call.path)
+    def get(self, call: LabelledCall, streamed: CommitSchedule | None = None) -> list[tuple[float, Event]]:
+        key = (str(call.path), streamed)
         if key not in self._events:
-            self._events[key] = utterance_events(call.utterances)
+            self._events[key] = utterance_events(call.utterances, streamed)
         return self._events[key]
 
 
 EVENTS = _EventCache()
 
 
-def transcript_cues(call: LabelledCall, load: LoadResult, profile: Profile | None = None) -> list[Cue]:
-    return run_events(EVENTS.get(call), load, profile, call.duration)
+def transcript_cues(call: LabelledCall, load: LoadResult, profile: Profile | None = None,
+                    streamed: CommitSchedule | None = None) -> list[Cue]:
+    return run_events(EVENTS.get(call, streamed), load, profile, call.duration)
 
 
 def transcript_runner(calls: list[LabelledCall], load: LoadResult, profile: Profile | None = None,
-                      chunk: int = 200, max_clauses: int = 2000) -> Callable[[LabelledCall], list[Cue]]:
+                      chunk: int = 200, max_clauses: int = 2000, streamed: CommitSchedule | None = None
+                      ) -> Callable[[LabelledCall], list[Cue]]:
     """``transcript_cues`` for a known list of calls, their intent clauses encoded ahead.
 
     A turn's two or three clauses make a small, inefficient pass through the
@@ -195,12 +197,12 @@ def transcript_runner(calls: list[LabelledCall], load: LoadResult, profile: Prof
                 notes = [(e, stack.enter_context(e.noting())) for e in embedders]
                 j = i
                 while j < min(len(calls), i + chunk) and max(len(set(n)) for _, n in notes) < max_clauses:
-                    transcript_cues(calls[j], load, profile)
+                    transcript_cues(calls[j], load, profile, streamed)
                     j += 1
             ready[0] = j
             for embedder, noted in notes:
                 embedder.encode(list(dict.fromkeys(noted)))
-        return transcript_cues(call, load, profile)
+        return transcript_cues(call, load, profile, streamed)
 
     return run
 

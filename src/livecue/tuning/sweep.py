@@ -180,7 +180,7 @@ def apply_params(ruleset: RuleSet, values: dict[Param, Any]) -> RuleSet:
 @dataclass
 class Case:
     name: str
-    events: list[Event]
+    events: list[tuple[float, Event]]  # each with when it arrives
     duration: float
     expected: tuple[Window, ...]
 
@@ -214,7 +214,7 @@ def feedback_case(path: Path, *, before_s: float = 3.0, after_s: float = 10.0) -
         else:
             counts["unmarked"] += 1
             windows.append(Window(c.cue, c.t - before_s, c.t, c.t + after_s, False))
-    inputs = [e for e in data.events if isinstance(e, _INPUT)]
+    inputs = [(e.t, e) for e in data.events if isinstance(e, _INPUT)]
     return Case(str(path), inputs, data.duration, tuple(windows)), counts
 
 
