@@ -106,14 +106,41 @@ def test_cooldown_holds_a_rule_back():
     assert len(f.cues("plant_seed")) == 2
 
 
-def test_fires_on_tentative_words_once_they_are_clear_and_not_again_when_committed():
+def test_a_turn_end_rule_waits_for_the_turn_and_fires_once_when_its_words_are_committed():
+    """decision_maker judges the whole turn (a later clause may take the decision back), and the
+    same evidence, tentative and then committed, gives one card."""
     f = feeder()
+    f.feed(*utterance("rep", 0.5, 3.0, "Shall we book the install?"))
+    f.feed(SpeechStarted(3.5, "prospect"))
+    f.feed(tentative("prospect", 3.5, 4.6, "I need to run it by my boss"), lag_s=0.3)
+    f.feed(tentative("prospect", 3.5, 5.6, "I need to run it by my boss first okay"), lag_s=0.3)
+    assert f.cues() == []  # the turn goes on
+    f.feed(SpeechEnded(6.0, "prospect", 3.5))
+    f.feed(committed("prospect", 3.5, 5.6, "I need to run it by my boss first okay", final=True), lag_s=0.5)
+    f.feed(SpeechStarted(7.5, "rep"))
+    assert [c.cue for c in f.cues()] == ["decision_maker"]
+    assert 6.0 <= f.cues()[0].t <= 7.0  # when the turn ended (and settle_s more)
+
+
+def test_fires_on_tentative_words_once_they_are_clear_and_not_again_when_committed(tmp_path):
+    """A rule that fires on a match acts on tentative words once they are clearly there."""
+    (tmp_path / "boss.toml").write_text(
+        'id = "boss"\ntitle = "Boss"\nlisten = "prospect"\nfire = "match"\nwhen = "boss"\n'
+        '[card]\ntitle = "Boss"\nwhy = "boss"\nscript = ["Ask who."]\n'
+        '[triggers.boss]\nkind = "phrases"\nphrases = ["run it by my boss"]\n'
+        '[[examples]]\nname = "f"\nexpect = "fire"\nlines = ["0.5-3.0 prospect: I need to run it by my boss."]\n'
+        '[[examples]]\nname = "s"\nexpect = "silent"\nlines = ["0.5-3.0 prospect: I decide."]\n')
+    load = load_rule_dir(tmp_path)
+    assert not load.problems
+    clock = ManualClock()
+    f = Feeder(CueStage(load, Profile(), clock, None), clock)
+    f.feed(SessionStarted(0.0))
     f.feed(*utterance("rep", 0.5, 3.0, "Shall we book the install?"))
     f.feed(SpeechStarted(3.5, "prospect"))
     f.feed(tentative("prospect", 3.5, 4.6, "I need to run it by my boss"), lag_s=0.3)
     assert f.cues() == []  # "boss" is the hypothesis's last word: it may still change
     f.feed(tentative("prospect", 3.5, 5.6, "I need to run it by my boss first okay"), lag_s=0.3)
-    assert [c.cue for c in f.cues()] == ["decision_maker"]
+    assert [c.cue for c in f.cues()] == ["boss"]
     assert f.cues()[0].t < 6.0  # before the speaker finished
     f.feed(SpeechEnded(6.0, "prospect", 3.5))
     f.feed(committed("prospect", 3.5, 5.6, "I need to run it by my boss first okay", final=True), lag_s=0.5)
