@@ -234,7 +234,8 @@ class Detector:
             rule = crule.rule
             if not self._gate(crule, ctx.now):
                 continue
-            if rule.fire == "turn_end" and not (ctx.turn_over and ctx.speaker == rule.listen):
+            replying = crule.reads_reply and ctx.speaker not in ("", rule.listen)
+            if rule.fire == "turn_end" and not (ctx.turn_over and ctx.speaker == rule.listen) and not replying:
                 continue
             if rule.id in self.too_slow:
                 continue
@@ -246,7 +247,7 @@ class Detector:
                 continue
             if hit is None or not hit.keys:
                 continue
-            wait = rule.settle_s if rule.fire == "turn_end" else 0.0
+            wait = rule.settle_s if rule.fire == "turn_end" and not replying else 0.0  # (the judged turn is over)
             if ctx.turn_over and ctx.speaker == rule.listen and unfinished(ctx.turn().toks.tokens):
                 wait = max(wait, self.s.unfinished_wait_s)  # "..., but" and a pause: they are likely to go on
             if wait > 0:
