@@ -234,8 +234,7 @@ class Detector:
             rule = crule.rule
             if not self._gate(crule, ctx.now):
                 continue
-            replying = crule.reads_reply and ctx.speaker not in ("", rule.listen)
-            if rule.fire == "turn_end" and not (ctx.turn_over and ctx.speaker == rule.listen) and not replying:
+            if rule.fire == "turn_end" and not (ctx.turn_over and ctx.speaker == rule.listen):
                 continue
             if rule.id in self.too_slow:
                 continue
@@ -247,7 +246,7 @@ class Detector:
                 continue
             if hit is None or not hit.keys:
                 continue
-            wait = rule.settle_s if rule.fire == "turn_end" and not replying else 0.0  # (the judged turn is over)
+            wait = rule.settle_s if rule.fire == "turn_end" else 0.0
             if ctx.turn_over and ctx.speaker == rule.listen and unfinished(ctx.turn().toks.tokens):
                 wait = max(wait, self.s.unfinished_wait_s)  # "..., but" and a pause: they are likely to go on
             if wait > 0:

@@ -11,7 +11,6 @@ the line maps read with the files; nothing is read again here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from ..user_files import Problem, TomlLines, did_you_mean
@@ -27,7 +26,6 @@ class CompiledTrigger:
     rule_id: str
     phrases: PhraseSet | None = None
     unless: PhraseSet | None = None
-    pivots: PhraseSet | None = None  # kind reply: the turn of the call after the acknowledgement
     intent: Any = None  # intents.Intent: the embedded examples of an intent trigger
     second: Any = None  # intents.Intent: the same fit on ``second_opinion``'s embedding, which may veto the turn
 
@@ -37,11 +35,6 @@ class CompiledRule:
     rule: Rule
     when: Any
     triggers: dict[str, CompiledTrigger]
-
-    @cached_property
-    def reads_reply(self) -> bool:
-        """A trigger of this rule is judged on the other side's reply (a turn-end rule is then judged there too)."""
-        return any(REGISTRY[ct.trigger.kind].reads_reply for ct in self.triggers.values())
 
 
 @dataclass

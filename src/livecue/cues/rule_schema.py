@@ -100,17 +100,10 @@ class Trigger:
     # kind = "monologue_reply" / "monologue": rep talk without a substantive reply
     min_monologue_s: float = 20.0
     unless_asked: bool = False  # monologue_reply: not after the prospect's own question (the answer they asked for)
-    acknowledgements: tuple[str, ...] = ()  # monologue_reply: replies of only these ("okay") accept, not disengage;
-    # reply: the reply opens with one of these ("fair enough")
+    acknowledgements: tuple[str, ...] = ()  # monologue_reply: replies of only these ("okay") accept, not disengage
     # kind = "turn_before": the other side's last real turn before the judged one
     min_turn_s: float = 4.0  # held the floor this long ...
     or_question: bool = True  # ... or ended on a question
-    # kind = "reply": the other side's reply takes the listened side's last turn as an objection
-    pivots: tuple[str, ...] = ()  # ... a question that turns the call, after one of acknowledgements ...
-    ack_within_words: int = 3  # ... the acknowledgement starting within the reply's first this many words ...
-    pivot_within_words: int = 30  # ... and the question within its first this many
-    min_turn_words: int = 4  # the judged turn held at least this many words
-    max_late_s: float = 10.0  # and ended at most this long ago
     # kind = "talk_share": the prospect's share of the talk over a window
     max_share: float = 0.15
     window_s: float = 120.0

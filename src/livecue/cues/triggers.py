@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..audio_facts import CALL_SIDES
 from .clauses import Clause, clause_of, clause_text, in_scope, is_preface, split_clauses, statements, unnamed
-from .match import PhraseSet, count_words, normalise_words, phrase_errors
+from .match import PhraseSet, normalise_words, phrase_errors
 from .questions import is_question, is_tag
 from .signals import clipped_streak
 
@@ -130,7 +130,6 @@ class TriggerKind:
     positive: tuple[str, ...] = ()  # numeric keys that must be more than 0
     tunable: tuple[str, ...] = ()  # numeric keys `livecue tune --set` may sweep
     meter = ""  # "warn" | "alert": this kind's min_monologue_s colours the monologue meter
-    reads_reply = False  # judged on the other side's words (its reply to the listened side's last turn)
     default_why = ""  # the card's why when neither the trigger nor the card has one
 
     def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
@@ -844,88 +843,6 @@ class TurnBefore(TriggerKind):
         return Hit(trig.name, run[0].speaker, (), 0.0, {"held_s": held_s}, turn=None)
 
 
-class Reply(TriggerKind):
-    """The other side's reply takes the listened side's last turn as an objection.
-
-    A rep who hears a no answers it in a way of its own: an acknowledgement
-    ("fair enough", "I hear you") and, a few words on, a question that turns
-    the call ("can I ask", "out of interest").  Where the no was said in
-    words no phrase or example knows ("back of a receipt does me, love"),
-    that reply is the evidence (docs/benchmarks.md, issue-11az).  Judged
-    while the reply comes in, on its committed words: the judged turn gave no
-    card, held ``min_turn_words`` words or more (a two-word answer is reset's
-    clipped streak, not a no), ended on no question, and ended at most
-    ``max_late_s`` ago (a card later than that is stale).
-    """
-
-    name = "reply"
-    keys = {"acknowledgements": (), "pivots": (), "unless": (), "ack_within_words": 3, "pivot_within_words": 30,
-            "min_turn_words": 4, "max_late_s": 10.0}
-    lists = frozenset({"acknowledgements", "pivots", "unless"})
-    positive = ("pivot_within_words", "max_late_s")
-    tunable = ("ack_within_words", "pivot_within_words", "min_turn_words", "max_late_s")
-    reads_reply = True
-
-    def check(self, trig: "Trigger", data: dict, at: Problems) -> None:
-        super().check(trig, data, at)
-        for key in ("acknowledgements", "pivots"):
-            if not getattr(trig, key):
-                at.table(f"trigger '{trig.name}' needs {key}")
-        for key in ("ack_within_words", "min_turn_words"):
-            if key in data and getattr(trig, key) < 0:
-                at.key(key, f"'{key}' must be 0 or more")
-
-    def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
-        for key in ("acknowledgements", "pivots", "unless"):
-            _check_phrase_list(trig, key, classes, key != "unless", at)
-
-    def compile(self, ct: "CompiledTrigger", rule: "Rule", rules: dict[str, "Rule"], at: Problems) -> bool:
-        trig = ct.trigger
-        ct.phrases = phrase_set(trig.acknowledgements, rule.classes, False, True)  # bound to the reply's start
-        ct.pivots = phrase_set(trig.pivots, rule.classes, False, True)
-        ct.unless = phrase_set(trig.unless, rule.classes, False, False) if trig.unless else None
-        return True
-
-    def evaluate(self, det, crule, ct, ctx, ignore_used):
-        rule, trig = crule.rule, ct.trigger
-        if ctx.reason not in ("text", "ended", "final") or ctx.speaker in ("", rule.listen) or ctx.update is None:
-            return None
-        judged = turn_before(det.tracker, ctx.update.segment)
-        if not judged or judged[-1].speaker != rule.listen or ctx.now - judged[-1].last_end > trig.max_late_s:
-            return None
-        key = det.tracker.turn_of(judged[-1])[0].id
-        if key in det.turn_priority or any(p.hit.turn == key for p in det.pending.values()):
-            return None  # the turn gave its card already
-        said = [t for seg in judged for t in seg.texts]
-        toks = normalise_words(said)
-        if count_words(said) < trig.min_turn_words or _asks(judged, last=1):
-            return None
-        if ct.unless is not None and ct.unless.search(toks, fuzzy=False):
-            return None
-        reply = ctx.turn()
-        heard = [w for w, tentative in zip(reply.words, reply.tentative) if not tentative]
-        heard = heard[:trig.pivot_within_words]
-        if not heard:
-            return None
-        words = normalise_words([w.word for w in heard])
-        ack = next((m for m in ct.phrases.search(words, fuzzy=False)
-                    if words.origin[m.start] < trig.ack_within_words), None)
-        if ack is None:
-            return None
-        ack_end = words.origin[ack.end - 1]
-        pivot = next((m for m in ct.pivots.search(words, fuzzy=False) if words.origin[m.start] > ack_end), None)
-        if pivot is None:
-            return None
-        ev = Evidence("reply", judged[0].start, judged[0].start)
-        if not ignore_used and det._consumed(rule.id, ev):
-            return None
-        clauses = [c for c in split_clauses(said) if c.substantive] or split_clauses(said)
-        quote = clauses[-1].text.strip(" ,.;:") if clauses else " ".join(said)
-        answer = " ".join(w.word.strip() for w in heard[:words.origin[pivot.end - 1] + 1]).strip(" ,.;:")
-        return Hit(trig.name, rule.listen, (ev,), judged[-1].last_end,
-                   {"clause": quote, "evidence": quote, "reply": answer}, turn=key)
-
-
 class Monologue(TriggerKind):
     """The rep has held the floor for min_monologue_s."""
 
@@ -1008,8 +925,7 @@ class ResponseLatency(TriggerKind):
 
 
 REGISTRY: dict[str, TriggerKind] = {k.name: k for k in (
-    Phrases(), IntentKind(), ClippedStreak(), MonologueReply(), TurnBefore(), Reply(), Monologue(), TalkShare(),
-    ResponseLatency())}
+    Phrases(), IntentKind(), ClippedStreak(), MonologueReply(), TurnBefore(), Monologue(), TalkShare(), ResponseLatency())}
 KINDS = tuple(REGISTRY)
 
 
