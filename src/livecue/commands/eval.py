@@ -92,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
     if args.paced and (args.final_only or args.live_schedule):
         raise LivecueError("--final-only and --live-schedule choose the schedule of a fast run; "
                            "--paced always runs the live schedule, in real time")
+    if args.transcript and (args.paced or args.final_only or args.live_schedule):
+        raise LivecueError("--paced, --final-only and --live-schedule choose how the audio is decoded: "
+                           "--transcript runs no audio (--streamed feeds its words as a live call commits them)")
     if args.streamed and not args.transcript:
         raise LivecueError("--streamed is a way of feeding the reference transcript: it needs --transcript")
     load = load_rules_strict(args.rules)

@@ -45,6 +45,9 @@ def utterance_words(u: ReferenceLine) -> tuple[Word, ...]:
     return tuple(out)
 
 
+_SAME_TIME_S = 1e-9  # a word that ends on a grid point's cut-off is ready there (floating-point sums miss it)
+
+
 @dataclass(frozen=True)
 class CommitSchedule:
     """When a streaming recogniser commits words: on a grid, each word some time after it was said.
@@ -77,7 +80,7 @@ def utterance_events(utterances: Iterable[ReferenceLine], streamed: CommitSchedu
             while u.start + k * streamed.grid_s < u.end:
                 at = u.start + k * streamed.grid_s
                 upto = done
-                while upto < len(words) and words[upto].end <= at - streamed.lag_s:
+                while upto < len(words) and words[upto].end <= at - streamed.lag_s + _SAME_TIME_S:
                     upto += 1
                 if upto > done:
                     part = words[done:upto]
