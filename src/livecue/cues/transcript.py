@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..clock import ManualClock
+from ..config import AsrSettings
 from ..events import Committed, Cue, Event, SessionStarted, SpeechEnded, SpeechStarted, Word, words_text
 from .profile import Profile
 from .rules import LoadResult
@@ -53,11 +54,11 @@ class CommitSchedule:
     """When a streaming recogniser commits words: on a grid, each word some time after it was said.
 
     The defaults are the live pipeline's: a growing utterance is decoded every
-    0.4 s (``AsrSettings.min_update_s``) and a word is committed a median 0.89 s
+    ``AsrSettings.min_update_s`` (0.4 s) and a word is committed a median 0.89 s
     after it ends (paced replay, docs/benchmarks.md "Committed-word latency").
     """
 
-    grid_s: float = 0.4
+    grid_s: float = AsrSettings.min_update_s
     lag_s: float = 0.9
 
 
