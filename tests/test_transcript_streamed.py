@@ -83,7 +83,7 @@ def test_weak_ending_reads_the_whole_turn_either_way():
 
 
 def test_eval_streamed_scores_the_committed_fixtures(tmp_path, capsys):
-    """The same calls, cue for cue, and a match rule's card comes before its utterance ends."""
+    """The committed fixtures score the same either way, cue for cue."""
     runs = {}
     for name, flags in (("whole", []), ("streamed", ["--streamed"])):
         out = tmp_path / f"{name}.json"
@@ -92,9 +92,24 @@ def test_eval_streamed_scores_the_committed_fixtures(tmp_path, capsys):
     assert "transcript, streamed mode" in capsys.readouterr().out
     assert runs["streamed"]["overall"] == runs["whole"]["overall"]
     assert runs["streamed"]["overall"]["fp"] == 0 and runs["streamed"]["overall"]["fn"] == 0
-    fired = {name: {(c["file"], f["cue"]): f["t"] for c in run["calls"] for f in c["fired"]} for name, run in runs.items()}
-    assert fired["whole"].keys() == fired["streamed"].keys()
-    assert any(fired["streamed"][k] < fired["whole"][k] - 0.5 for k in fired["whole"])  # words before the end
+    fired = {name: {(c["file"], f["cue"]) for c in run["calls"] for f in c["fired"]} for name, run in runs.items()}
+    assert fired["whole"] == fired["streamed"]
+
+
+def test_a_match_rule_acts_on_the_words_before_the_utterance_ends(tmp_path):
+    (tmp_path / "boss.toml").write_text(
+        'id = "boss"\ntitle = "Boss"\nlisten = "prospect"\nfire = "match"\nwhen = "boss"\n'
+        '[card]\ntitle = "Boss"\nscript = ["Ask who."]\n'
+        '[triggers.boss]\nkind = "phrases"\nphrases = ["run it by my boss"]\n'
+        '[[examples]]\nname = "f"\nexpect = "fire"\nlines = ["0.5-3.0 prospect: I need to run it by my boss."]\n'
+        '[[examples]]\nname = "s"\nexpect = "silent"\nlines = ["0.5-3.0 prospect: I decide."]\n')
+    load = load_rule_dir(tmp_path)
+    assert not load.problems
+    line = ReferenceLine("prospect", 1.0, 9.0, "I need to run it by my boss, and then we will see about the rest of it.")
+    (whole,) = run_events(utterance_events([line]), load, None, 10.0)
+    (streamed,) = run_events(utterance_events([line], CommitSchedule()), load, None, 10.0)
+    assert whole.t == 9.0  # whole: when the utterance ends
+    assert streamed.anchor + 0.9 <= streamed.t <= streamed.anchor + 0.9 + 0.4  # the next grid point after the lag
 
 
 def test_streamed_needs_transcript_mode_and_transcript_mode_takes_no_audio_schedule(capsys):
@@ -105,3 +120,4 @@ def test_streamed_needs_transcript_mode_and_transcript_mode_takes_no_audio_sched
         assert main(["eval", "--transcript", "--streamed", flag, str(HERE / "calls")]) == 2
         err = capsys.readouterr().err
         assert err.startswith("livecue: ") and err.count("\n") == 1 and "--transcript runs no audio" in err
+
