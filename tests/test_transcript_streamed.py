@@ -121,3 +121,20 @@ def test_streamed_needs_transcript_mode_and_transcript_mode_takes_no_audio_sched
         err = capsys.readouterr().err
         assert err.startswith("livecue: ") and err.count("\n") == 1 and "--transcript runs no audio" in err
 
+
+def test_rule_examples_must_hold_with_the_words_streamed_too(tmp_path, capsys):
+    """A silent example whose turn takes its first clause back holds whole; a match rule fails it streamed."""
+    rule = ('id = "no"\ntitle = "No"\nlisten = "prospect"\nfire = "{fire}"\nwhen = "said_no"\n'
+            '[card]\ntitle = "No"\nscript = ["Ask."]\n'
+            '[triggers.said_no]\nkind = "phrases"\nphrases = ["still a no from me"]\nunless = ["talk to my partner"]\n'
+            '[[examples]]\nname = "no"\nexpect = "fire"\nlines = ["0.5-3.0 prospect: It is still a no from me."]\n'
+            '[[examples]]\nname = "the partner decides"\nexpect = "silent"\n'
+            'lines = ["0.5-9.0 prospect: It is still a no from me, but honestly you should talk to my partner about it."]\n')
+    (tmp_path / "no.toml").write_text(rule.replace("{fire}", "match"))
+    assert main(["rules", "test", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "the partner decides: expected no no cue, fired at" in out
+    assert "(with the words committed as a live call commits them)" in out and "1/2 examples pass" in out
+    (tmp_path / "no.toml").write_text(rule.replace("{fire}", "turn_end"))
+    assert main(["rules", "test", str(tmp_path)]) == 0
+    assert "2/2 examples pass" in capsys.readouterr().out

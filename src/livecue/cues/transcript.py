@@ -116,15 +116,32 @@ def run_events(events: list[tuple[float, Event]], load: LoadResult, profile: Pro
 
 
 def check_example(load: LoadResult, rule_id: str, example, profile: Profile | None = None) -> str | None:
-    """Run one rule example with every loaded rule; None if it holds, else why not."""
+    """Run one rule example with every loaded rule; None if it holds, else why not.
+
+    It must hold however the words come: each line whole at its end, and again
+    committed as a live call commits them (``CommitSchedule``), where a rule that
+    fires on a match may act on half a turn ("it's still a no from me" before
+    "..., but talk to my partner").
+    """
+    whole = _check_example(load, rule_id, example, profile, None)
+    if whole is not None:
+        return whole
+    streamed = _check_example(load, rule_id, example, profile, CommitSchedule())
+    return None if streamed is None else f"{streamed} (with the words committed as a live call commits them)"
+
+
+def _check_example(load: LoadResult, rule_id: str, example, profile: Profile | None,
+                   streamed: CommitSchedule | None) -> str | None:
     utts = [ReferenceLine(line.speaker, line.start, line.end, line.text) for line in example.lines]
     end = max((u.end for u in utts), default=0.0)
-    cues = [c for c in run_events(utterance_events(utts), load, profile, end) if c.cue == rule_id]
+    events = utterance_events(utts, streamed)
+    fired = run_events(events, load, profile, end)
+    cues = [c for c in fired if c.cue == rule_id]
     times = ", ".join(f"{c.t:.1f}" for c in cues) or "never"
     if example.expect == "silent":
         return None if not cues else f"expected no {rule_id} cue, fired at {times}"
     if not cues:
-        others = ", ".join(f"{c.cue}@{c.t:.1f}" for c in run_events(utterance_events(utts), load, profile, end))
+        others = ", ".join(f"{c.cue}@{c.t:.1f}" for c in fired)
         return f"expected a {rule_id} cue, none fired" + (f" (fired: {others})" if others else "")
     if example.count is not None and len(cues) != example.count:
         return f"expected {example.count} {rule_id} cue(s), fired {len(cues)} at {times}"
