@@ -113,13 +113,14 @@ def test_a_turn_end_rule_waits_for_the_turn_and_fires_once_when_its_words_are_co
     f.feed(*utterance("rep", 0.5, 3.0, "Shall we book the install?"))
     f.feed(SpeechStarted(3.5, "prospect"))
     f.feed(tentative("prospect", 3.5, 4.6, "I need to run it by my boss"), lag_s=0.3)
-    f.feed(tentative("prospect", 3.5, 5.6, "I need to run it by my boss first okay"), lag_s=0.3)
+    f.feed(tentative("prospect", 3.5, 5.8, "I need to run it by my boss first okay"), lag_s=0.3)
     assert f.cues() == []  # the turn goes on
     f.feed(SpeechEnded(6.0, "prospect", 3.5))
-    f.feed(committed("prospect", 3.5, 5.6, "I need to run it by my boss first okay", final=True), lag_s=0.5)
+    # the words heard reach the speech's end: judged now, before the final decode
+    assert [(c.cue, round(c.t, 1)) for c in f.cues()] == [("decision_maker", 6.1)]  # the final words come at 6.3
+    f.feed(committed("prospect", 3.5, 5.8, "I need to run it by my boss first okay", final=True), lag_s=0.5)
     f.feed(SpeechStarted(7.5, "rep"))
     assert [c.cue for c in f.cues()] == ["decision_maker"]
-    assert 6.0 <= f.cues()[0].t <= 7.0  # when the turn ended (and settle_s more)
 
 
 def test_fires_on_tentative_words_once_they_are_clear_and_not_again_when_committed(tmp_path):
@@ -445,3 +446,27 @@ def test_detectors_on_the_same_rules_share_phrase_matches(monkeypatch):
     assert len(searched) == first_searches  # and no phrase set searched a text again
     fresh = load_rule_dir(RULES)
     assert not fresh.ruleset.matches  # freshly loaded rules start empty (a hot reload re-reads everything)
+
+
+def test_a_turn_end_card_waits_out_speech_that_brings_no_words_and_then_comes():
+    """A cough after "..., so" (speech the recogniser finds no words in) used to cancel the waiting
+    card for good: nothing judged the turn again (a review's case)."""
+    from livecue.events import UtteranceEnded
+
+    def turn(f):
+        f.feed(*utterance("rep", 0.5, 6.0, "Shall we go ahead with the starter plan for the shop?"))
+        f.feed(*utterance("prospect", 6.5, 10.0, "I'd need to run it by my boss first, so"))
+        f.feed(SpeechStarted(10.5, "prospect"))
+
+    f = feeder()
+    turn(f)
+    f.feed(SpeechEnded(10.8, "prospect", 10.5))
+    f.feed(UtteranceEnded(10.8, "prospect"), lag_s=0.3)
+    f.feed(SpeechStarted(14.0, "rep"))
+    assert [c.cue for c in f.cues()] == ["decision_maker"]
+    assert 11.0 <= f.cues()[0].t <= 14.0  # when the cough was heard out, not back at the turn's end
+    f = feeder()
+    turn(f)  # ... and where the speech brings words, the turn goes on: judged at its new end
+    f.feed(committed("prospect", 10.5, 12.0, "but really I make that call myself", final=False), lag_s=0.5)
+    f.feed(SpeechStarted(12.6, "rep"))
+    assert [c.cue for c in f.cues()] == []

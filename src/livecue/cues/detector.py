@@ -51,6 +51,7 @@ class _Pending:
     due: float
     crule: CompiledRule
     hit: Hit
+    held_by: Segment | None = None  # the speaker started again: wait for what this speech brings
 
 
 @dataclass
@@ -207,10 +208,16 @@ class Detector:
     def tick(self, now: float) -> list[Cue]:
         cues: list[Cue] = []
         for rule_id, pending in list(self.pending.items()):
+            held = pending.held_by
+            if held is not None and (held.words or not held.final):
+                if held.words:  # (its words normally cancel it at once: _cancel_pending)
+                    del self.pending[rule_id]
+                continue  # the new speech is still to be heard out
             if now >= pending.due:
                 del self.pending[rule_id]
                 if self._gate(pending.crule, pending.due) and self._turn_free(pending.crule, pending.hit):
-                    cues.append(self._fire(pending.crule, pending.hit, max(pending.due, pending.hit.anchor)))
+                    t = now if held is not None else max(pending.due, pending.hit.anchor)
+                    cues.append(self._fire(pending.crule, pending.hit, t))
         if now - self._last_tick >= self.tick_interval_s:
             self._last_tick = now
             cues += self._evaluate(_Context("tick", now, None, self.tracker, self.ruleset.matches, self.s))
@@ -372,10 +379,18 @@ class Detector:
                    anchor=hit.anchor)
 
     def _cancel_pending(self, update: Update) -> None:
-        """The speaker went on: a turn-end cue waits for the new end instead."""
+        """The speaker went on: a turn-end cue waits for the new end instead.
+
+        Speech that starts is held, not yet cancelled: a cough or a breath the
+        recogniser finds no words in closes with none, and the card then comes
+        (else nothing would judge the turn again: a card lost).
+        """
         for rule_id, pending in list(self.pending.items()):
             if pending.crule.rule.listen == update.speaker and _after(update.segment, pending.hit.anchor, self.s.after_tolerance_s):
-                del self.pending[rule_id]
+                if update.kind == "speech":
+                    pending.held_by = update.segment
+                else:
+                    del self.pending[rule_id]
 
     def _maybe_rearm(self, ctx: _Context, was_disarmed: set[str], fired_turns: dict[str, int | None]) -> None:
         answer = self.tracker.answers[-1] if self.tracker.answers else None
