@@ -46,8 +46,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--transcript", action="store_true",
                    help="run only the cue engine on the reference transcript (no audio, no model)")
     p.add_argument("--streamed", action="store_true",
-                   help="with --transcript: commit each utterance's words as a live recogniser does (every 0.4 s, "
-                        "0.9 s after each word), not all at its end")
+                   help="with --transcript: commit each utterance's words as a live recogniser does (every 0.4 s, those "
+                        "that ended 0.9 s before), not all at its end")
     p.add_argument("--paced", action="store_true", help="audio mode: replay in real time (slow; latency as live)")
     schedule = p.add_mutually_exclusive_group()
     schedule.add_argument("--final-only", action="store_true",
