@@ -61,27 +61,6 @@ def test_a_word_that_ends_on_a_cut_off_is_committed_at_that_grid_point():
             k += 1
 
 
-LOAD = load_rule_dir(HERE.parent / "cue_rules")
-
-
-def test_decision_maker_reads_the_whole_turn_either_way():
-    """A manager named and the decision taken back in the same turn: no card, however the words come."""
-    lines = [ReferenceLine("rep", 0.5, 5.0, "It's a two-hour install, and we do it after closing so the floor stays open."),
-             ReferenceLine("prospect", 5.5, 16.0, "Looks right. I'll show it to our office manager so she knows "
-                                                  "what's coming, but I'm the one buying it, so let's go.")]
-    for schedule in (None, CommitSchedule()):
-        assert [c.cue for c in run_events(utterance_events(lines, schedule), LOAD, None, 17.0)] == []
-
-
-def test_weak_ending_reads_the_whole_turn_either_way():
-    """A throwaway line that the same turn follows with a booked time is no weak ending."""
-    lines = [ReferenceLine("prospect", 0.5, 3.0, "Right, I'd better go and get the young lad from the yard."),
-             ReferenceLine("rep", 3.5, 10.5, "Perfect. Feel free to give me a shout if anything comes up, and "
-                                             "we'll talk Tuesday at ten then.")]
-    for schedule in (None, CommitSchedule()):
-        assert [c.cue for c in run_events(utterance_events(lines, schedule), LOAD, None, 11.0)] == []
-
-
 def test_eval_streamed_scores_the_committed_fixtures(tmp_path, capsys):
     """The committed fixtures score the same either way, cue for cue."""
     runs = {}
