@@ -183,6 +183,42 @@ def test_cross_file_references_are_checked(tmp_path):
     assert any("'after' names unknown cue 'secnd_effort'" in str(p) for p in result.problems)
 
 
+def test_unless_from_borrows_another_triggers_exceptions(tmp_path):
+    """One list of exceptions for two phrase lists (second_effort's brush_off and does_it_already)."""
+    borrowing = GOOD.replace('title = "X"', 'title = "X"\nwhen = "t or u"\nfire = "turn_end"').replace('[card]', """[triggers.u]
+kind = "phrases"
+phrases = ["we use a whiteboard"]
+unless_from = "x.t"
+[card]""").replace('phrases = ["not interested"]', 'phrases = ["not interested"]\nunless = ["on the software side"]')
+    borrowing += """[[examples]]
+name = "u fires"
+expect = "fire"
+lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: We use a whiteboard."]
+[[examples]]
+name = "t's exception holds for u too"
+expect = "silent"
+lines = ["0.0-2.0 rep: Hello there?", "2.5-5.0 prospect: We use a whiteboard on the software side."]
+"""
+    write(tmp_path, borrowing)
+    load = load_rule_dir(tmp_path)
+    assert load.problems == []
+    crule = load.ruleset.get("x")
+    assert [check_example(load, "x", ex) for ex in crule.rule.examples] == [None] * 4
+    without = load_rule_dir(write(tmp_path, borrowing.replace('unless_from = "x.t"\n', "")).parent)
+    assert [ex.name for ex in crule.rule.examples if check_example(without, "x", ex)] == [
+        "t's exception holds for u too"]
+
+    path = write(tmp_path, borrowing.replace('unless_from = "x.t"', 'unless_from = "x.nope"'))
+    line = path.read_text().splitlines().index('unless_from = "x.nope"') + 1
+    assert f"{path}:{line}: unless_from 'x.nope' is not a phrases trigger" in [
+        str(p) for p in load_rule_dir(tmp_path).problems]
+    path = write(tmp_path, borrowing.replace('unless_from = "x.t"', 'unless_from = "x.tt"'))  # the hint is a trigger
+    assert f"{path}:{line}: unless_from 'x.tt' is not a phrases trigger (did you mean 'x.t'?)" in [
+        str(p) for p in load_rule_dir(tmp_path).problems]  # (it was the rule's id: "did you mean 'x'?")
+    path = write(tmp_path, borrowing.replace('unless_from = "x.t"', 'unless_from = "no dot"'))
+    assert f"{path}:{line}: 'unless_from' must look like 'rule_id.trigger_name'" in messages(path)
+
+
 def test_rules_check_cli_lists_problems_and_fails_without_traceback(tmp_path, capsys):
     write(tmp_path, GOOD.replace('title = "X"', 'title = "X"\nlisen = "prospect"'))
     write(tmp_path, 'id = "y"\ntitle = [\n', "y.toml")

@@ -75,6 +75,7 @@ def compile_rules(rules: list[Rule], lines: dict[str, TomlLines] | None = None) 
             continue
         by_id[rule.id] = rule
     ids = list(by_id)
+    trigger_refs = [f"{r.id}.{t.name}" for r in by_id.values() for t in r.triggers]  # what a borrowing key may name
     compiled: list[CompiledRule] = []
     for rule in by_id.values():
         bad = False
@@ -88,7 +89,7 @@ def compile_rules(rules: list[Rule], lines: dict[str, TomlLines] | None = None) 
         triggers: dict[str, CompiledTrigger] = {}
         for trig in rule.triggers:
             ct = CompiledTrigger(trig, rule.id)
-            at = _CrossAt(rule, trig.name, problems, ids, line_of)
+            at = _CrossAt(rule, trig.name, problems, trigger_refs, line_of)
             if not REGISTRY[trig.kind].compile(ct, rule, by_id, at):
                 bad = True
                 continue
@@ -106,16 +107,15 @@ _phrase_set = phrase_set  # compiled phrase lists live with the phrases kind (tr
 class _CrossAt:
     """Problems found when compiling a trigger against the other rules (references, models)."""
 
-    def __init__(self, rule: Rule, trigger: str, problems: list[Problem], ids: list[str], line_of) -> None:
-        self.rule, self.path, self.problems, self.ids = rule, ("triggers", trigger), problems, ids
+    def __init__(self, rule: Rule, trigger: str, problems: list[Problem], refs: list[str], line_of) -> None:
+        self.rule, self.path, self.problems, self.refs = rule, ("triggers", trigger), problems, refs
         self.line_of = line_of
 
     def key(self, key: str, message: str) -> None:
         ref = getattr(self.rule.trigger(self.path[1]), key, "")
         hint = ""
-        if isinstance(ref, str) and "." in ref:
-            rule_id, _, trig = ref.partition(".")
-            hint = did_you_mean(rule_id, self.ids)
+        if isinstance(ref, str) and "." in ref:  # the nearest 'rule_id.trigger' (not the rule id alone: "did you mean 'x'?")
+            hint = did_you_mean(ref, self.refs)
         self.problems.append(Problem(self.rule.file, self.line_of(self.rule.file, self.path, key), message + hint))
 
     def item(self, key: str, value: str, message: str) -> None:

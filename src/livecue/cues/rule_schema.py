@@ -54,6 +54,7 @@ class Trigger:
     phrases: tuple[str, ...] = ()
     phrases_from: str = ""  # "rule_id.trigger": reuse another trigger's phrases
     unless: tuple[str, ...] = ()  # phrases in the same turn that cancel the match
+    unless_from: str = ""  # "rule_id.trigger": also cancel on another phrases trigger's unless list
     max_turn_words: int = 0  # only turns of at most this many words (0 = any length)
     fuzzy: bool = True  # allow one misheard, missing or extra word in long phrases
     speaker: str = ""  # read this side's recent words (the other side, or the listened side's last turns) ...

@@ -91,11 +91,11 @@ def phrase_set(phrases: tuple[str, ...], classes: dict, fuzzy: bool, allow_commo
 _REF = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
 
 
-_FROM_KIND = {"phrases_from": "phrases", "sounds_like_from": "intent"}  # a borrowing key -> the kind it borrows from
+_FROM_KIND = {"phrases_from": "phrases", "unless_from": "phrases", "sounds_like_from": "intent"}  # a borrowing key -> the kind it borrows from
 
 
 def _check_ref(trig: "Trigger", key: str, at: Problems) -> None:
-    """``phrases_from`` / ``sounds_like_from`` name another trigger as 'rule_id.trigger_name'."""
+    """``phrases_from`` / ``unless_from`` / ``sounds_like_from`` name another trigger as 'rule_id.trigger_name'."""
     value = getattr(trig, key)
     if value and not _REF.fullmatch(value):
         at.key(key, f"'{key}' must look like 'rule_id.trigger_name'")
@@ -155,7 +155,7 @@ class Phrases(TriggerKind):
     """A phrase said in the listened side's current turn (or the other side's last seconds)."""
 
     name = "phrases"
-    keys = {"phrases": (), "phrases_from": "", "unless": (), "max_turn_words": 0, "fuzzy": True, "speaker": "",
+    keys = {"phrases": (), "phrases_from": "", "unless": (), "unless_from": "", "max_turn_words": 0, "fuzzy": True, "speaker": "",
             "within_s": 30.0, "last_turn": False, "clause_scope": False, "skip_past": False}
     lists = frozenset({"phrases", "unless"})
     positive = ("within_s",)
@@ -166,6 +166,7 @@ class Phrases(TriggerKind):
         if not trig.phrases and not trig.phrases_from:
             at.table(f"trigger '{trig.name}' needs phrases or phrases_from")
         _check_ref(trig, "phrases_from", at)
+        _check_ref(trig, "unless_from", at)
         if trig.speaker and trig.speaker not in SPEAKERS:
             at.key("speaker", f"'speaker' must be one of {', '.join(SPEAKERS)}, not {trig.speaker!r}")
         if trig.last_turn and not trig.speaker:
@@ -190,7 +191,15 @@ class Phrases(TriggerKind):
             phrases = tuple(trig.phrases) + tuple(source.phrases)
             classes = {**src_rule.classes, **rule.classes}
         ct.phrases = phrase_set(phrases, classes, True, trig.max_turn_words > 0)
-        ct.unless = phrase_set(trig.unless, rule.classes, False, False) if trig.unless else None
+        unless, unless_classes = trig.unless, rule.classes
+        if trig.unless_from:  # the same exceptions as another list ("all set with the POS, it's the payroll")
+            found = _borrowed(trig, "unless_from", rules, at)
+            if found is None:
+                return False
+            src_rule, source = found
+            unless = tuple(trig.unless) + tuple(source.unless)
+            unless_classes = {**src_rule.classes, **rule.classes}
+        ct.unless = phrase_set(unless, unless_classes, False, False) if unless else None
         return True
 
     def evaluate(self, det, crule, ct, ctx, ignore_used):
