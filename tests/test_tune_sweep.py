@@ -128,6 +128,52 @@ def test_tune_cli_writes_the_best_setting(tmp_path, capsys):
     assert (rules / "reset.toml").read_text().count("\n") == (RULES / "reset.toml").read_text().count("\n")
 
 
+def test_tune_streamed_feeds_the_words_as_a_live_call_commits_them(tmp_path, capsys):
+    """A rule that fires on a turn's first clause gives a false card only when the words come as a live call's do."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "x.toml").write_text('''id = "x"
+title = "X"
+[triggers.t]
+kind = "phrases"
+phrases = ["not interested"]
+unless = ["tell me more"]
+[card]
+title = "Card"
+script = ["Ask."]
+[[examples]]
+name = "fires"
+expect = "fire"
+lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: Not interested."]
+[[examples]]
+name = "silent"
+expect = "silent"
+lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: Tell me more."]
+''')
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    label = {"version": 1, "audio": "c.wav", "channels": {"rep": 0, "prospect": 1}, "duration": 14.0,
+             "utterances": [
+                 {"speaker": "rep", "start": 0.5, "end": 2.5, "text": "Got a minute?"},
+                 {"speaker": "prospect", "start": 3.0, "end": 11.0,
+                  "text": "I was about to say not interested, honestly, but wait, what does it do, tell me more."}],
+             "expected": []}
+    (calls / "c.json").write_text(json.dumps(label))
+    args = ["tune", str(calls), "--rules", str(rules), "--set", "x.cooldown_s=0,30"]
+    assert main(args) == 0
+    whole = capsys.readouterr().out
+    assert main(args + ["--streamed"]) == 0
+    streamed = capsys.readouterr().out
+    assert "2 setting(s) x 1 call(s)\n" in whole and " 0  0  0  (current)" in whole
+    assert "2 setting(s) x 1 call(s), words streamed" in streamed and " 0  1  0  (current)" in streamed
+
+
+def test_tune_streamed_needs_labelled_calls(capsys):
+    assert main(["tune", "--streamed", "--feedback", "log.jsonl", "--set", "reset.min_streak=2,3"]) == 2
+    err = capsys.readouterr().err
+    assert "--streamed" in err and "labelled calls" in err and err.count("\n") == 1
+
+
 def test_tune_without_a_grid_is_one_line(capsys):
     assert main(["tune", "somewhere"]) == 2
     assert "--set" in capsys.readouterr().err

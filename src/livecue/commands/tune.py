@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from ..cues.profile import load_profile
+from ..cues.transcript import CommitSchedule
 from ..cues.rules import user_rules_dir
 from ..errors import LivecueError
 from ..private_files import private_dirs
@@ -28,6 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="labelled calls (*.json) or directories of them")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="RULE.KEY=V1,V2",
                    help="values to try, e.g. reset.min_streak=2,3,4 (repeat for a grid)")
+    p.add_argument("--streamed", action="store_true",
+                   help="commit each utterance's words as a live recogniser does (every 0.4 s, those that ended "
+                        "0.9 s before), not all at its end, as eval --transcript --streamed")
     p.add_argument("--feedback", nargs="+", type=Path, default=[], metavar="SESSION",
                    help="session logs whose helpful/wrong marks count as labels")
     p.add_argument("--write", action="store_true",
@@ -59,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
         raise LivecueError("say what to sweep, e.g. --set reset.min_streak=2,3,4")
     if not args.paths and not args.feedback:
         raise LivecueError("give labelled calls (PATH...) or --feedback SESSION...")
+    if args.streamed and not args.paths:
+        raise LivecueError("--streamed feeds labelled calls' reference words: give labelled calls (PATH...); "
+                           "a session log's words came as its call committed them")
     load = load_rules_strict(args.rules)
     ruleset = load.ruleset
     params: list[Param] = [parse_set(spec, ruleset) for spec in args.sets]
@@ -66,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     if len(set(names)) != len(names):
         raise LivecueError("the same setting is given twice in --set")
     profile = load_profile(args.profile)
-    cases = [call_case(c) for c in find_calls(args.paths)] if args.paths else []
+    schedule = CommitSchedule() if args.streamed else None
+    cases = [call_case(c, schedule) for c in find_calls(args.paths)] if args.paths else []
     for session in args.feedback:
         case, counts = feedback_case(session)
         cases.append(case)
@@ -86,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
     baseline, points = sweep(cases, ruleset, params, profile, cue_ids, progress)
-    print(f"{total} setting(s) x {len(cases)} call(s)")
+    print(f"{total} setting(s) x {len(cases)} call(s)" + (", words streamed" if args.streamed else ""))
     print()
     ranked = sorted(points, key=lambda p: (-round(p.overall.f1, 9), p.changes))
     width = max(len(p.label()) for p in ranked[: args.top]) if ranked else 10

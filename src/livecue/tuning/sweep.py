@@ -20,7 +20,7 @@ from typing import Any
 from ..cues.profile import Profile
 from ..cues.rules import CompiledRule, CompiledTrigger, LoadResult, RuleSet, Trigger, TomlLines
 from ..cues.triggers import REGISTRY
-from ..cues.transcript import run_events
+from ..cues.transcript import CommitSchedule, run_events
 from ..config import did_you_mean
 from ..errors import LivecueError
 from ..events import Committed, Event, SpeechEnded, SpeechStarted, Tentative
@@ -185,8 +185,9 @@ class Case:
     expected: tuple[Window, ...]
 
 
-def call_case(call: LabelledCall) -> Case:
-    return Case(str(call.path), EVENTS.get(call), call.duration, call.expected)
+def call_case(call: LabelledCall, streamed: CommitSchedule | None = None) -> Case:
+    """A labelled call's reference words, each utterance at its end, or as a live call commits them (``streamed``)."""
+    return Case(str(call.path), EVENTS.get(call, streamed), call.duration, call.expected)
 
 
 _INPUT = (SpeechStarted, SpeechEnded, Tentative, Committed)
