@@ -112,6 +112,9 @@ def test_wrong_types_and_values(tmp_path):
     assert f"{path}:3: 'priority' must be a whole number" in msgs
     assert any(m.startswith(f"{path}:4: 'fire' must be one of match, turn_end") for m in msgs)
     assert f"{path}:5: 'cooldown_s' must be a number" in msgs
+    path = write(tmp_path, GOOD.replace('title = "X"', 'title = "X"\nsettle_s = -0.5\ncooldown_s = -1'))
+    assert {f"{path}:3: 'settle_s' must not be negative", f"{path}:4: 'cooldown_s' must not be negative"} <= set(
+        messages(path))  # (a negative settle_s was taken as none)
 
 
 def test_last_turn_needs_the_other_side(tmp_path):

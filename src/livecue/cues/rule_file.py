@@ -270,8 +270,9 @@ class _FileLoader:
         kwargs["rearm"] = self.choice(data, "rearm", root, "cooldown", ("cooldown", "engaged"))
         kwargs["after"] = self.strings(data, "after", root)
         kwargs["not_after"] = self.strings(data, "not_after", root)
-        if kwargs["cooldown_s"] < 0:
-            self.problem(self.where.key(root, "cooldown_s"), "'cooldown_s' must not be negative")
+        for key in ("cooldown_s", "settle_s"):
+            if kwargs[key] < 0:
+                self.problem(self.where.key(root, key), f"'{key}' must not be negative")
 
         classes: dict[str, tuple[str, ...]] = {}
         raw_classes = data.get("classes", {})
