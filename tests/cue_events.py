@@ -5,6 +5,25 @@ from __future__ import annotations
 from livecue.events import Committed, SpeechEnded, SpeechStarted, Tentative, Word
 
 
+MINIMAL_RULE = '''id = "x"
+title = "X"
+[triggers.t]
+kind = "phrases"
+phrases = ["not interested"]
+[card]
+title = "Card"
+script = ["Say {hot_buttons}"]
+[[examples]]
+name = "fires"
+expect = "fire"
+lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: Not interested."]
+[[examples]]
+name = "silent"
+expect = "silent"
+lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: Tell me more."]
+'''
+
+
 def words(text: str, start: float, end: float) -> tuple[Word, ...]:
     parts = text.split()
     step = (end - start) / max(len(parts), 1)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cue_events import MINIMAL_RULE
+
 from livecue.cli import main
 from livecue.cues.rules import load_rule_dir, load_rule_file, shipped_rules_dir
 from livecue.cues.transcript import check_example
@@ -58,23 +60,7 @@ def test_a_broken_rule_makes_its_examples_fail(tmp_path):
         "still a no, with the rep's persistence noted: the second no", "unhappy with the rep's pushing: the second no"]
 
 
-GOOD = '''id = "x"
-title = "X"
-[triggers.t]
-kind = "phrases"
-phrases = ["not interested"]
-[card]
-title = "Card"
-script = ["Say {hot_buttons}"]
-[[examples]]
-name = "fires"
-expect = "fire"
-lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: Not interested."]
-[[examples]]
-name = "silent"
-expect = "silent"
-lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: Tell me more."]
-'''
+GOOD = MINIMAL_RULE  # a rule file that loads cleanly: one phrase, a card, an example each way
 
 
 def write(tmp_path: Path, text: str, name: str = "x.toml") -> Path:

@@ -23,7 +23,7 @@ from livecue.tuning.labels import Window
 from livecue.tuning.sweep import Case
 from livecue.cues.transcript import ReferenceLine, utterance_events
 
-from cue_events import utterance
+from cue_events import MINIMAL_RULE, utterance
 
 RULES = Path(__file__).resolve().parents[1] / "cue_rules"
 LOAD = load_rule_dir(RULES)
@@ -132,24 +132,8 @@ def test_tune_streamed_feeds_the_words_as_a_live_call_commits_them(tmp_path, cap
     """A rule that fires on a turn's first clause gives a false card only when the words come as a live call's do."""
     rules = tmp_path / "rules"
     rules.mkdir()
-    (rules / "x.toml").write_text('''id = "x"
-title = "X"
-[triggers.t]
-kind = "phrases"
-phrases = ["not interested"]
-unless = ["tell me more"]
-[card]
-title = "Card"
-script = ["Ask."]
-[[examples]]
-name = "fires"
-expect = "fire"
-lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: Not interested."]
-[[examples]]
-name = "silent"
-expect = "silent"
-lines = ["0.0-2.0 rep: Hello there?", "2.5-4.0 prospect: Tell me more."]
-''')
+    (rules / "x.toml").write_text(MINIMAL_RULE.replace('phrases = ["not interested"]',
+                                                       'phrases = ["not interested"]\nunless = ["tell me more"]'))
     calls = tmp_path / "calls"
     calls.mkdir()
     label = {"version": 1, "audio": "c.wav", "channels": {"rep": 0, "prospect": 1}, "duration": 14.0,

@@ -114,6 +114,19 @@ def _borrowed(trig: "Trigger", key: str, rules: dict[str, "Rule"], at: Problems)
     return src_rule, source
 
 
+def _with_borrowed(trig: "Trigger", rule: "Rule", rules: dict[str, "Rule"], key: str, field: str,
+                   at: Problems) -> "tuple[tuple[str, ...], dict] | None":
+    """The trigger's ``field`` list with what ``key`` borrows added, and the classes to read both with."""
+    own = tuple(getattr(trig, field))
+    if not getattr(trig, key):
+        return own, rule.classes
+    found = _borrowed(trig, key, rules, at)
+    if found is None:
+        return None
+    src_rule, source = found
+    return own + tuple(getattr(source, field)), {**src_rule.classes, **rule.classes}
+
+
 def _check_phrase_list(trig: "Trigger", key: str, classes: dict, allow_common: bool, at: Problems) -> None:
     """Each pattern of a phrase list compiles (errors name the pattern)."""
     items = getattr(trig, key)
@@ -182,23 +195,13 @@ class Phrases(TriggerKind):
             at.key("speaker", f"'last_turn' reads the other side's last turn: speaker must be the side "
                               f"this rule does not listen to, not {trig.speaker!r}")
             return False
-        phrases, classes = trig.phrases, rule.classes
-        if trig.phrases_from:
-            found = _borrowed(trig, "phrases_from", rules, at)
-            if found is None:
-                return False
-            src_rule, source = found
-            phrases = tuple(trig.phrases) + tuple(source.phrases)
-            classes = {**src_rule.classes, **rule.classes}
+        borrowed = _with_borrowed(trig, rule, rules, "phrases_from", "phrases", at)
+        exceptions = _with_borrowed(trig, rule, rules, "unless_from", "unless", at)  # "all set with the POS, it's..."
+        if borrowed is None or exceptions is None:
+            return False
+        phrases, classes = borrowed
         ct.phrases = phrase_set(phrases, classes, True, trig.max_turn_words > 0)
-        unless, unless_classes = trig.unless, rule.classes
-        if trig.unless_from:  # the same exceptions as another list ("all set with the POS, it's the payroll")
-            found = _borrowed(trig, "unless_from", rules, at)
-            if found is None:
-                return False
-            src_rule, source = found
-            unless = tuple(trig.unless) + tuple(source.unless)
-            unless_classes = {**src_rule.classes, **rule.classes}
+        unless, unless_classes = exceptions
         ct.unless = phrase_set(unless, unless_classes, False, False) if unless else None
         return True
 
