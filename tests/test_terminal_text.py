@@ -197,3 +197,18 @@ def test_a_control_character_in_a_quoted_key_is_reported_at_the_keys_own_line():
         parse_toml('[report]\nutterance_gap_s = 1.0\n\n"x\\u0007y" = 1\n', "f.toml")
     assert [str(p) for p in refused.value.problems] == [
         "f.toml:4: 'x?y' holds a control character (U+0007); remove it"]
+
+
+def test_a_control_character_in_a_key_of_an_inline_table_is_reported_at_the_line_that_holds_it():
+    """An inline table's keys have no line of their own: the line of the key that holds it (the array's "x = [",
+    or "y = {"), not none at all ("f.toml: 'a?' holds ...")."""
+    import pytest
+
+    from livecue.user_files import ProblemsError, parse_toml
+
+    text = 'id = "x"\n[weird]\nx = [\n  { inner = { "a\\u001b" = 1 } },\n]\ny = { deep = { "b\\u0007" = 2 } }\n'
+    with pytest.raises(ProblemsError) as refused:
+        parse_toml(text, "f.toml")
+    assert [str(p) for p in refused.value.problems] == [
+        "f.toml:3: 'a?' holds a control character (U+001B); remove it",
+        "f.toml:6: 'b?' holds a control character (U+0007); remove it"]

@@ -245,8 +245,12 @@ class TomlLines:
     def key(self, path: tuple, key: str) -> int:
         """Line of ``key`` under ``path``: a key, a [table] or an [[array]] of that name, else the table's line."""
         here = tuple(path) + (key,)
-        return (self.keys.get(here) or self.tables.get(here) or self.tables.get(here + (0,))
-                or self.tables.get(tuple(path), 0))
+        found = (self.keys.get(here) or self.tables.get(here) or self.tables.get(here + (0,))
+                 or self.tables.get(tuple(path), 0))
+        while not found and path:  # inside an inline table (of an array): the line of the key that holds it
+            path = tuple(path[:-1])  # ("x = [", "y = {")
+            found = self.keys.get(path) or self.tables.get(path, 0)
+        return found
 
     def item(self, path: tuple, key: str, value: str) -> int:
         """Line of one string inside a (multi-line) array."""
