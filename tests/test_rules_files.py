@@ -197,15 +197,34 @@ lines = ["0.0-2.0 rep: Hello there?", "2.5-5.0 prospect: We use a whiteboard on 
     assert [ex.name for ex in crule.rule.examples if check_example(without, "x", ex)] == [
         "t's exception holds for u too"]
 
-    path = write(tmp_path, borrowing.replace('unless_from = "x.t"', 'unless_from = "x.nope"'))
-    line = path.read_text().splitlines().index('unless_from = "x.nope"') + 1
-    assert f"{path}:{line}: unless_from 'x.nope' is not a phrases trigger" in [
+    def problems_with(ref: str) -> list[str]:
+        path = write(tmp_path, borrowing.replace('unless_from = "x.t"', f'unless_from = "{ref}"'))
+        return [str(p).replace(f"{path}:", "") for p in load_rule_dir(tmp_path).problems]
+
+    line = borrowing.splitlines().index('unless_from = "x.t"') + 1
+    assert problems_with("x.nope") == [f"{line}: unless_from 'x.nope' names no trigger"]
+    # the hint is the nearest phrases trigger ("did you mean 'x'?" named the rule's id), never the same name again
+    assert problems_with("x.tt") == [f"{line}: unless_from 'x.tt' names no trigger (did you mean 'x.t'?)"]
+    assert problems_with("x.u") == [f"{line}: unless_from 'x.u' borrows in turn (unless_from 'x.u'): name that "
+                                    f"trigger instead"]  # a trigger naming itself: a chain with no end
+    intent = borrowing.replace("[card]", '[triggers.v]\nkind = "intent"\nsounds_like = ["not now"]\n[card]')
+    path = write(tmp_path, intent.replace('unless_from = "x.t"', 'unless_from = "x.v"'))
+    assert f"{path}:{line}: unless_from 'x.v' is not a phrases trigger" in [
         str(p) for p in load_rule_dir(tmp_path).problems]
-    path = write(tmp_path, borrowing.replace('unless_from = "x.t"', 'unless_from = "x.tt"'))  # the hint is a trigger
-    assert f"{path}:{line}: unless_from 'x.tt' is not a phrases trigger (did you mean 'x.t'?)" in [
-        str(p) for p in load_rule_dir(tmp_path).problems]  # (it was the rule's id: "did you mean 'x'?")
+    learning = borrowing.replace("[card]", '[triggers.v]\nkind = "intent"\nsounds_like = ["not now"]\n'
+                                           'scoring = "classifier"\nlearn_from = "x.tsv"\nlabels = ["no"]\n[card]')
+    write(tmp_path, learning)
+    problems = [str(p) for p in load_rule_dir(tmp_path).problems]
+    assert any("no utterance file 'x.tsv'" in p for p in problems) and not any("did you mean" in p for p in problems)
     path = write(tmp_path, borrowing.replace('unless_from = "x.t"', 'unless_from = "no dot"'))
     assert f"{path}:{line}: 'unless_from' must look like 'rule_id.trigger_name'" in messages(path)
+
+
+def test_a_borrowed_rule_that_was_left_out_is_named_for_unless_from_too(tmp_path):
+    write(tmp_path, GOOD.replace('id = "x"', 'id = "y"').replace('title = "X"', 'title = "Y"\npriority = "high"'), "y.toml")
+    path = write(tmp_path, GOOD.replace('phrases = ["not interested"]', 'phrases = ["not interested"]\nunless_from = "y.t"'))
+    assert any(str(p).startswith(f"{path}:6: unless_from 'y.t' needs rule 'y', which was left out")
+               for p in load_rule_dir(tmp_path).problems), [str(p) for p in load_rule_dir(tmp_path).problems]
 
 
 def test_rules_check_cli_lists_problems_and_fails_without_traceback(tmp_path, capsys):

@@ -16,7 +16,7 @@ from typing import Any
 from ..user_files import Problem, TomlLines, did_you_mean
 from .match import PhraseSet
 from .rule_schema import Rule, Trigger
-from .triggers import REGISTRY, phrase_set
+from .triggers import BORROWS, REGISTRY, phrase_set
 from .when import parse_when
 
 
@@ -75,7 +75,7 @@ def compile_rules(rules: list[Rule], lines: dict[str, TomlLines] | None = None) 
             continue
         by_id[rule.id] = rule
     ids = list(by_id)
-    trigger_refs = [f"{r.id}.{t.name}" for r in by_id.values() for t in r.triggers]  # what a borrowing key may name
+    trigger_refs = {f"{r.id}.{t.name}": t.kind for r in by_id.values() for t in r.triggers}  # what a borrowing key names
     compiled: list[CompiledRule] = []
     for rule in by_id.values():
         bad = False
@@ -107,15 +107,16 @@ _phrase_set = phrase_set  # compiled phrase lists live with the phrases kind (tr
 class _CrossAt:
     """Problems found when compiling a trigger against the other rules (references, models)."""
 
-    def __init__(self, rule: Rule, trigger: str, problems: list[Problem], refs: list[str], line_of) -> None:
+    def __init__(self, rule: Rule, trigger: str, problems: list[Problem], refs: dict[str, str], line_of) -> None:
         self.rule, self.path, self.problems, self.refs = rule, ("triggers", trigger), problems, refs
         self.line_of = line_of
 
     def key(self, key: str, message: str) -> None:
         ref = getattr(self.rule.trigger(self.path[1]), key, "")
         hint = ""
-        if isinstance(ref, str) and "." in ref:  # the nearest 'rule_id.trigger' (not the rule id alone: "did you mean 'x'?")
-            hint = did_you_mean(ref, self.refs)
+        kind = BORROWS.get(key)
+        if kind and isinstance(ref, str) and "." in ref and ref not in self.refs:  # a name that is no trigger:
+            hint = did_you_mean(ref, [r for r, k in self.refs.items() if k == kind])  # the nearest of the kind
         self.problems.append(Problem(self.rule.file, self.line_of(self.rule.file, self.path, key), message + hint))
 
     def item(self, key: str, value: str, message: str) -> None:

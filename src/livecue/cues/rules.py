@@ -118,7 +118,7 @@ def _keep_compiled(ruleset: RuleSet, previous: RuleSet, present: set[str]) -> No
         ruleset.rules = sorted(ruleset.rules + kept, key=lambda c: -c.rule.priority)
 
 
-_REFERENCE = re.compile(r"^(.*?) names unknown cue '([^']+)'|^(?:phrases|sounds_like)_from '(([^'.]+)\.[^']*)'")
+_REFERENCE = re.compile(r"^(.*?) names unknown cue '([^']+)'|^(?:phrases|unless|sounds_like)_from '(([^'.]+)\.[^']*)'")
 
 
 def _blame_left_out(cross: list[Problem], problems: list[Problem], read: dict[str, RuleFile],

@@ -91,7 +91,7 @@ def phrase_set(phrases: tuple[str, ...], classes: dict, fuzzy: bool, allow_commo
 _REF = re.compile(r"[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
 
 
-_FROM_KIND = {"phrases_from": "phrases", "unless_from": "phrases", "sounds_like_from": "intent"}  # a borrowing key -> the kind it borrows from
+BORROWS = {"phrases_from": "phrases", "unless_from": "phrases", "sounds_like_from": "intent"}  # a borrowing key -> the kind it names
 
 
 def _check_ref(trig: "Trigger", key: str, at: Problems) -> None:
@@ -104,14 +104,19 @@ def _check_ref(trig: "Trigger", key: str, at: Problems) -> None:
 def _borrowed(trig: "Trigger", key: str, rules: dict[str, "Rule"], at: Problems) -> "tuple[Rule, Trigger] | None":
     """The rule and trigger that ``key`` borrows from: same kind, and not borrowing in turn."""
     ref = getattr(trig, key)
-    kind = _FROM_KIND[key]
+    kind = BORROWS[key]
     src_id, _, src_trig = ref.partition(".")
     src_rule = rules.get(src_id)
     source = src_rule.trigger(src_trig) if src_rule else None
-    if src_rule is None or source is None or source.kind != kind or getattr(source, key):
+    if src_rule is None or source is None:
+        at.key(key, f"{key} '{ref}' names no trigger")
+    elif source.kind != kind:
         at.key(key, f"{key} '{ref}' is not {'an' if kind[0] in 'aeiou' else 'a'} {kind} trigger")
-        return None
-    return src_rule, source
+    elif getattr(source, key):  # one step only: a chain (or a trigger naming itself) would have no end
+        at.key(key, f"{key} '{ref}' borrows in turn ({key} '{getattr(source, key)}'): name that trigger instead")
+    else:
+        return src_rule, source
+    return None
 
 
 def _with_borrowed(trig: "Trigger", rule: "Rule", rules: dict[str, "Rule"], key: str, field: str,
