@@ -149,7 +149,7 @@ def test_tune_streamed_feeds_the_words_as_a_live_call_commits_them(tmp_path, cap
     assert main(args + ["--streamed"]) == 0
     streamed = capsys.readouterr().out
     assert "2 setting(s) x 1 call(s)\n" in whole and " 0  0  0  (current)" in whole
-    assert "2 setting(s) x 1 call(s), words streamed" in streamed and " 0  1  0  (current)" in streamed
+    assert "2 setting(s) x 1 call(s), the calls' words streamed" in streamed and " 0  1  0  (current)" in streamed
 
 
 def test_tune_streamed_needs_labelled_calls(capsys):

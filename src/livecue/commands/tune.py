@@ -4,7 +4,9 @@ Runs the cue engine on the reference transcripts of labelled calls (and on
 session logs with the rep's helpful/wrong marks, ``--feedback``) for every
 combination of the given values, and reports the best F1 per cue, the best
 setting overall and the calls it changes.  ``--write`` puts the best overall
-setting into the rule files.
+setting into the rule files.  ``--streamed`` feeds the calls' words as a live
+call commits them (``eval --transcript --streamed``): what a rule that acts
+on a turn's first words (``fire = "match"``) costs shows only then.
 """
 
 from __future__ import annotations
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.flush()
 
     baseline, points = sweep(cases, ruleset, params, profile, cue_ids, progress)
-    print(f"{total} setting(s) x {len(cases)} call(s)" + (", words streamed" if args.streamed else ""))
+    print(f"{total} setting(s) x {len(cases)} call(s)" + (", the calls' words streamed" if args.streamed else ""))
     print()
     ranked = sorted(points, key=lambda p: (-round(p.overall.f1, 9), p.changes))
     width = max(len(p.label()) for p in ranked[: args.top]) if ranked else 10
