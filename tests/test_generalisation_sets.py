@@ -60,7 +60,7 @@ def _scores(path: Path) -> dict:
 
 
 @pytest.mark.parametrize("name, floor", [("A", 0.95), ("C", 0.9), ("E", 0.95), ("G", 0.95), ("S", 0.9), ("U", 0.9),
-                                         ("X", 0.95)])
+                                         ("X", 0.8)])
 def test_the_tuned_sets_keep_their_scores(tmp_path, name, floor):
     if importlib.util.find_spec("all_minilm_l6_v2") is None:  # (find_spec: its __init__ prints)
         pytest.skip("the intents' model package is not installed")
