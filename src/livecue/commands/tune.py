@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from ..cues.profile import load_profile
-from ..cues.transcript import CommitSchedule
 from ..cues.rules import user_rules_dir
+from ..cues.transcript import CommitSchedule
 from ..errors import LivecueError
 from ..private_files import private_dirs
 from ..tuning.labels import CUES, find_calls
