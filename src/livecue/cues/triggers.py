@@ -679,14 +679,14 @@ class MonologueReply(TriggerKind):
     After a cold pitch both still count ("Okay." after a pitch is the classic
     silent reply in the labelled calls), and so does a reply to a second
     long turn the rep went on with after the prospect heard the answer out
-    with a backchannel (``_pitched_on``).
+    with a backchannel for ``min_pitched_on_s`` more (``_pitched_on``).
     """
 
     name = "monologue_reply"
-    keys = {"min_monologue_s": 20.0, "unless_asked": False, "acknowledgements": ()}
+    keys = {"min_monologue_s": 20.0, "min_pitched_on_s": 20.0, "unless_asked": False, "acknowledgements": ()}
     lists = frozenset({"acknowledgements"})
-    positive = ("min_monologue_s",)
-    tunable = ("min_monologue_s",)
+    positive = ("min_monologue_s", "min_pitched_on_s")
+    tunable = ("min_monologue_s", "min_pitched_on_s")
     meter = "warn"
 
     def evaluate(self, det, crule, ct, ctx, ignore_used):
@@ -709,7 +709,7 @@ class MonologueReply(TriggerKind):
         reply = " ".join(t for seg in run for t in seg.texts).strip()
         led = _turn_before(tracker, index)  # the rep took the floor after the prospect said this
         if led is not None:
-            if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, trig.min_monologue_s):
+            if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, trig.min_pitched_on_s):
                 return None
             if trig.acknowledgements and _only_phrases(reply, trig.acknowledgements):
                 return None
