@@ -344,3 +344,17 @@ def test_a_clause_that_only_stops_the_speaker_is_a_preface():
     for text in ("please stop calling me", "we stop you from losing stock", "I'll stop you there and call back",
                  "stop you there, my boss is here"):
         assert not is_preface([t for c in split_clauses(text.split()) for t in c.tokens]), text
+
+
+def test_a_later_clause_that_takes_it_back_overrules():
+    """"well, no, hold on, that ain't true" withdraws what came before it (fresh tuned set W); a no said after
+    it stands, and "that's not true" about something else is no taking back."""
+    cl = clauses("Honestly, we don't really need... well, no, hold on, that ain't true. We lose folks every Saturday.")
+    k = next(i for i, c in enumerate(cl) if "need" in c.text)
+    assert not in_scope(cl, k, lambda j: False)
+    grant = clauses("Oh, we've got no money for anything like that. Well, no, that's not true anymore, the grant came.")
+    assert not in_scope(grant, next(i for i, c in enumerate(grant) if "money" in c.text), lambda j: False)
+    after = clauses("No, that's not true. We just don't need it.")
+    assert in_scope(after, len(after) - 1, lambda j: False)
+    other = clauses("We've got no money for that, and what your colleague said is not true either.")
+    assert in_scope(other, next(i for i, c in enumerate(other) if "money" in c.text), lambda j: False)

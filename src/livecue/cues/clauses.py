@@ -117,6 +117,11 @@ _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|ca
 # ... or, as the turn's last words, that they will hear the rep out ("if it's software for the lab, I'll listen")
 # (not "I'd listen" after a condition the offer does not meet, nor "ring me next week, I'll listen")
 _LISTENS = re.compile(r"\b(i|we) (will|am|are) (listen|listening|all ears|hear you out)$")
+# the speaker takes back what they just said: "we don't really need... well, no, hold on, that ain't true", "we've
+# got no money for that. Well, no, that's not true anymore" (fresh tuned set W, two engaged calls)
+_TAKEN_BACK = re.compile(r"^((well|no|oh|wait|hold on|hang on|sorry) )?((well|no|oh|wait|hold on|hang on|sorry) )?"
+                         r"((that|this|it) (is|was) not (true|right|so|the case)( any ?more| now)?|scratch that|"
+                         r"strike that|(i|let me) take (that|it) back)$")
 _LATER = re.compile(r"\b(next (week|month|year|time)|later|tomorrow|another time|(call|ring|email|text) (me|us))\b")
 # an exit that gives the time left ("I have to leave in fifteen minutes"), and a later clause that goes on ("let's
 # get straight to pricing", "go ahead"): time to talk, not goodbye (fresh tuned set Q); not "in two minutes"
@@ -301,9 +306,10 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
     (then it agrees, it does not overrule).  A later contrast clause (but,
     however, actually...) that says something of substance overrules; so
     does a "so" clause that makes time or asks to go on ("so we have twenty
-    minutes, walk me through it"), and any clause that asks to go on after
+    minutes, walk me through it"), any clause that asks to go on after
     one that gives the time left ("I have to leave in fifteen minutes. Let's
-    get straight to pricing").
+    get straight to pricing"), and one that takes it back ("well, no, that's
+    not true").
     """
     time_left = bool(_TIME_LEFT.search(" ".join(clauses[k].tokens)))
     for j in range(k + 1, len(clauses)):
@@ -312,6 +318,8 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
             return True  # asking on: engaged, whatever came before
         if later.contrast and _substantive_on(clauses, j) and not later.quoted and not same_stance(j):
             return True
+        if _TAKEN_BACK.match(" ".join(later.tokens)):
+            return True  # "we don't really need... well, no, hold on, that ain't true"
         flat = " ".join(later.tokens)
         if ((later.substantive and (_WANTS.search(flat) or ((_FOCUS.search(flat) or _PROBLEM_IS.search(flat))
                                                             and _about_one_thing(clauses, k))))
