@@ -101,7 +101,8 @@ class Trigger:
     # kind = "monologue_reply" / "monologue": rep talk without a substantive reply
     min_monologue_s: float = 20.0
     unless_asked: bool = False  # monologue_reply: not after the prospect's own question (the answer they asked for)
-    min_pitched_on_s: float = 20.0  # monologue_reply: ... unless the rep went on this long after a backchannel
+    min_pitched_on_s: float = 20.0  # monologue_reply: ... or this long where they asked what the call is about
+    purpose_questions: tuple[str, ...] = ()  # monologue_reply: such questions ("what's this about?")
     acknowledgements: tuple[str, ...] = ()  # monologue_reply: replies of only these ("okay") accept, not disengage
     # kind = "turn_before": the other side's last real turn before the judged one
     min_turn_s: float = 4.0  # held the floor this long ...

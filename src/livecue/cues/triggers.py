@@ -679,12 +679,15 @@ class MonologueReply(TriggerKind):
     After a cold pitch both still count ("Okay." after a pitch is the classic
     silent reply in the labelled calls), and so does a reply to a second
     long turn the rep went on with after the prospect heard the answer out
-    with a backchannel for ``min_pitched_on_s`` more (``_pitched_on``).
+    with a backchannel for ``min_monologue_s`` more (``_pitched_on``), or
+    ``min_pitched_on_s`` more where their question asked what the call is
+    about (``purpose_questions``).
     """
 
     name = "monologue_reply"
-    keys = {"min_monologue_s": 20.0, "min_pitched_on_s": 20.0, "unless_asked": False, "acknowledgements": ()}
-    lists = frozenset({"acknowledgements"})
+    keys = {"min_monologue_s": 20.0, "min_pitched_on_s": 20.0, "unless_asked": False, "acknowledgements": (),
+            "purpose_questions": ()}
+    lists = frozenset({"acknowledgements", "purpose_questions"})
     positive = ("min_monologue_s", "min_pitched_on_s")
     tunable = ("min_monologue_s", "min_pitched_on_s")
     meter = "warn"
@@ -709,7 +712,10 @@ class MonologueReply(TriggerKind):
         reply = " ".join(t for seg in run for t in seg.texts).strip()
         led = _turn_before(tracker, index)  # the rep took the floor after the prospect said this
         if led is not None:
-            if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, trig.min_pitched_on_s):
+            # "what's this about?" asks for the pitch: a second long turn after the "mm-hmm" is more of it sooner
+            # than the rest of an answer to "how do I reset the router?"
+            more_s = trig.min_pitched_on_s if _has_phrase(" ".join(led), trig.purpose_questions) else trig.min_monologue_s
+            if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, more_s):
                 return None
             if trig.acknowledgements and _only_phrases(reply, trig.acknowledgements):
                 return None
