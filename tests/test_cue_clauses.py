@@ -358,3 +358,11 @@ def test_a_later_clause_that_takes_it_back_overrules():
     assert in_scope(after, len(after) - 1, lambda j: False)
     other = clauses("We've got no money for that, and what your colleague said is not true either.")
     assert in_scope(other, next(i for i, c in enumerate(other) if "money" in c.text), lambda j: False)
+
+
+def test_that_is_not_true_about_the_reps_words_takes_nothing_back():
+    """Without the speaker catching themselves ("well", "hold on", "anymore"), "that's not true" answers the rep."""
+    cl = clauses("We're happy with who we've got. That bit about overpaying, that's not true.")
+    assert in_scope(cl, 0, lambda j: False)
+    rebut = clauses("I'm not looking to trade in, that's not right.")
+    assert in_scope(rebut, 0, lambda j: False)

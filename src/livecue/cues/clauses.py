@@ -122,6 +122,10 @@ _LISTENS = re.compile(r"\b(i|we) (will|am|are) (listen|listening|all ears|hear y
 _TAKEN_BACK = re.compile(r"^((well|no|oh|wait|hold on|hang on|sorry) )?((well|no|oh|wait|hold on|hang on|sorry) )?"
                          r"((that|this|it) (is|was) not (true|right|so|the case)( any ?more| now)?|scratch that|"
                          r"strike that|(i|let me) take (that|it) back)$")
+# ... but "that's not true" alone may answer the rep ("we're happy with who we've got, and that bit about overpaying,
+# that's not true": a review's case): only with the speaker catching themselves ("well", "hold on", "wait") in it or
+# just before it, or with "anymore"
+_CATCH = re.compile(r"\b(well|wait|hold on|hang on|sorry|scratch|strike|take (that|it) back|any ?more)\b")
 _LATER = re.compile(r"\b(next (week|month|year|time)|later|tomorrow|another time|(call|ring|email|text) (me|us))\b")
 # an exit that gives the time left ("I have to leave in fifteen minutes"), and a later clause that goes on ("let's
 # get straight to pricing", "go ahead"): time to talk, not goodbye (fresh tuned set Q); not "in two minutes"
@@ -318,7 +322,9 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
             return True  # asking on: engaged, whatever came before
         if later.contrast and _substantive_on(clauses, j) and not later.quoted and not same_stance(j):
             return True
-        if _TAKEN_BACK.match(" ".join(later.tokens)):
+        if _TAKEN_BACK.match(" ".join(later.tokens)) and any(
+                _CATCH.search(" ".join(clauses[i].tokens[-3:] if i < j else clauses[i].tokens))
+                for i in range(max(k, j - 2), j + 1)):
             return True  # "we don't really need... well, no, hold on, that ain't true"
         flat = " ".join(later.tokens)
         if ((later.substantive and (_WANTS.search(flat) or ((_FOCUS.search(flat) or _PROBLEM_IS.search(flat))

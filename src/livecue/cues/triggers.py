@@ -680,8 +680,8 @@ class MonologueReply(TriggerKind):
     silent reply in the labelled calls), and so does a reply to a second
     long turn the rep went on with after the prospect heard the answer out
     with a backchannel for ``min_monologue_s`` more (``_pitched_on``), or
-    ``min_pitched_on_s`` more where their question asked what the call is
-    about (``purpose_questions``).
+    ``min_pitched_on_s`` more where their turn ended on asking what the call
+    is about (``purpose_questions``).
     """
 
     name = "monologue_reply"
@@ -714,7 +714,7 @@ class MonologueReply(TriggerKind):
         if led is not None:
             # "what's this about?" asks for the pitch: a second long turn after the "mm-hmm" is more of it sooner
             # than the rest of an answer to "how do I reset the router?"
-            more_s = trig.min_pitched_on_s if _has_phrase(" ".join(led), trig.purpose_questions) else trig.min_monologue_s
+            more_s = trig.min_pitched_on_s if _ends_with_phrase(" ".join(led), trig.purpose_questions) else trig.min_monologue_s
             if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, more_s):
                 return None
             if trig.acknowledgements and _only_phrases(reply, trig.acknowledgements):
