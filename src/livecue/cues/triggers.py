@@ -714,7 +714,8 @@ class MonologueReply(TriggerKind):
         if led is not None:
             # "what's this about?" asks for the pitch: a second long turn after the "mm-hmm" is more of it sooner
             # than the rest of an answer to "how do I reset the router?"
-            more_s = trig.min_pitched_on_s if _ends_with_phrase(" ".join(led), trig.purpose_questions) else trig.min_monologue_s
+            asked_purpose = _ends_with_phrase(" ".join(led), trig.purpose_questions)
+            more_s = trig.min_pitched_on_s if asked_purpose else trig.min_monologue_s
             if trig.unless_asked and is_question(led) and not _pitched_on(tracker, index, span, more_s):
                 return None
             if trig.acknowledgements and _only_phrases(reply, trig.acknowledgements):
