@@ -366,3 +366,15 @@ def test_that_is_not_true_about_the_reps_words_takes_nothing_back():
     assert in_scope(cl, 0, lambda j: False)
     rebut = clauses("I'm not looking to trade in, that's not right.")
     assert in_scope(rebut, 0, lambda j: False)
+
+
+def test_go_on_after_an_apology_for_an_aside_picks_the_call_up_and_overrules_nothing():
+    """"we're sorted for that. Hang on, that's two pasties. Sorry, go on" (fresh tuned set AC): the no stands;
+    "go on, then" straight after it still asks to hear more."""
+    aside = clauses("We've got a card machine, we're sorted for that. Hang on, that's two pasties. Sorry, go on.")
+    k = next(i for i, c in enumerate(aside) if "sorted" in c.text)
+    assert in_scope(aside, k, lambda j: False)
+    joined = clauses("We're sorted for that. Sorry go on.")
+    assert in_scope(joined, 0, lambda j: False)
+    listens = clauses("We've got a card machine. Go on, then.")
+    assert not in_scope(listens, 0, lambda j: False)

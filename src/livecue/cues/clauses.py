@@ -114,6 +114,10 @@ _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|ca
                          r"^(keep going|go on|go ahead|carry on|tell me more)|"
                          r"(sign|count) (me|us) (up|in)|send (me|us|over) the (contract|paperwork|agreement|invite)|"
                          r"i am in|(i am|we are) game)\b")
+# ... but not "go on" that picks the call up again after an aside: "we're sorted for that. Hang on, that's two large
+# steak, eight pound forty. Sorry, go on" (fresh tuned set AC: a customer served mid-call)
+_RESUMES = re.compile(r"^(sorry|sorry about that|apologies|my apologies|excuse me|anyway|anyhow|where was i|"
+                      r"where were we)$")
 # ... or, as the turn's last words, that they will hear the rep out ("if it's software for the lab, I'll listen")
 # (not "I'd listen" after a condition the offer does not meet, nor "ring me next week, I'll listen")
 _LISTENS = re.compile(r"\b(i|we) (will|am|are) (listen|listening|all ears|hear you out)$")
@@ -329,7 +333,7 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
         flat = " ".join(later.tokens)
         if ((later.substantive and (_WANTS.search(flat) or ((_FOCUS.search(flat) or _PROBLEM_IS.search(flat))
                                                             and _about_one_thing(clauses, k))))
-                or _GOES_AHEAD.search(flat) or (j == len(clauses) - 1 and _LISTENS.search(flat) and
+                or (_GOES_AHEAD.search(flat) and not _resumes(clauses, j)) or (j == len(clauses) - 1 and _LISTENS.search(flat) and
                                                 not any(_LATER.search(" ".join(c.tokens)) for c in clauses))) \
                 and not _NOT_WANTS.search(flat) \
                 and not same_stance(j):
@@ -341,6 +345,13 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
             if (_AVAILABLE.search(flat) or (later.substantive and _ENGAGED.search(flat))) and not same_stance(j):
                 return True
     return False
+
+
+def _resumes(clauses: list[Clause], j: int) -> bool:
+    """Clause ``j`` ("go on") follows an apology for an aside ("sorry, go on"): the call picks up again."""
+    before = clauses[j].tokens[:-2] if clauses[j].tokens[-2:] in (("go", "on"), ("go", "ahead")) else ()
+    return bool(_RESUMES.match(" ".join(before))) or (
+        not before and j > 0 and bool(_RESUMES.match(" ".join(clauses[j - 1].tokens))))
 
 
 # what "set for ..." can be about without naming a part of the business ("covered for now", "happy with it")
