@@ -376,5 +376,16 @@ def test_go_on_after_an_apology_for_an_aside_picks_the_call_up_and_overrules_not
     assert in_scope(aside, k, lambda j: False)
     joined = clauses("We're sorted for that. Sorry go on.")
     assert in_scope(joined, 0, lambda j: False)
+    mate = clauses("We're sorted for that. Sorry mate, go on.")  # (a review's case)
+    assert in_scope(mate, 0, lambda j: False)
     listens = clauses("We've got a card machine. Go on, then.")
     assert not in_scope(listens, 0, lambda j: False)
+
+
+def test_a_later_question_overrules_where_asked_but_not_who_is_calling():
+    """"we already use one. What would yours do better?" asks on; "... Who is this?" asks who calls, not about it."""
+    asks = clauses("We already use TicketPro. What would yours do better?")
+    assert not in_scope(asks, 0, lambda j: False, questions_overrule=True)
+    assert in_scope(asks, 0, lambda j: False)  # only where the trigger asks for it
+    who = clauses("We already use TicketPro. Sorry, who is this?")
+    assert in_scope(who, 0, lambda j: False, questions_overrule=True)

@@ -116,6 +116,17 @@ def test_last_turn_needs_the_other_side(tmp_path):
     assert messages(path) == []
 
 
+def test_a_phrase_trigger_may_let_a_later_question_overrule_only_with_clause_scope(tmp_path):
+    """"we already get them from a guy in China. What's your price?" (a review's case): a question after the match
+    overrules it where the trigger asks for that, which reads the clauses after it, so needs clause_scope."""
+    path = write(tmp_path, GOOD.replace('phrases = ["not interested"]',
+                                        'phrases = ["not interested"]\nquestions_overrule = true'))
+    assert f"{path}:6: 'questions_overrule' reads the clauses after a match: it needs clause_scope = true" in messages(path)
+    path = write(tmp_path, GOOD.replace('phrases = ["not interested"]',
+                                        'phrases = ["not interested"]\nclause_scope = true\nquestions_overrule = true'))
+    assert messages(path) == []
+
+
 def test_bad_patterns_point_at_their_own_line(tmp_path):
     text = GOOD.replace('phrases = ["not interested"]', 'phrases = [\n  "not interested",\n  "(we are|i am",\n  "re:(x",\n]')
     path = write(tmp_path, text)

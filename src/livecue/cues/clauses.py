@@ -117,7 +117,7 @@ _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|ca
 # ... but not "go on" that picks the call up again after an aside: "we're sorted for that. Hang on, that's two large
 # steak, eight pound forty. Sorry, go on" (fresh tuned set AC: a customer served mid-call)
 _RESUMES = re.compile(r"^(sorry|sorry about that|apologies|my apologies|excuse me|anyway|anyhow|where was i|"
-                      r"where were we)$")
+                      r"where were we)( (mate|love|pal|man|hun|darling|dear|bud|buddy|sir|madam))?$")
 # ... or, as the turn's last words, that they will hear the rep out ("if it's software for the lab, I'll listen")
 # (not "I'd listen" after a condition the offer does not meet, nor "ring me next week, I'll listen")
 _LISTENS = re.compile(r"\b(i|we) (will|am|are) (listen|listening|all ears|hear you out)$")
@@ -130,6 +130,10 @@ _TAKEN_BACK = re.compile(r"^((well|no|oh|wait|hold on|hang on|sorry) )?((well|no
 # that's not true": a review's case): only with the speaker catching themselves ("well", "hold on", "wait") in it or
 # just before it, or with "anymore"
 _CATCH = re.compile(r"\b(well|wait|hold on|hang on|sorry|scratch|strike|take (that|it) back|any ?more)\b")
+# ... but asking who is calling or why is no interest: "we already do all that through Workday. Who is this?"
+_WHO_CALLS = re.compile(r"^((and|so|sorry|wait|sorry but|but) )?(who (is|was) (this|that|calling|it)|who are you|"
+                        r"(what|which) company (is this|are you|is it)|how did you get (this|my|our) (number|name|details)|"
+                        r"where (are you|is this) (calling )?from)\b")
 _LATER = re.compile(r"\b(next (week|month|year|time)|later|tomorrow|another time|(call|ring|email|text) (me|us))\b")
 # an exit that gives the time left ("I have to leave in fifteen minutes"), and a later clause that goes on ("let's
 # get straight to pricing", "go ahead"): time to talk, not goodbye (fresh tuned set Q); not "in two minutes"
@@ -322,7 +326,8 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
     time_left = bool(_TIME_LEFT.search(" ".join(clauses[k].tokens)))
     for j in range(k + 1, len(clauses)):
         later = clauses[j]
-        if questions and is_question(later.text.split()) and len(later.tokens) >= 3:
+        if questions and is_question(later.text.split()) and len(later.tokens) >= 3 \
+                and not _WHO_CALLS.match(" ".join(later.tokens)):
             return True  # asking on: engaged, whatever came before
         if later.contrast and _substantive_on(clauses, j) and not later.quoted and not same_stance(j):
             return True

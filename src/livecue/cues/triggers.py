@@ -174,7 +174,7 @@ class Phrases(TriggerKind):
 
     name = "phrases"
     keys = {"phrases": (), "phrases_from": "", "unless": (), "unless_from": "", "max_turn_words": 0, "fuzzy": True, "speaker": "",
-            "within_s": 30.0, "last_turn": False, "clause_scope": False, "skip_past": False}
+            "within_s": 30.0, "last_turn": False, "clause_scope": False, "skip_past": False, "questions_overrule": False}
     lists = frozenset({"phrases", "unless"})
     positive = ("within_s",)
     tunable = ("max_turn_words", "within_s")
@@ -189,6 +189,9 @@ class Phrases(TriggerKind):
             at.key("speaker", f"'speaker' must be one of {', '.join(SPEAKERS)}, not {trig.speaker!r}")
         if trig.last_turn and not trig.speaker:
             at.key("last_turn", "'last_turn' reads the other side's last turn: it needs speaker")
+        if trig.questions_overrule and not trig.clause_scope:
+            at.key("questions_overrule",
+                   "'questions_overrule' reads the clauses after a match: it needs clause_scope = true")
 
     def check_phrases(self, trig: "Trigger", classes: dict, at: Problems) -> None:
         for key in ("phrases", "unless"):
@@ -241,7 +244,8 @@ class Phrases(TriggerKind):
             if clauses is not None:
                 k = clause_of(clauses, first)
                 owners = {clause_of(clauses, turn.toks.origin[m.start]) for m in matches}
-                if not in_scope(clauses, k, lambda j: j in owners, skip_past=trig.skip_past):
+                if not in_scope(clauses, k, lambda j: j in owners, skip_past=trig.skip_past,
+                                questions_overrule=trig.questions_overrule):
                     continue
                 clause_text_ = clauses[k].text
             ev = Evidence("span", turn.words[first].start, turn.words[last].end)
