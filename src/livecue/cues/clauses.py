@@ -130,10 +130,13 @@ _TAKEN_BACK = re.compile(r"^((well|no|oh|wait|hold on|hang on|sorry) )?((well|no
 # that's not true": a review's case): only with the speaker catching themselves ("well", "hold on", "wait") in it or
 # just before it, or with "anymore"
 _CATCH = re.compile(r"\b(well|wait|hold on|hang on|sorry|scratch|strike|take (that|it) back|any ?more)\b")
-# ... but asking who is calling or why is no interest: "we already do all that through Workday. Who is this?"
-_WHO_CALLS = re.compile(r"^((and|so|sorry|wait|sorry but|but) )?(who (is|was) (this|that|calling|it)|who are you|"
-                        r"(what|which) company (is this|are you|is it)|how did you get (this|my|our) (number|name|details)|"
-                        r"where (are you|is this) (calling )?from)\b")
+# ... but asking who is calling is no interest: "we already do all that through Workday. Who is this?"
+# ... nor why they should switch, or whether this is a sales call (a review's cases)
+_WHO_CALLS = re.compile(r"^((and|so|sorry|wait|sorry but|but|look) )?(who (is|was) (this|that|calling|it)|who are you|"
+                        r"who did you say|(what|which) company (is this|are you|is it|did you say)|"
+                        r"how did you get (this|my|our) (number|name|details)|where (are you|is this) (calling )?from|"
+                        r"what is (this|it|that) (about|regarding|for)|is (this|it) a sales call|"
+                        r"why (would|should) (i|we) (switch|change|bother|move|need))\b")
 _LATER = re.compile(r"\b(next (week|month|year|time)|later|tomorrow|another time|(call|ring|email|text) (me|us))\b")
 # an exit that gives the time left ("I have to leave in fifteen minutes"), and a later clause that goes on ("let's
 # get straight to pricing", "go ahead"): time to talk, not goodbye (fresh tuned set Q); not "in two minutes"
