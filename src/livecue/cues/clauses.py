@@ -341,8 +341,9 @@ def overruled(clauses: list[Clause], k: int, same_stance, questions: bool = Fals
         flat = " ".join(later.tokens)
         if ((later.substantive and (_WANTS.search(flat) or ((_FOCUS.search(flat) or _PROBLEM_IS.search(flat))
                                                             and _about_one_thing(clauses, k))))
-                or (_GOES_AHEAD.search(flat) and not _resumes(clauses, j)) or (j == len(clauses) - 1 and _LISTENS.search(flat) and
-                                                not any(_LATER.search(" ".join(c.tokens)) for c in clauses))) \
+                or (_GOES_AHEAD.search(flat) and not _resumes(clauses, j))
+                or (j == len(clauses) - 1 and _LISTENS.search(flat)
+                    and not any(_LATER.search(" ".join(c.tokens)) for c in clauses))) \
                 and not _NOT_WANTS.search(flat) \
                 and not same_stance(j):
             return True  # "we're covered on insurance, it's the routing I want to fix": what they want wins
