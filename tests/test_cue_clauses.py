@@ -378,6 +378,8 @@ def test_go_on_after_an_apology_for_an_aside_picks_the_call_up_and_overrules_not
     assert in_scope(joined, 0, lambda j: False)
     mate = clauses("We're sorted for that. Sorry mate, go on.")  # (a review's case)
     assert in_scope(mate, 0, lambda j: False)
+    time = clauses("We've got a guy for that. Anyway, go ahead, I've got five minutes.")  # gives the time
+    assert not in_scope(time, 0, lambda j: False)
     listens = clauses("We've got a card machine. Go on, then.")
     assert not in_scope(listens, 0, lambda j: False)
 

@@ -115,8 +115,9 @@ _GOES_AHEAD = re.compile(r"\b(let us (try|do|go|start|book|set)|(we|i) (could|ca
                          r"(sign|count) (me|us) (up|in)|send (me|us|over) the (contract|paperwork|agreement|invite)|"
                          r"i am in|(i am|we are) game)\b")
 # ... but not "go on" that picks the call up again after an aside: "we're sorted for that. Hang on, that's two large
-# steak, eight pound forty. Sorry, go on" (fresh tuned set AC: a customer served mid-call)
-_RESUMES = re.compile(r"^(sorry|sorry about that|apologies|my apologies|excuse me|anyway|anyhow|where was i|"
+# steak, eight pound forty. Sorry, go on" (fresh tuned set AC: a customer served mid-call); not "anyway, go ahead,
+# I've got five minutes", which gives the time (a review's case)
+_RESUMES = re.compile(r"^(sorry|sorry about that|apologies|my apologies|excuse me|where was i|"
                       r"where were we)( (mate|love|pal|man|hun|darling|dear|bud|buddy|sir|madam))?$")
 # ... or, as the turn's last words, that they will hear the rep out ("if it's software for the lab, I'll listen")
 # (not "I'd listen" after a condition the offer does not meet, nor "ring me next week, I'll listen")
