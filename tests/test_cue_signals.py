@@ -19,8 +19,6 @@ def test_backchannels_and_questions():
     assert is_backchannel("Mm-hmm.".split()) and is_backchannel("Okay, I see.".split())
     assert is_backchannel("Right.".split()) and not is_backchannel("Right, and the price?".split())
     assert not is_backchannel("Interesting, tell me more.".split())
-    assert is_backchannel("Take your time.".split()) and is_backchannel("Sure, no rush.".split())
-    assert not is_backchannel("Take your time with the contract and call me Friday.".split())
     assert is_backchannel("mm hm".split()) and is_backchannel("Hm.".split())  # the recogniser splits mm-hmm
     assert is_backchannel("Amen, amen.".split())  # how the recogniser often writes a closed-mouth "mm"
     assert not is_backchannel("Amen to that, how much is it?".split())

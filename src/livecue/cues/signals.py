@@ -28,10 +28,8 @@ SIDE_SPEECH = (SpeechStarted, SpeechEnded, UtteranceEnded, Tentative, Committed)
 # "aye": the Scottish and northern English yes ("mm, aye": fresh tuned call G g3rs03)
 BACKCHANNEL_WORDS = frozenset({"mhm", "hmm", "hm", "okay", "right", "yes", "sure", "oh", "all", "huh", "uh", "amen",
                                "aye"})
-# "take your time", "no rush": the rep waiting while they read what was shown, which asks nothing (fresh tuned call AI
-# z15rs05: reset's turn before the verdict was that, not the screen)
 BACKCHANNEL_PHRASES = ("i am following", "i follow", "that makes sense", "makes sense", "i see", "got it",
-                       "go on", "go ahead", "uh huh", "all right", "i hear you", "understood", "take your time", "no rush")
+                       "go on", "go ahead", "uh huh", "all right", "i hear you", "understood")
 
 
 def is_backchannel(words: list[str] | tuple[str, ...]) -> bool:
