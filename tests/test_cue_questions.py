@@ -170,3 +170,11 @@ def test_do_inverted_before_a_noun_subject_asks_anywhere_in_a_run_on_turn():
     assert kind("ill tell you what does annoy me the invoices always go out late") == ""
     assert kind("we have a plan which does include weekend delivery is that something you need") != "open"
     assert kind("it was good honestly what made you stand out was how quick the setup was") == ""
+
+
+def test_a_filler_tag_asks_nothing():
+    # "..., you know?" asks nobody anything (fresh tuned set AM: the no before it was read as shopping)
+    assert question_kind("we're pretty happy with how it is, you know?".split()) == ""
+    assert question_kind("it's the same stuff, know what I mean?".split()) == ""
+    assert question_kind("you know what we pay now?".split()) != ""   # a real question with those words
+    assert question_kind("we're happy, you know? what's the price?".split()) == "open"

@@ -69,11 +69,17 @@ def is_tag(tokens: list[str] | tuple[str, ...]) -> bool:
     return len(tokens) == 3 and tokens[0] in _TAG_AUX and tokens[1] == "not" and tokens[2] in _TAG_SUBJECTS
 
 
+# a filler tag asked of nobody ("we're pretty happy with how it is, you know?"): the "?" asks nothing (fresh tuned
+# set AM: the no before it was taken for shopping)
+_FILLER_TAGS = frozenset({("you", "know"), ("you", "know", "what", "i", "mean"), ("know", "what", "i", "mean"),
+                          ("you", "see"), ("innit",), ("you", "get", "me")})
+
+
 def clause_question_kind(text: str, mark: str, after_comma: bool = False) -> str:
     """"open", "closed" or "" for one clause with its closing punctuation."""
     raw = list(normalise_words(text.split()).tokens)
     toks = _strip_lead(raw)
-    if not toks:
+    if not toks or tuple(toks) in _FILLER_TAGS:
         return ""
     if len(raw) >= 3 and (raw[0] in ("and", "but", "so") and raw[1] == "if" or raw[:2] == ["what", "if"]) \
             and len(raw) <= 8 and mark in ("", "?", ".", "...", "\u2026") and not _MAIN_AFTER_IF & set(raw):
