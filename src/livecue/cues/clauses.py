@@ -59,10 +59,6 @@ _PAST_TIME = re.compile(
     r"previously|before (that|this|we)|in (20\d\d|19\d\d)|in (twenty|nineteen) \w+|the old days)\b")
 _PAST_STATE = re.compile(r"\b(had|was|were|did not|could not|would not|used to|would have)\b")  # "a year ago I'd have said no"
 _PAST_ALWAYS = re.compile(r"\b(used to|back then|at the time|in the old days)\b")
-# ... or the speaker's earlier no, told again in the past tense ("I told you we had no budget and no time, didn't I",
-# said to a rep calling back: fresh tuned set AK); "I told you we're all set" is a no now
-_REPORTED_PAST = re.compile(r"\b(i|we) (told|said to) (you|him|her|them|your \w+)( that)? (we|i|they) (had|were|was|did not|"
-                            r"could not|would not)\b|\b(i|we) said( that)? (we|i|they) (had|were|was|did not|could not)\b")
 # ... or a clause with a past time and no verb at all ("last year no money"), but not one that says it still
 # holds ("no budget since last year", "last year's budget is gone") or tells of a recent act ("we signed last month")
 _TELLS_WHEN = re.compile(r"\b(is|are|am|be|have|has|do|does|will|would|can|could|since|still|now|until|till|need|want|"
@@ -305,8 +301,8 @@ def _split(words: tuple[str, ...]) -> tuple[Clause, ...]:
         tokens = tuple(t for j in range(start, end) for t in toks[j] if t not in ("uh", "um", "umm", "er"))
         text = " ".join(words[start:end]).strip()
         flat = " ".join(tokens)
-        past = bool(_PAST_ALWAYS.search(flat) or _REPORTED_PAST.search(flat) or (_PAST_TIME.search(flat) and (
-            _PAST_STATE.search(flat) or _verbless(tokens))))
+        past = bool(_PAST_ALWAYS.search(flat) or (_PAST_TIME.search(flat) and (_PAST_STATE.search(flat) or
+                                                                            _verbless(tokens))))
         clauses.append(Clause(start, end, text, tokens, marker, past=past,
                               quoted=marker == "retract", names=frozenset(names.intersection(tokens))))
     return tuple(clauses)
