@@ -395,3 +395,13 @@ def test_a_later_question_overrules_where_asked_but_not_who_is_calling():
     assert in_scope(asks, 0, lambda j: False)  # only where the trigger asks for it
     who = clauses("We already use TicketPro. Sorry, who is this?")
     assert in_scope(who, 0, lambda j: False, questions_overrule=True)
+
+
+def test_a_sentence_final_though_after_thanks_is_no_contrast():
+    # "not interested man appreciate it though hey you a boxer" (recogniser style, fresh tuned set AM): the thanks
+    # ends a sentence; the small talk after it starts afresh and overrules nothing
+    parts = clauses("ha not interested man appreciate it though hey you a boxer you sound like a boxer")
+    assert [c.marker for c in parts] == ["", "."]
+    assert not parts[1].contrast
+    # ... while "though" elsewhere still contrasts
+    assert clauses("we are all set though the software side is what i need")[1].contrast

@@ -238,6 +238,16 @@ def _norm(word: str) -> tuple[str, ...]:
     return word_tokens(word)
 
 
+_THANKS_ENDS = (("appreciate", "it"), ("appreciate", "that"), ("thank", "you"), ("thanks",), ("cheers",),
+                ("nice", "try"))
+
+
+def _thanks_before(toks: list[tuple[str, ...]], i: int) -> bool:
+    """The words before ``toks[i]`` end on thanks ("appreciate it", "thanks", "cheers")."""
+    before = tuple(t for j in range(max(0, i - 3), i) for t in toks[j])
+    return any(before[-len(p):] == p for p in _THANKS_ENDS)
+
+
 def split_clauses(words: list[str] | tuple[str, ...]) -> list[Clause]:
     """The turn's clauses, in order; every word belongs to exactly one."""
     return list(_split(tuple(words)))
@@ -251,6 +261,7 @@ def _split(words: tuple[str, ...]) -> tuple[Clause, ...]:
         toks = resolve_bare_were(words, toks)
     bounds: list[tuple[int, str]] = [(0, "")]
     denying = False  # in an "it's not that..." clause
+    after_thanks = False  # the word before was a sentence-final "though" after thanks
     n = len(words)
     names = _names(words, toks)
     for i in range(n):
@@ -260,7 +271,12 @@ def _split(words: tuple[str, ...]) -> tuple[Clause, ...]:
         marker = ""
         if i > 0 and prev_end in ".!?;:\u2026" and not (prev_end == "." and word[:1].islower()):
             marker = "."  # not "back just. to finalize": a full stop before a lower-case word is where two decodes met
-        if first in _ALWAYS_SPLIT or (first in ("though", "yet") and i > 0):
+        if after_thanks:
+            marker, after_thanks = ".", False  # what followed "appreciate it though" starts afresh
+        if first == "though" and i > 0 and _thanks_before(toks, i):
+            after_thanks = True  # "not interested man appreciate it though hey you a boxer": the thanks ends a
+            # sentence (fresh tuned set AM, recogniser style); no contrast for the small talk after it to win
+        elif first in _ALWAYS_SPLIT or (first in ("though", "yet") and i > 0):
             marker = first
         elif first == "actually" and (i == 0 or prev_end in ",.!?;:" or word.endswith(",")):
             marker = "actually"
