@@ -178,3 +178,11 @@ def test_a_filler_tag_asks_nothing():
     assert question_kind("it's the same stuff, know what I mean?".split()) == ""
     assert question_kind("you know what we pay now?".split()) != ""   # a real question with those words
     assert question_kind("we're happy, you know? what's the price?".split()) == "open"
+
+
+def test_what_happens_run_on_after_a_connective_asks():
+    # recogniser style, no "?": "okay clipboards the classic and what happens to all those sheets" (fresh tuned set AM)
+    assert kind("okay clipboards the classic and what happens to all those sheets once the day's done") == "open"
+    assert kind("so what happens when a driver calls in sick") == "open"
+    assert kind("that is what happens every single month") == ""
+    assert kind("i know what happens to them they go in a box") == ""
