@@ -405,3 +405,6 @@ def test_a_sentence_final_though_after_thanks_is_no_contrast():
     assert not parts[1].contrast
     # ... while "though" elsewhere still contrasts
     assert clauses("we are all set though the software side is what i need")[1].contrast
+    # ... but a question after "thanks though" is still the contrast that asks on (a review's case)
+    asks = clauses("were good thanks though what does it cost for like two vans")
+    assert asks[1].marker == "though"

@@ -186,3 +186,4 @@ def test_what_happens_run_on_after_a_connective_asks():
     assert kind("so what happens when a driver calls in sick") == "open"
     assert kind("that is what happens every single month") == ""
     assert kind("i know what happens to them they go in a box") == ""
+    assert kind("no were fine with paper and what happens is the drivers hand them in") == ""

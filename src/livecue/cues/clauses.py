@@ -238,6 +238,9 @@ def _norm(word: str) -> tuple[str, ...]:
     return word_tokens(word)
 
 
+# words that open a question: "we're good thanks though what does it cost for two vans" still asks on; small talk
+# ("nah we're right mate thanks though hows the weather up there") does not (a review's cases)
+_ASKS = frozenset("what how why when where who which do does did can could would will is are any".split())
 _THANKS_ENDS = (("appreciate", "it"), ("appreciate", "that"), ("thank", "you"), ("thanks",), ("cheers",),
                 ("nice", "try"))
 
@@ -273,7 +276,8 @@ def _split(words: tuple[str, ...]) -> tuple[Clause, ...]:
             marker = "."  # not "back just. to finalize": a full stop before a lower-case word is where two decodes met
         if after_thanks:
             marker, after_thanks = ".", False  # what followed "appreciate it though" starts afresh
-        if first == "though" and i > 0 and _thanks_before(toks, i):
+        if first == "though" and i > 0 and _thanks_before(toks, i) and not (
+                i + 1 < n and toks[i + 1][:1] and toks[i + 1][0] in _ASKS and toks[i + 1][:2] != ("how", "is")):
             after_thanks = True  # "not interested man appreciate it though hey you a boxer": the thanks ends a
             # sentence (fresh tuned set AM, recogniser style); no contrast for the small talk after it to win
         elif first in _ALWAYS_SPLIT or (first in ("though", "yet") and i > 0):

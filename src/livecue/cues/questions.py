@@ -210,9 +210,9 @@ def _run_on_question(toks: list[str], plain: bool = False) -> str:
                 # made you switch" reports it, "what made you stand out was the setup" is a subject)
             if nxt == "is" and after in ("your", "the", "that", "it") and prev in _TURNS:
                 return "open"  # "no problem whats your plan"
-            if word == "what" and nxt in ("happens", "happened") and prev in _TURNS:
+            if word == "what" and nxt in ("happens", "happened") and prev in _TURNS and after not in ("is", "was"):
                 return "open"  # "okay clipboards the classic and what happens to all those sheets" (fresh tuned set
-                # AM); not "that is what happens" nor "i know what happens"
+                # AM); not "that is what happens", "i know what happens" nor "and what happens is the drivers..."
             if plain and _plain_question(toks, i):
                 return "open"
         if word in _ASKING_AUX and word not in ("was", "were") and nxt in ("you", "your") \
