@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from livecue.cues import match
 from livecue.cues.match import PhraseSet, count_words, normalise, normalise_words, phrase_tokens
 
 
@@ -168,13 +169,40 @@ def test_a_set_of_both_kinds_finds_what_one_regex_would(phrases, found):
     assert [m.phrase for m in matches] == found
 
 
-def test_own_phrases_compile_with_re_and_hand_written_ones_with_a_time_budget():
+def test_few_way_phrases_compile_with_re_and_open_ended_ones_with_a_time_budget():
     import re
 
     import regex
 
-    own = PhraseSet(["not interested", "we are all set"])
+    own = PhraseSet(["not interested", "we are all set", r"re:\bno (thanks|thank you)\b"])
     assert [(type(p) is re.Pattern, timed) for p, timed in own._patterns] == [(True, False)]
-    both = PhraseSet(["not interested", r"re:\bno thanks\b"])
+    both = PhraseSet(["not interested", r"re:\bno thanks\b(?!.*\bbut\b)"])
     assert [(type(p) is regex.Pattern, timed) for p, timed in both._patterns] == [(False, False), (True, True)]
     assert not PhraseSet([])
+
+
+@pytest.mark.parametrize("pattern, ways", [
+    (r"\bno thanks\b", 1),
+    ("(look|looks|seem) the same", 2),  # "look" and "looks" both go on from an "l"; "seem" not beside them
+    ("(we|you|they) are", 1),  # alternatives that open on distinct letters: only one goes on
+    ("(we|well) are", 2),
+    ("not [a-z ]{0,40} now", 41),
+    ("(a|b){0,3}x", 4),  # 0, 1, 2 or 3 rounds, one way each
+    ("(a|ab){0,3}x", 1 + 2 + 4 + 8),
+    ("no(?! (but|though))", 1),
+    ("no(?! [a-z ]{0,9}but)", 10),
+    (r"no thanks\b.*", 257),  # open-ended: depends on the turn
+    (r"\w+ thanks", 257),
+    ("(a|aa){0,4}(a|aa){0,4}x", 257),  # 31 ways each: too many together
+])
+def test_a_patterns_ways_from_one_start(pattern, ways):
+    from livecue.cues.pattern_cost import pattern_cost
+
+    assert pattern_cost(pattern, 256) == (None, ways)
+
+
+def test_alternatives_opening_on_one_word_add_up_and_distinct_words_count_once():
+    # "(the owner|the boss|my wife)": the two "the" alternatives can both go on; "my wife" cannot beside them
+    assert match._paths(match.parse_phrase("(the owner|the boss|my wife) ... decides", {})) == 2 * 4
+    assert match._paths(match.parse_phrase("(we|you|they) ... decide", {})) == 4
+    assert match._paths(match.parse_phrase("[so|well] ... decide", {})) == 2 * 4  # "so" or "well", or neither

@@ -23,10 +23,11 @@ Rule files are user-edited, so no pattern may hang a session: a ``re:`` with
 nested repetition (``(a+)+``, the classic catastrophic backtracking) is
 refused at load, runs of wildcards become one bounded repetition, and every
 search that could backtrack runs under a time budget (the ``regex`` engine's
-timeout): ``re:`` phrases, and phrases that can be tried in many ways from
-one start (``_paths``); a phrase set that exceeds it raises ``MatchTooSlow``
-and is switched off.  Phrases of few ways run on ``re``, which compiles them
-four times quicker.
+timeout): phrases that can be tried in many ways from one start (``_paths``,
+and ``pattern_cost`` for a ``re:``, where any open-ended repetition counts as
+many); a phrase set that exceeds it raises ``MatchTooSlow`` and is switched
+off.  Phrases of few ways run on ``re``, which compiles them three to four
+times quicker.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any
 
 import regex as _regex
 
-from .pattern_cost import pattern_cost_problem
+from .pattern_cost import pattern_cost
 
 # --- normalisation --------------------------------------------------------------
 
@@ -461,11 +462,11 @@ _RE_PATHS = 256  # ways one start can be tried (alternatives x wildcard counts) 
 
 def _paths(slots: list[Slot]) -> int:
     """How many ways the regex of ``slots`` can go on from one start, capped past ``_RE_PATHS``: a run of
-    wildcards multiplies by the word counts it allows; an alternative group by its alternatives' ways
-    summed, or only the most of them where every alternative opens on its own literal word (then at most
-    one matches the next token).  A backtracking search follows at most this many paths from each start;
-    gaps between optional words and ambiguous alternatives ("... [so] ... [so] ...", "(so|so so)
-    (so|so so)...") grow it exponentially."""
+    wildcards multiplies by the word counts it allows; an alternative group by the most ways of the
+    alternatives that open on one literal word (at most one word matches the next token), summed within
+    that word, plus the ways of the alternatives that open otherwise (optional, a wildcard, a word start).
+    A backtracking search follows at most this many paths from each start; gaps between optional words and
+    ambiguous alternatives ("... [so] ... [so] ...", "(so|so so) (so|so so)...") grow it exponentially."""
     total, run = 1, [0, 0]
     for kind, value in list(slots) + [("lit", "")]:
         if kind in ("any", "gap"):
@@ -474,11 +475,14 @@ def _paths(slots: list[Slot]) -> int:
         total *= 3 * run[1] + 1  # a run of "..." takes 0 to 3 words each: one bounded repeat
         run = [0, 0]
         if kind == "alt":
-            firsts = [alt[0][1] for alt in value if alt and alt[0][0] == "lit"]
-            if len(firsts) == len(value) and len(set(firsts)) == len(firsts):
-                total *= max(_paths(alt) for alt in value)  # distinct first words: one alternative goes on
-            else:
-                total *= sum(_paths(alt) if alt else 1 for alt in value)  # optional, or more may go on
+            by_first: dict[str, int] = {}  # alternatives by the literal word they open on
+            other = 0  # optional ("" alternative), or opening on a wildcard or a word start: may go on anywhere
+            for alt in value:
+                if alt and alt[0][0] == "lit":
+                    by_first[alt[0][1]] = by_first.get(alt[0][1], 0) + _paths(alt)
+                else:
+                    other += _paths(alt) if alt else 1
+            total *= max(by_first.values(), default=0) + other  # one first word goes on, with the others
         if total > _RE_PATHS:
             return _RE_PATHS + 1
     return total
@@ -679,10 +683,10 @@ def _phrase(phrase: str, class_key: tuple, allow_common: bool) -> tuple[str, lis
         if phrase.startswith("re:"):
             body = phrase[3:]
             re.compile(body)
-            costly = pattern_cost_problem(body)
+            costly, ways = pattern_cost(body, _RE_PATHS)
             if costly:
                 raise PhraseError(costly)
-            return f"(?:{body}) ?", None, False, True, ""
+            return f"(?:{body}) ?", None, False, ways > _RE_PATHS, ""
         slots = parse_phrase(phrase, classes)
         count, most_words, short_common = _shape(slots)
         countable = count <= _MAX_CHECKED  # past that the phrase is only matched exactly, unchecked
@@ -739,11 +743,11 @@ class PhraseSet:
             (raw if timed else own).append(f"(?P<{name}>{regex})")
             if fuzzy and slots is not None and wide:
                 self._fuzzy.append(_Fuzzy(phrase, slots))
-        # A match must start at a token boundary: at the start or after a space.  A phrase in livecue's
-        # syntax that can be tried in at most _RE_PATHS ways from one start cannot backtrack out of hand:
-        # those compile with ``re`` (four times quicker to compile than ``regex``, whose compiling was
-        # half a rule load).  "re:" phrases and many-way phrases (gaps between optional words, ambiguous
-        # alternatives) compile with ``regex``, whose searches are given a time budget.
+        # A match must start at a token boundary: at the start or after a space.  A phrase that can be
+        # tried in at most _RE_PATHS ways from one start cannot backtrack out of hand: those compile with
+        # ``re`` (three to four times quicker to compile than ``regex``, whose compiling was half a rule
+        # load).  Phrases of many ways (gaps between optional words, ambiguous alternatives) and "re:"
+        # phrases with an open-ended repetition compile with ``regex``, whose searches get a time budget.
         self._patterns: list[tuple[Any, bool]] = [
             (engine.compile(r"(?:(?<= )|^)(?:" + "|".join(parts) + ")"), timed)
             for parts, engine, timed in ((own, re, False), (raw, _regex, True)) if parts]

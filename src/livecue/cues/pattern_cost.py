@@ -47,14 +47,29 @@ def _branches_inside(subpattern) -> bool:
     return any(op is _c.BRANCH for op, _ in _items(subpattern))
 
 
-def pattern_cost_problem(pattern: str) -> str | None:
-    """Why ``pattern`` may take exponential time to fail, or None."""
+def pattern_cost(pattern: str, cap: int) -> tuple[str | None, int]:
+    """(Why ``pattern`` may take exponential time to fail, or None; how many ways a search can try it from
+    one start, or ``cap + 1`` past ``cap``), from one parse.
+
+    A pattern of few ways cannot backtrack out of hand: each start costs at
+    most its ways times its length, whatever the turn.  Any open-ended
+    repetition (``*``, ``+``, ``{n,}``) makes the count depend on the turn,
+    so it counts as past the cap.  A bounded repetition counts the ways of
+    each number of rounds; alternatives that open on distinct letters count
+    once (only one of them goes on), others add up; a lookaround multiplies
+    by its own ways (it is tried on every path that reaches it).
+    """
     if len(pattern) > MAX_PATTERN_CHARS:
-        return f"regular expression longer than {MAX_PATTERN_CHARS} characters"
+        return f"regular expression longer than {MAX_PATTERN_CHARS} characters", cap + 1
     try:
         parsed = _p.parse(pattern)
     except Exception:  # noqa: BLE001 - re.compile reports syntax errors with a better message
-        return None
+        return None, cap + 1
+    return _problem(parsed), min(_ways(parsed, cap), cap + 1)
+
+
+def _problem(parsed) -> str | None:
+    """Why the parsed pattern may take exponential time to fail, or None."""
     open_repeats = 0
     for op, arg in _items(parsed):
         if op not in _REPEATS or arg[1] <= MAX_OUTER_BOUND or op is getattr(_c, "POSSESSIVE_REPEAT", None):
@@ -70,3 +85,46 @@ def pattern_cost_problem(pattern: str) -> str | None:
         return (f"{open_repeats} open-ended repetitions (*, +, {{n,}}) in one pattern can take very long "
                 f"on a long turn; use at most {MAX_OPEN_REPEATS}, or write the phrase with ... wildcards")
     return None
+
+
+def _ways(subpattern, cap: int) -> int:
+    total = 1
+    for op, arg in subpattern:
+        if op in _REPEATS:
+            lo, hi, inner = arg
+            if hi is _c.MAXREPEAT:
+                return cap + 1
+            w = _ways(inner, cap)
+            total *= (hi - lo + 1) if w == 1 else sum(min(w ** k, cap + 1) for k in range(lo, hi + 1))
+        elif op is _c.SUBPATTERN:
+            total *= _ways(arg[-1], cap)
+        elif op is _c.BRANCH:
+            total *= _branch_ways(arg[1], cap)
+        elif op in (_c.ASSERT, _c.ASSERT_NOT):
+            total *= _ways(arg[1], cap)
+        elif op is getattr(_c, "ATOMIC_GROUP", None):
+            total *= _ways(arg, cap)
+        elif op is _c.GROUPREF_EXISTS:
+            total *= _ways(arg[1], cap) + (_ways(arg[2], cap) if arg[2] is not None else 1)
+        elif op not in _SINGLE:
+            return cap + 1  # an item this count does not know: assume the worst
+        if total > cap:
+            return cap + 1
+    return total
+
+
+def _branch_ways(branches, cap: int) -> int:
+    """Alternatives opening on distinct letters: at most one goes on, so the most of them; the rest add."""
+    by_first: dict[str, int] = {}
+    other = 0
+    for branch in branches:
+        w = _ways(branch, cap)
+        if branch and branch[0][0] is _c.LITERAL:
+            first = chr(branch[0][1]).lower()  # (?i) matches both cases: count them as one letter
+            by_first[first] = by_first.get(first, 0) + w
+        else:
+            other += w
+    return max(by_first.values(), default=0) + other
+
+
+_SINGLE = {_c.LITERAL, _c.NOT_LITERAL, _c.IN, _c.ANY, _c.AT, _c.CATEGORY, _c.GROUPREF}
