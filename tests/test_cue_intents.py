@@ -1238,6 +1238,33 @@ def test_the_row_table_does_not_keep_a_dry_runs_zero_rows(tmp_path, monkeypatch)
     assert np.allclose(real, model.encode(["ab", "aab"]) @ table.vecs.T, atol=1e-6) and real.min() > 0
 
 
+def test_a_dry_runs_zero_rows_never_meet_the_row_table(tmp_path, monkeypatch):
+    """The vote reads the whole table for each text; a dry run's zero rows could win no vote (every row
+    is 0 near them, as the examples are), so they skip it: the same scores, without the pass (a third
+    of ``eval --transcript``'s time went to them)."""
+    import numpy as np
+
+    import livecue.cues.embedding as embedding
+    from livecue.cues.intents import Intent, Neighbours, RowTable, Score
+
+    monkeypatch.setattr(embedding, "_cache_root", lambda: tmp_path / "cache")
+    model = _Letters()
+    rows = ("aaa", "aab", "bbb")
+    table = RowTable(model, rows)
+    asked: list[list[str]] = []
+    similarities = table.similarities
+    monkeypatch.setattr(table, "similarities", lambda texts, vecs: asked.append(list(texts)) or similarities(texts, vecs))
+    intent = object.__new__(Intent)
+    intent._vote = (Neighbours(1, rows), table, np.arange(3), np.array([True, True, False]), rows)
+    scores = [Score(0.0, "x", -1.0, 1.0), Score(0.2, "x", -1.0, 1.0)]
+    zeros = np.zeros((2, 26), dtype=np.float32)
+    assert intent._voted(["aa", "ab"], zeros, scores) == scores and asked == []
+    mixed = np.stack([zeros[0], model.encode(["aab"])[0]])
+    out = intent._voted(["aa", "aab"], mixed, scores)
+    assert asked == [["aab"]]  # only the real row met the table
+    assert out[0] == scores[0] and out[1].row == "aab" and out[1].row_similarity > 0.99
+
+
 @needs_minilm
 def test_neighbours_let_the_rows_vote_where_no_example_is_near(tmp_path):
     """A clause whose nearest rows all have the labels means the intent; not where one of them has

@@ -469,17 +469,23 @@ class Intent:
         return self._voted(read, vecs, out) if self._vote is not None else out
 
     def _voted(self, read: list[str], vecs: np.ndarray, scores: list[Score]) -> list[Score]:
-        """Each clause whose ``count`` nearest rows all have the labels carries the nearest of them."""
+        """Each clause whose ``count`` nearest rows all have the labels carries the nearest of them.
+
+        Not a dry run's zero rows (``Embedder.noting``): every row and every example is 0 near them, so
+        the vote could change nothing (``triggers._voted`` wants a row nearer than the examples), and each
+        pass reads the whole table."""
         vote, table, columns, wanted, pool = self._vote
         k = min(vote.count, len(pool))
-        sims = table.similarities(read, vecs)[:, columns]
-        out = []
-        for i, score in enumerate(scores):
-            top = np.argpartition(-sims[i], k - 1)[:k]
-            j = int(top[np.argmax(sims[i, top])])
+        live = [i for i in range(len(read)) if vecs[i].any()]
+        if not live:
+            return scores
+        sims = table.similarities([read[i] for i in live], vecs[live])[:, columns]
+        out = list(scores)
+        for row, i in enumerate(live):
+            top = np.argpartition(-sims[row], k - 1)[:k]
+            j = int(top[np.argmax(sims[row, top])])
             if wanted[top].all():
-                score = replace(score, row_similarity=float(sims[i, j]), row=pool[j])
-            out.append(score)
+                out[i] = replace(scores[i], row_similarity=float(sims[row, j]), row=pool[j])
         return out
 
 
