@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from livecue.cues import match
@@ -198,7 +200,35 @@ def test_few_way_phrases_compile_with_re_and_open_ended_ones_with_a_time_budget(
 def test_a_patterns_ways_from_one_start(pattern, ways):
     from livecue.cues.pattern_cost import pattern_cost
 
-    assert pattern_cost(pattern, 256) == (None, ways)
+    assert pattern_cost(pattern, 256)[:2] == (None, ways)
+
+
+def test_a_case_blind_pattern_counts_its_alternatives_as_adding_up():
+    # under (?i) "s" also matches "ſ" (a review's case: counted as one way, it ran 4 s untimed on 53 letters)
+    from livecue.cues.pattern_cost import pattern_cost
+
+    assert pattern_cost("(?i:(ſa|sa)x)", 256)[1] == 2
+    assert pattern_cost("(?i)(ſa|sa)x", 256)[1] == 2
+    assert pattern_cost("(ſa|sa)x", 256)[1] == 1
+
+
+@pytest.mark.parametrize("phrase, turn, found", [
+    # a review's cases, each untimed after the first count: now under the time budget (or found as before)
+    pytest.param("re:(?i:(?:(?:ſa|sa){4}){4}(?:(?:ſa|sa){4}){2}(?:ſa|sa){2}x)", "sa" * 26 + "b", False,
+                 id="case-blind letters"),
+    pytest.param("re:[a-z ]{0,255}[a-z ]{1000}x", " ".join(["a"] * 5000), False,
+                 id="few ways, each spanning 1,255 letters"),
+    pytest.param("re:(?i)no way", "well no way", True, id="a flag that must open a pattern"),
+    pytest.param("re:(?P<p0>no) way", "well no way", True, id="the set's own group name"),
+    pytest.param("re:no [[:alpha:]]{1,3} way", "no abc way", True, id="regex's POSIX class: any letter"),
+])
+def test_hand_written_patterns_the_quick_engine_cannot_take_keep_the_time_budget(phrase, turn, found):
+    ps = PhraseSet(["we are all set", phrase])
+    assert not ps.errors
+    assert [timed for _, timed in ps._patterns] == [False, True]
+    start = time.perf_counter()
+    assert bool(ps.search(normalise_words(turn.split()))) == found
+    assert time.perf_counter() - start < 2.0
 
 
 def test_alternatives_opening_on_one_word_add_up_and_distinct_words_count_once():

@@ -33,6 +33,7 @@ times quicker.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -458,6 +459,11 @@ def _shape_of(slots: list[Slot]) -> tuple[int, int, set[int]]:
 
 
 _RE_PATHS = 256  # ways one start can be tried (alternatives x wildcard counts) up to which a phrase needs no time budget
+_RE_STEPS = _RE_PATHS * 64  # ... and for a "re:", its ways times the characters one match can span ("[a-z ]{1000}")
+# a "re:" that joins the others on ``re`` only without inline flags or named groups (``(?i)`` must open a pattern, a group
+# "p0" is the set's own; ``(?i)`` also lets a letter match letters the count does not know), nor sets that ``regex``
+# reads otherwise ("[[:alpha:]]" is any letter there, three characters to ``re``)
+_REGEX_ONLY = re.compile(r"\(\?[a-zA-Z]|\[\[|\[:")
 
 
 def _paths(slots: list[Slot]) -> int:
@@ -682,11 +688,14 @@ def _phrase(phrase: str, class_key: tuple, allow_common: bool) -> tuple[str, lis
     try:
         if phrase.startswith("re:"):
             body = phrase[3:]
-            re.compile(body)
-            costly, ways = pattern_cost(body, _RE_PATHS)
+            with warnings.catch_warnings():  # "[[:alpha:]]": regex, which runs it, reads it as a class
+                warnings.simplefilter("ignore", FutureWarning)
+                re.compile(body)
+            costly, ways, span = pattern_cost(body, _RE_PATHS)
             if costly:
                 raise PhraseError(costly)
-            return f"(?:{body}) ?", None, False, ways > _RE_PATHS, ""
+            quick = ways <= _RE_PATHS and ways * span <= _RE_STEPS and not _REGEX_ONLY.search(body)
+            return f"(?:{body}) ?", None, False, not quick, ""
         slots = parse_phrase(phrase, classes)
         count, most_words, short_common = _shape(slots)
         countable = count <= _MAX_CHECKED  # past that the phrase is only matched exactly, unchecked
@@ -748,9 +757,14 @@ class PhraseSet:
         # ``re`` (three to four times quicker to compile than ``regex``, whose compiling was half a rule
         # load).  Phrases of many ways (gaps between optional words, ambiguous alternatives) and "re:"
         # phrases with an open-ended repetition compile with ``regex``, whose searches get a time budget.
-        self._patterns: list[tuple[Any, bool]] = [
-            (engine.compile(r"(?:(?<= )|^)(?:" + "|".join(parts) + ")"), timed)
-            for parts, engine, timed in ((own, re, False), (raw, _regex, True)) if parts]
+        quick = None
+        if own:
+            try:
+                quick = re.compile(r"(?:(?<= )|^)(?:" + "|".join(own) + ")")
+            except re.error:  # each compiled alone, but not together: all of them under the time budget
+                raw, own = own + raw, []
+        self._patterns: list[tuple[Any, bool]] = ([(quick, False)] if quick is not None else []) + (
+            [(_regex.compile(r"(?:(?<= )|^)(?:" + "|".join(raw) + ")"), True)] if raw else [])
         self.too_slow = False
 
     def __bool__(self) -> bool:

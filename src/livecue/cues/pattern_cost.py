@@ -9,6 +9,8 @@ long turn can stall a session; the matcher's time budget covers the rest.
 
 from __future__ import annotations
 
+import re
+
 try:  # Python 3.11+
     from re import _constants as _c, _parser as _p
 except ImportError:  # pragma: no cover - Python 3.10
@@ -47,25 +49,31 @@ def _branches_inside(subpattern) -> bool:
     return any(op is _c.BRANCH for op, _ in _items(subpattern))
 
 
-def pattern_cost(pattern: str, cap: int) -> tuple[str | None, int]:
+def pattern_cost(pattern: str, cap: int) -> tuple[str | None, int, int]:
     """(Why ``pattern`` may take exponential time to fail, or None; how many ways a search can try it from
-    one start, or ``cap + 1`` past ``cap``), from one parse.
+    one start, or ``cap + 1`` past ``cap``; the most characters one match can span), from one parse.
 
-    A pattern of few ways cannot backtrack out of hand: each start costs at
-    most its ways times its length, whatever the turn.  Any open-ended
-    repetition (``*``, ``+``, ``{n,}``) makes the count depend on the turn,
-    so it counts as past the cap.  A bounded repetition counts the ways of
-    each number of rounds; alternatives that open on distinct letters count
-    once (only one of them goes on), others add up; a lookaround multiplies
-    by its own ways (it is tried on every path that reaches it).
+    A pattern of few ways and a bounded span cannot backtrack out of hand:
+    each start costs at most its ways times its span, whatever the turn.
+    Any open-ended repetition (``*``, ``+``, ``{n,}``) makes the count
+    depend on the turn, so it counts as past the cap.  A bounded repetition
+    counts the ways of each number of rounds; alternatives that open on
+    distinct letters count once (only one of them goes on; not where a
+    ``(?i)`` flag lets one letter match several, "s" and "ſ"), others add
+    up; a lookaround multiplies by its own ways (it is tried on every path
+    that reaches it).
     """
     if len(pattern) > MAX_PATTERN_CHARS:
-        return f"regular expression longer than {MAX_PATTERN_CHARS} characters", cap + 1
+        return f"regular expression longer than {MAX_PATTERN_CHARS} characters", cap + 1, _c.MAXREPEAT
     try:
         parsed = _p.parse(pattern)
     except Exception:  # noqa: BLE001 - re.compile reports syntax errors with a better message
-        return None, cap + 1
-    return _problem(parsed), min(_ways(parsed, cap), cap + 1)
+        return None, cap + 1, _c.MAXREPEAT
+    by_letter = not (parsed.state.flags & _c.SRE_FLAG_IGNORECASE or _SCOPED_IGNORECASE.search(pattern))
+    return _problem(parsed), min(_ways(parsed, cap, by_letter), cap + 1), min(parsed.getwidth()[1], _c.MAXREPEAT)
+
+
+_SCOPED_IGNORECASE = re.compile(r"\(\?[a-zA-Z-]*i")  # (?i) or (?i:...) anywhere (a scoped flag is not in parsed.state)
 
 
 def _problem(parsed) -> str | None:
@@ -87,25 +95,25 @@ def _problem(parsed) -> str | None:
     return None
 
 
-def _ways(subpattern, cap: int) -> int:
+def _ways(subpattern, cap: int, by_letter: bool = True) -> int:
     total = 1
     for op, arg in subpattern:
         if op in _REPEATS:
             lo, hi, inner = arg
             if hi is _c.MAXREPEAT:
                 return cap + 1
-            w = _ways(inner, cap)
+            w = _ways(inner, cap, by_letter)
             total *= (hi - lo + 1) if w == 1 else sum(min(w ** k, cap + 1) for k in range(lo, hi + 1))
         elif op is _c.SUBPATTERN:
-            total *= _ways(arg[-1], cap)
+            total *= _ways(arg[-1], cap, by_letter)
         elif op is _c.BRANCH:
-            total *= _branch_ways(arg[1], cap)
+            total *= _branch_ways(arg[1], cap, by_letter)
         elif op in (_c.ASSERT, _c.ASSERT_NOT):
-            total *= _ways(arg[1], cap)
+            total *= _ways(arg[1], cap, by_letter)
         elif op is getattr(_c, "ATOMIC_GROUP", None):
-            total *= _ways(arg, cap)
+            total *= _ways(arg, cap, by_letter)
         elif op is _c.GROUPREF_EXISTS:
-            total *= _ways(arg[1], cap) + (_ways(arg[2], cap) if arg[2] is not None else 1)
+            total *= _ways(arg[1], cap, by_letter) + (_ways(arg[2], cap, by_letter) if arg[2] is not None else 1)
         elif op not in _SINGLE:
             return cap + 1  # an item this count does not know: assume the worst
         if total > cap:
@@ -113,15 +121,14 @@ def _ways(subpattern, cap: int) -> int:
     return total
 
 
-def _branch_ways(branches, cap: int) -> int:
+def _branch_ways(branches, cap: int, by_letter: bool) -> int:
     """Alternatives opening on distinct letters: at most one goes on, so the most of them; the rest add."""
-    by_first: dict[str, int] = {}
+    by_first: dict[int, int] = {}
     other = 0
     for branch in branches:
-        w = _ways(branch, cap)
-        if branch and branch[0][0] is _c.LITERAL:
-            first = chr(branch[0][1]).lower()  # (?i) matches both cases: count them as one letter
-            by_first[first] = by_first.get(first, 0) + w
+        w = _ways(branch, cap, by_letter)
+        if by_letter and branch and branch[0][0] is _c.LITERAL:
+            by_first[branch[0][1]] = by_first.get(branch[0][1], 0) + w
         else:
             other += w
     return max(by_first.values(), default=0) + other
