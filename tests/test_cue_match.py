@@ -203,6 +203,17 @@ def test_a_patterns_ways_from_one_start(pattern, ways):
     assert pattern_cost(pattern, 256)[:2] == (None, ways)
 
 
+def test_counting_a_long_bounded_repetition_is_quick():
+    # "(a|aa){0,60000}": 2**60000 ways was worked out in full before the load refused the pattern
+    from livecue.cues.pattern_cost import pattern_cost
+
+    start = time.perf_counter()
+    problem, ways, _ = pattern_cost("(a|aa){0,60000}x", 256)
+    assert problem and ways == 257
+    assert pattern_cost("(a|b){2,3}(c|dd){0,60000}x", 256)[1] == 257
+    assert time.perf_counter() - start < 0.5
+
+
 def test_a_case_blind_pattern_counts_its_alternatives_as_adding_up():
     # under (?i) "s" also matches "ſ" (a review's case: counted as one way, it ran 4 s untimed on 53 letters)
     from livecue.cues.pattern_cost import pattern_cost

@@ -10,6 +10,7 @@ long turn can stall a session; the matcher's time budget covers the rest.
 from __future__ import annotations
 
 import re
+import warnings
 
 try:  # Python 3.11+
     from re import _constants as _c, _parser as _p
@@ -66,7 +67,9 @@ def pattern_cost(pattern: str, cap: int) -> tuple[str | None, int, int]:
     if len(pattern) > MAX_PATTERN_CHARS:
         return f"regular expression longer than {MAX_PATTERN_CHARS} characters", cap + 1, _c.MAXREPEAT
     try:
-        parsed = _p.parse(pattern)
+        with warnings.catch_warnings():  # "[[:alpha:]]" ("possible nested set"): a class to regex, which runs it
+            warnings.simplefilter("ignore", FutureWarning)
+            parsed = _p.parse(pattern)
     except Exception:  # noqa: BLE001 - re.compile reports syntax errors with a better message
         return None, cap + 1, _c.MAXREPEAT
     by_letter = not (parsed.state.flags & _c.SRE_FLAG_IGNORECASE or _SCOPED_IGNORECASE.search(pattern))
@@ -102,8 +105,7 @@ def _ways(subpattern, cap: int, by_letter: bool = True) -> int:
             lo, hi, inner = arg
             if hi is _c.MAXREPEAT:
                 return cap + 1
-            w = _ways(inner, cap, by_letter)
-            total *= (hi - lo + 1) if w == 1 else sum(min(w ** k, cap + 1) for k in range(lo, hi + 1))
+            total *= _rounds_ways(_ways(inner, cap, by_letter), lo, hi, cap)
         elif op is _c.SUBPATTERN:
             total *= _ways(arg[-1], cap, by_letter)
         elif op is _c.BRANCH:
@@ -118,6 +120,21 @@ def _ways(subpattern, cap: int, by_letter: bool = True) -> int:
             return cap + 1  # an item this count does not know: assume the worst
         if total > cap:
             return cap + 1
+    return total
+
+
+def _rounds_ways(w: int, lo: int, hi: int, cap: int) -> int:
+    """Ways of lo to hi rounds of something of ``w`` ways: w**lo + ... + w**hi, counted only up to the cap
+    (not w**60000 for "(a|aa){0,60000}", which the load refuses anyway, but only after counting it)."""
+    if w == 1:
+        return hi - lo + 1
+    total, power = 0, 1
+    for k in range(hi + 1):
+        if k >= lo:
+            total += power
+            if total > cap:
+                return cap + 1
+        power = min(power * w, cap + 1)
     return total
 
 
